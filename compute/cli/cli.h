@@ -1,0 +1,20 @@
+/* cli.h — subcommands of the `dfx` command-line front end.
+ *
+ * Each subcommand parses its own arguments, calls dfx.h functions and prints
+ * text or JSON (--json).  No numerics here: the CLI is a thin front end.
+ * Exit codes: 0 success, 1 runtime error (message on stderr), 2 usage error.
+ */
+#ifndef DFX_CLI_H
+#define DFX_CLI_H
+
+#include "dfx.h"
+
+#define DFX_CLI_EXIT_ERROR 1
+#define DFX_CLI_EXIT_USAGE 2
+
+int dfx_cli_info (int argc, char **argv);
+
+/* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
+int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);
+
+#endif

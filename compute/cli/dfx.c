@@ -1,0 +1,53 @@
+/* dfx.c — entry point of the `dfx` CLI: dispatches to a subcommand. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"info", dfx_cli_info, "list Vulkan devices and the one dfx uses"},
+};
+
+static void
+usage (FILE *f)
+{
+    fprintf (f, "usage: dfx COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf (f, "\nEvery command takes --json for machine-readable output and --help.\n"
+                "Environment: DFX_DEVICE=<index|name> picks the Vulkan device.\n");
+}
+
+int
+dfx_cli_fail (dfx_ctx *ctx, dfx_status st)
+{
+    fprintf (stderr, "dfx: %s\n", ctx ? dfx_ctx_errmsg (ctx) : dfx_status_name (st));
+    return DFX_CLI_EXIT_ERROR;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        usage (stderr);
+        return DFX_CLI_EXIT_USAGE;
+    }
+    if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "help") == 0 || strcmp (argv[1], "-h") == 0) {
+        usage (stdout);
+        return 0;
+    }
+    if (strcmp (argv[1], "--version") == 0) {
+        printf ("dfx %s\n", DFX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp (argv[1], commands[i].name) == 0)
+            return commands[i].run (argc - 1, argv + 1);
+    fprintf (stderr, "dfx: unknown command '%s'\n", argv[1]);
+    usage (stderr);
+    return DFX_CLI_EXIT_USAGE;
+}
