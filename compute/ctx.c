@@ -89,6 +89,8 @@ dfx_ctx_create (const dfx_ctx_options *opt, dfx_ctx **out)
         ctx->cache_dir = *opt->pipeline_cache_dir ? strdup (opt->pipeline_cache_dir) : NULL;
     else
         ctx->cache_dir = default_cache_dir ();
+    if (opt->offline)
+        return DFX_OK;
     return dfx__device_open (ctx, opt);
 }
 

@@ -68,8 +68,11 @@ typedef struct dfx_ctx_options {
     /* File of the saved VkPipelineCache; NULL: no cache on disk.  Defaults to
      * $DFX_PIPELINE_CACHE, else $XDG_CACHE_HOME/dfx or ~/.cache/dfx. */
     const char *pipeline_cache_dir;
-    /* 1: only enumerate devices, create none (for `dfx info`). */
+    /* 1: only enumerate devices, create none. */
     int enumerate_only;
+    /* 1: no Vulkan at all: the context only carries errors, for file
+     * parsing and tooling (fuzz targets, model checks). */
+    int offline;
 } dfx_ctx_options;
 
 /* Fills *opt with the defaults described above (reads the environment). */
