@@ -5,6 +5,7 @@
  * device exists. */
 #include "check.h"
 #include "dfx.h"
+#include "ops/ops-private.h"
 #include "ref.h"
 
 #include <math.h>
@@ -177,6 +178,181 @@ test_chain (void)
     vec_free (&x), vec_free (&t), vec_free (&u);
 }
 
+/* ---- conv2d ---- */
+
+static const struct {
+    uint32_t b, cin, h, w, cout, ks, stride, pad_t, pad_l, pad_b, pad_r;
+    int up, bias, temb, res;
+    float scale;
+} conv_rows[] = {
+    /* 3×3 same padding, odd sizes */
+    {1, 3, 7, 13, 5, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f},
+    {2, 13, 9, 11, 7, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0.5f},
+    {1, 64, 16, 16, 32, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f},
+    /* 1×1 (shortcut), non-square */
+    {2, 24, 5, 17, 40, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1.0f},
+    /* stride 2, diffusers downsample_padding 0 (pad right/bottom) and 1 */
+    {2, 16, 12, 10, 16, 3, 2, 0, 0, 1, 1, 0, 1, 0, 0, 1.0f},
+    {1, 8, 13, 7, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f},
+    /* nearest ×2 upsample folded in */
+    {2, 16, 6, 5, 12, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1.0f},
+    /* one pixel, one channel */
+    {1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1.0f},
+};
+
+static void
+test_conv2d (void)
+{
+    check_rng r = {1234};
+    for (size_t row = 0; row < sizeof conv_rows / sizeof conv_rows[0]; row++) {
+        __typeof__ (conv_rows[0]) c = conv_rows[row];
+        uint32_t he = c.up ? 2 * c.h : c.h, we = c.up ? 2 * c.w : c.w;
+        uint32_t oh = dfx__conv2d_out_size (he, c.ks, c.stride, c.pad_t, c.pad_b);
+        uint32_t ow = dfx__conv2d_out_size (we, c.ks, c.stride, c.pad_l, c.pad_r);
+        size_t nin = (size_t) c.b * c.cin * c.h * c.w, nout = (size_t) c.b * c.cout * oh * ow;
+        const uint32_t tstride = c.cout + 3;
+        vec in = vec_new (&r, nin, -1, 1), wt = vec_new (&r, (size_t) c.cout * c.cin * c.ks * c.ks, -0.5f, 0.5f),
+            bias = vec_new (&r, c.cout, -1, 1), temb = vec_new (&r, (size_t) c.b * tstride, -1, 1),
+            res = vec_new (&r, nout, -1, 1), out = vec_new (&r, nout, 0, 0);
+        dfx__conv2d_desc d = {
+            .batch = c.b, .cin = c.cin, .h = c.h, .w = c.w, .cout = c.cout, .ks = c.ks, .stride = c.stride,
+            .pad_t = c.pad_t, .pad_l = c.pad_l, .up = (uint32_t) c.up, .oh = oh, .ow = ow,
+            .in = in.d, .weight = wt.d, .bias = c.bias ? bias.d : NULL, .temb = c.temb ? temb.d : NULL,
+            .res = c.res ? res.d : NULL, .out = out.d, .temb_stride = tstride, .out_scale = c.scale,
+        };
+        dfx_status st = dfx__conv2d (ctx, &d);
+        CHECK (st == DFX_OK, "conv2d row %zu: %s", row, dfx_ctx_errmsg (ctx));
+        double *ref = malloc (nout * sizeof (double));
+        dfx_ref_conv2d (ref, in.h, c.b, c.cin, c.h, c.w, c.up, wt.h, c.cout, c.ks, c.stride, c.pad_t, c.pad_l, oh, ow,
+                        c.bias ? bias.h : NULL, c.temb ? temb.h : NULL, tstride, c.res ? res.h : NULL, c.scale);
+        float *got = download (out.d, nout);
+        double e = dfx_ref_nmse (got, ref, nout);
+        CHECK (e <= 1e-11, "conv2d row %zu (%u→%u ch, %ux%u → %ux%u, k%u s%u up%d): nmse %.3g", row, c.cin, c.cout,
+               c.h, c.w, oh, ow, c.ks, c.stride, c.up, e);
+        free (got), free (ref);
+        vec_free (&in), vec_free (&wt), vec_free (&bias), vec_free (&temb), vec_free (&res), vec_free (&out);
+    }
+}
+
+/* ---- groupnorm ---- */
+
+static void
+test_groupnorm (void)
+{
+    static const struct {
+        uint32_t b, c, hw, groups;
+        int affine, ss, silu;
+    } rows[] = {
+        {1, 32, 1, 32, 1, 0, 0}, {2, 64, 49, 32, 1, 0, 1}, {3, 12, 127, 4, 1, 1, 1},
+        {1, 256, 256, 32, 1, 1, 0}, {2, 8, 13, 1, 0, 0, 0},
+    };
+    check_rng r = {99};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        __typeof__ (rows[0]) g = rows[i];
+        size_t n = (size_t) g.b * g.c * g.hw;
+        const uint32_t ss_stride = 2 * g.c + 1;
+        vec in = vec_new (&r, n, 2, 5), prm = vec_new (&r, 2 * (size_t) g.c, -1, 1),
+            ss = vec_new (&r, (size_t) g.b * ss_stride, -0.5f, 0.5f), out = vec_new (&r, n, 0, 0);
+        dfx__groupnorm_desc d = {
+            .batch = g.b, .c = g.c, .hw = g.hw, .groups = g.groups, .eps = 1e-6f, .silu = g.silu,
+            .in = in.d, .out = out.d, .params = g.affine ? prm.d : NULL, .gamma_off = 0, .beta_off = g.c,
+            .ss = g.ss ? ss.d : NULL, .ss_stride = ss_stride,
+        };
+        dfx_status st = dfx__groupnorm (ctx, &d);
+        CHECK (st == DFX_OK, "groupnorm row %zu: %s", i, dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_groupnorm (ref, in.h, g.b, g.c, g.hw, g.groups, 1e-6, g.affine ? prm.h : NULL,
+                           g.affine ? prm.h + g.c : NULL, g.ss ? ss.h : NULL, ss_stride, g.silu);
+        float *got = download (out.d, n);
+        double e = dfx_ref_nmse (got, ref, n);
+        CHECK (e <= 1e-11, "groupnorm row %zu (b%u c%u hw%u g%u): nmse %.3g", i, g.b, g.c, g.hw, g.groups, e);
+        free (got), free (ref);
+        vec_free (&in), vec_free (&prm), vec_free (&ss), vec_free (&out);
+    }
+}
+
+/* ---- softmax and channel copy ---- */
+
+static void
+test_softmax_copy (void)
+{
+    check_rng r = {5};
+    const uint32_t shapes[][2] = {{1, 1}, {7, 13}, {256, 256}, {3, 1000}};
+    for (size_t i = 0; i < 4; i++) {
+        uint32_t rows = shapes[i][0], cols = shapes[i][1];
+        size_t n = (size_t) rows * cols;
+        vec x = vec_new (&r, n + 5, -8, 8);
+        dfx_status st = dfx__softmax (ctx, x.d, 5, rows, cols, 0.37f);
+        CHECK (st == DFX_OK, "softmax: %s", dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_softmax (ref, x.h + 5, rows, cols, 0.37);
+        float *got = download (x.d, n + 5);
+        double e = dfx_ref_nmse (got + 5, ref, n);
+        CHECK (e <= 1e-11 && got[0] == x.h[0], "softmax %ux%u: nmse %.3g", rows, cols, e);
+        free (got), free (ref);
+        vec_free (&x);
+    }
+    /* cat([a (b,3,hw), c (b,5,hw)]) along channels */
+    const uint32_t b = 2, hw = 37, ca = 3, cc = 5;
+    vec a = vec_new (&r, (size_t) b * ca * hw, -1, 1), c = vec_new (&r, (size_t) b * cc * hw, -1, 1),
+        dst = vec_new (&r, (size_t) b * (ca + cc) * hw, 0, 0);
+    dfx_status st = dfx__copy_channels (ctx, dst.d, 0, ca + cc, 0, a.d, 0, ca, b, hw);
+    st = st ? st : dfx__copy_channels (ctx, dst.d, 0, ca + cc, ca, c.d, 0, cc, b, hw);
+    CHECK (st == DFX_OK, "copy-channels: %s", dfx_ctx_errmsg (ctx));
+    float *got = download (dst.d, (size_t) b * (ca + cc) * hw);
+    int bad = 0;
+    for (uint32_t n = 0; n < b; n++)
+        for (uint32_t ch = 0; ch < ca + cc; ch++)
+            for (uint32_t p = 0; p < hw; p++) {
+                float want = ch < ca ? a.h[(n * ca + ch) * hw + p] : c.h[(n * cc + ch - ca) * hw + p];
+                bad += got[(n * (ca + cc) + ch) * hw + p] != want;
+            }
+    CHECK (bad == 0, "copy-channels: %d elements differ", bad);
+    free (got);
+    vec_free (&a), vec_free (&c), vec_free (&dst);
+}
+
+/* ---- strided batched GEMM with bias and residual (attention layouts) ---- */
+
+static void
+test_gemm_batched (void)
+{
+    /* S_{b,h} = Q_hᵀ K_h for Q, K stored (C × HW) per batch, heads of width dh:
+     * A(i=p, kk=c) = Q[b][(h·dh + c)·HW + p], B(kk=c, j=p') = K[b][(h·dh + c)·HW + p']. */
+    const uint32_t B = 2, heads = 3, dh = 5, C = heads * dh, HW = 19;
+    check_rng r = {77};
+    vec q = vec_new (&r, (size_t) B * C * HW, -1, 1), k = vec_new (&r, (size_t) B * C * HW, -1, 1),
+        s = vec_new (&r, (size_t) B * heads * HW * HW, 0, 0), bias = vec_new (&r, HW, -1, 1),
+        res = vec_new (&r, (size_t) B * heads * HW * HW, -1, 1);
+    dfx__gemm_desc d;
+    dfx__gemm_desc_init (&d);
+    d.m = HW, d.n = HW, d.k = dh, d.batch_outer = B, d.batch_inner = heads;
+    d.a = (dfx__mat){q.d, 0, 1, HW, C * HW, dh * HW};
+    d.b = (dfx__mat){k.d, 0, HW, 1, C * HW, dh * HW};
+    d.c = (dfx__mat){s.d, 0, HW, 1, heads * HW * HW, HW * HW};
+    d.bias = bias.d, d.bias_mode = DFX__BIAS_COL, d.res = res.d, d.alpha = 0.25f, d.out_scale = 2.0f;
+    dfx_status st = dfx__gemm (ctx, &d);
+    CHECK (st == DFX_OK, "batched gemm: %s", dfx_ctx_errmsg (ctx));
+    size_t n = (size_t) B * heads * HW * HW;
+    double *ref = malloc (n * sizeof (double));
+    for (uint32_t bb = 0; bb < B; bb++)
+        for (uint32_t h = 0; h < heads; h++)
+            for (uint32_t i = 0; i < HW; i++)
+                for (uint32_t j = 0; j < HW; j++) {
+                    double acc = 0;
+                    for (uint32_t c = 0; c < dh; c++)
+                        acc += (double) q.h[(size_t) bb * C * HW + (h * dh + c) * HW + i] *
+                               k.h[(size_t) bb * C * HW + (h * dh + c) * HW + j];
+                    size_t o = ((size_t) (bb * heads + h) * HW + i) * HW + j;
+                    ref[o] = 2.0 * (0.25 * acc + bias.h[j] + res.h[o]);
+                }
+    float *got = download (s.d, n);
+    double e = dfx_ref_nmse (got, ref, n);
+    CHECK (e <= 1e-11, "batched strided gemm (attention scores): nmse %.3g", e);
+    free (got), free (ref);
+    vec_free (&q), vec_free (&k), vec_free (&s), vec_free (&bias), vec_free (&res);
+}
+
 int
 main (void)
 {
@@ -200,6 +376,10 @@ main (void)
     test_reduce (10000000);
     test_gemm ();
     test_chain ();
+    test_conv2d ();
+    test_groupnorm ();
+    test_softmax_copy ();
+    test_gemm_batched ();
     dfx_ctx_destroy (ctx);
     return check_exit ();
 }

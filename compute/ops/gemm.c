@@ -1,7 +1,7 @@
-/* gemm.c — C = alpha·op(A)·op(B) + beta·C (shaders/gemm.comp).
+/* gemm.c — batched, strided GEMM with fused bias, residual and scale
+ * (shaders/gemm.comp), and the public plain dfx_op_gemm on top of it.
  *
- * Transposes become strides, so every layout runs the same kernel.  Tile
- * shapes are fixed here for now; per-device variants come with the U-Net.
+ * Tile shapes are fixed here for now; per-device variants come later.
  */
 #include "ops-private.h"
 
@@ -11,12 +11,94 @@
 #define TN 4u
 #define BK 16u
 
+typedef struct push_mat {
+    uint32_t off, row, col, outer, inner;
+} push_mat;
+
 typedef struct push_gemm {
-    uint32_t m, n, k;
-    uint32_t a_row, a_col, b_row, b_col;
-    float alpha, beta;
+    uint32_t m, n, k, inner_count;
+    push_mat a, b, c;
+    uint32_t r_off, bias_off, bias_mode, has_res;
+    float alpha, beta, out_scale;
 } push_gemm;
-_Static_assert (sizeof (push_gemm) == 36, "mirrors gemm.comp's Push block");
+_Static_assert (sizeof (push_gemm) == 104, "mirrors gemm.comp's Push block");
+
+void
+dfx__gemm_desc_init (dfx__gemm_desc *d)
+{
+    *d = (dfx__gemm_desc){.alpha = 1.0f, .out_scale = 1.0f, .batch_outer = 1, .batch_inner = 1};
+}
+
+/* Largest element index + 1 a view touches. */
+static uint64_t
+extent (const dfx__mat *v, uint32_t rows, uint32_t cols, uint32_t bo, uint32_t bi)
+{
+    return (uint64_t) v->off + (uint64_t) (bo - 1) * v->outer + (uint64_t) (bi - 1) * v->inner +
+           (uint64_t) (rows - 1) * v->row + (uint64_t) (cols - 1) * v->col + 1;
+}
+
+static dfx_status
+check_view (dfx_ctx *ctx, const dfx__mat *v, const char *name, uint32_t rows, uint32_t cols, uint32_t bo, uint32_t bi)
+{
+    if (!v->buf)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: buffer %s is NULL", name);
+    uint64_t need = extent (v, rows, cols, bo, bi);
+    if (need > v->buf->size / sizeof (float))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: buffer %s holds %zu floats, %llu needed", name,
+                           v->buf->size / sizeof (float), (unsigned long long) need);
+    return DFX_OK;
+}
+
+dfx_status
+dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
+{
+    dfx_status st;
+    uint32_t bo = d->batch_outer ? d->batch_outer : 1, bi = d->batch_inner ? d->batch_inner : 1;
+    if (d->m == 0 || d->n == 0 || d->k == 0)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: sizes m=%u n=%u k=%u must be positive", d->m, d->n,
+                           d->k);
+    if ((uint64_t) bo * bi > ctx->props.limits.maxComputeWorkGroupCount[2])
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: batch %u×%u exceeds the device limit", bo, bi);
+    if ((st = check_view (ctx, &d->a, "A", d->m, d->k, bo, bi)) != DFX_OK ||
+        (st = check_view (ctx, &d->b, "B", d->k, d->n, bo, bi)) != DFX_OK ||
+        (st = check_view (ctx, &d->c, "C", d->m, d->n, bo, bi)) != DFX_OK)
+        return st;
+    if (d->res) {
+        dfx__mat r = d->c;
+        r.buf = d->res, r.off = d->res_off;
+        if ((st = check_view (ctx, &r, "residual", d->m, d->n, bo, bi)) != DFX_OK)
+            return st;
+    }
+    if (d->bias_mode != DFX__BIAS_NONE) {
+        uint64_t need = (uint64_t) d->bias_off + (d->bias_mode == DFX__BIAS_ROW ? d->m : d->n);
+        if (!d->bias || need > d->bias->size / sizeof (float))
+            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: bias buffer too small (%llu floats needed)",
+                               (unsigned long long) need);
+    }
+    if (d->c.buf == d->a.buf || d->c.buf == d->b.buf)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: C must not alias A or B");
+    push_gemm push = {
+        .m = d->m, .n = d->n, .k = d->k, .inner_count = bi,
+        .a = {d->a.off, d->a.row, d->a.col, d->a.outer, d->a.inner},
+        .b = {d->b.off, d->b.row, d->b.col, d->b.outer, d->b.inner},
+        .c = {d->c.off, d->c.row, d->c.col, d->c.outer, d->c.inner},
+        .r_off = d->res_off, .bias_off = d->bias_off, .bias_mode = (uint32_t) d->bias_mode,
+        .has_res = d->res != NULL,
+        .alpha = d->alpha, .beta = d->beta, .out_scale = d->out_scale,
+    };
+    dfx__dispatch_desc dd = {
+        .shader = "gemm",
+        .spec = {LX, LY, TM, TN, BK},
+        .n_spec = 5,
+        .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
+        .n_bufs = 5,
+        .write_mask = 1u << 2,
+        .push = &push,
+        .push_size = sizeof push,
+        .groups = {(d->n + LX * TN - 1) / (LX * TN), (d->m + LY * TM - 1) / (LY * TM), bo * bi},
+    };
+    return dfx__dispatch (ctx, &dd);
+}
 
 void
 dfx_gemm_params_defaults (dfx_gemm_params *p)
@@ -27,47 +109,15 @@ dfx_gemm_params_defaults (dfx_gemm_params *p)
 dfx_status
 dfx_op_gemm (dfx_ctx *ctx, const dfx_gemm_params *p, dfx_buffer *a, dfx_buffer *b, dfx_buffer *c)
 {
-    if (p->m == 0 || p->n == 0 || p->k == 0)
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: sizes m=%u n=%u k=%u must be positive", p->m, p->n,
-                           p->k);
-    uint64_t na = (uint64_t) p->m * p->k, nb = (uint64_t) p->k * p->n, nc = (uint64_t) p->m * p->n;
-    if (na > UINT32_MAX || nb > UINT32_MAX || nc > UINT32_MAX)
+    if ((uint64_t) p->m * p->k > UINT32_MAX || (uint64_t) p->k * p->n > UINT32_MAX ||
+        (uint64_t) p->m * p->n > UINT32_MAX)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: a matrix of more than 2^32 elements");
-    const struct {
-        dfx_buffer *buf;
-        uint64_t need;
-        const char *name;
-    } chk[] = {{a, na, "A"}, {b, nb, "B"}, {c, nc, "C"}};
-    for (int i = 0; i < 3; i++) {
-        if (!chk[i].buf)
-            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: buffer %s is NULL", chk[i].name);
-        if (chk[i].buf->size / sizeof (float) < chk[i].need)
-            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: buffer %s holds %zu floats, %llu needed", chk[i].name,
-                               chk[i].buf->size / sizeof (float), (unsigned long long) chk[i].need);
-    }
-    if (c == a || c == b)
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: C must not alias A or B");
-    push_gemm push = {
-        .m = p->m,
-        .n = p->n,
-        .k = p->k,
-        .a_row = p->trans_a ? 1 : p->k,
-        .a_col = p->trans_a ? p->m : 1,
-        .b_row = p->trans_b ? 1 : p->n,
-        .b_col = p->trans_b ? p->k : 1,
-        .alpha = p->alpha,
-        .beta = p->beta,
-    };
-    dfx__dispatch_desc d = {
-        .shader = "gemm",
-        .spec = {LX, LY, TM, TN, BK},
-        .n_spec = 5,
-        .bufs = {a, b, c},
-        .n_bufs = 3,
-        .write_mask = 1u << 2,
-        .push = &push,
-        .push_size = sizeof push,
-        .groups = {(p->n + LX * TN - 1) / (LX * TN), (p->m + LY * TM - 1) / (LY * TM), 1},
-    };
-    return dfx__dispatch (ctx, &d);
+    dfx__gemm_desc d;
+    dfx__gemm_desc_init (&d);
+    d.m = p->m, d.n = p->n, d.k = p->k;
+    d.a = (dfx__mat){a, 0, p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1, 0, 0};
+    d.b = (dfx__mat){b, 0, p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1, 0, 0};
+    d.c = (dfx__mat){c, 0, p->n, 1, 0, 0};
+    d.alpha = p->alpha, d.beta = p->beta;
+    return dfx__gemm (ctx, &d);
 }

@@ -26,3 +26,71 @@ dfx_status dfx__eltwise (dfx_ctx *ctx, const char *shader, dfx_buffer *const *bu
                          float alpha);
 
 #endif
+
+/* ---- Internal op descriptors (offsets in elements, for arena tensors) ---- */
+
+/* A strided matrix view: element (i, j) of batch z = (zo, zi) is at
+ * off + zo·outer + zi·inner + i·row + j·col. */
+typedef struct dfx__mat {
+    dfx_buffer *buf;
+    uint32_t off, row, col, outer, inner;
+} dfx__mat;
+
+typedef enum dfx__bias_mode { DFX__BIAS_NONE = 0, DFX__BIAS_ROW = 1, DFX__BIAS_COL = 2 } dfx__bias_mode;
+
+/* C = out_scale·(alpha·A·B + bias + beta·C + R) for every batch z in
+ * [0, batch_outer·batch_inner).  R (optional, buf NULL = none) uses C's
+ * strides with its own offset. */
+typedef struct dfx__gemm_desc {
+    uint32_t m, n, k;
+    uint32_t batch_outer, batch_inner; /* 0 means 1 */
+    dfx__mat a, b, c;
+    dfx_buffer *res;
+    uint32_t res_off;
+    dfx_buffer *bias;
+    uint32_t bias_off;
+    dfx__bias_mode bias_mode;
+    float alpha, beta, out_scale;
+} dfx__gemm_desc;
+
+/* Fills the defaults: alpha 1, beta 0, out_scale 1, batch 1×1. */
+void dfx__gemm_desc_init (dfx__gemm_desc *d);
+dfx_status dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d);
+
+/* out = out_scale·(conv(x) + bias + temb[n, co] + res), NCHW, OIHW weights.
+ * Buffers NULL = that term absent (weight and in/out required). */
+typedef struct dfx__conv2d_desc {
+    uint32_t batch, cin, h, w;  /* input as stored */
+    uint32_t cout, ks, stride;
+    uint32_t pad_t, pad_l;      /* the far side pads implicitly up to the output size */
+    uint32_t up;                /* 1: nearest ×2 upsample the input first */
+    uint32_t oh, ow;            /* output size */
+    dfx_buffer *in, *weight, *bias, *temb, *res, *out;
+    uint32_t in_off, w_off, bias_off, temb_off, temb_stride, res_off, out_off;
+    float out_scale;            /* 0 is taken as 1 */
+} dfx__conv2d_desc;
+
+/* Output size of a convolution with symmetric padding `pad`. */
+uint32_t dfx__conv2d_out_size (uint32_t in, uint32_t ks, uint32_t stride, uint32_t pad_before, uint32_t pad_after);
+dfx_status dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d);
+
+/* GroupNorm (+ affine) (+ h·(1+scale)+shift from ss) (+ SiLU), NCHW. */
+typedef struct dfx__groupnorm_desc {
+    uint32_t batch, c, hw, groups;
+    float eps;
+    int silu;
+    dfx_buffer *in, *out;
+    uint32_t in_off, out_off;
+    dfx_buffer *params; /* gamma at gamma_off, beta at beta_off; NULL: no affine */
+    uint32_t gamma_off, beta_off;
+    dfx_buffer *ss;     /* NULL: none; scale at ss_off + n·ss_stride + ch, shift c further */
+    uint32_t ss_off, ss_stride;
+} dfx__groupnorm_desc;
+dfx_status dfx__groupnorm (dfx_ctx *ctx, const dfx__groupnorm_desc *d);
+
+/* Row-wise softmax(scale·x) in place over rows×cols at off. */
+dfx_status dfx__softmax (dfx_ctx *ctx, dfx_buffer *x, uint32_t off, uint32_t rows, uint32_t cols, float scale);
+
+/* dst[:, coff:coff+cs] = src (NCHW, hw pixels). */
+dfx_status dfx__copy_channels (dfx_ctx *ctx, dfx_buffer *dst, uint32_t dst_off, uint32_t cd, uint32_t coff,
+                               dfx_buffer *src, uint32_t src_off, uint32_t cs, uint32_t batch, uint32_t hw);

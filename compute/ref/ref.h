@@ -25,3 +25,22 @@ void dfx_ref_gemm (double *c, uint32_t m, uint32_t n, uint32_t k, int trans_a, i
 double dfx_ref_nmse (const float *x, const double *ref, size_t n);
 
 #endif
+
+/* Convolution reference with the same parameters as dfx__conv2d: NCHW input
+ * (b, cin, h, w), optional nearest ×2 upsampling, OIHW weight (cout, cin,
+ * ks, ks), top/left padding pad_t/pad_l (zeros beyond the far edges), output
+ * (b, cout, oh, ow); then out_scale·(conv + bias[co] + temb[n·temb_stride +
+ * co] + res).  Optional arrays may be NULL. */
+void dfx_ref_conv2d (double *out, const float *in, uint32_t b, uint32_t cin, uint32_t h, uint32_t w, int up,
+                     const float *weight, uint32_t cout, uint32_t ks, uint32_t stride, uint32_t pad_t, uint32_t pad_l,
+                     uint32_t oh, uint32_t ow, const float *bias, const float *temb, uint32_t temb_stride,
+                     const float *res, double out_scale);
+
+/* GroupNorm reference (two-pass double statistics) with optional affine
+ * (gamma/beta NULL = none), scale/shift (ss[n·ss_stride + ch], shift at + c)
+ * and SiLU. */
+void dfx_ref_groupnorm (double *out, const float *in, uint32_t b, uint32_t c, uint32_t hw, uint32_t groups, double eps,
+                        const float *gamma, const float *beta, const float *ss, uint32_t ss_stride, int silu);
+
+/* Row-wise softmax(scale·x). */
+void dfx_ref_softmax (double *out, const float *x, uint32_t rows, uint32_t cols, double scale);

@@ -1,0 +1,28 @@
+/* softmax.c — row-wise softmax in place (shaders/softmax.comp). */
+#include "ops-private.h"
+
+typedef struct push_sm {
+    uint32_t rows, cols, off;
+    float scale;
+} push_sm;
+_Static_assert (sizeof (push_sm) == 16, "mirrors softmax.comp's Push block");
+
+dfx_status
+dfx__softmax (dfx_ctx *ctx, dfx_buffer *x, uint32_t off, uint32_t rows, uint32_t cols, float scale)
+{
+    if (!x || !rows || !cols || off + (uint64_t) rows * cols > x->size / 4)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "softmax: %u×%u at %u outside its buffer", rows, cols, off);
+    push_sm push = {rows, cols, off, scale};
+    dfx__dispatch_desc dd = {
+        .shader = "softmax",
+        .spec = {DFX__LOCAL_1D},
+        .n_spec = 1,
+        .bufs = {x},
+        .n_bufs = 1,
+        .write_mask = 1u,
+        .push = &push,
+        .push_size = sizeof push,
+        .groups = {rows < 65535 ? rows : 65535, 1, 1},
+    };
+    return dfx__dispatch (ctx, &dd);
+}
