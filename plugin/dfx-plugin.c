@@ -1,0 +1,81 @@
+/* dfx-plugin.c — the GimpPlugIn subclass of dfx and its main().
+ *
+ * For: telling GIMP which procedures the `dfx` executable provides
+ * (query_procedures), building the one asked for (create_procedure) from a
+ * table of constructors, naming the plug-in's gettext domain, and the menu
+ * branch the procedures live under.
+ * Not for: the procedures themselves (one proc-*.c file each), pixels,
+ * numerics or Vulkan.
+ */
+#include "dfx-plugin.h"
+
+#include <string.h>
+
+typedef struct _DfxPlugIn {
+    GimpPlugIn parent_instance;
+} DfxPlugIn;
+
+#define DFX_TYPE_PLUG_IN (dfx_plug_in_get_type ())
+G_DECLARE_FINAL_TYPE (DfxPlugIn, dfx_plug_in, DFX, PLUG_IN, GimpPlugIn)
+
+G_DEFINE_TYPE (DfxPlugIn, dfx_plug_in, GIMP_TYPE_PLUG_IN)
+
+/* Every procedure of the plug-in: its PDB name and its constructor.  Adding
+ * a procedure is one row here plus its proc-*.c file. */
+static const struct {
+    const char *name;
+    GimpProcedure *(*create) (GimpPlugIn *plug_in);
+} procedures[] = {
+    {DFX_PROC_DEVICE_INFO, dfx__proc_device_info_new},
+};
+
+/* Runs once when GIMP (re)registers the plug-in.  The submenu label is only
+ * marked with N_(): GIMP translates it in the plug-in's domain. */
+static GList *
+dfx_plug_in_query_procedures (GimpPlugIn *plug_in)
+{
+    GList *list = NULL;
+
+    gimp_plug_in_add_menu_branch (plug_in, "<Image>/Filters", N_ ("Diffusion"));
+
+    for (gsize i = 0; i < G_N_ELEMENTS (procedures); i++)
+        list = g_list_append (list, g_strdup (procedures[i].name));
+    return list;
+}
+
+static GimpProcedure *
+dfx_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS (procedures); i++)
+        if (strcmp (name, procedures[i].name) == 0)
+            return procedures[i].create (plug_in);
+    return NULL;
+}
+
+/* The domain is fixed to "dfx" rather than left to libgimp's default (the
+ * name of the folder holding the executable), so a copy installed under
+ * another folder name still finds its catalogs; the catalog folder stays
+ * libgimp's default, locale/ beside the executable. */
+static gboolean
+dfx_plug_in_set_i18n (GimpPlugIn *plug_in, const gchar *procedure_name, gchar **gettext_domain, gchar **catalog_dir)
+{
+    *gettext_domain = g_strdup (GETTEXT_PACKAGE);
+    return TRUE;
+}
+
+static void
+dfx_plug_in_class_init (DfxPlugInClass *klass)
+{
+    GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+
+    plug_in_class->query_procedures = dfx_plug_in_query_procedures;
+    plug_in_class->create_procedure = dfx_plug_in_create_procedure;
+    plug_in_class->set_i18n = dfx_plug_in_set_i18n;
+}
+
+static void
+dfx_plug_in_init (DfxPlugIn *self)
+{
+}
+
+GIMP_MAIN (DFX_TYPE_PLUG_IN)
