@@ -59,9 +59,11 @@ t_batch() {
   if [ $t_rc -eq 124 ] || [ $t_rc -eq 137 ]; then
     t_fail "gimp-console-3.0 did not finish within ${DFX_GIMP_TIMEOUT:-150} s"
   fi
-  # A plug-in that dies (crash, abort) is reported by GIMP but does not
-  # always change the exit status: catch it here for every test.
-  if grep -E "dfx.*(crashed|Segmentation|Aborted|CRITICAL)|terminated: Program received" \
+  # A dying plug-in makes the batch exit 70 like an ordinary failure, and
+  # a GLib critical changes nothing: catch both here for every test.  (The
+  # occasional "gimp_flush(): error: Broken pipe" warning at GIMP's exit is
+  # a shutdown race of every plug-in and is not caught.)
+  if grep -E 'Plug-in crashed: "dfx"|plug-ins/dfx/dfx: fatal error|\(dfx:[0-9]+\): [A-Za-z-]+-CRITICAL' \
        "$t_tmp/err" >/dev/null; then
     t_fail "the dfx plug-in crashed or logged a critical error"
   fi
