@@ -1,8 +1,8 @@
-/* scale.comp — out = alpha x over n float32 elements (grid-stride loop). */
+/* scale.comp — out = alpha x over n float32 elements from element off (grid-stride loop). */
 #version 450
 layout (local_size_x_id = 0) in;
 
-layout (push_constant) uniform Push { uint n; float alpha; } p;
+layout (push_constant) uniform Push { uint n; float alpha; uint off; } p;
 layout (std430, binding = 0) writeonly buffer Out { float o[]; };
 layout (std430, binding = 1) readonly buffer X { float x[]; };
 
@@ -10,5 +10,5 @@ void main ()
 {
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride)
-        o[i] = p.alpha * x[i];
+        o[p.off + i] = p.alpha * x[p.off + i];
 }

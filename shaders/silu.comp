@@ -1,8 +1,8 @@
-/* silu.comp — out = x / (1 + exp(-x)) (SiLU) over n float32 elements. */
+/* silu.comp — out = x / (1 + exp(-x)) (SiLU) over n float32 elements from element off. */
 #version 450
 layout (local_size_x_id = 0) in;
 
-layout (push_constant) uniform Push { uint n; } p;
+layout (push_constant) uniform Push { uint n; float alpha; uint off; } p;
 layout (std430, binding = 0) writeonly buffer Out { float o[]; };
 layout (std430, binding = 1) readonly buffer X { float x[]; };
 
@@ -10,7 +10,7 @@ void main ()
 {
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
-        float v = x[i];
-        o[i] = v / (1.0 + exp (-v));
+        float v = x[p.off + i];
+        o[p.off + i] = v / (1.0 + exp (-v));
     }
 }

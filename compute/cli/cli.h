@@ -13,6 +13,8 @@
 #define DFX_CLI_EXIT_USAGE 2
 
 int dfx_cli_info (int argc, char **argv);
+int dfx_cli_unet (int argc, char **argv);
+int dfx_cli_bench (int argc, char **argv);
 
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);

@@ -10,6 +10,8 @@ static const struct {
     const char *help;
 } commands[] = {
     {"info", dfx_cli_info, "list Vulkan devices and the one dfx uses"},
+    {"unet", dfx_cli_unet, "evaluate the score network on a tensor file"},
+    {"bench", dfx_cli_bench, "time the kernels or the U-Net"},
 };
 
 static void

@@ -188,6 +188,55 @@ void dfx_gemm_params_defaults (dfx_gemm_params *p); /* alpha 1, beta 0, no trans
  * sizes implied by p; C must not alias A or B. */
 dfx_status dfx_op_gemm (dfx_ctx *ctx, const dfx_gemm_params *p, dfx_buffer *a, dfx_buffer *b, dfx_buffer *c);
 
+/* ---- Tensor files (safetensors) --------------------------------------------- */
+
+/* Reads tensor `name` of a safetensors file as float32 (F32/F16/BF16/F64).
+ * *ndim and shape[0..7] receive its shape.  Ownership: *data is freed with
+ * dfx_free().  Errors name the file and the tensor. */
+dfx_status dfx_tensor_read (dfx_ctx *ctx, const char *path, const char *name, int *ndim, int64_t shape[8],
+                            float **data);
+
+/* Writes one float32 tensor as a safetensors file (atomically). */
+dfx_status dfx_tensor_write (dfx_ctx *ctx, const char *path, const char *name, int ndim, const int64_t *shape,
+                             const float *data);
+
+/* Frees memory that libdfx handed out.  Accepts NULL. */
+void dfx_free (void *p);
+
+/* ---- The score network: a diffusers UNet2DModel ----------------------------- */
+
+typedef struct dfx_unet dfx_unet;
+
+typedef struct dfx_unet_info {
+    uint32_t in_channels, out_channels;
+    uint32_t sample_height, sample_width; /* the config's sample_size */
+    uint32_t size_multiple;               /* inputs must be multiples of this */
+    uint64_t parameters;                  /* weights the forward uses */
+    uint64_t weight_bytes;                /* device memory of the weights */
+    uint64_t activation_bytes;            /* arena of the last planned input shape (0 before) */
+    uint32_t dispatches;                  /* ops in one forward of that shape */
+} dfx_unet_info;
+
+/* Loads model_dir/unet (config.json + diffusion_pytorch_model.safetensors)
+ * and uploads the weights once.  Refuses unsupported configs and malformed,
+ * incomplete or mis-shaped weights with a message naming the file, field or
+ * tensor.  Ownership: *out is freed with dfx_unet_destroy(); it refers to ctx,
+ * which must outlive it. */
+dfx_status dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out);
+
+/* Frees the network and its device memory.  Accepts NULL. */
+void dfx_unet_destroy (dfx_unet *u);
+
+void dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info);
+
+/* out = network(sample, timesteps): sample and out are NCHW float32 of
+ * (batch, in/out_channels, height, width), timesteps one float per batch
+ * item (the model's discrete timestep index, fractional allowed).  The first
+ * call for a shape plans it (activation memory, program); later calls reuse
+ * the plan.  One command buffer, one submit. */
+dfx_status dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, const float *sample,
+                             const float *timesteps, float *out);
+
 #ifdef __cplusplus
 }
 #endif

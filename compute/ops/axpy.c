@@ -5,5 +5,5 @@ dfx_status
 dfx_op_axpy (dfx_ctx *ctx, dfx_buffer *y, float alpha, dfx_buffer *x, size_t n)
 {
     dfx_buffer *bufs[] = {y, x};
-    return dfx__eltwise (ctx, "axpy", bufs, 2, n, alpha);
+    return dfx__eltwise (ctx, "axpy", bufs, 2, 0, n, alpha);
 }

@@ -60,8 +60,8 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         return st;
     if (d->res && (st = need (ctx, d->res, d->res_off + nout, "residual")) != DFX_OK)
         return st;
-    if (d->out == d->in || d->out == d->weight)
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "conv2d: output must not alias input or weight");
+    if ((d->out == d->in && d->out_off < d->in_off + nin && d->in_off < d->out_off + nout) || d->out == d->weight)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "conv2d: output must not overlap the input or weight");
     push_conv push = {
         .batch = d->batch, .cin = d->cin, .h = d->h, .w = d->w, .cout = d->cout, .oh = d->oh, .ow = d->ow,
         .ks = d->ks, .stride = d->stride, .pad_t = d->pad_t, .pad_l = d->pad_l, .up = d->up,

@@ -19,12 +19,15 @@ dfx__check_vectors (dfx_ctx *ctx, const char *op, size_t n, dfx_buffer *const *b
 }
 
 dfx_status
-dfx__eltwise (dfx_ctx *ctx, const char *shader, dfx_buffer *const *bufs, uint32_t n_bufs, size_t n, float alpha)
+dfx__eltwise (dfx_ctx *ctx, const char *shader, dfx_buffer *const *bufs, uint32_t n_bufs, size_t off, size_t n,
+              float alpha)
 {
-    dfx_status st = dfx__check_vectors (ctx, shader, n, bufs, (int) n_bufs);
+    if (off > UINT32_MAX - n)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "%s: offset %zu + %zu elements out of range", shader, off, n);
+    dfx_status st = dfx__check_vectors (ctx, shader, off + n, bufs, (int) n_bufs);
     if (st != DFX_OK)
         return st;
-    dfx__push_n_alpha push = {(uint32_t) n, alpha};
+    dfx__push_n_alpha push = {(uint32_t) n, alpha, (uint32_t) off};
     dfx__dispatch_desc d = {
         .shader = shader,
         .spec = {DFX__LOCAL_1D},

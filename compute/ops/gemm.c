@@ -75,8 +75,10 @@ dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
             return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: bias buffer too small (%llu floats needed)",
                                (unsigned long long) need);
     }
-    if (d->c.buf == d->a.buf || d->c.buf == d->b.buf)
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: C must not alias A or B");
+    uint64_t c_end = extent (&d->c, d->m, d->n, bo, bi);
+    if ((d->c.buf == d->a.buf && d->c.off < extent (&d->a, d->m, d->k, bo, bi) && d->a.off < c_end) ||
+        (d->c.buf == d->b.buf && d->c.off < extent (&d->b, d->k, d->n, bo, bi) && d->b.off < c_end))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: C must not overlap A or B");
     push_gemm push = {
         .m = d->m, .n = d->n, .k = d->k, .inner_count = bi,
         .a = {d->a.off, d->a.row, d->a.col, d->a.outer, d->a.inner},

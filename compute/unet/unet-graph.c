@@ -1,0 +1,482 @@
+/* unet-graph.c — builds the forward program of a UNet2DModel for one input
+ * shape: the op descriptors in execution order, and the placement of every
+ * activation in one arena by a first-fit planner that frees each tensor after
+ * its last use.  Recording and submitting are in unet.c; numerics in ops/. */
+#include "unet-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Placeholder for the arena buffer until its size is known. */
+static dfx_buffer arena_mark;
+#define ARENA (&arena_mark)
+#define ALIGN 16u /* floats: 64-byte aligned tensors */
+
+typedef struct block {
+    uint64_t off, size;
+} block;
+
+typedef struct tensor {
+    uint32_t off;
+    uint32_t c, h, w; /* per batch item */
+} tensor;
+
+typedef struct builder {
+    dfx_unet *u;
+    dfx_status st;
+    uint32_t batch;
+    block used[256];
+    int n_used;
+    uint64_t peak;
+    uint32_t temb_act_off; /* silu(time embedding), batch × temb_dim */
+    char name[160];
+} builder;
+
+/* ---- the planner ---- */
+
+static uint32_t
+alloc (builder *b, uint64_t n)
+{
+    if (b->st != DFX_OK)
+        return 0;
+    n = (n + ALIGN - 1) / ALIGN * ALIGN;
+    uint64_t at = 0;
+    int i = 0;
+    for (; i < b->n_used; i++) { /* used[] is sorted by offset */
+        if (b->used[i].off >= at + n)
+            break;
+        at = b->used[i].off + b->used[i].size;
+    }
+    if (b->n_used == (int) (sizeof b->used / sizeof b->used[0]) || at + n > UINT32_MAX) {
+        b->st = dfx__error (b->u->ctx, DFX_ERR_UNSUPPORTED, "U-Net activations exceed 2^32 floats at batch %u, %u×%u",
+                            b->batch, b->u->h, b->u->w);
+        return 0;
+    }
+    memmove (&b->used[i + 1], &b->used[i], (size_t) (b->n_used - i) * sizeof (block));
+    b->used[i] = (block){at, n};
+    b->n_used++;
+    if (at + n > b->peak)
+        b->peak = at + n;
+    return (uint32_t) at;
+}
+
+static void
+release (builder *b, uint32_t off)
+{
+    for (int i = 0; i < b->n_used; i++)
+        if (b->used[i].off == off) {
+            memmove (&b->used[i], &b->used[i + 1], (size_t) (b->n_used - i - 1) * sizeof (block));
+            b->n_used--;
+            return;
+        }
+}
+
+static tensor
+new_tensor (builder *b, uint32_t c, uint32_t h, uint32_t w)
+{
+    tensor t = {0, c, h, w};
+    t.off = alloc (b, (uint64_t) b->batch * c * h * w);
+    return t;
+}
+
+static void
+drop (builder *b, tensor t)
+{
+    release (b, t.off);
+}
+
+/* ---- steps ---- */
+
+static dfx__step *
+push_step (builder *b, dfx__step_kind kind)
+{
+    dfx_unet *u = b->u;
+    if (b->st != DFX_OK)
+        return NULL;
+    if (u->n_steps == u->cap_steps) {
+        int cap = u->cap_steps ? 2 * u->cap_steps : 256;
+        dfx__step *ns = realloc (u->steps, (size_t) cap * sizeof *ns);
+        if (!ns) {
+            b->st = dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
+            return NULL;
+        }
+        u->steps = ns;
+        u->cap_steps = cap;
+    }
+    dfx__step *s = &u->steps[u->n_steps++];
+    memset (s, 0, sizeof *s);
+    s->kind = kind;
+    return s;
+}
+
+/* Looks up weight `prefix.suffix` with the given shape. */
+static uint32_t
+weight (builder *b, const char *prefix, const char *suffix, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+{
+    if (b->st != DFX_OK)
+        return 0;
+    char name[200];
+    snprintf (name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", suffix);
+    const int64_t shape[4] = {d0, d1, d2, d3};
+    uint32_t off = 0;
+    b->st = dfx__unet_weight (b->u, name, ndim, shape, &off);
+    return off;
+}
+
+static tensor
+groupnorm (builder *b, tensor x, const char *prefix, uint32_t groups, int silu, uint32_t ss_off, uint32_t ss_stride)
+{
+    tensor y = new_tensor (b, x.c, x.h, x.w);
+    uint32_t g = weight (b, prefix, "weight", 1, x.c, 0, 0, 0), be = weight (b, prefix, "bias", 1, x.c, 0, 0, 0);
+    dfx__step *s = push_step (b, DFX__STEP_GROUPNORM);
+    if (!s)
+        return y;
+    s->u.gn = (dfx__groupnorm_desc){
+        .batch = b->batch, .c = x.c, .hw = x.h * x.w, .groups = groups, .eps = (float) b->u->arch.norm_eps, .silu = silu,
+        .in = ARENA, .out = ARENA, .in_off = x.off, .out_off = y.off,
+        .params = b->u->weights, .gamma_off = g, .beta_off = be,
+        .ss = ss_stride ? ARENA : NULL, .ss_off = ss_off, .ss_stride = ss_stride,
+    };
+    return y;
+}
+
+/* conv ks×ks; stride 2 = diffusers Downsample2D; up = nearest ×2 first. */
+static tensor
+conv (builder *b, tensor x, const char *prefix, uint32_t cout, uint32_t ks, uint32_t stride, int up,
+      const tensor *res, float out_scale, uint32_t temb_off, uint32_t temb_stride)
+{
+    uint32_t pad = ks / 2, pad_t = pad, pad_far = pad;
+    if (stride == 2 && b->u->arch.downsample_padding == 0)
+        pad_t = 0, pad_far = 1; /* F.pad (0, 1, 0, 1), then no padding */
+    uint32_t he = up ? 2 * x.h : x.h, we = up ? 2 * x.w : x.w;
+    uint32_t oh = dfx__conv2d_out_size (he, ks, stride, pad_t, pad_far);
+    uint32_t ow = dfx__conv2d_out_size (we, ks, stride, pad_t, pad_far);
+    tensor y = new_tensor (b, cout, oh, ow);
+    uint32_t wo = weight (b, prefix, "weight", 4, cout, x.c, ks, ks);
+    uint32_t bo = weight (b, prefix, "bias", 1, cout, 0, 0, 0);
+    dfx__step *s = push_step (b, DFX__STEP_CONV);
+    if (!s)
+        return y;
+    s->u.conv = (dfx__conv2d_desc){
+        .batch = b->batch, .cin = x.c, .h = x.h, .w = x.w, .cout = cout, .ks = ks, .stride = stride,
+        .pad_t = pad_t, .pad_l = pad_t, .up = (uint32_t) up, .oh = oh, .ow = ow,
+        .in = ARENA, .in_off = x.off, .weight = b->u->weights, .w_off = wo, .bias = b->u->weights, .bias_off = bo,
+        .temb = temb_stride ? ARENA : NULL, .temb_off = temb_off, .temb_stride = temb_stride,
+        .res = res ? ARENA : NULL, .res_off = res ? res->off : 0, .out = ARENA, .out_off = y.off,
+        .out_scale = out_scale,
+    };
+    return y;
+}
+
+/* y (batch × n) = x (batch × k) · Wᵀ + bias, W stored [n, k]. */
+static uint32_t
+linear (builder *b, uint32_t x_off, uint32_t k, const char *prefix, uint32_t n)
+{
+    uint32_t y = alloc (b, (uint64_t) b->batch * n);
+    uint32_t wo = weight (b, prefix, "weight", 2, n, k, 0, 0), bo = weight (b, prefix, "bias", 1, n, 0, 0, 0);
+    dfx__step *s = push_step (b, DFX__STEP_GEMM);
+    if (!s)
+        return y;
+    dfx__gemm_desc *g = &s->u.gemm;
+    dfx__gemm_desc_init (g);
+    g->m = b->batch, g->n = n, g->k = k;
+    g->a = (dfx__mat){ARENA, x_off, k, 1, 0, 0};
+    g->b = (dfx__mat){b->u->weights, wo, 1, k, 0, 0};
+    g->c = (dfx__mat){ARENA, y, n, 1, 0, 0};
+    g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_COL;
+    return y;
+}
+
+static void
+silu_inplace (builder *b, uint32_t off, uint32_t n)
+{
+    dfx__step *s = push_step (b, DFX__STEP_SILU);
+    if (s)
+        s->u.silu.off = off, s->u.silu.n = n;
+}
+
+static tensor
+resnet (builder *b, tensor x, const char *prefix, uint32_t cout, float out_scale)
+{
+    const dfx__unet_config *a = &b->u->arch;
+    char p[160];
+    uint32_t tw = a->scale_shift ? 2 * cout : cout;
+    /* t = time_emb_proj (silu (temb)) */
+    snprintf (p, sizeof p, "%s.time_emb_proj", prefix);
+    uint32_t t = linear (b, b->temb_act_off, (uint32_t) a->time_embedding_dim, p, tw);
+    snprintf (p, sizeof p, "%s.norm1", prefix);
+    tensor h1 = groupnorm (b, x, p, (uint32_t) a->norm_num_groups, 1, 0, 0);
+    snprintf (p, sizeof p, "%s.conv1", prefix);
+    tensor h2 = conv (b, h1, p, cout, 3, 1, 0, NULL, 1.0f, t, a->scale_shift ? 0 : tw);
+    drop (b, h1);
+    snprintf (p, sizeof p, "%s.norm2", prefix);
+    tensor h3 = groupnorm (b, h2, p, (uint32_t) a->norm_num_groups, 1, t, a->scale_shift ? tw : 0);
+    drop (b, h2);
+    release (b, t);
+    tensor sc = x;
+    if (x.c != cout) {
+        snprintf (p, sizeof p, "%s.conv_shortcut", prefix);
+        sc = conv (b, x, p, cout, 1, 1, 0, NULL, 1.0f, 0, 0);
+    }
+    snprintf (p, sizeof p, "%s.conv2", prefix);
+    tensor y = conv (b, h3, p, cout, 3, 1, 0, &sc, 1.0f / out_scale, 0, 0);
+    drop (b, h3);
+    if (x.c != cout)
+        drop (b, sc);
+    return y;
+}
+
+static tensor
+attention (builder *b, tensor x, const char *prefix, uint32_t groups, float rescale)
+{
+    const dfx__unet_config *a = &b->u->arch;
+    uint32_t C = x.c, HW = x.h * x.w, dh = (uint32_t) a->attention_head_dim ? (uint32_t) a->attention_head_dim : C, heads = C / dh;
+    char p[160];
+    tensor n = x;
+    if (groups) {
+        snprintf (p, sizeof p, "%s.group_norm", prefix);
+        n = groupnorm (b, x, p, groups, 0, 0, 0);
+    }
+    /* q, k, v (each C × HW per batch item) = W · n + bias */
+    tensor qkv[3];
+    static const char *names[3] = {"to_q", "to_k", "to_v"};
+    for (int i = 0; i < 3; i++) {
+        qkv[i] = new_tensor (b, C, x.h, x.w);
+        snprintf (p, sizeof p, "%s.%s", prefix, names[i]);
+        uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0), bo = weight (b, p, "bias", 1, C, 0, 0, 0);
+        dfx__step *s = push_step (b, DFX__STEP_GEMM);
+        if (!s)
+            return x;
+        dfx__gemm_desc *g = &s->u.gemm;
+        dfx__gemm_desc_init (g);
+        g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
+        g->a = (dfx__mat){b->u->weights, wo, C, 1, 0, 0};
+        g->b = (dfx__mat){ARENA, n.off, HW, 1, C * HW, 0};
+        g->c = (dfx__mat){ARENA, qkv[i].off, HW, 1, C * HW, 0};
+        g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
+    }
+    if (groups)
+        drop (b, n);
+    /* scores (batch, heads, HW, HW) = Q_hᵀ K_h / √dh, softmax over keys */
+    uint32_t sc = alloc (b, (uint64_t) b->batch * heads * HW * HW);
+    dfx__step *s = push_step (b, DFX__STEP_GEMM);
+    if (!s)
+        return x;
+    dfx__gemm_desc *g = &s->u.gemm;
+    dfx__gemm_desc_init (g);
+    g->m = HW, g->n = HW, g->k = dh, g->batch_outer = b->batch, g->batch_inner = heads;
+    g->a = (dfx__mat){ARENA, qkv[0].off, 1, HW, C * HW, dh * HW};
+    g->b = (dfx__mat){ARENA, qkv[1].off, HW, 1, C * HW, dh * HW};
+    g->c = (dfx__mat){ARENA, sc, HW, 1, heads * HW * HW, HW * HW};
+    g->alpha = (float) (1.0 / sqrt ((double) dh));
+    if (!(s = push_step (b, DFX__STEP_SOFTMAX)))
+        return x;
+    s->u.softmax.off = sc, s->u.softmax.rows = b->batch * heads * HW, s->u.softmax.cols = HW;
+    s->u.softmax.scale = 1.0f;
+    drop (b, qkv[0]), drop (b, qkv[1]);
+    /* O_h (dh × HW) = V_h · Pᵀ, written head by head into C × HW */
+    tensor o = new_tensor (b, C, x.h, x.w);
+    if (!(s = push_step (b, DFX__STEP_GEMM)))
+        return x;
+    g = &s->u.gemm;
+    dfx__gemm_desc_init (g);
+    g->m = dh, g->n = HW, g->k = HW, g->batch_outer = b->batch, g->batch_inner = heads;
+    g->a = (dfx__mat){ARENA, qkv[2].off, HW, 1, C * HW, dh * HW};
+    g->b = (dfx__mat){ARENA, sc, 1, HW, heads * HW * HW, HW * HW};
+    g->c = (dfx__mat){ARENA, o.off, HW, 1, C * HW, dh * HW};
+    release (b, sc);
+    drop (b, qkv[2]);
+    /* y = (Wo · O + bias + x) / rescale */
+    tensor y = new_tensor (b, C, x.h, x.w);
+    snprintf (p, sizeof p, "%s.to_out.0", prefix);
+    uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0), bo = weight (b, p, "bias", 1, C, 0, 0, 0);
+    if (!(s = push_step (b, DFX__STEP_GEMM)))
+        return x;
+    g = &s->u.gemm;
+    dfx__gemm_desc_init (g);
+    g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
+    g->a = (dfx__mat){b->u->weights, wo, C, 1, 0, 0};
+    g->b = (dfx__mat){ARENA, o.off, HW, 1, C * HW, 0};
+    g->c = (dfx__mat){ARENA, y.off, HW, 1, C * HW, 0};
+    g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
+    g->res = ARENA, g->res_off = x.off, g->out_scale = 1.0f / rescale;
+    drop (b, o);
+    return y;
+}
+
+static tensor
+concat (builder *b, tensor x, tensor skip)
+{
+    tensor y = new_tensor (b, x.c + skip.c, x.h, x.w);
+    const tensor *src[2] = {&x, &skip};
+    uint32_t coff = 0;
+    for (int i = 0; i < 2; i++) {
+        dfx__step *s = push_step (b, DFX__STEP_COPY);
+        if (!s)
+            return y;
+        s->u.copy.dst_off = y.off, s->u.copy.cd = y.c, s->u.copy.coff = coff, s->u.copy.src_off = src[i]->off;
+        s->u.copy.cs = src[i]->c, s->u.copy.batch = b->batch, s->u.copy.hw = x.h * x.w;
+        coff += src[i]->c;
+    }
+    return y;
+}
+
+static void
+build (builder *b, uint32_t h, uint32_t w)
+{
+    dfx_unet *u = b->u;
+    const dfx__unet_config *a = &u->arch;
+    uint32_t c0 = (uint32_t) a->block_out_channels[0];
+    /* Inputs: the sample and the sinusoidal timestep embedding, uploaded per forward. */
+    tensor x = new_tensor (b, (uint32_t) a->in_channels, h, w);
+    u->in_off = x.off;
+    u->emb_off = alloc (b, (uint64_t) b->batch * c0);
+    /* time_embedding: linear_1, SiLU, linear_2; resnets use SiLU of it. */
+    uint32_t e1 = linear (b, u->emb_off, c0, "time_embedding.linear_1", (uint32_t) a->time_embedding_dim);
+    silu_inplace (b, e1, b->batch * (uint32_t) a->time_embedding_dim);
+    uint32_t e2 = linear (b, e1, (uint32_t) a->time_embedding_dim, "time_embedding.linear_2", (uint32_t) a->time_embedding_dim);
+    silu_inplace (b, e2, b->batch * (uint32_t) a->time_embedding_dim);
+    release (b, e1);
+    b->temb_act_off = e2;
+
+    tensor skips[64];
+    int n_skips = 0;
+    tensor hcur = conv (b, x, "conv_in", c0, 3, 1, 0, NULL, 1.0f, 0, 0);
+    skips[n_skips++] = hcur;
+    char p[160];
+    for (uint32_t i = 0; i < (uint32_t) a->n_levels; i++) {
+        for (uint32_t j = 0; j < (uint32_t) a->layers_per_block; j++) {
+            snprintf (p, sizeof p, "down_blocks.%u.resnets.%u", i, j);
+            hcur = resnet (b, hcur, p, (uint32_t) a->block_out_channels[i], 1.0f);
+            if (a->down_attention[i]) {
+                snprintf (p, sizeof p, "down_blocks.%u.attentions.%u", i, j);
+                tensor t = attention (b, hcur, p, (uint32_t) a->norm_num_groups, 1.0f);
+                drop (b, hcur);
+                hcur = t;
+            }
+            skips[n_skips++] = hcur;
+        }
+        if (i + 1 < (uint32_t) a->n_levels) {
+            snprintf (p, sizeof p, "down_blocks.%u.downsamplers.0.conv", i);
+            hcur = conv (b, hcur, p, hcur.c, 3, 2, 0, NULL, 1.0f, 0, 0);
+            skips[n_skips++] = hcur;
+        }
+    }
+    /* hcur is the last skip: the up path starts from it and also pops it. */
+    tensor cur = hcur;
+    int cur_owned = 0;
+    if (a->mid_block) {
+        uint32_t cm = (uint32_t) a->block_out_channels[(uint32_t) a->n_levels - 1];
+        tensor t = resnet (b, cur, "mid_block.resnets.0", cm, (float) a->mid_block_scale_factor);
+        if (a->mid_attention) {
+            tensor t2 = attention (b, t, "mid_block.attentions.0", (uint32_t) a->mid_attention_groups,
+                                   (float) a->mid_block_scale_factor);
+            drop (b, t);
+            t = t2;
+        }
+        cur = resnet (b, t, "mid_block.resnets.1", cm, (float) a->mid_block_scale_factor);
+        drop (b, t);
+        cur_owned = 1;
+    }
+    for (uint32_t i = 0; i < (uint32_t) a->n_levels; i++) {
+        uint32_t lvl = (uint32_t) a->n_levels - 1 - i, cout = (uint32_t) a->block_out_channels[lvl];
+        for (uint32_t j = 0; j < (uint32_t) a->layers_per_block + 1; j++) {
+            tensor skip = skips[--n_skips];
+            tensor cat = concat (b, cur, skip);
+            if (cur_owned && cur.off != skip.off)
+                drop (b, cur);
+            drop (b, skip);
+            snprintf (p, sizeof p, "up_blocks.%u.resnets.%u", i, j);
+            cur = resnet (b, cat, p, cout, 1.0f);
+            drop (b, cat);
+            cur_owned = 1;
+            if (a->up_attention[i]) {
+                snprintf (p, sizeof p, "up_blocks.%u.attentions.%u", i, j);
+                tensor t = attention (b, cur, p, (uint32_t) a->norm_num_groups, 1.0f);
+                drop (b, cur);
+                cur = t;
+            }
+        }
+        if (i + 1 < (uint32_t) a->n_levels) {
+            snprintf (p, sizeof p, "up_blocks.%u.upsamplers.0.conv", i);
+            tensor t = conv (b, cur, p, cur.c, 3, 1, 1, NULL, 1.0f, 0, 0);
+            drop (b, cur);
+            cur = t;
+        }
+    }
+    release (b, b->temb_act_off);
+    tensor n = groupnorm (b, cur, "conv_norm_out", (uint32_t) a->norm_num_groups, 1, 0, 0);
+    drop (b, cur);
+    tensor out = conv (b, n, "conv_out", (uint32_t) a->out_channels, 3, 1, 0, NULL, 1.0f, 0, 0);
+    drop (b, n);
+    u->out_off = out.off;
+    (void) x;
+}
+
+static void
+patch (dfx_buffer **p, dfx_buffer *arena)
+{
+    if (*p == ARENA)
+        *p = arena;
+}
+
+void
+dfx__unet_program_free (dfx_unet *u)
+{
+    dfx_buffer_destroy (u->ctx, u->arena);
+    u->arena = NULL;
+    free (u->steps);
+    u->steps = NULL;
+    u->n_steps = u->cap_steps = 0;
+    u->batch = u->h = u->w = 0;
+}
+
+dfx_status
+dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
+{
+    if (u->steps && u->batch == batch && u->h == h && u->w == w)
+        return DFX_OK;
+    dfx__unet_program_free (u);
+    uint32_t mult = 1u << (u->arch.n_levels - 1);
+    if (batch == 0 || h == 0 || w == 0 || h % mult || w % mult)
+        return dfx__error (u->ctx, DFX_ERR_INVALID_ARGUMENT,
+                           "U-Net input %u×%u (batch %u): height and width must be positive multiples of %u", h, w,
+                           batch, mult);
+    builder *b = calloc (1, sizeof *b);
+    if (!b)
+        return dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
+    b->u = u;
+    b->batch = batch;
+    u->batch = batch, u->h = h, u->w = w;
+    build (b, h, w);
+    dfx_status st = b->st;
+    uint64_t peak = b->peak;
+    free (b);
+    if (st == DFX_OK)
+        st = dfx_buffer_create (u->ctx, peak * sizeof (float), &u->arena);
+    if (st != DFX_OK) {
+        dfx__unet_program_free (u);
+        return st;
+    }
+    u->arena_floats = peak;
+    for (int i = 0; i < u->n_steps; i++) {
+        dfx__step *s = &u->steps[i];
+        switch (s->kind) {
+        case DFX__STEP_GEMM:
+            patch (&s->u.gemm.a.buf, u->arena), patch (&s->u.gemm.b.buf, u->arena);
+            patch (&s->u.gemm.c.buf, u->arena), patch (&s->u.gemm.res, u->arena);
+            patch (&s->u.gemm.bias, u->arena);
+            break;
+        case DFX__STEP_CONV:
+            patch (&s->u.conv.in, u->arena), patch (&s->u.conv.out, u->arena), patch (&s->u.conv.res, u->arena);
+            patch (&s->u.conv.temb, u->arena);
+            break;
+        case DFX__STEP_GROUPNORM:
+            patch (&s->u.gn.in, u->arena), patch (&s->u.gn.out, u->arena), patch (&s->u.gn.ss, u->arena);
+            break;
+        default: break;
+        }
+    }
+    return DFX_OK;
+}

@@ -1,0 +1,79 @@
+/* unet-private.h — the Vulkan UNet2DModel: architecture, weight table,
+ * planned program.
+ *
+ * A dfx_unet holds every weight in one device buffer (uploaded once) and,
+ * for the last (batch, height, width) it ran, a program: the list of op
+ * descriptors of one forward with activations placed in one arena buffer by
+ * a liveness-aware first-fit planner.  A forward records the program into one
+ * command buffer and submits it once.
+ */
+#ifndef DFX_UNET_PRIVATE_H
+#define DFX_UNET_PRIVATE_H
+
+#include "../model/unet-config.h"
+#include "../ops/ops-private.h"
+
+
+
+typedef struct dfx__wt {
+    char *name;
+    uint32_t off;    /* element offset in the weight buffer */
+    int ndim;
+    int64_t shape[4];
+} dfx__wt;
+
+typedef enum dfx__step_kind {
+    DFX__STEP_GEMM,
+    DFX__STEP_CONV,
+    DFX__STEP_GROUPNORM,
+    DFX__STEP_SOFTMAX,
+    DFX__STEP_COPY,
+    DFX__STEP_SILU
+} dfx__step_kind;
+
+typedef struct dfx__step {
+    dfx__step_kind kind;
+    union {
+        dfx__gemm_desc gemm;
+        dfx__conv2d_desc conv;
+        dfx__groupnorm_desc gn;
+        struct {
+            uint32_t off, rows, cols;
+            float scale;
+        } softmax;
+        struct {
+            uint32_t dst_off, cd, coff, src_off, cs, batch, hw;
+        } copy;
+        struct {
+            uint32_t off, n;
+        } silu;
+    } u;
+} dfx__step;
+
+struct dfx_unet {
+    dfx_ctx *ctx;
+    char *path;              /* the safetensors file, for messages */
+    dfx__unet_config arch;
+    dfx_buffer *weights;
+    dfx__wt *wt;             /* sorted by name */
+    int n_wt;
+    uint64_t n_params;
+    /* The program for (batch, h, w). */
+    uint32_t batch, h, w;
+    dfx__step *steps;
+    int n_steps, cap_steps;
+    dfx_buffer *arena;
+    uint64_t arena_floats;
+    uint32_t in_off, emb_off, out_off;
+};
+
+/* Finds a weight by name with the expected shape (ndim 1..4); refusals name
+ * the tensor and the file.  Accepts the old attention names
+ * (query/key/value/proj_attn) and [C,C,1,1] linear weights. */
+dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, uint32_t *off);
+
+/* Builds the program for (batch, h, w) and allocates its arena. */
+dfx_status dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w);
+void dfx__unet_program_free (dfx_unet *u);
+
+#endif

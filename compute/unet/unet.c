@@ -1,0 +1,287 @@
+/* unet.c — loading a diffusers UNet2DModel folder and running its forward.
+ *
+ * Loading reads every floating-point tensor of the safetensors file into one
+ * device buffer (converted to float32, uploaded once) and indexes it by name;
+ * the program builder (unet-graph.c) then looks weights up with their
+ * expected shapes, which is where a missing or mis-shaped tensor is refused.
+ * A forward uploads the sample and its timestep embedding, records the
+ * planned program and downloads the output: one submit.
+ */
+#include "unet-private.h"
+#include "../model/safetensors.h"
+#include "../model/unet-config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+wt_cmp (const void *a, const void *b)
+{
+    return strcmp (((const dfx__wt *) a)->name, ((const dfx__wt *) b)->name);
+}
+
+static const dfx__wt *
+wt_find (const dfx_unet *u, const char *name)
+{
+    dfx__wt key = {.name = (char *) name};
+    return bsearch (&key, u->wt, (size_t) u->n_wt, sizeof *u->wt, wt_cmp);
+}
+
+/* Old diffusers attention blocks: query/key/value/proj_attn. */
+static const char *
+old_attention_name (const char *name, char *buf, size_t size)
+{
+    static const char *map[][2] = {
+        {".to_q.", ".query."}, {".to_k.", ".key."}, {".to_v.", ".value."}, {".to_out.0.", ".proj_attn."}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        const char *at = strstr (name, map[i][0]);
+        if (at) {
+            snprintf (buf, size, "%.*s%s%s", (int) (at - name), name, map[i][1], at + strlen (map[i][0]));
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static void
+shape_text (char *buf, size_t size, int ndim, const int64_t *shape)
+{
+    size_t len = (size_t) snprintf (buf, size, "[");
+    for (int i = 0; i < ndim && len < size; i++)
+        len += (size_t) snprintf (buf + len, size - len, "%s%lld", i ? ", " : "", (long long) shape[i]);
+    if (len < size)
+        snprintf (buf + len, size - len, "]");
+}
+
+dfx_status
+dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, uint32_t *off)
+{
+    char alt[200];
+    const dfx__wt *t = wt_find (u, name);
+    if (!t && old_attention_name (name, alt, sizeof alt))
+        t = wt_find (u, alt);
+    char want[96], got[96];
+    shape_text (want, sizeof want, ndim, shape);
+    if (!t)
+        return dfx__error (u->ctx, DFX_ERR_FORMAT, "tensor '%s' %s is missing from %s", name, want, u->path);
+    bool ok = t->ndim == ndim;
+    for (int i = 0; ok && i < ndim; i++)
+        ok = t->shape[i] == shape[i];
+    /* A linear weight stored as a 1×1 convolution [out, in, 1, 1]. */
+    if (!ok && ndim == 2 && t->ndim == 4 && t->shape[0] == shape[0] && t->shape[1] == shape[1] && t->shape[2] == 1 &&
+        t->shape[3] == 1)
+        ok = true;
+    if (!ok) {
+        shape_text (got, sizeof got, t->ndim, t->shape);
+        return dfx__error (u->ctx, DFX_ERR_FORMAT, "tensor '%s' in %s has shape %s, the config needs %s", t->name,
+                           u->path, got, want);
+    }
+    *off = t->off;
+    return DFX_OK;
+}
+
+static dfx_status
+load_weights (dfx_unet *u, const char *path)
+{
+    dfx_ctx *ctx = u->ctx;
+    dfx__st_file *f = NULL;
+    float *host = NULL;
+    dfx_status st = dfx__st_open (ctx, path, &f);
+    if (st != DFX_OK)
+        return st;
+    int n = dfx__st_count (f);
+    u->wt = calloc ((size_t) (n ? n : 1), sizeof *u->wt);
+    if (!u->wt) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory reading %s", path);
+        goto cleanup;
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        const dfx__st_tensor *t = dfx__st_at (f, i);
+        if (t->dtype != DFX__DTYPE_F32 && t->dtype != DFX__DTYPE_F16 && t->dtype != DFX__DTYPE_BF16 &&
+            t->dtype != DFX__DTYPE_F64)
+            continue; /* not a weight (e.g. an integer buffer); looked up by name if ever needed */
+        if (t->ndim > 4) {
+            st = dfx__error (ctx, DFX_ERR_UNSUPPORTED, "tensor '%s' in %s has %d dimensions (at most 4 expected)",
+                             t->name, path, t->ndim);
+            goto cleanup;
+        }
+        dfx__wt *w = &u->wt[u->n_wt++];
+        w->name = strdup (t->name);
+        if (!w->name) {
+            st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory reading %s", path);
+            goto cleanup;
+        }
+        w->ndim = t->ndim;
+        uint64_t count = 1;
+        for (int d = 0; d < t->ndim; d++)
+            w->shape[d] = t->shape[d], count *= (uint64_t) t->shape[d];
+        if (total + count > UINT32_MAX - 64) {
+            st = dfx__error (ctx, DFX_ERR_UNSUPPORTED, "%s holds more than 2^32 weights", path);
+            goto cleanup;
+        }
+        w->off = (uint32_t) total;
+        total += (count + 3) / 4 * 4; /* 16-byte aligned tensors */
+    }
+    if (total == 0) {
+        st = dfx__error (ctx, DFX_ERR_FORMAT, "%s holds no floating-point tensors", path);
+        goto cleanup;
+    }
+    host = malloc (total * sizeof (float));
+    if (!host) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu weights of %s",
+                         (unsigned long long) total, path);
+        goto cleanup;
+    }
+    for (int i = 0; i < u->n_wt; i++)
+        DFX_CHECK (dfx__st_read_f32 (ctx, f, u->wt[i].name, -1, NULL, host + u->wt[i].off));
+    qsort (u->wt, (size_t) u->n_wt, sizeof *u->wt, wt_cmp);
+    DFX_CHECK (dfx_buffer_create (ctx, total * sizeof (float), &u->weights));
+    DFX_CHECK (dfx_buffer_upload (ctx, u->weights, 0, host, total * sizeof (float)));
+    DFX_CHECK (dfx_ctx_flush (ctx));
+cleanup:
+    free (host);
+    dfx__st_close (f);
+    return st;
+}
+
+dfx_status
+dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out)
+{
+    *out = NULL;
+    dfx_unet *u = calloc (1, sizeof *u);
+    if (!u)
+        return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);
+    u->ctx = ctx;
+    char path[4096];
+    dfx_status st;
+    snprintf (path, sizeof path, "%s/unet/config.json", model_dir);
+    DFX_CHECK (dfx__unet_config_load (ctx, path, &u->arch));
+    snprintf (path, sizeof path, "%s/unet/diffusion_pytorch_model.safetensors", model_dir);
+    u->path = strdup (path);
+    if (!u->path) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);
+        goto cleanup;
+    }
+    DFX_CHECK (load_weights (u, path));
+    /* Plan the config's own sample size once: this checks every weight now. */
+    uint32_t mult = 1u << (u->arch.n_levels - 1);
+    uint32_t sh = u->arch.sample_size[0] > 0 ? (uint32_t) u->arch.sample_size[0] : 4 * mult;
+    uint32_t sw = u->arch.sample_size[1] > 0 ? (uint32_t) u->arch.sample_size[1] : 4 * mult;
+    DFX_CHECK (dfx__unet_plan (u, 1, sh, sw));
+    *out = u;
+    return DFX_OK;
+cleanup:
+    dfx_unet_destroy (u);
+    return st;
+}
+
+void
+dfx_unet_destroy (dfx_unet *u)
+{
+    if (!u)
+        return;
+    dfx__unet_program_free (u);
+    dfx_buffer_destroy (u->ctx, u->weights);
+    for (int i = 0; i < u->n_wt; i++)
+        free (u->wt[i].name);
+    free (u->wt);
+    free (u->path);
+    free (u);
+}
+
+void
+dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info)
+{
+    memset (info, 0, sizeof *info);
+    info->in_channels = (uint32_t) u->arch.in_channels;
+    info->out_channels = (uint32_t) u->arch.out_channels;
+    info->sample_height = (uint32_t) u->arch.sample_size[0];
+    info->sample_width = (uint32_t) u->arch.sample_size[1];
+    info->size_multiple = 1u << (u->arch.n_levels - 1);
+    for (int i = 0; i < u->n_wt; i++) {
+        uint64_t c = 1;
+        for (int d = 0; d < u->wt[i].ndim; d++)
+            c *= (uint64_t) u->wt[i].shape[d];
+        info->parameters += c;
+    }
+    info->weight_bytes = u->weights ? dfx_buffer_size (u->weights) : 0;
+    info->activation_bytes = u->arena_floats * sizeof (float);
+    info->dispatches = (uint32_t) u->n_steps;
+}
+
+/* Sinusoidal timestep embedding of width c0 (diffusers get_timestep_embedding). */
+static void
+timestep_embedding (const dfx__unet_config *a, const float *t, uint32_t batch, float *emb)
+{
+    uint32_t c0 = (uint32_t) a->block_out_channels[0], half = c0 / 2;
+    for (uint32_t n = 0; n < batch; n++) {
+        float *e = emb + (size_t) n * c0;
+        for (uint32_t i = 0; i < half; i++) {
+            /* In double, rounded once: for t up to 1000 a float32 argument would
+             * already be off by ~1e-4 (diffusers itself works in float32). */
+            double f = exp (-log (10000.0) * (double) i / ((double) half - (double) a->freq_shift));
+            double arg = (double) t[n] * f;
+            float s = (float) sin (arg), c = (float) cos (arg);
+            e[i] = a->flip_sin_to_cos ? c : s;
+            e[half + i] = a->flip_sin_to_cos ? s : c;
+        }
+        if (c0 % 2)
+            e[c0 - 1] = 0.0f;
+    }
+}
+
+static dfx_status
+record_step (dfx_ctx *ctx, dfx_buffer *arena, const dfx__step *s)
+{
+    switch (s->kind) {
+    case DFX__STEP_GEMM: return dfx__gemm (ctx, &s->u.gemm);
+    case DFX__STEP_CONV: return dfx__conv2d (ctx, &s->u.conv);
+    case DFX__STEP_GROUPNORM: return dfx__groupnorm (ctx, &s->u.gn);
+    case DFX__STEP_SOFTMAX:
+        return dfx__softmax (ctx, arena, s->u.softmax.off, s->u.softmax.rows, s->u.softmax.cols, s->u.softmax.scale);
+    case DFX__STEP_COPY:
+        return dfx__copy_channels (ctx, arena, s->u.copy.dst_off, s->u.copy.cd, s->u.copy.coff, arena,
+                                   s->u.copy.src_off, s->u.copy.cs, s->u.copy.batch, s->u.copy.hw);
+    case DFX__STEP_SILU: {
+        dfx_buffer *bufs[] = {arena, arena};
+        return dfx__eltwise (ctx, "silu", bufs, 2, s->u.silu.off, s->u.silu.n, 0.0f);
+    }
+    }
+    return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "unknown U-Net step");
+}
+
+dfx_status
+dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, const float *sample,
+                  const float *timesteps, float *out)
+{
+    dfx_ctx *ctx = u->ctx;
+    const dfx__unet_config *a = &u->arch;
+    dfx_status st = dfx__unet_plan (u, batch, height, width);
+    if (st != DFX_OK)
+        return st;
+    size_t nin = (size_t) batch * (uint32_t) a->in_channels * height * width;
+    size_t nout = (size_t) batch * (uint32_t) a->out_channels * height * width;
+    size_t nemb = (size_t) batch * (uint32_t) a->block_out_channels[0];
+    float *host = malloc ((nin > nemb ? nin : nemb) * sizeof (float));
+    if (!host)
+        return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
+    for (size_t i = 0; i < nin; i++) {
+        float v = a->center_input_sample ? 2.0f * sample[i] - 1.0f : sample[i];
+        if (!isfinite (v)) {
+            free (host);
+            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "U-Net input element %zu is not finite", i);
+        }
+        host[i] = v;
+    }
+    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->in_off * 4, host, nin * sizeof (float)));
+    timestep_embedding (a, timesteps, batch, host);
+    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->emb_off * 4, host, nemb * sizeof (float)));
+    for (int i = 0; i < u->n_steps; i++)
+        DFX_CHECK (record_step (ctx, u->arena, &u->steps[i]));
+    DFX_CHECK (dfx_buffer_download (ctx, u->arena, (size_t) u->out_off * 4, out, nout * sizeof (float)));
+cleanup:
+    free (host);
+    return st;
+}
