@@ -156,6 +156,12 @@ dfx__dispatch (dfx_ctx *ctx, const dfx__dispatch_desc *d)
         if (d->groups[g] == 0 || d->groups[g] > ctx->props.limits.maxComputeWorkGroupCount[g])
             return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "dispatch of '%s': %u workgroups in dimension %d (limit %u)",
                                d->shader, d->groups[g], g, ctx->props.limits.maxComputeWorkGroupCount[g]);
+    for (uint32_t i = 0; i < d->n_bufs; i++)
+        if (((d->bufs[i]->size + 15) & ~(size_t) 15) > ctx->props.limits.maxStorageBufferRange)
+            return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
+                               "dispatch of '%s': a buffer of %zu bytes exceeds the device's storage-buffer range "
+                               "(%u bytes) on %s", d->shader, d->bufs[i]->size,
+                               ctx->props.limits.maxStorageBufferRange, ctx->props.deviceName);
     DFX_CHECK (dfx__pipeline_get (ctx, d->shader, d->spec, d->n_spec, &pl));
     if (pl->n_bindings != d->n_bufs)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "dispatch of '%s' binds %u buffers, the shader declares %u",

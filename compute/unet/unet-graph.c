@@ -110,17 +110,20 @@ push_step (builder *b, dfx__step_kind kind)
     return s;
 }
 
-/* Looks up weight `prefix.suffix` with the given shape. */
+/* Looks up weight `prefix.suffix` with the given shape: offset, and its
+ * buffer in *buf. */
 static uint32_t
-weight (builder *b, const char *prefix, const char *suffix, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3)
+weight (builder *b, const char *prefix, const char *suffix, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+        dfx_buffer **buf)
 {
+    *buf = NULL;
     if (b->st != DFX_OK)
         return 0;
     char name[200];
     snprintf (name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", suffix);
     const int64_t shape[4] = {d0, d1, d2, d3};
     uint32_t off = 0;
-    b->st = dfx__unet_weight (b->u, name, ndim, shape, &off);
+    b->st = dfx__unet_weight (b->u, name, ndim, shape, buf, &off);
     return off;
 }
 
@@ -128,14 +131,17 @@ static tensor
 groupnorm (builder *b, tensor x, const char *prefix, uint32_t groups, int silu, uint32_t ss_off, uint32_t ss_stride)
 {
     tensor y = new_tensor (b, x.c, x.h, x.w);
-    uint32_t g = weight (b, prefix, "weight", 1, x.c, 0, 0, 0), be = weight (b, prefix, "bias", 1, x.c, 0, 0, 0);
+    dfx_buffer *gb, *bb;
+    uint32_t g = weight (b, prefix, "weight", 1, x.c, 0, 0, 0, &gb), be = weight (b, prefix, "bias", 1, x.c, 0, 0, 0, &bb);
+    if (b->st == DFX_OK && gb != bb)
+        b->st = dfx__error (b->u->ctx, DFX_ERR_INVALID_ARGUMENT, "%s: weight and bias in different buffers", prefix);
     dfx__step *s = push_step (b, DFX__STEP_GROUPNORM);
     if (!s)
         return y;
     s->u.gn = (dfx__groupnorm_desc){
         .batch = b->batch, .c = x.c, .hw = x.h * x.w, .groups = groups, .eps = (float) b->u->arch.norm_eps, .silu = silu,
         .in = ARENA, .out = ARENA, .in_off = x.off, .out_off = y.off,
-        .params = b->u->weights, .gamma_off = g, .beta_off = be,
+        .params = gb, .gamma_off = g, .beta_off = be,
         .ss = ss_stride ? ARENA : NULL, .ss_off = ss_off, .ss_stride = ss_stride,
     };
     return y;
@@ -153,15 +159,16 @@ conv (builder *b, tensor x, const char *prefix, uint32_t cout, uint32_t ks, uint
     uint32_t oh = dfx__conv2d_out_size (he, ks, stride, pad_t, pad_far);
     uint32_t ow = dfx__conv2d_out_size (we, ks, stride, pad_t, pad_far);
     tensor y = new_tensor (b, cout, oh, ow);
-    uint32_t wo = weight (b, prefix, "weight", 4, cout, x.c, ks, ks);
-    uint32_t bo = weight (b, prefix, "bias", 1, cout, 0, 0, 0);
+    dfx_buffer *wb, *bb;
+    uint32_t wo = weight (b, prefix, "weight", 4, cout, x.c, ks, ks, &wb);
+    uint32_t bo = weight (b, prefix, "bias", 1, cout, 0, 0, 0, &bb);
     dfx__step *s = push_step (b, DFX__STEP_CONV);
     if (!s)
         return y;
     s->u.conv = (dfx__conv2d_desc){
         .batch = b->batch, .cin = x.c, .h = x.h, .w = x.w, .cout = cout, .ks = ks, .stride = stride,
         .pad_t = pad_t, .pad_l = pad_t, .up = (uint32_t) up, .oh = oh, .ow = ow,
-        .in = ARENA, .in_off = x.off, .weight = b->u->weights, .w_off = wo, .bias = b->u->weights, .bias_off = bo,
+        .in = ARENA, .in_off = x.off, .weight = wb, .w_off = wo, .bias = bb, .bias_off = bo,
         .temb = temb_stride ? ARENA : NULL, .temb_off = temb_off, .temb_stride = temb_stride,
         .res = res ? ARENA : NULL, .res_off = res ? res->off : 0, .out = ARENA, .out_off = y.off,
         .out_scale = out_scale,
@@ -174,7 +181,8 @@ static uint32_t
 linear (builder *b, uint32_t x_off, uint32_t k, const char *prefix, uint32_t n)
 {
     uint32_t y = alloc (b, (uint64_t) b->batch * n);
-    uint32_t wo = weight (b, prefix, "weight", 2, n, k, 0, 0), bo = weight (b, prefix, "bias", 1, n, 0, 0, 0);
+    dfx_buffer *wb, *bb;
+    uint32_t wo = weight (b, prefix, "weight", 2, n, k, 0, 0, &wb), bo = weight (b, prefix, "bias", 1, n, 0, 0, 0, &bb);
     dfx__step *s = push_step (b, DFX__STEP_GEMM);
     if (!s)
         return y;
@@ -182,9 +190,9 @@ linear (builder *b, uint32_t x_off, uint32_t k, const char *prefix, uint32_t n)
     dfx__gemm_desc_init (g);
     g->m = b->batch, g->n = n, g->k = k;
     g->a = (dfx__mat){ARENA, x_off, k, 1, 0, 0};
-    g->b = (dfx__mat){b->u->weights, wo, 1, k, 0, 0};
+    g->b = (dfx__mat){wb, wo, 1, k, 0, 0};
     g->c = (dfx__mat){ARENA, y, n, 1, 0, 0};
-    g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_COL;
+    g->bias = bb, g->bias_off = bo, g->bias_mode = DFX__BIAS_COL;
     return y;
 }
 
@@ -244,17 +252,18 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     for (int i = 0; i < 3; i++) {
         qkv[i] = new_tensor (b, C, x.h, x.w);
         snprintf (p, sizeof p, "%s.%s", prefix, names[i]);
-        uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0), bo = weight (b, p, "bias", 1, C, 0, 0, 0);
+        dfx_buffer *wb, *bb;
+        uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0, &wb), bo = weight (b, p, "bias", 1, C, 0, 0, 0, &bb);
         dfx__step *s = push_step (b, DFX__STEP_GEMM);
         if (!s)
             return x;
         dfx__gemm_desc *g = &s->u.gemm;
         dfx__gemm_desc_init (g);
         g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
-        g->a = (dfx__mat){b->u->weights, wo, C, 1, 0, 0};
+        g->a = (dfx__mat){wb, wo, C, 1, 0, 0};
         g->b = (dfx__mat){ARENA, n.off, HW, 1, C * HW, 0};
         g->c = (dfx__mat){ARENA, qkv[i].off, HW, 1, C * HW, 0};
-        g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
+        g->bias = bb, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
     }
     if (groups)
         drop (b, n);
@@ -290,16 +299,17 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     /* y = (Wo · O + bias + x) / rescale */
     tensor y = new_tensor (b, C, x.h, x.w);
     snprintf (p, sizeof p, "%s.to_out.0", prefix);
-    uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0), bo = weight (b, p, "bias", 1, C, 0, 0, 0);
+    dfx_buffer *wb, *bb;
+    uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0, &wb), bo = weight (b, p, "bias", 1, C, 0, 0, 0, &bb);
     if (!(s = push_step (b, DFX__STEP_GEMM)))
         return x;
     g = &s->u.gemm;
     dfx__gemm_desc_init (g);
     g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
-    g->a = (dfx__mat){b->u->weights, wo, C, 1, 0, 0};
+    g->a = (dfx__mat){wb, wo, C, 1, 0, 0};
     g->b = (dfx__mat){ARENA, o.off, HW, 1, C * HW, 0};
     g->c = (dfx__mat){ARENA, y.off, HW, 1, C * HW, 0};
-    g->bias = b->u->weights, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
+    g->bias = bb, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
     g->res = ARENA, g->res_off = x.off, g->out_scale = 1.0f / rescale;
     drop (b, o);
     return y;

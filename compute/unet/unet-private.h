@@ -17,7 +17,8 @@
 
 typedef struct dfx__wt {
     char *name;
-    uint32_t off;    /* element offset in the weight buffer */
+    int chunk;       /* which weight buffer */
+    uint32_t off;    /* element offset in it */
     int ndim;
     int64_t shape[4];
 } dfx__wt;
@@ -54,7 +55,10 @@ struct dfx_unet {
     dfx_ctx *ctx;
     char *path;              /* the safetensors file, for messages */
     dfx__unet_config arch;
-    dfx_buffer *weights;
+    /* Weights in buffers no larger than the device's storage-buffer range;
+     * a module's tensors (weight and bias, gamma and beta) share a buffer. */
+    dfx_buffer **chunks;
+    int n_chunks;
     dfx__wt *wt;             /* sorted by name */
     int n_wt;
     uint64_t n_params;
@@ -67,10 +71,11 @@ struct dfx_unet {
     uint32_t in_off, emb_off, out_off;
 };
 
-/* Finds a weight by name with the expected shape (ndim 1..4); refusals name
- * the tensor and the file.  Accepts the old attention names
- * (query/key/value/proj_attn) and [C,C,1,1] linear weights. */
-dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, uint32_t *off);
+/* Finds a weight by name with the expected shape (ndim 1..4): its buffer and
+ * element offset.  Refusals name the tensor and the file.  Accepts the old
+ * attention names (query/key/value/proj_attn) and [C,C,1,1] linear weights. */
+dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, dfx_buffer **buf,
+                             uint32_t *off);
 
 /* Builds the program for (batch, h, w) and allocates its arena. */
 dfx_status dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w);

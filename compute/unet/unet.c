@@ -55,7 +55,7 @@ shape_text (char *buf, size_t size, int ndim, const int64_t *shape)
 }
 
 dfx_status
-dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, uint32_t *off)
+dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, dfx_buffer **buf, uint32_t *off)
 {
     char alt[200];
     const dfx__wt *t = wt_find (u, name);
@@ -77,8 +77,17 @@ dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape,
         return dfx__error (u->ctx, DFX_ERR_FORMAT, "tensor '%s' in %s has shape %s, the config needs %s", t->name,
                            u->path, got, want);
     }
+    *buf = u->chunks[t->chunk];
     *off = t->off;
     return DFX_OK;
+}
+
+/* Length of the module prefix of a tensor name ("a.b.weight" → 3). */
+static size_t
+module_len (const char *name)
+{
+    const char *dot = strrchr (name, '.');
+    return dot ? (size_t) (dot - name) : 0;
 }
 
 static dfx_status
@@ -86,62 +95,104 @@ load_weights (dfx_unet *u, const char *path)
 {
     dfx_ctx *ctx = u->ctx;
     dfx__st_file *f = NULL;
-    float *host = NULL;
+    float **host = NULL;
+    uint64_t *chunk_floats = NULL;
     dfx_status st = dfx__st_open (ctx, path, &f);
     if (st != DFX_OK)
         return st;
     int n = dfx__st_count (f);
     u->wt = calloc ((size_t) (n ? n : 1), sizeof *u->wt);
-    if (!u->wt) {
-        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory reading %s", path);
-        goto cleanup;
-    }
-    uint64_t total = 0;
+    if (!u->wt)
+        goto oom;
     for (int i = 0; i < n; i++) {
         const dfx__st_tensor *t = dfx__st_at (f, i);
         if (t->dtype != DFX__DTYPE_F32 && t->dtype != DFX__DTYPE_F16 && t->dtype != DFX__DTYPE_BF16 &&
             t->dtype != DFX__DTYPE_F64)
-            continue; /* not a weight (e.g. an integer buffer); looked up by name if ever needed */
+            continue; /* not a weight (e.g. an integer buffer) */
         if (t->ndim > 4) {
             st = dfx__error (ctx, DFX_ERR_UNSUPPORTED, "tensor '%s' in %s has %d dimensions (at most 4 expected)",
                              t->name, path, t->ndim);
             goto cleanup;
         }
         dfx__wt *w = &u->wt[u->n_wt++];
-        w->name = strdup (t->name);
-        if (!w->name) {
-            st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory reading %s", path);
-            goto cleanup;
-        }
+        if (!(w->name = strdup (t->name)))
+            goto oom;
         w->ndim = t->ndim;
-        uint64_t count = 1;
         for (int d = 0; d < t->ndim; d++)
-            w->shape[d] = t->shape[d], count *= (uint64_t) t->shape[d];
-        if (total + count > UINT32_MAX - 64) {
-            st = dfx__error (ctx, DFX_ERR_UNSUPPORTED, "%s holds more than 2^32 weights", path);
-            goto cleanup;
-        }
-        w->off = (uint32_t) total;
-        total += (count + 3) / 4 * 4; /* 16-byte aligned tensors */
+            w->shape[d] = t->shape[d];
     }
-    if (total == 0) {
+    if (u->n_wt == 0) {
         st = dfx__error (ctx, DFX_ERR_FORMAT, "%s holds no floating-point tensors", path);
         goto cleanup;
     }
-    host = malloc (total * sizeof (float));
-    if (!host) {
-        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu weights of %s",
-                         (unsigned long long) total, path);
-        goto cleanup;
-    }
-    for (int i = 0; i < u->n_wt; i++)
-        DFX_CHECK (dfx__st_read_f32 (ctx, f, u->wt[i].name, -1, NULL, host + u->wt[i].off));
+    /* Sorted by name, a module's tensors are neighbours: cut buffers only
+     * between modules, each at most the storage-buffer range. */
     qsort (u->wt, (size_t) u->n_wt, sizeof *u->wt, wt_cmp);
-    DFX_CHECK (dfx_buffer_create (ctx, total * sizeof (float), &u->weights));
-    DFX_CHECK (dfx_buffer_upload (ctx, u->weights, 0, host, total * sizeof (float)));
-    DFX_CHECK (dfx_ctx_flush (ctx));
+    uint64_t limit = ctx->props.limits.maxStorageBufferRange / sizeof (float);
+    if (ctx->max_alloc && ctx->max_alloc / sizeof (float) < limit)
+        limit = ctx->max_alloc / sizeof (float);
+    if (limit > UINT32_MAX)
+        limit = UINT32_MAX;
+    chunk_floats = calloc ((size_t) u->n_wt, sizeof *chunk_floats);
+    if (!chunk_floats)
+        goto oom;
+    int chunk = 0;
+    uint64_t used = 0, module_start = 0;
+    for (int i = 0; i < u->n_wt; i++) {
+        dfx__wt *w = &u->wt[i];
+        uint64_t count = 1;
+        for (int d = 0; d < w->ndim; d++)
+            count *= (uint64_t) w->shape[d];
+        count = (count + 3) / 4 * 4; /* 16-byte aligned tensors */
+        bool same_module = i > 0 && module_len (w->name) == module_len (u->wt[i - 1].name) &&
+                           strncmp (w->name, u->wt[i - 1].name, module_len (w->name)) == 0;
+        if (!same_module)
+            module_start = used;
+        if (used + count > limit) {
+            if (module_start == 0 || (same_module && used - module_start + count > limit) || count > limit) {
+                st = dfx__error (ctx, DFX_ERR_UNSUPPORTED,
+                                 "tensor '%s' of %s does not fit the device's storage-buffer range (%llu bytes)",
+                                 w->name, path, (unsigned long long) (limit * sizeof (float)));
+                goto cleanup;
+            }
+            /* Move the module begun in this chunk to a new one. */
+            chunk_floats[chunk] = module_start;
+            uint64_t moved = used - module_start;
+            chunk++;
+            for (int j = i - 1; j >= 0 && u->wt[j].chunk == chunk - 1 && u->wt[j].off >= module_start; j--)
+                u->wt[j].chunk = chunk, u->wt[j].off -= (uint32_t) module_start;
+            used = moved;
+            module_start = 0;
+        }
+        w->chunk = chunk;
+        w->off = (uint32_t) used;
+        used += count;
+    }
+    chunk_floats[chunk] = used;
+    u->n_chunks = chunk + 1;
+    u->chunks = calloc ((size_t) u->n_chunks, sizeof *u->chunks);
+    host = calloc ((size_t) u->n_chunks, sizeof *host);
+    if (!u->chunks || !host)
+        goto oom;
+    for (int c = 0; c < u->n_chunks; c++)
+        if (!(host[c] = malloc (chunk_floats[c] * sizeof (float))))
+            goto oom;
+    for (int i = 0; i < u->n_wt; i++)
+        DFX_CHECK (dfx__st_read_f32 (ctx, f, u->wt[i].name, -1, NULL, host[u->wt[i].chunk] + u->wt[i].off));
+    for (int c = 0; c < u->n_chunks; c++) {
+        DFX_CHECK (dfx_buffer_create (ctx, chunk_floats[c] * sizeof (float), &u->chunks[c]));
+        DFX_CHECK (dfx_buffer_upload (ctx, u->chunks[c], 0, host[c], chunk_floats[c] * sizeof (float)));
+        DFX_CHECK (dfx_ctx_flush (ctx)); /* staging freed before the next chunk */
+    }
+    goto cleanup;
+oom:
+    st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory reading %s", path);
 cleanup:
+    if (host)
+        for (int c = 0; c < u->n_chunks; c++)
+            free (host[c]);
     free (host);
+    free (chunk_floats);
     dfx__st_close (f);
     return st;
 }
@@ -183,7 +234,9 @@ dfx_unet_destroy (dfx_unet *u)
     if (!u)
         return;
     dfx__unet_program_free (u);
-    dfx_buffer_destroy (u->ctx, u->weights);
+    for (int c = 0; c < u->n_chunks; c++)
+        dfx_buffer_destroy (u->ctx, u->chunks[c]);
+    free (u->chunks);
     for (int i = 0; i < u->n_wt; i++)
         free (u->wt[i].name);
     free (u->wt);
@@ -206,7 +259,8 @@ dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info)
             c *= (uint64_t) u->wt[i].shape[d];
         info->parameters += c;
     }
-    info->weight_bytes = u->weights ? dfx_buffer_size (u->weights) : 0;
+    for (int c = 0; c < u->n_chunks; c++)
+        info->weight_bytes += u->chunks[c] ? dfx_buffer_size (u->chunks[c]) : 0;
     info->activation_bytes = u->arena_floats * sizeof (float);
     info->dispatches = (uint32_t) u->n_steps;
 }
