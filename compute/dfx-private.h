@@ -58,6 +58,19 @@ struct dfx_buffer {
     uint64_t last_access;   /* barrier epoch of the last recorded read or write */
 };
 
+#define DFX__PROFILE_QUERIES 4096
+#define DFX__PROFILE_KERNELS 64
+
+typedef struct dfx__profile {
+    bool on;
+    VkQueryPool pool;
+    double period_ns;
+    uint32_t n_queries;                 /* written in the current batch */
+    int batch_kernel[DFX__PROFILE_QUERIES]; /* kernel index of dispatch i of the batch */
+    dfx_profile_entry kernels[DFX__PROFILE_KERNELS];
+    int n_kernels;
+} dfx__profile;
+
 struct dfx_ctx {
     char errmsg[DFX__ERRMSG_MAX];
     char *cache_dir;
@@ -94,6 +107,8 @@ struct dfx_ctx {
     int n_desc_pools, cur_desc_pool;
     dfx__deferred *deferred;
     int n_deferred, cap_deferred;
+    uint32_t timestamp_bits;   /* of the compute queue; 0: no timestamps */
+    dfx__profile *profile;     /* NULL until profiling is first enabled */
 };
 
 /* Sets ctx's message and returns status.  printf-style. */
@@ -162,6 +177,12 @@ dfx_status dfx__cmd_begin (dfx_ctx *ctx);
 void dfx__cmd_track (dfx_ctx *ctx, dfx_buffer *const *bufs, uint32_t n, uint32_t write_mask);
 dfx_status dfx__cmd_defer (dfx_ctx *ctx, VkBuffer buffer, VkDeviceMemory memory);
 void dfx__cmd_destroy (dfx_ctx *ctx);
+
+/* vk-profile.c: timestamps around dispatches (no-ops unless enabled). */
+void dfx__profile_begin_batch (dfx_ctx *ctx);
+void dfx__profile_after_dispatch (dfx_ctx *ctx, const char *shader);
+void dfx__profile_end_batch (dfx_ctx *ctx); /* after the fence */
+void dfx__profile_destroy (dfx_ctx *ctx);
 
 /* Number of workgroups covering n items, groups of `per` items, capped to the
  * device limit (kernels loop over the remainder). */

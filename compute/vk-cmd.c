@@ -75,6 +75,7 @@ dfx__cmd_begin (dfx_ctx *ctx)
     DFX_VK_CHECK (ctx, vkBeginCommandBuffer (ctx->cmd, &bi));
     ctx->recording = true;
     ctx->n_recorded = 0;
+    dfx__profile_begin_batch (ctx);
     /* Epochs only need to be unique within a batch; a new batch starts past
      * every mark left by the previous one. */
     ctx->epoch++;
@@ -191,6 +192,7 @@ dfx__dispatch (dfx_ctx *ctx, const dfx__dispatch_desc *d)
         vkCmdPushConstants (ctx->cmd, pl->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, DFX__PUSH_MAX, push);
     }
     vkCmdDispatch (ctx->cmd, d->groups[0], d->groups[1], d->groups[2]);
+    dfx__profile_after_dispatch (ctx, pl->name);
     ctx->n_recorded++;
 cleanup:
     return st;
@@ -221,6 +223,7 @@ dfx_ctx_flush (dfx_ctx *ctx)
     DFX_VK_CHECK (ctx, vkQueueSubmit (ctx->queue, 1, &si, ctx->fence));
     DFX_VK_CHECK (ctx, vkWaitForFences (ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
     DFX_VK_CHECK (ctx, vkResetFences (ctx->device, 1, &ctx->fence));
+    dfx__profile_end_batch (ctx);
     if (ctx->validation_errors) {
         st = dfx__error (ctx, DFX_ERR_VULKAN, "Vulkan validation reported %d error(s); first: %s",
                          ctx->validation_errors, ctx->validation_msg);
@@ -242,6 +245,7 @@ dfx__cmd_destroy (dfx_ctx *ctx)
     release_batch (ctx);
     for (int i = 0; i < ctx->n_desc_pools; i++)
         vkDestroyDescriptorPool (ctx->device, ctx->desc_pools[i], NULL);
+    dfx__profile_destroy (ctx);
     free (ctx->desc_pools);
     free (ctx->deferred);
     ctx->desc_pools = NULL;

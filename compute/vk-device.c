@@ -223,6 +223,14 @@ create_device (dfx_ctx *ctx)
     ctx->subgroup_size = sg.subgroupSize;
     ctx->max_alloc = m3.maxMemoryAllocationSize;
     ctx->queue_family = (uint32_t) compute_family (ctx->pdev);
+    {
+        uint32_t nq = 0;
+        VkQueueFamilyProperties qp[32];
+        vkGetPhysicalDeviceQueueFamilyProperties (ctx->pdev, &nq, NULL);
+        nq = nq > 32 ? 32 : nq;
+        vkGetPhysicalDeviceQueueFamilyProperties (ctx->pdev, &nq, qp);
+        ctx->timestamp_bits = ctx->queue_family < nq ? qp[ctx->queue_family].timestampValidBits : 0;
+    }
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qi = {

@@ -193,6 +193,32 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
     }
     qsort (times, (size_t) repeat, sizeof *times, cmp_double);
     dfx_unet_get_info (u, &info);
+    /* One more forward with timestamps: time per kernel. */
+    double conv_s = 0.0, gemm_s = 0.0, all_s = 0.0;
+    cJSON *kernels = cJSON_CreateArray ();
+    if (dfx_ctx_profile (ctx, 1) == DFX_OK) {
+        if ((st = dfx_unet_forward (u, batch, h, w, x, t, y)) != DFX_OK) {
+            cJSON_Delete (kernels);
+            goto fail;
+        }
+        for (int i = 0; i < dfx_ctx_profile_count (ctx); i++) {
+            dfx_profile_entry e;
+            dfx_ctx_profile_entry (ctx, i, &e);
+            all_s += e.seconds;
+            if (strncmp (e.kernel, "conv2d", 6) == 0)
+                conv_s += e.seconds;
+            else if (strncmp (e.kernel, "gemm", 4) == 0)
+                gemm_s += e.seconds;
+            cJSON *k = cJSON_CreateObject ();
+            cJSON_AddStringToObject (k, "kernel", e.kernel);
+            cJSON_AddNumberToObject (k, "calls", (double) e.calls);
+            cJSON_AddNumberToObject (k, "seconds", e.seconds);
+            cJSON_AddItemToArray (kernels, k);
+            if (!json)
+                printf ("  %-16s %4llu calls %9.3f ms\n", e.kernel, (unsigned long long) e.calls, 1e3 * e.seconds);
+        }
+        dfx_ctx_profile (ctx, 0);
+    }
     if (json) {
         cJSON *o = cJSON_CreateObject ();
         cJSON_AddNumberToObject (o, "batch", batch);
@@ -204,6 +230,13 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
         cJSON_AddNumberToObject (o, "weight_bytes", (double) info.weight_bytes);
         cJSON_AddNumberToObject (o, "activation_bytes", (double) info.activation_bytes);
         cJSON_AddNumberToObject (o, "dispatches", info.dispatches);
+        cJSON_AddNumberToObject (o, "conv_gflop", info.conv_flops / 1e9);
+        cJSON_AddNumberToObject (o, "gemm_gflop", info.gemm_flops / 1e9);
+        cJSON_AddNumberToObject (o, "profiled_s", all_s);
+        cJSON_AddNumberToObject (o, "conv_s", conv_s);
+        cJSON_AddNumberToObject (o, "gemm_s", gemm_s);
+        cJSON_AddItemToObject (o, "kernels", kernels);
+        kernels = NULL;
         char *s = cJSON_Print (o);
         puts (s);
         cJSON_free (s);
@@ -213,7 +246,12 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
                 "activations %.1f MiB\n",
                 batch, h, w, times[0], times[repeat / 2], info.dispatches, info.weight_bytes / 1048576.0,
                 info.activation_bytes / 1048576.0);
+        if (all_s > 0.0)
+            printf ("profiled %.4f s: conv %.1f%% at %.2f GFLOP/s, gemm %.1f%% at %.2f GFLOP/s\n", all_s,
+                    100.0 * conv_s / all_s, conv_s > 0 ? info.conv_flops / conv_s / 1e9 : 0.0, 100.0 * gemm_s / all_s,
+                    gemm_s > 0 ? info.gemm_flops / gemm_s / 1e9 : 0.0);
     }
+    cJSON_Delete (kernels);
 fail:
     free (x), free (y), free (t), free (times);
     dfx_unet_destroy (u);

@@ -130,6 +130,24 @@ dfx_status dfx_ctx_device_info (dfx_ctx *ctx, int i, dfx_device_info *out);
 /* "discrete GPU", "CPU", ... for a device type; never NULL. */
 const char *dfx_device_type_name (dfx_device_type type);
 
+/* ---- Profiling ------------------------------------------------------------ */
+
+/* Per-kernel device time, from Vulkan timestamps around every dispatch
+ * (the time since the previous dispatch ended, so barriers count too). */
+typedef struct dfx_profile_entry {
+    const char *kernel; /* shader name; valid while ctx lives */
+    uint64_t calls;
+    double seconds;
+} dfx_profile_entry;
+
+/* Turns profiling on (clearing what was gathered) or off.  Fails with
+ * DFX_ERR_UNSUPPORTED when the device has no compute timestamps. */
+dfx_status dfx_ctx_profile (dfx_ctx *ctx, int enable);
+
+/* Number of kernels seen since profiling was turned on; entry i of them. */
+int dfx_ctx_profile_count (const dfx_ctx *ctx);
+dfx_status dfx_ctx_profile_entry (dfx_ctx *ctx, int i, dfx_profile_entry *out);
+
 /* ---- Buffers ------------------------------------------------------------ */
 
 /* A device buffer of float32 (or raw) data. */
@@ -215,6 +233,7 @@ typedef struct dfx_unet_info {
     uint64_t weight_bytes;                /* device memory of the weights */
     uint64_t activation_bytes;            /* arena of the last planned input shape (0 before) */
     uint32_t dispatches;                  /* ops in one forward of that shape */
+    double conv_flops, gemm_flops;        /* per forward of that shape (2 per multiply-add) */
 } dfx_unet_info;
 
 /* Loads model_dir/unet (config.json + diffusion_pytorch_model.safetensors)

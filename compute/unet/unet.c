@@ -263,6 +263,17 @@ dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info)
         info->weight_bytes += u->chunks[c] ? dfx_buffer_size (u->chunks[c]) : 0;
     info->activation_bytes = u->arena_floats * sizeof (float);
     info->dispatches = (uint32_t) u->n_steps;
+    for (int i = 0; i < u->n_steps; i++) {
+        const dfx__step *s = &u->steps[i];
+        if (s->kind == DFX__STEP_CONV) {
+            const dfx__conv2d_desc *c = &s->u.conv;
+            info->conv_flops += 2.0 * c->batch * c->cout * c->oh * c->ow * c->cin * c->ks * c->ks;
+        } else if (s->kind == DFX__STEP_GEMM) {
+            const dfx__gemm_desc *g = &s->u.gemm;
+            info->gemm_flops += 2.0 * g->m * g->n * g->k * (g->batch_outer ? g->batch_outer : 1) *
+                                (g->batch_inner ? g->batch_inner : 1);
+        }
+    }
 }
 
 /* Sinusoidal timestep embedding of width c0 (diffusers get_timestep_embedding). */
