@@ -50,8 +50,12 @@ dfx_ctx_options_defaults (dfx_ctx_options *opt)
 {
     memset (opt, 0, sizeof *opt);
     opt->device = getenv ("DFX_DEVICE");
+    /* Debug builds validate by default; DFX_VALIDATION=0/1 decides otherwise. */
+#ifndef DFX_DEFAULT_VALIDATION
+#define DFX_DEFAULT_VALIDATION 0
+#endif
     const char *v = getenv ("DFX_VALIDATION");
-    opt->validation = v && *v && strcmp (v, "0") != 0;
+    opt->validation = v && *v ? strcmp (v, "0") != 0 : DFX_DEFAULT_VALIDATION;
     opt->pipeline_cache_dir = getenv ("DFX_PIPELINE_CACHE");
 }
 

@@ -63,7 +63,7 @@ typedef struct dfx_ctx_options {
     const char *device;
     /* 1: enable VK_LAYER_KHRONOS_validation when it is installed (errors
      * reported by it become DFX_ERR_VULKAN on the next flush).  Defaults to
-     * $DFX_VALIDATION, else 0. */
+     * $DFX_VALIDATION, else 1 in debug builds and 0 otherwise. */
     int validation;
     /* File of the saved VkPipelineCache; NULL: no cache on disk.  Defaults to
      * $DFX_PIPELINE_CACHE, else $XDG_CACHE_HOME/dfx or ~/.cache/dfx. */
