@@ -15,6 +15,7 @@
 int dfx_cli_info (int argc, char **argv);
 int dfx_cli_unet (int argc, char **argv);
 int dfx_cli_bench (int argc, char **argv);
+int dfx_cli_ot_check (int argc, char **argv);
 
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);

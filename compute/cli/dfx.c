@@ -12,6 +12,7 @@ static const struct {
     {"info", dfx_cli_info, "list Vulkan devices and the one dfx uses"},
     {"unet", dfx_cli_unet, "evaluate the score network on a tensor file"},
     {"bench", dfx_cli_bench, "time the kernels or the U-Net"},
+    {"ot-check", dfx_cli_ot_check, "is the sampling map optimal transport? (Dirac-mixture data)"},
 };
 
 static void
