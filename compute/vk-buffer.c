@@ -133,6 +133,14 @@ dfx_buffer_size (const dfx_buffer *b)
     return b->size;
 }
 
+/* A host-visible, coherent staging buffer of size bytes, mapped. */
+static dfx_status
+staging_alloc (dfx_ctx *ctx, size_t size, VkBufferUsageFlags usage, VkBuffer *b, VkDeviceMemory *m, void **map)
+{
+    return dfx__buffer_alloc (ctx, size, usage, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                              0, b, m, map);
+}
+
 static dfx_status
 check_range (dfx_ctx *ctx, const dfx_buffer *b, size_t offset, size_t size, const char *what)
 {
@@ -156,8 +164,7 @@ dfx_buffer_upload (dfx_ctx *ctx, dfx_buffer *b, size_t offset, const void *data,
     VkBuffer sb;
     VkDeviceMemory sm;
     void *map;
-    st = dfx__buffer_alloc (ctx, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0, &sb, &sm, &map);
+    st = staging_alloc (ctx, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &sb, &sm, &map);
     if (st != DFX_OK)
         return st;
     memcpy (map, data, size);
@@ -187,8 +194,7 @@ dfx_buffer_download (dfx_ctx *ctx, dfx_buffer *b, size_t offset, void *data, siz
     VkBuffer sb;
     VkDeviceMemory sm;
     void *map;
-    st = dfx__buffer_alloc (ctx, size, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0, &sb, &sm, &map);
+    st = staging_alloc (ctx, size, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &sb, &sm, &map);
     if (st != DFX_OK)
         return st;
     if ((st = dfx__cmd_begin (ctx)) == DFX_OK) {

@@ -15,15 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static int
 cmp_double (const void *a, const void *b)
@@ -46,11 +37,11 @@ timeit (dfx_ctx *ctx, run_fn fn, void *user, int repeat, double *best, double *m
     if (st == DFX_OK)
         st = dfx_ctx_flush (ctx);
     for (int i = 0; i < repeat && st == DFX_OK; i++) {
-        double t0 = now ();
+        double t0 = dfx_cli_now ();
         st = fn (ctx, user);
         if (st == DFX_OK)
             st = dfx_ctx_flush (ctx);
-        t[i] = now () - t0;
+        t[i] = dfx_cli_now () - t0;
     }
     if (st == DFX_OK) {
         qsort (t, (size_t) repeat, sizeof *t, cmp_double);
@@ -186,10 +177,10 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
     if ((st = dfx_unet_forward (u, batch, h, w, x, t, y)) != DFX_OK)
         goto fail;
     for (int i = 0; i < repeat; i++) {
-        double t0 = now ();
+        double t0 = dfx_cli_now ();
         if ((st = dfx_unet_forward (u, batch, h, w, x, t, y)) != DFX_OK)
             goto fail;
-        times[i] = now () - t0;
+        times[i] = dfx_cli_now () - t0;
     }
     qsort (times, (size_t) repeat, sizeof *times, cmp_double);
     dfx_unet_get_info (u, &info);

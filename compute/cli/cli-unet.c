@@ -14,15 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
 
 static int
 usage (FILE *f, int rc)
@@ -79,10 +70,10 @@ dfx_cli_unet (int argc, char **argv)
     dfx_status st = dfx_ctx_create (&opt, &ctx);
     if (st != DFX_OK)
         goto fail;
-    double t0 = now ();
+    double t0 = dfx_cli_now ();
     if ((st = dfx_unet_load (ctx, model, &u)) != DFX_OK)
         goto fail;
-    double t_load = now () - t0;
+    double t_load = dfx_cli_now () - t0;
     if ((st = dfx_tensor_read (ctx, input, "sample", &ndim, shape, &x)) != DFX_OK)
         goto fail;
     dfx_unet_info info;
@@ -121,10 +112,10 @@ dfx_cli_unet (int argc, char **argv)
         for (uint32_t i = 0; i < n; i++)
             t[i] = tfile[scalar ? 0 : i];
     }
-    double t1 = now ();
+    double t1 = dfx_cli_now ();
     if ((st = dfx_unet_forward (u, n, h, w, x, t, y)) != DFX_OK)
         goto fail;
-    double t_first = now () - t1;
+    double t_first = dfx_cli_now () - t1;
     int64_t oshape[4] = {n, info.out_channels, h, w};
     if (output && (st = dfx_tensor_write (ctx, output, "sample", 4, oshape, y)) != DFX_OK)
         goto fail;

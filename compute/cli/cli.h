@@ -17,6 +17,9 @@ int dfx_cli_unet (int argc, char **argv);
 int dfx_cli_bench (int argc, char **argv);
 int dfx_cli_ot_check (int argc, char **argv);
 
+/* Monotonic wall-clock seconds, for timings. */
+double dfx_cli_now (void);
+
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);
 

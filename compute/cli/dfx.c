@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const struct {
     const char *name;
@@ -23,6 +24,14 @@ usage (FILE *f)
         fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf (f, "\nEvery command takes --json for machine-readable output and --help.\n"
                 "Environment: DFX_DEVICE=<index|name> picks the Vulkan device.\n");
+}
+
+double
+dfx_cli_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 int
