@@ -6,6 +6,7 @@
 #include "check.h"
 #include "dfx.h"
 #include "ops/ops-private.h"
+#include "ops/ops-sample.h"
 #include "ref.h"
 
 #include <math.h>
@@ -353,6 +354,81 @@ test_gemm_batched (void)
     vec_free (&q), vec_free (&k), vec_free (&s), vec_free (&bias), vec_free (&res);
 }
 
+/* ---- sampling ops: lincomb with offsets, the spectral passes ---- */
+
+static void
+test_sample_ops (void)
+{
+    check_rng r = {2024};
+    /* lincomb: out, x, y at different offsets of buffers of odd sizes; in place too. */
+    static const struct {
+        size_t n, oo, ox, oy;
+        int has_y, in_place;
+    } rows[] = {{1, 0, 0, 0, 1, 0}, {13, 3, 0, 7, 1, 0}, {127, 0, 5, 0, 0, 0}, {100003, 11, 0, 1, 1, 0},
+                {1000, 0, 0, 17, 1, 1}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t n = rows[i].n, size = n + 20;
+        vec o = vec_new (&r, size, -1, 1), x = vec_new (&r, size, -3, 3), y = vec_new (&r, size, -3, 3);
+        dfx_buffer *out = rows[i].in_place ? x.d : o.d;
+        size_t oo = rows[i].in_place ? rows[i].ox : rows[i].oo;
+        dfx_status st = dfx__lincomb (ctx, out, oo, 0.75f, x.d, rows[i].ox, -1.5f, rows[i].has_y ? y.d : NULL,
+                                      rows[i].oy, 0.25f, n);
+        CHECK (st == DFX_OK, "lincomb row %zu: %s", i, dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_lincomb (ref, 0.75, x.h + rows[i].ox, -1.5, rows[i].has_y ? y.h + rows[i].oy : NULL, 0.25, n);
+        float *got = download (out, size);
+        double e = dfx_ref_nmse (got + oo, ref, n);
+        int outside = 0; /* elements outside [oo, oo + n) keep their values */
+        const float *before = rows[i].in_place ? x.h : o.h;
+        for (size_t k = 0; k < size; k++)
+            outside += (k < oo || k >= oo + n) && got[k] != before[k];
+        CHECK (e <= 1e-13 && outside == 0, "lincomb n=%zu offsets %zu/%zu/%zu%s: nmse %.3g, %d outside changed", n,
+               oo, rows[i].ox, rows[i].oy, rows[i].in_place ? " in place" : "", e, outside);
+        free (got), free (ref);
+        vec_free (&o), vec_free (&x), vec_free (&y);
+    }
+    /* lincomb refuses ranges outside the buffers. */
+    vec small = vec_new (&r, 10, 0, 1);
+    CHECK (dfx__lincomb (ctx, small.d, 5, 1.0f, small.d, 0, 0.0f, NULL, 0, 0.0f, 6) == DFX_ERR_INVALID_ARGUMENT,
+           "lincomb out of range refused");
+    vec_free (&small);
+
+    /* spectral pack / mix / unpack on (batch, channels, np) shapes incl. odd ones. */
+    static const uint32_t shapes[][3] = {{1, 1, 1}, {2, 3, 35}, {3, 2, 129}, {1, 4, 1000}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        uint32_t b = shapes[i][0], c = shapes[i][1], np = shapes[i][2];
+        size_t nt = (size_t) b * c * np;
+        vec x = vec_new (&r, nt, -2, 2), m = vec_new (&r, c, -1, 1), z = vec_new (&r, 2 * nt, -1, 1),
+            a = vec_new (&r, 2 * (size_t) np * c * c, -1, 1), xo = vec_new (&r, nt, 0, 0);
+        double *ref = malloc (2 * nt * sizeof (double));
+        dfx_status st = dfx__spectral_pack (ctx, z.d, x.d, m.d, b, c, np, 1.25f, -0.5f);
+        CHECK (st == DFX_OK, "spectral-pack: %s", dfx_ctx_errmsg (ctx));
+        dfx_ref_spectral_pack (ref, x.h, m.h, b, c, np, 1.25, -0.5);
+        float *got = download (z.d, 2 * nt);
+        double e = dfx_ref_nmse (got, ref, 2 * nt);
+        CHECK (e <= 1e-13, "spectral-pack %u×%u×%u: nmse %.3g", b, c, np, e);
+        free (got);
+        /* mix on the original random complex z (uploaded again), in place */
+        dfx_buffer_upload (ctx, z.d, 0, z.h, 2 * nt * sizeof (float));
+        st = dfx__spectral_mix (ctx, z.d, a.d, b, c, np);
+        CHECK (st == DFX_OK, "spectral-mix: %s", dfx_ctx_errmsg (ctx));
+        dfx_ref_spectral_mix (ref, z.h, a.h, b, c, np);
+        got = download (z.d, 2 * nt);
+        e = dfx_ref_nmse (got, ref, 2 * nt);
+        CHECK (e <= 1e-12, "spectral-mix %u×%u×%u: nmse %.3g", b, c, np, e);
+        /* unpack what mix left */
+        st = dfx__spectral_unpack (ctx, xo.d, z.d, m.d, b, c, np, 0.5f, 2.0f);
+        CHECK (st == DFX_OK, "spectral-unpack: %s", dfx_ctx_errmsg (ctx));
+        dfx_ref_spectral_unpack (ref, got, m.h, b, c, np, 0.5, 2.0);
+        free (got);
+        got = download (xo.d, nt);
+        e = dfx_ref_nmse (got, ref, nt);
+        CHECK (e <= 1e-13, "spectral-unpack %u×%u×%u: nmse %.3g", b, c, np, e);
+        free (got), free (ref);
+        vec_free (&x), vec_free (&m), vec_free (&z), vec_free (&a), vec_free (&xo);
+    }
+}
+
 int
 main (void)
 {
@@ -380,6 +456,7 @@ main (void)
     test_groupnorm ();
     test_softmax_copy ();
     test_gemm_batched ();
+    test_sample_ops ();
     dfx_ctx_destroy (ctx);
     return check_exit ();
 }

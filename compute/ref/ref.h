@@ -44,3 +44,13 @@ void dfx_ref_groupnorm (double *out, const float *in, uint32_t b, uint32_t c, ui
 
 /* Row-wise softmax(scale·x). */
 void dfx_ref_softmax (double *out, const float *x, uint32_t rows, uint32_t cols, double scale);
+
+/* Sampling ops (ref-sample.c).  lincomb: out = alpha·x + beta·y + gamma (y
+ * NULL: no beta term).  spectral-pack/unpack/mix: see compute/ops/ops-sample.h;
+ * complex arrays interleaved (re, im). */
+void dfx_ref_lincomb (double *out, double alpha, const float *x, double beta, const float *y, double gamma, size_t n);
+void dfx_ref_spectral_pack (double *z, const float *x, const float *m, uint32_t batch, uint32_t channels, uint32_t np,
+                            double alpha, double beta);
+void dfx_ref_spectral_unpack (double *x, const float *z, const float *m, uint32_t batch, uint32_t channels,
+                              uint32_t np, double alpha, double beta);
+void dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t batch, uint32_t channels, uint32_t np);

@@ -1,0 +1,34 @@
+/* spectral-pack.c — real planes into complex planes before the FFT of the
+ * spectral Gaussian skip (shaders/spectral-pack.comp). */
+#include "ops-private.h"
+#include "ops-sample.h"
+
+typedef struct push_pack {
+    uint32_t total, np, channels;
+    float alpha, beta;
+} push_pack;
+_Static_assert (sizeof (push_pack) == 20, "mirrors spectral-pack.comp's Push block");
+
+dfx_status
+dfx__spectral_pack (dfx_ctx *ctx, dfx_buffer *z, dfx_buffer *x, dfx_buffer *m, uint32_t batch, uint32_t channels,
+                    uint32_t np, float alpha, float beta)
+{
+    uint64_t total = (uint64_t) batch * channels * np;
+    if (!z || !x || !m || total == 0 || total > UINT32_MAX || x->size / 4 < total || z->size / 8 < total ||
+        m->size / 4 < channels)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "spectral-pack: %u × %u planes of %u pixels do not fit",
+                           batch, channels, np);
+    push_pack push = {(uint32_t) total, np, channels, alpha, beta};
+    dfx__dispatch_desc d = {
+        .shader = "spectral-pack",
+        .spec = {DFX__LOCAL_1D},
+        .n_spec = 1,
+        .bufs = {z, x, m},
+        .n_bufs = 3,
+        .write_mask = 1u,
+        .push = &push,
+        .push_size = sizeof push,
+        .groups = {dfx__groups_1d (ctx, total, DFX__LOCAL_1D), 1, 1},
+    };
+    return dfx__dispatch (ctx, &d);
+}

@@ -1,0 +1,19 @@
+/* spectral-pack.comp — real NCHW planes into interleaved complex planes for the FFT:
+ * z[q] = (alpha·x[q] + beta·m[c], 0) for every element q of batch × channels × np pixels, where
+ * c is q's channel (m holds one value per channel: the stationary mean). */
+#version 450
+layout (local_size_x_id = 0) in;
+
+layout (push_constant) uniform Push { uint total, np, channels; float alpha, beta; } p;
+layout (std430, binding = 0) writeonly buffer Z { vec2 z[]; };
+layout (std430, binding = 1) readonly buffer X { float x[]; };
+layout (std430, binding = 2) readonly buffer M { float m[]; };
+
+void main ()
+{
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint q = gl_GlobalInvocationID.x; q < p.total; q += stride) {
+        uint c = (q / p.np) % p.channels;
+        z[q] = vec2 (fma (p.alpha, x[q], p.beta * m[c]), 0.0);
+    }
+}
