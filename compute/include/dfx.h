@@ -256,6 +256,124 @@ void dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info);
 dfx_status dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, const float *sample,
                              const float *timesteps, float *out);
 
+/* ---- Models and generation ---------------------------------------------------
+ *
+ *     dfx_model *m = NULL;
+ *     if (dfx_model_load (ctx, "models/fashion-mnist-32", &m) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     dfx_generate_params p;
+ *     dfx_generate_params_defaults (&p);     // Heun, 18 steps, skip auto, seed 0, the model's size
+ *     p.seed = 7;
+ *     dfx_model_info mi;
+ *     dfx_model_get_info (m, &mi);
+ *     float *img = malloc ((size_t) p.count * mi.channels * mi.sample_height * mi.sample_width * sizeof (float));
+ *     dfx_generate_result r;
+ *     if (dfx_generate (m, &p, img, &r) != DFX_OK) { ... }
+ *     // img: NCHW on the model's data scale ([-1, 1]); r.nfe network evaluations, r.nfe_saved saved
+ *     dfx_model_destroy (m);
+ */
+
+typedef struct dfx_model dfx_model;
+
+typedef enum dfx_prediction {
+    DFX_PREDICTION_EPSILON = 0,
+    DFX_PREDICTION_V,
+    DFX_PREDICTION_SAMPLE
+} dfx_prediction;
+
+typedef enum dfx_sampler {
+    DFX_SAMPLER_HEUN = 0, /* EDM σ schedule (ρ = 7), deterministic Heun; NFE 2N − 1 */
+    DFX_SAMPLER_EULER,    /* the same σ schedule, Euler; NFE N */
+    DFX_SAMPLER_DDIM      /* η = 0, uniform timesteps over the model's schedule; NFE N */
+} dfx_sampler;
+
+typedef enum dfx_skip {
+    DFX_SKIP_AUTO = 0, /* gaussian/'s calibrated mode (spectral at another size); off without gaussian/ */
+    DFX_SKIP_PCA,      /* rank-r closed form with the isotropic residual; the model's own size only */
+    DFX_SKIP_SPECTRAL, /* stationary closed form through 2-D FFTs; any size */
+    DFX_SKIP_OFF
+} dfx_skip;
+
+/* "heun", "euler", "ddim"; "auto", "pca", "spectral", "off"; never NULL. */
+const char *dfx_sampler_name (dfx_sampler s);
+const char *dfx_skip_name (dfx_skip s);
+
+typedef struct dfx_model_info {
+    uint32_t channels;                    /* image channels */
+    uint32_t sample_height, sample_width; /* the U-Net's sample_size */
+    uint32_t size_multiple;               /* canvases are padded up to a multiple of this */
+    dfx_prediction prediction;
+    uint32_t train_timesteps;             /* T of the DDPM schedule */
+    double sigma_min, sigma_max;          /* σ̃ = σ_t/α_t at t = 0 and t = T − 1 */
+    int has_gaussian;                     /* gaussian/ was found and loaded */
+    int gaussian_pca, gaussian_spectral;  /* which parts it holds */
+    uint32_t gaussian_rank;               /* PCA rank */
+    dfx_skip gaussian_mode;               /* its calibrated mode (PCA or SPECTRAL); OFF without gaussian/ */
+    double sigma_skip;                    /* the calibrated σ̃_skip of that mode; 0 without */
+} dfx_model_info;
+
+/* Loads a model folder: unet/ and scheduler/ (required), gaussian/
+ * (optional, models/GAUSSIAN.md).  Errors name the file or field.
+ * Ownership: *out is freed with dfx_model_destroy(); ctx must outlive it. */
+dfx_status dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out);
+
+/* Frees the model and its device memory.  Accepts NULL. */
+void dfx_model_destroy (dfx_model *m);
+
+void dfx_model_get_info (const dfx_model *m, dfx_model_info *info);
+
+/* Progress: fraction in [0, 1] of the network evaluations done.  Return
+ * nonzero to cancel (dfx_generate then returns DFX_ERR_CANCELLED). */
+typedef int (*dfx_progress_fn) (double fraction, void *user);
+
+#define DFX_GENERATE_MAX_STEPS 1000
+#define DFX_GENERATE_MAX_SIZE 4096             /* width and height */
+#define DFX_GENERATE_MAX_COUNT 256
+#define DFX_GENERATE_MAX_FLOATS (1ull << 26)   /* count × channels × padded height × width */
+
+typedef struct dfx_generate_params {
+    dfx_sampler sampler;    /* default DFX_SAMPLER_HEUN */
+    uint32_t steps;         /* N in [1, DFX_GENERATE_MAX_STEPS]; default 18 */
+    dfx_skip skip;          /* default DFX_SKIP_AUTO */
+    double sigma_skip;      /* σ̃ to jump to; 0 (default): the model's calibration */
+    uint64_t seed;          /* default 0 */
+    uint32_t width, height; /* 0 (default): the model's sample size; at most DFX_GENERATE_MAX_SIZE */
+    uint32_t count;         /* images, one batch; default 1, at most DFX_GENERATE_MAX_COUNT */
+    uint32_t first_index;   /* image k uses noise stream first_index + k (default 0) */
+    dfx_progress_fn progress;
+    void *progress_user;
+} dfx_generate_params;
+
+void dfx_generate_params_defaults (dfx_generate_params *p);
+
+typedef struct dfx_generate_result {
+    uint32_t nfe;           /* network evaluations (of the whole batch) */
+    uint32_t nfe_saved;     /* against the same sampler and steps without the skip */
+    uint32_t steps_skipped; /* k of the N steps replaced by the closed form */
+    dfx_skip skip;          /* the mode used: PCA, SPECTRAL or OFF */
+    double sigma_skip;      /* σ̃ jumped to (0 without a skip) */
+    double sigma_max;       /* σ̃ the sampler started from */
+    uint32_t canvas_width, canvas_height; /* the padded size sampled (then cropped) */
+    double seconds;         /* wall time of dfx_generate */
+    char warning[256];      /* non-empty: what the user should know (e.g. the skip fell back to off) */
+} dfx_generate_result;
+
+/* Generates p->count images of p->width × p->height: PF-ODE sampling from
+ * unit noise scaled to σ̃_max, with the Gaussian skip as p->skip says.  out
+ * receives count × channels × height × width floats (NCHW) on the model's
+ * data scale ([-1, 1] for images), unclamped.  Same parameters and device:
+ * the same bits; image k does not depend on count.  An explicit skip the
+ * model cannot do (no gaussian/, PCA at another size) is DFX_ERR_UNSUPPORTED,
+ * the message naming the missing part and the command that makes it.  r may
+ * be NULL. */
+dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_generate_result *r);
+
+/* The unit Gaussian noise of image `index` that generation starts from, on
+ * a canvas of channels × height × width (the padded canvas): Philox4x32-10
+ * keyed by the seed, counter (element / 4, index), Box–Muller.  The same
+ * values on every machine up to libm's last-bit differences. */
+void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t height, uint32_t width,
+                         float *out);
+
 /* ---- OT check of the sampling map (MATH.md "OT check") ---------------------- */
 
 typedef enum dfx_schedule_kind { DFX_SCHEDULE_EDM = 0, DFX_SCHEDULE_VE, DFX_SCHEDULE_VP } dfx_schedule_kind;

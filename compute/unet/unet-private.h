@@ -81,4 +81,13 @@ dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int6
 dfx_status dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w);
 void dfx__unet_program_free (dfx_unet *u);
 
+/* The forward on device buffers, for the samplers: the sample is elements
+ * [in_off, in_off + n) of `in` times in_scale (copied into the arena in the
+ * stream, center_input_sample applied), the output goes to elements
+ * [out_off, out_off + n_out) of `out`; timesteps as in dfx_unet_forward
+ * (host, one per item).  Recorded into the current batch, not submitted. */
+dfx_status dfx__unet_forward_dev (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, dfx_buffer *in,
+                                  size_t in_off, float in_scale, const float *timesteps, dfx_buffer *out,
+                                  size_t out_off);
+
 #endif

@@ -10,6 +10,7 @@
 #include "unet-private.h"
 #include "../model/safetensors.h"
 #include "../model/unet-config.h"
+#include "../ops/ops-sample.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -348,5 +349,35 @@ dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, 
     DFX_CHECK (dfx_buffer_download (ctx, u->arena, (size_t) u->out_off * 4, out, nout * sizeof (float)));
 cleanup:
     free (host);
+    return st;
+}
+
+dfx_status
+dfx__unet_forward_dev (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, dfx_buffer *in, size_t in_off,
+                       float in_scale, const float *timesteps, dfx_buffer *out, size_t out_off)
+{
+    dfx_ctx *ctx = u->ctx;
+    const dfx__unet_config *a = &u->arch;
+    dfx_status st = dfx__unet_plan (u, batch, height, width);
+    if (st != DFX_OK)
+        return st;
+    size_t nin = (size_t) batch * (uint32_t) a->in_channels * height * width;
+    size_t nout = (size_t) batch * (uint32_t) a->out_channels * height * width;
+    size_t nemb = (size_t) batch * (uint32_t) a->block_out_channels[0];
+    float *emb = malloc (nemb * sizeof (float));
+    if (!emb)
+        return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
+    /* The sample into the arena: in_scale·x, then 2x − 1 when the config centres its input. */
+    if (a->center_input_sample)
+        DFX_CHECK (dfx__lincomb (ctx, u->arena, u->in_off, 2.0f * in_scale, in, in_off, 0.0f, NULL, 0, -1.0f, nin));
+    else
+        DFX_CHECK (dfx__lincomb (ctx, u->arena, u->in_off, in_scale, in, in_off, 0.0f, NULL, 0, 0.0f, nin));
+    timestep_embedding (a, timesteps, batch, emb);
+    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->emb_off * 4, emb, nemb * sizeof (float)));
+    for (int i = 0; i < u->n_steps; i++)
+        DFX_CHECK (record_step (ctx, u->arena, &u->steps[i]));
+    DFX_CHECK (dfx__lincomb (ctx, out, out_off, 1.0f, u->arena, u->out_off, 0.0f, NULL, 0, 0.0f, nout));
+cleanup:
+    free (emb);
     return st;
 }
