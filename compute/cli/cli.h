@@ -16,6 +16,7 @@ int dfx_cli_info (int argc, char **argv);
 int dfx_cli_unet (int argc, char **argv);
 int dfx_cli_bench (int argc, char **argv);
 int dfx_cli_ot_check (int argc, char **argv);
+int dfx_cli_generate (int argc, char **argv);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
