@@ -1,0 +1,52 @@
+/* dfx-ui.h — the GTK3 dialogs of the dfx plug-in.
+ *
+ * For: the settings dialog of a procedure, built from its config
+ * (GimpProcedureDialog), and dfx's own progress dialog with a Cancel button
+ * that runs the long work in a worker thread.  Every function here runs in
+ * the plug-in's main thread except dfx__ui_progress_report(), which the
+ * worker calls.
+ * Not for: anything numeric or Vulkan (libdfx), nor GIMP image changes
+ * (plugin/).  Nothing here includes dfx.h: the dialogs know procedures,
+ * configs and fractions, not models.
+ */
+#ifndef DFX_UI_H
+#define DFX_UI_H
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+/* TRUE when a run may show dialogs: the run mode is not
+ * non-interactive and there is a display to show them on (gimp-console
+ * batches have none; their interactive calls run without dialogs). */
+gboolean dfx__ui_available (GimpRunMode run_mode);
+
+/* Shows the settings dialog of procedure: first, when folder_name is not
+ * NULL, a row for that string argument holding a folder path (a folder
+ * chooser and a Default button that empties it), with note (when not NULL)
+ * under it; then one widget per argument of config in the order of names
+ * (NULL-terminated; names the procedure lacks are skipped).  Returns TRUE
+ * when the user pressed Generate; config then holds the chosen values (GIMP
+ * saves them as the last-used ones). */
+gboolean dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
+                                  const gchar *const *names, const gchar *folder_name, const gchar *note);
+
+typedef struct _DfxUiProgress DfxUiProgress;
+
+/* The long work: runs in a worker thread, calls dfx__ui_progress_report()
+ * as it goes and stops early when that returns nonzero.  It must not call
+ * libgimp or GTK. */
+typedef void (*DfxUiWorkFunc) (DfxUiProgress *progress, gpointer data);
+
+/* Runs work (data) in a worker thread while a modal dialog titled title
+ * shows text, a progress bar and a Cancel button; returns when work has
+ * returned (after a cancel too: the work decides when to stop).  Returns
+ * TRUE when the user asked to cancel. */
+gboolean dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work, gpointer data);
+
+/* From the worker: the fraction done (0..1; negative: unknown, the bar
+ * pulses).  Thread-safe and cheap; the dialog catches up in the main
+ * thread.  Returns nonzero when the user pressed Cancel or closed the
+ * dialog. */
+int dfx__ui_progress_report (DfxUiProgress *progress, double fraction);
+
+#endif /* DFX_UI_H */

@@ -1,0 +1,163 @@
+/* progress-dialog.c — dfx's own progress dialog with a working Cancel.
+ *
+ * For: long work that must stay cancellable.  GIMP's own progress Cancel
+ * kills the plug-in (GIMP.md), so dfx shows this modal dialog instead: the
+ * work runs in a worker thread; its reports reach the GtkProgressBar
+ * through one queued idle callback at a time; Cancel (or closing the
+ * dialog) sets an atomic flag that the next report returns, and the dialog
+ * waits, saying so, until the work has returned.
+ * Not for: the work itself, nor GIMP's progress bar (batch runs use
+ * gimp_progress_update() in plugin/generate.c).
+ *
+ * Threads: everything here runs in the main thread except
+ * dfx__ui_progress_report(), which touches only the mutex-guarded fraction
+ * and the atomics.  The DfxUiProgress lives on dfx__ui_progress_run()'s
+ * stack and outlives the worker and every idle callback it queued.
+ */
+#include "dfx-ui.h"
+
+#include <glib/gi18n-lib.h>
+
+struct _DfxUiProgress {
+    GtkWidget *dialog, *label, *bar;
+    GMainLoop *loop;
+    DfxUiWorkFunc work;
+    gpointer data;
+    gint64 start;      /* g_get_monotonic_time() at the start */
+    GMutex lock;       /* guards fraction */
+    gdouble fraction;  /* the latest report */
+    gint cancel;       /* atomic: the user asked to stop */
+    gint queued;       /* atomic: a show_progress() idle is pending */
+    gint finished;     /* atomic: the worker has returned */
+};
+
+/* Main thread: brings the bar up to the latest report. */
+static gboolean
+show_progress (gpointer user)
+{
+    DfxUiProgress *p = user;
+    gdouble f;
+
+    g_atomic_int_set (&p->queued, 0);
+    g_mutex_lock (&p->lock);
+    f = p->fraction;
+    g_mutex_unlock (&p->lock);
+
+    if (f < 0.0) {
+        gtk_progress_bar_pulse (GTK_PROGRESS_BAR (p->bar));
+        gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->bar), _ ("Loading the model..."));
+    } else {
+        gdouble elapsed = (gdouble)(g_get_monotonic_time () - p->start) / G_USEC_PER_SEC;
+        gchar *text;
+
+        f = CLAMP (f, 0.0, 1.0);
+        gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->bar), f);
+        /* TRANSLATORS: progress: percent done, then seconds so far. */
+        text = g_strdup_printf (_ ("%d %% (%.0f s)"), (gint)(f * 100.0 + 0.5), elapsed);
+        gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->bar), text);
+        g_free (text);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+int
+dfx__ui_progress_report (DfxUiProgress *p, double fraction)
+{
+    g_mutex_lock (&p->lock);
+    p->fraction = fraction;
+    g_mutex_unlock (&p->lock);
+    /* At most one idle in flight: a fast worker cannot flood the loop. */
+    if (g_atomic_int_compare_and_exchange (&p->queued, 0, 1))
+        g_idle_add (show_progress, p);
+    return g_atomic_int_get (&p->cancel);
+}
+
+/* Main thread, queued by the worker as its last act. */
+static gboolean
+work_done (gpointer user)
+{
+    DfxUiProgress *p = user;
+
+    g_main_loop_quit (p->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker (gpointer user)
+{
+    DfxUiProgress *p = user;
+
+    p->work (p, p->data);
+    g_atomic_int_set (&p->finished, 1);
+    g_idle_add (work_done, p);
+    return NULL;
+}
+
+static void
+request_cancel (DfxUiProgress *p)
+{
+    if (g_atomic_int_get (&p->cancel))
+        return;
+    g_atomic_int_set (&p->cancel, 1);
+    gtk_label_set_text (GTK_LABEL (p->label), _ ("Cancelling: dfx stops after the current network evaluation..."));
+    gtk_dialog_set_response_sensitive (GTK_DIALOG (p->dialog), GTK_RESPONSE_CANCEL, FALSE);
+}
+
+static void
+on_response (GtkDialog *dialog, gint response, gpointer user)
+{
+    /* Cancel, Escape and the window's close button all land here. */
+    request_cancel (user);
+}
+
+static gboolean
+on_delete (GtkWidget *widget, GdkEvent *event, gpointer user)
+{
+    request_cancel (user);
+    return TRUE; /* the dialog stays until the work has returned */
+}
+
+gboolean
+dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work, gpointer data)
+{
+    DfxUiProgress p = {0};
+    GtkWidget *vbox;
+    GThread *thread;
+
+    gimp_ui_init ("dfx");
+    p.work = work;
+    p.data = data;
+    p.start = g_get_monotonic_time ();
+    g_mutex_init (&p.lock);
+    p.loop = g_main_loop_new (NULL, FALSE);
+
+    p.dialog = gimp_dialog_new (title, "dfx-progress", NULL, GTK_DIALOG_MODAL, NULL, NULL, _ ("_Cancel"),
+                                GTK_RESPONSE_CANCEL, NULL);
+    gtk_window_set_resizable (GTK_WINDOW (p.dialog), FALSE);
+    gimp_window_set_transient (GTK_WINDOW (p.dialog));
+    vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+    gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
+    gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (p.dialog))), vbox, TRUE, TRUE, 0);
+    p.label = gtk_label_new (text);
+    gtk_label_set_xalign (GTK_LABEL (p.label), 0.0);
+    gtk_box_pack_start (GTK_BOX (vbox), p.label, FALSE, FALSE, 0);
+    p.bar = gtk_progress_bar_new ();
+    gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (p.bar), TRUE);
+    gtk_widget_set_size_request (p.bar, 360, -1);
+    gtk_box_pack_start (GTK_BOX (vbox), p.bar, FALSE, FALSE, 0);
+    g_signal_connect (p.dialog, "response", G_CALLBACK (on_response), &p);
+    g_signal_connect (p.dialog, "delete-event", G_CALLBACK (on_delete), &p);
+    gtk_widget_show_all (p.dialog);
+
+    thread = g_thread_new ("dfx-work", worker, &p);
+    g_main_loop_run (p.loop);
+    g_thread_join (thread);
+    /* A report queued just before the end still points at p: let it run. */
+    while (g_atomic_int_get (&p.queued))
+        g_main_context_iteration (NULL, TRUE);
+
+    gtk_widget_destroy (p.dialog);
+    g_main_loop_unref (p.loop);
+    g_mutex_clear (&p.lock);
+    return g_atomic_int_get (&p.cancel) != 0;
+}
