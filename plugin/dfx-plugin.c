@@ -27,6 +27,8 @@ static const struct {
     GimpProcedure *(*create) (GimpPlugIn *plug_in);
 } procedures[] = {
     {DFX_PROC_DEVICE_INFO, dfx__proc_device_info_new},
+    {DFX_PROC_GENERATE, dfx__proc_generate_new},
+    {DFX_PROC_GENERATE_LAYER, dfx__proc_generate_layer_new},
 };
 
 /* Runs once when GIMP (re)registers the plug-in.  The submenu label is only
@@ -37,6 +39,7 @@ dfx_plug_in_query_procedures (GimpPlugIn *plug_in)
     GList *list = NULL;
 
     gimp_plug_in_add_menu_branch (plug_in, "<Image>/Filters", N_ ("Diffusion"));
+    gimp_plug_in_add_menu_branch (plug_in, "<Image>/File/Create", N_ ("Diffusion"));
 
     for (gsize i = 0; i < G_N_ELEMENTS (procedures); i++)
         list = g_list_append (list, g_strdup (procedures[i].name));

@@ -21,14 +21,23 @@
 #include <glib/gi18n-lib.h>
 
 #define DFX_PROC_DEVICE_INFO "plug-in-dfx-device-info"
+#define DFX_PROC_GENERATE "plug-in-dfx-generate"
+#define DFX_PROC_GENERATE_LAYER "plug-in-dfx-generate-layer"
 
-/* Menu folder of every dfx procedure that has a menu entry. */
+/* Menu folder of every dfx procedure that works on an image ... */
 #define DFX_MENU_PATH "<Image>/Filters/Diffusion"
+/* ... and of those that make a new one (File ▸ Create ▸ Diffusion). */
+#define DFX_MENU_PATH_CREATE "<Image>/File/Create/Diffusion"
 
 /* Builds the "plug-in-dfx-device-info" procedure (proc-device-info.c).
  * Returns: a new reference, owned by the caller (GIMP takes it from
  * create_procedure). */
 GimpProcedure *dfx__proc_device_info_new (GimpPlugIn *plug_in);
+
+/* Build "plug-in-dfx-generate" (proc-generate.c) and
+ * "plug-in-dfx-generate-layer" (proc-generate-layer.c); as above. */
+GimpProcedure *dfx__proc_generate_new (GimpPlugIn *plug_in);
+GimpProcedure *dfx__proc_generate_layer_new (GimpPlugIn *plug_in);
 
 /* Opens a libdfx context with the default options (so $DFX_DEVICE applies)
  * (plugin-ctx.c).  On success returns the context, to be freed with
@@ -36,5 +45,81 @@ GimpProcedure *dfx__proc_device_info_new (GimpPlugIn *plug_in);
  * GIMP_PLUG_IN_ERROR domain, code = the dfx_status, with a translated
  * message that contains libdfx's own message. */
 dfx_ctx *dfx__plugin_ctx_open (GError **error);
+
+/* ---- Generation, shared by both generate procedures (generate.c) --------- */
+
+/* What one generation run asks for and what it produced.  Filled by
+ * dfx__generate_run(); freed with dfx__generate_job_clear(). */
+typedef struct {
+    gchar *model_dir;           /* the model folder used */
+    dfx_generate_params params; /* width/height are the size asked for */
+    dfx_model_info info;        /* of the model, once loaded */
+    gfloat *pixels;             /* count × channels × height × width, [-1, 1], unclamped */
+    dfx_generate_result result;
+    GError *error;              /* set by the worker on failure */
+} DfxGenerateJob;
+
+/* Declares the arguments both procedures share, after the ones of their
+ * kind (run-mode or image/drawables): model, sampler, steps, skip, seed,
+ * count.  Defaults are libdfx's (dfx_generate_params_defaults()). */
+void dfx__generate_add_arguments (GimpProcedure *procedure);
+
+/* Shows the settings dialog of a generate procedure (ui/), with a line
+ * naming the default model for grey_image.  Returns TRUE to go on. */
+gboolean dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gboolean grey_image,
+                               const gchar *title);
+
+/* Runs one generation from config: resolves the model folder (the
+ * argument, else the default for grey or colour images, model-path.c),
+ * shows dfx's progress dialog with its Cancel button for interactive runs
+ * with a display (the work runs in a worker thread) or reports through
+ * gimp_progress_update() otherwise, and leaves the pixels in *job.  Calls
+ * nothing that changes an image.  Returns FALSE and sets *error on failure;
+ * a cancel is the error code DFX_ERR_CANCELLED.  width/height 0: the
+ * model's size. */
+gboolean dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
+                            guint height, DfxGenerateJob *job, GError **error);
+
+/* Frees what *job holds (not job itself). */
+void dfx__generate_job_clear (DfxGenerateJob *job);
+
+/* Writes image k of job into layer (same size as the images) through
+ * babl: "Y'A float" for 1- and 2-channel models, "R'G'B'A float" for 3 and
+ * 4, values mapped from [-1, 1] to [0, 1] and clamped.  babl converts to
+ * the layer's format: a grey model in an RGB layer is replicated into the
+ * three channels, an RGB model in a grey layer becomes its luminance. */
+void dfx__generate_write_layer (const DfxGenerateJob *job, guint k, GimpLayer *layer);
+
+/* A layer name for image k of job ("Generated (seed 7)", "Generated 2/4
+ * (seed 7)").  Returns a new string (g_free). */
+gchar *dfx__generate_layer_name (const DfxGenerateJob *job, guint k);
+
+/* The PDB status of a failed run: GIMP_PDB_CANCEL when the user cancelled,
+ * GIMP_PDB_EXECUTION_ERROR otherwise. */
+GimpPDBStatusType dfx__generate_error_status (const GError *error);
+
+/* ---- Model folders (model-path.c) ----------------------------------------- */
+
+/* Names of the default models, looked up in each models folder. */
+#define DFX_MODEL_GREY "fashion-mnist-32"
+#define DFX_MODEL_COLOUR "colour-32"
+
+/* Finds the default model for grey (grey_image) or colour images: in each
+ * models folder of the search order (dfx__model_search_path()), the
+ * preferred model, else the other default (a grey model generates into a
+ * colour image and back).  Returns the folder (g_free) or NULL and sets
+ * *error with a message naming every folder looked in and how to get the
+ * models. */
+gchar *dfx__model_default (gboolean grey_image, GError **error);
+
+/* The models folders looked in, in order: $DFX_MODELS (a list separated
+ * by G_SEARCHPATH_SEPARATOR), gimp_directory()/dfx/models, the system data
+ * folder <datadir>/dfx/models, and the models/ folder of the source tree the
+ * plug-in was built from.  Returns a NULL-terminated array (g_strfreev). */
+gchar **dfx__model_search_path (void);
+
+/* Checks that dir is a model folder (unet/config.json in it).  Returns
+ * FALSE and sets *error naming the folder and what is missing. */
+gboolean dfx__model_check (const gchar *dir, GError **error);
 
 #endif /* DFX_PLUGIN_H */

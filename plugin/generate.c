@@ -1,0 +1,354 @@
+/* generate.c — what the two generate procedures share: their arguments,
+ * one generation run with progress and cancel, and the pixels into layers.
+ *
+ * For: turning a procedure config into dfx_generate_params, finding the
+ * model folder, running libdfx (in a worker thread under dfx's progress
+ * dialog when there is a display, in the plug-in's thread with GIMP's
+ * progress otherwise), turning failures into GErrors, and writing the
+ * [-1, 1] images into GIMP layers through babl.
+ * Not for: creating images or layers, undo groups or return values (the
+ * proc-generate*.c files do that, only after a run has succeeded), nor any
+ * numerics (dfx_generate does all of it).
+ *
+ * Threads: job_work() calls libdfx and GLib only, never libgimp or GTK, so
+ * it may run in the worker; everything else runs in the plug-in's thread.
+ * One dfx_ctx is opened per run and used by one thread only.
+ */
+#include "dfx-plugin.h"
+
+#include "dfx-ui.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+dfx__generate_add_arguments (GimpProcedure *procedure)
+{
+    dfx_generate_params d;
+
+    dfx_generate_params_defaults (&d);
+
+    /* A string, not a GFile: GIMP refuses a GFile of a missing folder as
+     * a calling error with its own message, before dfx can name the folder
+     * and say how to get the models.  The dialog shows a folder chooser. */
+    gimp_procedure_add_string_argument (
+        procedure, "model", _ ("_Model folder"),
+        _ ("Folder of the diffusion model (unet/ and scheduler/ inside, optionally gaussian/). Empty: dfx's "
+           "default model, the grey one for grey images and the colour one otherwise, looked up in the folders "
+           "of $DFX_MODELS, then dfx/models in GIMP's user folder, then the system's dfx/models folder, then the "
+           "models folder of dfx's source"),
+        "", G_PARAM_READWRITE);
+
+    gimp_procedure_add_choice_argument (
+        procedure, "sampler", _ ("S_ampler"), _ ("How the sampling ODE is solved"),
+        gimp_choice_new_with_values ("heun", DFX_SAMPLER_HEUN, _ ("Heun (two network evaluations a step)"), NULL,
+                                     "euler", DFX_SAMPLER_EULER, _ ("Euler (one network evaluation a step)"), NULL,
+                                     "ddim", DFX_SAMPLER_DDIM, _ ("DDIM (one network evaluation a step)"), NULL,
+                                     NULL),
+        dfx_sampler_name (d.sampler), G_PARAM_READWRITE);
+
+    gimp_procedure_add_int_argument (procedure, "steps", _ ("_Steps"),
+                                     _ ("Sampler steps: more steps, more detail, more time"), 1,
+                                     DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
+
+    gimp_procedure_add_choice_argument (
+        procedure, "skip", _ ("Gaussian s_kip"),
+        _ ("Skip the early, noisy part of sampling in closed form: fewer network evaluations for the same image "
+           "quality. Needs the model's gaussian/ statistics"),
+        gimp_choice_new_with_values ("auto", DFX_SKIP_AUTO, _ ("Automatic (the model's calibrated skip)"), NULL,
+                                     "pca", DFX_SKIP_PCA, _ ("PCA (the model's own size only)"), NULL, "spectral",
+                                     DFX_SKIP_SPECTRAL, _ ("Spectral (any size)"), NULL, "off", DFX_SKIP_OFF,
+                                     _ ("Off"), NULL, NULL),
+        dfx_skip_name (d.skip), G_PARAM_READWRITE);
+
+    gimp_procedure_add_int_argument (procedure, "seed", _ ("See_d"),
+                                     _ ("Random seed: the same seed on the same device gives the same image"), 0,
+                                     G_MAXINT, (gint)d.seed, G_PARAM_READWRITE);
+
+    gimp_procedure_add_int_argument (procedure, "count", _ ("_Number of images"),
+                                     _ ("How many images to generate, each as a layer of its own (image k uses "
+                                        "the seed's noise number k)"),
+                                     1, DFX_GENERATE_MAX_COUNT, (gint)d.count, G_PARAM_READWRITE);
+}
+
+gboolean
+dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gboolean grey_image,
+                      const gchar *title)
+{
+    static const gchar *const names[] = {"sampler", "steps", "skip", "seed", "count", "width", "height",
+                                         NULL};
+    GError *error = NULL;
+    gchar *dir = dfx__model_default (grey_image, &error);
+    gchar *note;
+    gboolean run;
+
+    if (dir != NULL)
+        note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
+    else
+        note = g_strdup (_ ("dfx found no default model: choose a model folder."));
+    run = dfx__ui_settings_dialog (procedure, config, title, names, "model", note);
+    g_free (note);
+    g_free (dir);
+    g_clear_error (&error);
+    return run;
+}
+
+/* ---- The run ---------------------------------------------------------------- */
+
+typedef struct {
+    DfxGenerateJob *job;
+    DfxUiProgress *ui; /* dfx's progress dialog; NULL without one */
+    gint cancel_after; /* DFX_TEST_CANCEL_AFTER: cancel at that report; 0: never */
+    gint reports;
+} Runner;
+
+/* The testing hook: with DFX_TEST_CANCEL_AFTER=N in the environment, the
+ * N-th progress report asks libdfx to stop, exactly as dfx's Cancel button
+ * does.  Lets batch tests exercise the cancel path without a display. */
+static int
+test_cancel (Runner *r)
+{
+    return r->cancel_after > 0 && ++r->reports >= r->cancel_after;
+}
+
+/* dfx_progress_fn of runs with dfx's dialog (worker thread). */
+static int
+progress_ui (double fraction, void *user)
+{
+    Runner *r = user;
+    int stop = dfx__ui_progress_report (r->ui, fraction);
+
+    return test_cancel (r) || stop;
+}
+
+/* dfx_progress_fn of runs without a display (plug-in thread). */
+static int
+progress_gimp (double fraction, void *user)
+{
+    Runner *r = user;
+
+    if (fraction < 0.0)
+        gimp_progress_pulse ();
+    else
+        gimp_progress_update (fraction);
+    return test_cancel (r);
+}
+
+/* Opens a context, loads the model and generates into job->pixels.  On
+ * failure sets job->error.  libdfx and GLib only (see the file comment). */
+static void
+job_work (DfxGenerateJob *job)
+{
+    dfx_generate_params *p = &job->params;
+    dfx_ctx *ctx;
+    dfx_model *model = NULL;
+    dfx_status status;
+    gsize n = 1;
+
+    /* Loading compiles pipelines and uploads weights: no fraction yet. */
+    if (p->progress != NULL && p->progress (-1.0, p->progress_user)) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
+        return;
+    }
+    ctx = dfx__plugin_ctx_open (&job->error);
+    if (ctx == NULL)
+        return;
+
+    status = dfx_model_load (ctx, job->model_dir, &model);
+    if (status != DFX_OK) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
+                     job->model_dir, dfx_ctx_errmsg (ctx));
+        goto out;
+    }
+    dfx_model_get_info (model, &job->info);
+    if (job->info.channels < 1 || job->info.channels > 4) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
+                     _ ("The model %s makes images of %u channels; dfx puts models of 1 to 4 channels (grey, "
+                        "grey and alpha, RGB, RGBA) into GIMP."),
+                     job->model_dir, job->info.channels);
+        goto out;
+    }
+    if (p->width == 0 || p->height == 0) {
+        p->width = job->info.sample_width;
+        p->height = job->info.sample_height;
+    }
+
+    /* Sizes the library refuses (too large, zero) are left to it, so its
+     * message with the limits is the one the user sees; only a buffer it
+     * accepts is allocated here. */
+    if (!g_size_checked_mul (&n, n, p->count) || !g_size_checked_mul (&n, n, job->info.channels) ||
+        !g_size_checked_mul (&n, n, p->width) || !g_size_checked_mul (&n, n, p->height) ||
+        n > DFX_GENERATE_MAX_FLOATS || n == 0)
+        n = 0;
+    if (n > 0 && (job->pixels = g_try_new (gfloat, n)) == NULL) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_OUT_OF_HOST_MEMORY,
+                     _ ("Not enough memory for %u images of %u×%u."), p->count, p->width, p->height);
+        goto out;
+    }
+    if (n == 0) {
+        static gfloat none;
+        status = dfx_generate (model, p, &none, &job->result);
+        if (status == DFX_OK) /* cannot happen: the library checks the same limits */
+            status = DFX_ERR_INVALID_ARGUMENT;
+    } else {
+        status = dfx_generate (model, p, job->pixels, &job->result);
+    }
+    if (status == DFX_ERR_CANCELLED)
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
+    else if (status != DFX_OK)
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not generate an image: %s"),
+                     dfx_ctx_errmsg (ctx));
+
+out:
+    dfx_model_destroy (model);
+    dfx_ctx_destroy (ctx);
+}
+
+static void
+work_ui (DfxUiProgress *progress, gpointer data)
+{
+    Runner *r = data;
+
+    r->ui = progress;
+    job_work (r->job);
+}
+
+gboolean
+dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
+                   guint height, DfxGenerateJob *job, GError **error)
+{
+    gchar *model = NULL;
+    gint steps, seed, count;
+    const gchar *hook;
+    Runner r = {.job = job};
+
+    memset (job, 0, sizeof *job);
+    g_object_get (config, "model", &model, "steps", &steps, "seed", &seed, "count", &count, NULL);
+    if (model != NULL && *model != '\0') {
+        job->model_dir = model;
+        if (!dfx__model_check (job->model_dir, error))
+            return FALSE;
+    } else {
+        g_free (model);
+        job->model_dir = dfx__model_default (grey_image, error);
+        if (job->model_dir == NULL)
+            return FALSE;
+    }
+
+    dfx_generate_params_defaults (&job->params);
+    job->params.sampler = (dfx_sampler)gimp_procedure_config_get_choice_id (config, "sampler");
+    job->params.skip = (dfx_skip)gimp_procedure_config_get_choice_id (config, "skip");
+    job->params.steps = (uint32_t)steps;
+    job->params.seed = (uint64_t)seed;
+    job->params.count = (uint32_t)count;
+    job->params.width = width;
+    job->params.height = height;
+    job->params.progress_user = &r;
+
+    hook = g_getenv ("DFX_TEST_CANCEL_AFTER");
+    if (hook != NULL)
+        r.cancel_after = atoi (hook);
+
+    if (dfx__ui_available (run_mode)) {
+        gchar *base = g_path_get_basename (job->model_dir);
+        gchar *text = g_strdup_printf (_ ("Generating with the model %s"), base);
+
+        job->params.progress = progress_ui;
+        dfx__ui_progress_run (_ ("dfx: Generate"), text, work_ui, &r);
+        g_free (text);
+        g_free (base);
+    } else {
+        gimp_progress_init (_ ("Generating with dfx"));
+        job->params.progress = progress_gimp;
+        job_work (job);
+        gimp_progress_end ();
+    }
+    job->params.progress = NULL;
+    job->params.progress_user = NULL;
+
+    if (job->error != NULL) {
+        g_propagate_error (error, job->error);
+        job->error = NULL;
+        return FALSE;
+    }
+    /* Something the user should know, e.g. that the skip fell back to off. */
+    if (job->result.warning[0] != '\0') {
+        gchar *text = g_strdup_printf (_ ("dfx: %s"), job->result.warning);
+        gimp_message (text);
+        g_free (text);
+    }
+    return TRUE;
+}
+
+void
+dfx__generate_job_clear (DfxGenerateJob *job)
+{
+    g_clear_pointer (&job->model_dir, g_free);
+    g_clear_pointer (&job->pixels, g_free);
+    g_clear_error (&job->error);
+}
+
+GimpPDBStatusType
+dfx__generate_error_status (const GError *error)
+{
+    if (error != NULL && error->domain == GIMP_PLUG_IN_ERROR && error->code == DFX_ERR_CANCELLED)
+        return GIMP_PDB_CANCEL;
+    return GIMP_PDB_EXECUTION_ERROR;
+}
+
+/* ---- Pixels ------------------------------------------------------------------ */
+
+static inline gfloat
+to_unit (gfloat v)
+{
+    gfloat u = (v + 1.0f) * 0.5f;
+
+    /* The negated tests send NaN to 0 too. */
+    if (!(u > 0.0f))
+        return 0.0f;
+    if (!(u < 1.0f))
+        return 1.0f;
+    return u;
+}
+
+void
+dfx__generate_write_layer (const DfxGenerateJob *job, guint k, GimpLayer *layer)
+{
+    const guint c = job->info.channels, w = job->params.width, h = job->params.height;
+    const gboolean grey = c <= 2, alpha = c == 2 || c == 4;
+    const guint colours = grey ? 1 : 3, stride = colours + 1;
+    const gsize plane = (gsize)w * h;
+    const gfloat *img = job->pixels + (gsize)k * c * plane;
+    gfloat *row = g_new (gfloat, (gsize)w * stride);
+    GeglBuffer *buffer;
+
+    gegl_init (NULL, NULL);
+    buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+    /* Row by row: the interleaved copy never needs a second full image. */
+    for (guint y = 0; y < h; y++) {
+        for (guint x = 0; x < w; x++) {
+            const gsize at = (gsize)y * w + x;
+            for (guint ch = 0; ch < colours; ch++)
+                row[x * stride + ch] = to_unit (img[ch * plane + at]);
+            row[x * stride + colours] = alpha ? to_unit (img[colours * plane + at]) : 1.0f;
+        }
+        gegl_buffer_set (buffer, GEGL_RECTANGLE (0, (gint)y, (gint)w, 1), 0,
+                         babl_format (grey ? "Y'A float" : "R'G'B'A float"), row, GEGL_AUTO_ROWSTRIDE);
+    }
+    g_object_unref (buffer); /* flushes to GIMP */
+    g_free (row);
+    gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, (gint)w, (gint)h);
+}
+
+gchar *
+dfx__generate_layer_name (const DfxGenerateJob *job, guint k)
+{
+    /* The seed argument is an int, so it fits. */
+    const gint seed = (gint)job->params.seed;
+
+    if (job->params.count == 1)
+        /* TRANSLATORS: name of a generated layer. */
+        return g_strdup_printf (_ ("Generated (seed %d)"), seed);
+    /* TRANSLATORS: name of generated layer k of n. */
+    return g_strdup_printf (_ ("Generated %u/%u (seed %d)"), k + 1, job->params.count, seed);
+}
