@@ -45,16 +45,19 @@ mkdir -p "$GIMP3_DIRECTORY"
   || { cat "$t_tmp/install.log" >&2; t_fail "build-aux/install-user failed"; }
 [ -x "$GIMP3_DIRECTORY/plug-ins/dfx/dfx" ] || t_fail "install-user did not install plug-ins/dfx/dfx"
 
-# t_batch [--fonts] SCHEME — runs SCHEME (Script-Fu v3) in one batch of
-# gimp-console-3.0 with the test profile; stdout goes to $t_tmp/out, stderr
-# to $t_tmp/err and the exit status to $t_rc.  Fonts are skipped (-f) unless
-# --fonts is given, which saves a little time.  Fails the test on a timeout.
+# t_batch [--fonts] [--python] CODE — runs CODE in one batch of
+# gimp-console-3.0 with the test profile: Script-Fu (v3) by default, Python
+# (python-fu-eval: Gimp and Gio imported) with --python; stdout goes to
+# $t_tmp/out, stderr to $t_tmp/err and the exit status to $t_rc.  Fonts are
+# skipped (-f) unless --fonts is given, which saves a little time.  Fails
+# the test on a timeout.
 t_batch() {
-  local nofonts=-f
+  local nofonts=-f interp=plug-in-script-fu-eval code
   if [ "${1:-}" = --fonts ]; then nofonts=; shift; fi
+  if [ "${1:-}" = --python ]; then interp=python-fu-eval; shift; code=$1; else code="(script-fu-use-v3) $1"; fi
   t_rc=0
   timeout -k 10 "${DFX_GIMP_TIMEOUT:-150}" "$GIMP_CONSOLE" -i -d $nofonts --quit \
-    --batch-interpreter plug-in-script-fu-eval -b "(script-fu-use-v3) $1" \
+    --batch-interpreter "$interp" -b "$code" \
     </dev/null >"$t_tmp/out" 2>"$t_tmp/err" || t_rc=$?
   if [ $t_rc -eq 124 ] || [ $t_rc -eq 137 ]; then
     t_fail "gimp-console-3.0 did not finish within ${DFX_GIMP_TIMEOUT:-150} s"
@@ -117,3 +120,66 @@ d = [d for d in info["devices"] if d["index"] == used][0]
 print("%s\t%s\t%s" % (d["name"], d["type"], d["driver"]))
 PY
 }
+
+# t_tiny_model [--grey] [PREDICTION] — prints the folder of a random-weight
+# tiny model (models/make_golden.py --config tiny-scaleshift-mh: 3
+# channels, or 1 with --grey; 16x16, U-Net multiple 2; no gaussian/), made
+# once per build folder under a lock and shared by the tests; its images
+# look like noise, but they exercise the whole path.  With PREDICTION
+# (epsilon, v_prediction, sample) it prints a copy under $t_tmp whose
+# scheduler says that prediction type instead: the comparisons use
+# "sample", whose images are mostly not clipped to 0 or 255 (the random
+# ε-model's are), so pixel tolerances mean something.  Tests never use the
+# trained default models.
+t_tiny_model() {
+  local name=tiny-model cfg=tiny-scaleshift-mh
+  if [ "${1:-}" = --grey ]; then
+    shift
+    name=tiny-model-grey
+    cfg="$DFX_BUILD_ROOT/tests/plugin/tiny-grey.json"
+    mkdir -p "$(dirname "$cfg")"
+    sed -E 's/"(in|out)_channels": *3/"\1_channels": 1/' "$DFX_SOURCE_ROOT/models/configs/tiny-scaleshift-mh.json" \
+      >"$cfg.$$" && mv -f "$cfg.$$" "$cfg"
+  fi
+  local dir="$DFX_BUILD_ROOT/tests/plugin/$name"
+  mkdir -p "$(dirname "$dir")"
+  (
+    flock 9
+    python3 "$DFX_SOURCE_ROOT/models/make_golden.py" --config "$cfg" --out "$dir" \
+      >"$t_tmp/make-golden.log" 2>&1
+  ) 9>"$dir.lock" || { cat "$t_tmp/make-golden.log" >&2; t_fail "models/make_golden.py failed (needs python3-torch)"; }
+  if [ -z "${1:-}" ]; then
+    printf '%s\n' "$dir/model"
+    return 0
+  fi
+  local copy="$t_tmp/$name-$1"
+  if [ ! -d "$copy" ]; then
+    mkdir -p "$copy/scheduler"
+    cp -r "$dir/model/unet" "$copy/unet"
+    sed -E "s/(\"prediction_type\": *)\"[a-z_]+\"/\1\"$1\"/" "$dir/model/scheduler/scheduler_config.json" \
+      >"$copy/scheduler/scheduler_config.json"
+    grep -q "\"prediction_type\": *\"$1\"" "$copy/scheduler/scheduler_config.json" \
+      || t_fail "could not set prediction_type $1 in the tiny model's scheduler"
+  fi
+  printf '%s\n' "$copy"
+}
+
+# t_png_check — the Python helpers the tests pipe their checks into:
+# defines load(path) → (mode, w, h, flat list of ints), variance(values)
+# and maxdiff(a, b).  Needs python3-pil (part of the environment).
+t_png_py='
+import sys
+from PIL import Image
+def load(path, mode=None):
+    im = Image.open(path)
+    if mode:
+        im = im.convert(mode)
+    flat = [v for p in im.getdata() for v in (p if isinstance(p, tuple) else (p,))]
+    return im.mode, im.size[0], im.size[1], flat
+def variance(v):
+    m = sum(v) / len(v)
+    return sum((x - m) ** 2 for x in v) / len(v)
+def maxdiff(a, b):
+    assert len(a) == len(b), "%d values against %d" % (len(a), len(b))
+    return max(abs(x - y) for x, y in zip(a, b))
+'
