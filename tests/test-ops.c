@@ -6,6 +6,7 @@
 #include "check.h"
 #include "dfx.h"
 #include "ops/ops-private.h"
+#include "ops/ops-fisher.h"
 #include "ops/ops-sample.h"
 #include "ref.h"
 
@@ -429,6 +430,29 @@ test_sample_ops (void)
     }
 }
 
+/* ---- DF-TM divergence integrand ---- */
+
+static void
+test_dftm_div (void)
+{
+    check_rng r = {2718};
+    const size_t sizes[] = {1, 13, 1000003};
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = sizes[k];
+        vec x0 = vec_new (&r, n + 3, -1, 1), m = vec_new (&r, n + 5, 0, 1.2f), out = vec_new (&r, n + 7, 0, 0);
+        dfx_status st = dfx__dftm_div (ctx, out.d, 7, x0.d, 3, m.d, 5, 0.37, 1.0, n);
+        CHECK (st == DFX_OK, "dftm-div: %s", dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_dftm_div (ref, x0.h + 3, m.h + 5, 0.37, 1.0, n);
+        float *got = download (out.d, n + 7);
+        double e = dfx_ref_nmse (got + 7, ref, n);
+        CHECK (e <= 1e-10, "dftm-div n=%zu: nmse %.3g", n, e);
+        free (got), free (ref);
+        vec_free (&x0), vec_free (&m), vec_free (&out);
+    }
+}
+
+
 int
 main (void)
 {
@@ -452,6 +476,7 @@ main (void)
     test_reduce (10000000);
     test_gemm ();
     test_chain ();
+    test_dftm_div ();
     test_conv2d ();
     test_groupnorm ();
     test_softmax_copy ();

@@ -38,7 +38,8 @@ main (void)
     } expect[] = {{"add", 3}, {"mul", 3}, {"axpy", 2}, {"scale", 2}, {"silu", 2},
                   {"dot", 3}, {"reduce-sum", 2}, {"gemm", 5}, {"conv2d", 6},
                   {"groupnorm", 4}, {"softmax", 1}, {"copy-channels", 2},
-                  {"lincomb", 3}, {"spectral-pack", 3}, {"spectral-unpack", 3}, {"spectral-mix", 2}};
+                  {"lincomb", 3}, {"spectral-pack", 3}, {"spectral-unpack", 3}, {"spectral-mix", 2},
+                  {"dftm-div", 3}};
     CHECK (dfx__spirv_count == sizeof expect / sizeof expect[0], "%zu shaders embedded", dfx__spirv_count);
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         int found = 0;

@@ -26,7 +26,6 @@ dfx_status dfx__check_vectors (dfx_ctx *ctx, const char *op, size_t n, dfx_buffe
 dfx_status dfx__eltwise (dfx_ctx *ctx, const char *shader, dfx_buffer *const *bufs, uint32_t n_bufs, size_t off,
                          size_t n, float alpha);
 
-#endif
 
 /* ---- Internal op descriptors (offsets in elements, for arena tensors) ---- */
 
@@ -95,3 +94,5 @@ dfx_status dfx__softmax (dfx_ctx *ctx, dfx_buffer *x, uint32_t off, uint32_t row
 /* dst[:, coff:coff+cs] = src (NCHW, hw pixels). */
 dfx_status dfx__copy_channels (dfx_ctx *ctx, dfx_buffer *dst, uint32_t dst_off, uint32_t cd, uint32_t coff,
                                dfx_buffer *src, uint32_t src_off, uint32_t cs, uint32_t batch, uint32_t hw);
+
+#endif /* DFX_OPS_PRIVATE_H */

@@ -24,7 +24,6 @@ void dfx_ref_gemm (double *c, uint32_t m, uint32_t n, uint32_t k, int trans_a, i
 /* Normalised mean squared error Σ(x−r)² / max(Σ r², tiny). */
 double dfx_ref_nmse (const float *x, const double *ref, size_t n);
 
-#endif
 
 /* Convolution reference with the same parameters as dfx__conv2d: NCHW input
  * (b, cin, h, w), optional nearest ×2 upsampling, OIHW weight (cout, cin,
@@ -54,3 +53,8 @@ void dfx_ref_spectral_pack (double *z, const float *x, const float *m, uint32_t 
 void dfx_ref_spectral_unpack (double *x, const float *z, const float *m, uint32_t batch, uint32_t channels,
                               uint32_t np, double alpha, double beta);
 void dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t batch, uint32_t channels, uint32_t np);
+
+/* DF-TM integrand: 1 − clamp(m − x0², 0, cmax)/σ². */
+void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n);
+
+#endif /* DFX_REF_H */

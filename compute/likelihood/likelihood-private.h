@@ -1,0 +1,64 @@
+/* likelihood-private.h — the DF-TM likelihood of libdfx (MATH.md
+ * "Identities", "The Fisher head").
+ *
+ * The PF-ODE is integrated from the data (σ̃_min) to the noise (σ̃_max) in the
+ * EDM view with u = ln σ̃ as the time: dx̃/du = x̃ − x̂0, and its divergence is
+ * Σ_i (1 − C_ii/σ̃²) with C_ii = m_i − x̂0_i², m = E[x0⊙x0 | x̃] from the Fisher
+ * head — no Jacobian products, no probes.  The per-pixel integrals plus the
+ * separable prior term give a map that sums to log p(x̃_0).  State lives on
+ * the device; the step-size control reads two sums back per step.
+ */
+#ifndef DFX_LIKELIHOOD_PRIVATE_H
+#define DFX_LIKELIHOOD_PRIVATE_H
+
+#include "../dfx-private.h"
+
+/* x̂0 = E[x0 | x̃] and m = E[x0⊙x0 | x̃] at σ̃ for a batch (batch × channels ×
+ * h × w floats each, device).  Recorded or run; out buffers must not alias x. */
+typedef struct dfx__moments dfx__moments;
+struct dfx__moments {
+    dfx_ctx *ctx;
+    uint32_t channels;
+    const char *name;
+    uint32_t evals; /* calls made, for NFE reports */
+    dfx_status (*eval) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                        dfx_buffer *x0, dfx_buffer *m);
+    void (*destroy) (dfx__moments *mo);
+};
+
+void dfx__moments_destroy (dfx__moments *mo);
+
+/* Gaussian data N(μ, Σ) with Σ = Σ_k λ_k u_k u_kᵀ + λ_res (I − UUᵀ) over d
+ * values (comps: rank × d orthonormal rows): x̂0 = μ + Σ(Σ + σ̃²I)⁻¹(x̃ − μ)
+ * and m = diag(C) + x̂0⊙x̂0 with C = σ̃² Σ (Σ + σ̃²I)⁻¹, exactly, in double on
+ * the host.  Copies its arrays.  For tests and references. */
+dfx_status dfx__moments_gauss (dfx_ctx *ctx, uint32_t channels, uint32_t d, const double *mean, uint32_t rank,
+                               const double *comps, const double *eigval, double residual, dfx__moments **out);
+
+typedef enum dfx__ode_solver { DFX__ODE_RK45 = 0, DFX__ODE_HEUN } dfx__ode_solver;
+
+typedef struct dfx__lik_desc {
+    dfx__moments *mo;
+    uint32_t batch, h, w;      /* channels from mo */
+    double sigma_min, sigma_max;
+    dfx__ode_solver solver;
+    double rtol, atol;         /* RK45 */
+    uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
+    double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
+    /* The prior at σ̃_max, separable: N(prior_mean, prior_var + σ̃_max²) per
+     * value.  NULL arrays: mean 0, var 1 (the VP prior N(0, (1 + σ̃²) I)). */
+    const double *prior_mean, *prior_var; /* d values each (shared by the batch) */
+} dfx__lik_desc;
+
+typedef struct dfx__lik_stats {
+    uint32_t steps, rejected, evals;
+} dfx__lik_stats;
+
+/* x holds x̃ at σ̃_min (batch × d) and is overwritten with x̃ at σ̃_max.
+ * logp[b] receives log p(x̃_0) of item b in nats (density of x̃ at σ̃_min);
+ * map (host, batch × d, may be NULL) its per-value terms, which sum to
+ * logp[b].  stats may be NULL. */
+dfx_status dfx__likelihood (const dfx__lik_desc *desc, dfx_buffer *x, double *logp, double *map,
+                            dfx__lik_stats *stats);
+
+#endif

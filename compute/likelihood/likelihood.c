@@ -1,0 +1,218 @@
+/* likelihood.c — the DF-TM PF-ODE log-likelihood (see likelihood-private.h):
+ * Dormand–Prince 5(4) with step-size control, or fixed-step Heun, over
+ * u = ln σ̃ from σ̃_min to σ̃_max.
+ *
+ * The state Y = [x̃ | a] (2n floats, n = batch·d) holds the trajectory and the
+ * per-value divergence integrals a_i = ∫ (1 − C_ii/σ̃²) du; a stage K = [x̃ −
+ * x̂0 | 1 − C/σ̃²] needs one moments evaluation (network + Fisher head).  Every
+ * vector update is a lincomb dispatch; the error norm reads two sums.
+ */
+#include "likelihood-private.h"
+#include "../ops/ops-fisher.h"
+#include "../ops/ops-sample.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+typedef struct run {
+    const dfx__lik_desc *d;
+    dfx_ctx *ctx;
+    size_t n;                 /* batch · values */
+    dfx_buffer *x0, *m;       /* moments, n each */
+    dfx_buffer *Y, *T, *E;    /* state, stage input, error (2n each) */
+    dfx_buffer *K[7];         /* stages (2n each) */
+} run;
+
+/* K ← f(Y) at u. */
+static dfx_status
+stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
+{
+    const dfx__lik_desc *d = r->d;
+    double sigma = exp (u);
+    dfx_status st = d->mo->eval (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0, r->m);
+    if (st == DFX_OK)
+        st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
+    if (st == DFX_OK)
+        st = dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma, d->cmax, r->n);
+    return st;
+}
+
+/* out = Y + h Σ_j a[j] K[j] over the stages with a[j] ≠ 0. */
+static dfx_status
+combine (run *r, dfx_buffer *out, dfx_buffer *Y, double h, const double *a, int count)
+{
+    dfx_status st = dfx__lincomb (r->ctx, out, 0, 1.0f, Y, 0, 0.0f, NULL, 0, 0.0f, 2 * r->n);
+    for (int j = 0; j < count && st == DFX_OK; j++)
+        if (a[j] != 0.0)
+            st = dfx__lincomb (r->ctx, out, 0, 1.0f, out, 0, (float) (h * a[j]), r->K[j], 0, 0.0f, 2 * r->n);
+    return st;
+}
+
+/* Dormand–Prince 5(4) tableau. */
+static const double C[7] = {0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1};
+static const double A[7][6] = {
+    {0},
+    {1.0 / 5},
+    {3.0 / 40, 9.0 / 40},
+    {44.0 / 45, -56.0 / 15, 32.0 / 9},
+    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
+    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+    {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84},
+};
+static const double B5[7] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0};
+static const double B4[7] = {5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100,
+                             1.0 / 40};
+
+static dfx_status
+integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
+{
+    const dfx__lik_desc *d = r->d;
+    dfx_status st = stage (r, r->Y, u0, r->K[0]);
+    double u = u0, h = (u1 - u0) / 64.0;
+    double berr[7];
+    for (int j = 0; j < 7; j++)
+        berr[j] = B5[j] - B4[j];
+    while (st == DFX_OK && u < u1 - 1e-12 * fabs (u1)) {
+        if (u + h > u1)
+            h = u1 - u;
+        for (int i = 1; i < 7 && st == DFX_OK; i++) {
+            st = combine (r, r->T, r->Y, h, A[i], i);
+            if (st == DFX_OK)
+                st = stage (r, r->T, u + C[i] * h, r->K[i]);
+        }
+        /* T holds the 5th-order solution (stage 7 is evaluated there: FSAL). */
+        double e2 = 0.0, y2 = 0.0;
+        if (st == DFX_OK) {
+            st = dfx__lincomb (r->ctx, r->E, 0, 0.0f, r->E, 0, 0.0f, NULL, 0, 0.0f, 2 * r->n);
+            for (int j = 0; j < 7 && st == DFX_OK; j++)
+                if (berr[j] != 0.0)
+                    st = dfx__lincomb (r->ctx, r->E, 0, 1.0f, r->E, 0, (float) (h * berr[j]), r->K[j], 0, 0.0f,
+                                       2 * r->n);
+        }
+        if (st == DFX_OK)
+            st = dfx_op_sumsq (r->ctx, r->E, 2 * r->n, &e2);
+        if (st == DFX_OK)
+            st = dfx_op_sumsq (r->ctx, r->T, 2 * r->n, &y2);
+        if (st != DFX_OK)
+            break;
+        double scale = d->atol + d->rtol * sqrt (y2 / (2.0 * r->n));
+        double err = sqrt (e2 / (2.0 * r->n)) / scale;
+        if (!isfinite (err)) {
+            st = dfx__error (r->ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood ODE diverged at σ̃ = %g", exp (u));
+            break;
+        }
+        if (err <= 1.0) {
+            /* Accept: Y ← T, K[0] ← K[6]. */
+            dfx_buffer *t = r->Y;
+            r->Y = r->T, r->T = t;
+            t = r->K[0];
+            r->K[0] = r->K[6], r->K[6] = t;
+            u += h;
+            s->steps++;
+        } else {
+            s->rejected++;
+        }
+        double fac = err > 0.0 ? 0.9 * pow (err, -0.2) : 5.0;
+        h *= fmin (5.0, fmax (0.2, fac));
+        if (s->steps + s->rejected > 100000) {
+            st = dfx__error (r->ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood ODE needs more than 100000 steps");
+            break;
+        }
+    }
+    return st;
+}
+
+static dfx_status
+integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
+{
+    const uint32_t n = r->d->steps;
+    const double h = (u1 - u0) / n;
+    dfx_status st = DFX_OK;
+    for (uint32_t i = 0; i < n && st == DFX_OK; i++) {
+        double u = u0 + i * h;
+        static const double a1[1] = {1.0}, a2[2] = {0.5, 0.5};
+        st = stage (r, r->Y, u, r->K[0]);
+        if (st == DFX_OK)
+            st = combine (r, r->T, r->Y, h, a1, 1);
+        if (st == DFX_OK)
+            st = stage (r, r->T, u + h, r->K[1]);
+        if (st == DFX_OK)
+            st = combine (r, r->T, r->Y, h, a2, 2);
+        if (st == DFX_OK) {
+            dfx_buffer *t = r->Y;
+            r->Y = r->T, r->T = t;
+            s->steps++;
+        }
+    }
+    return st;
+}
+
+dfx_status
+dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *map, dfx__lik_stats *stats)
+{
+    dfx_ctx *ctx = d->mo->ctx;
+    dfx__lik_stats local = {0};
+    dfx__lik_stats *s = stats ? stats : &local;
+    memset (s, 0, sizeof *s);
+    const uint64_t dv = (uint64_t) d->mo->channels * d->h * d->w;
+    const uint64_t n = dv * d->batch;
+    if (!d->batch || !dv || n > (1u << 28) || !(d->sigma_min > 0.0) || !(d->sigma_max > d->sigma_min) ||
+        (d->solver == DFX__ODE_HEUN && (d->steps < 1 || d->steps > 100000)) ||
+        (d->solver == DFX__ODE_RK45 && !(d->rtol > 0.0 && d->atol > 0.0)))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                           "likelihood: batch %u of %llu values, σ̃ %g…%g, steps %u, rtol %g, atol %g", d->batch,
+                           (unsigned long long) dv, d->sigma_min, d->sigma_max, d->steps, d->rtol, d->atol);
+    run r = {.d = d, .ctx = ctx, .n = (size_t) n};
+    dfx_status st = DFX_OK;
+    float *host = NULL;
+    dfx_buffer *bufs[12] = {0};
+    int nb = 0;
+    uint32_t evals0 = d->mo->evals;
+    const size_t sizes[12] = {n, n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n};
+    for (nb = 0; nb < 12 && st == DFX_OK; nb++)
+        st = dfx_buffer_create (ctx, sizes[nb] * sizeof (float), &bufs[nb]);
+    if (st != DFX_OK)
+        goto cleanup;
+    r.x0 = bufs[0], r.m = bufs[1], r.Y = bufs[2], r.T = bufs[3], r.E = bufs[4];
+    for (int j = 0; j < 7; j++)
+        r.K[j] = bufs[5 + j];
+    /* Y = [x | 0] */
+    DFX_CHECK (dfx__lincomb (ctx, r.Y, 0, 1.0f, x, 0, 0.0f, NULL, 0, 0.0f, r.n));
+    DFX_CHECK (dfx__lincomb (ctx, r.Y, r.n, 0.0f, r.Y, r.n, 0.0f, NULL, 0, 0.0f, r.n));
+    const double u0 = log (d->sigma_min), u1 = log (d->sigma_max);
+    DFX_CHECK (d->solver == DFX__ODE_HEUN ? integrate_heun (&r, u0, u1, s) : integrate_rk45 (&r, u0, u1, s));
+    s->evals = d->mo->evals - evals0;
+    host = malloc (2 * r.n * sizeof (float));
+    if (!host) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood)");
+        goto cleanup;
+    }
+    DFX_CHECK (dfx_buffer_download (ctx, r.Y, 0, host, 2 * r.n * sizeof (float)));
+    DFX_CHECK (dfx__lincomb (ctx, x, 0, 1.0f, r.Y, 0, 0.0f, NULL, 0, 0.0f, r.n));
+    const double s2 = d->sigma_max * d->sigma_max;
+    for (uint32_t b = 0; b < d->batch; b++) {
+        double total = 0.0;
+        for (uint64_t i = 0; i < dv; i++) {
+            size_t k = (size_t) (b * dv + i);
+            double mu = d->prior_mean ? d->prior_mean[i] : 0.0;
+            double var = (d->prior_var ? d->prior_var[i] : 1.0) + s2;
+            double e = host[k] - mu;
+            double term = -0.5 * (e * e / var + log (2.0 * M_PI * var)) + host[r.n + k];
+            if (map)
+                map[k] = term;
+            total += term;
+        }
+        logp[b] = total;
+    }
+    DFX_CHECK (dfx_ctx_flush (ctx));
+cleanup:
+    free (host);
+    for (int i = 0; i < 12; i++)
+        dfx_buffer_destroy (ctx, bufs[i]);
+    return st;
+}

@@ -1,0 +1,14 @@
+/* ops-fisher.h — the ops of the Fisher-based algorithms (DF-TM likelihood,
+ * DF-EA products).  Same conventions as ops-private.h: offsets and sizes in
+ * elements, one dispatch each, recorded (not run). */
+#ifndef DFX_OPS_FISHER_H
+#define DFX_OPS_FISHER_H
+
+#include "../dfx-private.h"
+
+/* out[i] = 1 − clamp(m[i] − x0[i]², 0, cmax)/σ̃² for i < n: the per-pixel
+ * DF-TM divergence integrand with u = ln σ̃ (shaders/dftm-div.comp). */
+dfx_status dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, size_t x0_off, dfx_buffer *m,
+                          size_t m_off, double sigma, double cmax, size_t n);
+
+#endif
