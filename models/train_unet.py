@@ -129,7 +129,9 @@ def main():
     ap.add_argument("--timesteps", type=int, default=1000)
     ap.add_argument("--hflip", action="store_true", help="random horizontal flips")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1: on a loaded 2-core machine 2 OpenMP "
+                    "threads measured up to 30x slower)")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--matmul-precision", default="medium", choices=("highest", "high", "medium"),
