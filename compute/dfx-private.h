@@ -87,6 +87,7 @@ struct dfx_ctx {
     VkPhysicalDeviceProperties props;
     VkPhysicalDeviceMemoryProperties mem_props;
     uint32_t subgroup_size;
+    bool kernels_generic;   /* DFX_KERNELS=generic: no per-device kernel variants (ops-private.h) */
     VkDeviceSize max_alloc;
     VkDevice device;
     uint32_t queue_family;

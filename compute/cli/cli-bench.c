@@ -1,10 +1,13 @@
 /* cli-bench.c — `dfx bench`: timings of the kernels and of the U-Net.
  *
- *   dfx bench kernels [--repeat N] [--json]
+ *   dfx bench kernels [--repeat N] [--compare] [--json]
  *   dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--json]
  *
- * kernels: GFLOP/s of the GEMM (1024³ and the U-Net's shapes) and of the 3×3
- * convolution (16×64×32×32 → 64), best of N after a warm-up.  unet: seconds
+ * kernels: GFLOP/s of the GEMM (1024³, 256³, 512×4096×64) and the 3×3
+ * convolution (16×64×32×32 → 64), then of the convolutions and attention
+ * GEMMs of google/ddpm-cifar10-32 at batch 1; best, median and worst of N
+ * after a warm-up, with the kernel that ran.  --compare alternates the
+ * per-device kernels with DFX_KERNELS=generic run by run.  unet: seconds
  * per forward (best and median of N).  Numbers only: no assertion here;
  * tests/bench/ compares them with PyTorch.
  */
@@ -23,49 +26,20 @@ cmp_double (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-typedef dfx_status (*run_fn) (dfx_ctx *ctx, void *user);
-
-/* Times fn (recorded, then flushed) `repeat` times after one warm-up; fills
- * best and median seconds. */
-static dfx_status
-timeit (dfx_ctx *ctx, run_fn fn, void *user, int repeat, double *best, double *median)
-{
-    double *t = calloc ((size_t) repeat, sizeof *t);
-    if (!t)
-        return DFX_ERR_OUT_OF_HOST_MEMORY;
-    dfx_status st = fn (ctx, user);
-    if (st == DFX_OK)
-        st = dfx_ctx_flush (ctx);
-    for (int i = 0; i < repeat && st == DFX_OK; i++) {
-        double t0 = dfx_cli_now ();
-        st = fn (ctx, user);
-        if (st == DFX_OK)
-            st = dfx_ctx_flush (ctx);
-        t[i] = dfx_cli_now () - t0;
-    }
-    if (st == DFX_OK) {
-        qsort (t, (size_t) repeat, sizeof *t, cmp_double);
-        *best = t[0];
-        *median = t[repeat / 2];
-    }
-    free (t);
-    return st;
-}
-
-typedef struct gemm_case {
-    dfx__gemm_desc d;
-} gemm_case;
+/* One kernel benchmark: a GEMM or a convolution on shared scratch buffers. */
+typedef struct kcase {
+    const char *name;
+    int conv;
+    dfx__gemm_desc g;
+    dfx__conv2d_desc c;
+    double flops;
+} kcase;
 
 static dfx_status
-run_gemm (dfx_ctx *ctx, void *user)
+run_case (dfx_ctx *ctx, const kcase *k)
 {
-    return dfx__gemm (ctx, &((gemm_case *) user)->d);
-}
-
-static dfx_status
-run_conv (dfx_ctx *ctx, void *user)
-{
-    return dfx__conv2d (ctx, (const dfx__conv2d_desc *) user);
+    dfx_status st = k->conv ? dfx__conv2d (ctx, &k->c) : dfx__gemm (ctx, &k->g);
+    return st == DFX_OK ? dfx_ctx_flush (ctx) : st;
 }
 
 static dfx_status
@@ -83,59 +57,110 @@ fill (dfx_ctx *ctx, dfx_buffer **b, size_t n)
     return st;
 }
 
+/* A GEMM case C(m×n) = A·B per batch, A m×k and B k×n; at / bt: A / B stored
+ * transposed (column-major), as in the U-Net's attention. */
+static kcase
+gemm_case (const char *name, dfx_buffer *a, dfx_buffer *b, dfx_buffer *c, uint32_t m, uint32_t n, uint32_t k,
+           int at, int bt)
+{
+    kcase kc = {.name = name, .flops = 2.0 * m * n * k};
+    dfx__gemm_desc_init (&kc.g);
+    kc.g.m = m, kc.g.n = n, kc.g.k = k;
+    kc.g.a = (dfx__mat){a, 0, at ? 1 : k, at ? m : 1, 0, 0};
+    kc.g.b = (dfx__mat){b, 0, bt ? 1 : n, bt ? k : 1, 0, 0};
+    kc.g.c = (dfx__mat){c, 0, n, 1, 0, 0};
+    return kc;
+}
+
+/* A "same" convolution case (3×3 padding 1 or 1×1) of an h×w input, with a
+ * bias; up: nearest ×2 upsampling folded in. */
+static kcase
+conv_case (const char *name, dfx_buffer *in, dfx_buffer *wt, dfx_buffer *bias, dfx_buffer *out, uint32_t batch,
+           uint32_t cin, uint32_t h, uint32_t w, uint32_t cout, uint32_t ks, uint32_t up)
+{
+    uint32_t oh = h << up, ow = w << up;
+    kcase kc = {.name = name, .conv = 1, .flops = 2.0 * batch * cout * oh * ow * cin * ks * ks};
+    kc.c = (dfx__conv2d_desc){
+        .batch = batch, .cin = cin, .h = h, .w = w, .cout = cout, .ks = ks, .stride = 1, .pad_t = ks / 2,
+        .pad_l = ks / 2, .up = up, .oh = oh, .ow = ow, .in = in, .weight = wt, .bias = bias, .out = out,
+        .out_scale = 1.0f,
+    };
+    return kc;
+}
+
+/* Times every case `repeat` times after a warm-up; with compare, the
+ * per-device kernels and DFX_KERNELS=generic alternate run by run, so both
+ * see the same machine load. */
 static int
-bench_kernels (dfx_ctx *ctx, int repeat, int json)
+bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare)
 {
     dfx_status st = DFX_OK;
     dfx_buffer *a = NULL, *b = NULL, *c = NULL, *w = NULL, *bias = NULL;
+    bool generic0 = ctx->kernels_generic;
+    double *t = calloc (2 * (size_t) repeat, sizeof *t);
     cJSON *root = cJSON_CreateObject (), *arr = cJSON_AddArrayToObject (root, "kernels");
-    const struct {
-        uint32_t m, n, k;
-    } gemms[] = {{1024, 1024, 1024}, {256, 256, 256}, {512, 4096, 64}};
     const size_t big = 1024 * 1024 * 4;
-    if ((st = fill (ctx, &a, big)) || (st = fill (ctx, &b, big)) || (st = fill (ctx, &c, big)) ||
-        (st = fill (ctx, &w, 64 * 64 * 9)) || (st = fill (ctx, &bias, 64)))
+    if (!t) {
+        st = DFX_ERR_OUT_OF_HOST_MEMORY;
         goto fail;
-    for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; i++) {
-        gemm_case g;
-        dfx__gemm_desc_init (&g.d);
-        g.d.m = gemms[i].m, g.d.n = gemms[i].n, g.d.k = gemms[i].k;
-        g.d.a = (dfx__mat){a, 0, g.d.k, 1, 0, 0};
-        g.d.b = (dfx__mat){b, 0, g.d.n, 1, 0, 0};
-        g.d.c = (dfx__mat){c, 0, g.d.n, 1, 0, 0};
-        double best, med;
-        if ((st = timeit (ctx, run_gemm, &g, repeat, &best, &med)) != DFX_OK)
-            goto fail;
-        double gf = 2.0 * g.d.m * g.d.n * g.d.k / 1e9;
-        char name[64];
-        snprintf (name, sizeof name, "gemm %ux%ux%u", g.d.m, g.d.n, g.d.k);
-        if (!json)
-            printf ("%-24s best %8.3f ms  median %8.3f ms  %7.2f GFLOP/s\n", name, 1e3 * best, 1e3 * med, gf / best);
-        cJSON *o = cJSON_CreateObject ();
-        cJSON_AddStringToObject (o, "name", name);
-        cJSON_AddNumberToObject (o, "best_s", best);
-        cJSON_AddNumberToObject (o, "median_s", med);
-        cJSON_AddNumberToObject (o, "gflops", gf / best);
-        cJSON_AddItemToArray (arr, o);
     }
-    {
-        dfx__conv2d_desc d = {
-            .batch = 16, .cin = 64, .h = 32, .w = 32, .cout = 64, .ks = 3, .stride = 1, .pad_t = 1, .pad_l = 1,
-            .oh = 32, .ow = 32, .in = a, .weight = w, .bias = bias, .out = c, .out_scale = 1.0f,
-        };
-        double best, med;
-        if ((st = timeit (ctx, run_conv, &d, repeat, &best, &med)) != DFX_OK)
-            goto fail;
-        double gf = 2.0 * 16 * 64 * 32 * 32 * 64 * 9 / 1e9;
-        if (!json)
-            printf ("%-24s best %8.3f ms  median %8.3f ms  %7.2f GFLOP/s\n", "conv3x3 16x64x32x32->64", 1e3 * best,
-                    1e3 * med, gf / best);
-        cJSON *o = cJSON_CreateObject ();
-        cJSON_AddStringToObject (o, "name", "conv3x3 16x64x32x32->64");
-        cJSON_AddNumberToObject (o, "best_s", best);
-        cJSON_AddNumberToObject (o, "median_s", med);
-        cJSON_AddNumberToObject (o, "gflops", gf / best);
-        cJSON_AddItemToArray (arr, o);
+    if ((st = fill (ctx, &a, big)) || (st = fill (ctx, &b, big)) || (st = fill (ctx, &c, big)) ||
+        (st = fill (ctx, &w, 256 * 256 * 9)) || (st = fill (ctx, &bias, 256)))
+        goto fail;
+    /* The generic shapes, then google/ddpm-cifar10-32's (batch 1): its 3×3
+     * convolutions per resolution, a 1×1 shortcut, the upsampling conv and
+     * the 16×16 attention (projection, scores Qᵀ·K, P·Vᵀ: m = n = HW, C = 256). */
+    const kcase cases[] = {
+        gemm_case ("gemm 1024x1024x1024", a, b, c, 1024, 1024, 1024, 0, 0),
+        gemm_case ("gemm 256x256x256", a, b, c, 256, 256, 256, 0, 0),
+        gemm_case ("gemm 512x4096x64", a, b, c, 512, 4096, 64, 0, 0),
+        conv_case ("conv3x3 16x64x32x32->64", a, w, bias, c, 16, 64, 32, 32, 64, 3, 0),
+        conv_case ("unet conv3x3 128 32x32", a, w, bias, c, 1, 128, 32, 32, 128, 3, 0),
+        conv_case ("unet conv3x3 256 16x16", a, w, bias, c, 1, 256, 16, 16, 256, 3, 0),
+        conv_case ("unet conv3x3 256 8x8", a, w, bias, c, 1, 256, 8, 8, 256, 3, 0),
+        conv_case ("unet conv3x3 256 4x4", a, w, bias, c, 1, 256, 4, 4, 256, 3, 0),
+        conv_case ("unet conv3x3 128->256 16x16", a, w, bias, c, 1, 128, 16, 16, 256, 3, 0),
+        conv_case ("unet conv1x1 128->256 16x16", a, w, bias, c, 1, 128, 16, 16, 256, 1, 0),
+        conv_case ("unet up+conv3x3 256 8->16", a, w, bias, c, 1, 256, 8, 8, 256, 3, 1),
+        gemm_case ("unet attn proj 256x256x256", a, b, c, 256, 256, 256, 0, 0),
+        gemm_case ("unet attn QtK 256x256x256", a, b, c, 256, 256, 256, 1, 0),
+        gemm_case ("unet attn VPt 256x256x256", a, b, c, 256, 256, 256, 0, 1),
+    };
+    int nv = compare ? 2 : 1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const kcase *k = &cases[i];
+        const char *kernel[2];
+        for (int v = 0; v < nv; v++) { /* warm-up: pipelines compiled, caches filled */
+            ctx->kernels_generic = compare ? v == 1 : generic0;
+            kernel[v] = k->conv ? dfx__conv2d_kernel (ctx, &k->c) : dfx__gemm_kernel (ctx, &k->g);
+            if ((st = run_case (ctx, k)) != DFX_OK)
+                goto fail;
+        }
+        for (int r = 0; r < repeat; r++)
+            for (int v = 0; v < nv; v++) {
+                ctx->kernels_generic = compare ? v == 1 : generic0;
+                double t0 = dfx_cli_now ();
+                if ((st = run_case (ctx, k)) != DFX_OK)
+                    goto fail;
+                t[v * repeat + r] = dfx_cli_now () - t0;
+            }
+        for (int v = 0; v < nv; v++) {
+            double *tv = t + v * repeat;
+            qsort (tv, (size_t) repeat, sizeof *tv, cmp_double);
+            double best = tv[0], med = tv[repeat / 2], worst = tv[repeat - 1];
+            if (!json)
+                printf ("%-30s %-10s best %8.3f ms  median %8.3f ms  GFLOP/s %6.2f (median %6.2f, worst %6.2f)\n",
+                        k->name, kernel[v], 1e3 * best, 1e3 * med, k->flops / best / 1e9, k->flops / med / 1e9,
+                        k->flops / worst / 1e9);
+            cJSON *o = cJSON_CreateObject ();
+            cJSON_AddStringToObject (o, "name", k->name);
+            cJSON_AddStringToObject (o, "kernel", kernel[v]);
+            cJSON_AddNumberToObject (o, "best_s", best);
+            cJSON_AddNumberToObject (o, "median_s", med);
+            cJSON_AddNumberToObject (o, "gflops", k->flops / best / 1e9);
+            cJSON_AddNumberToObject (o, "gflops_median", k->flops / med / 1e9);
+            cJSON_AddItemToArray (arr, o);
+        }
     }
     if (json) {
         char *s = cJSON_Print (root);
@@ -143,6 +168,8 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json)
         cJSON_free (s);
     }
 fail:
+    ctx->kernels_generic = generic0;
+    free (t);
     cJSON_Delete (root);
     dfx_buffer_destroy (ctx, a), dfx_buffer_destroy (ctx, b), dfx_buffer_destroy (ctx, c);
     dfx_buffer_destroy (ctx, w), dfx_buffer_destroy (ctx, bias);
@@ -253,11 +280,13 @@ int
 dfx_cli_bench (int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : NULL, *model = NULL;
-    int repeat = 5, json = 0;
+    int repeat = 5, json = 0, compare = 0;
     unsigned batch = 1, h = 0, w = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp (argv[i], "--compare") == 0)
+            compare = 1;
         else if (i + 1 < argc && strcmp (argv[i], "--repeat") == 0)
             repeat = atoi (argv[++i]);
         else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
@@ -276,7 +305,7 @@ dfx_cli_bench (int argc, char **argv)
     }
     if (!what || (strcmp (what, "kernels") && strcmp (what, "unet")) || repeat < 1 || repeat > 1000 || batch < 1 ||
         batch > 256 || (strcmp (what, "unet") == 0 && !model)) {
-        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--json]\n"
+        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--json]\n"
                          "       dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--json]\n");
         return DFX_CLI_EXIT_USAGE;
     }
@@ -288,7 +317,7 @@ dfx_cli_bench (int argc, char **argv)
     if (st != DFX_OK)
         rc = dfx_cli_fail (ctx, st);
     else if (strcmp (what, "kernels") == 0)
-        rc = bench_kernels (ctx, repeat, json);
+        rc = bench_kernels (ctx, repeat, json, compare);
     else
         rc = bench_unet (ctx, model, batch, h, w, repeat, json);
     dfx_ctx_destroy (ctx);

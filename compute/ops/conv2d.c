@@ -1,13 +1,18 @@
 /* conv2d.c — 2-D convolution with fused upsample, bias, time-embedding and
- * residual epilogue (shaders/conv2d.comp).  Validates the geometry and the
- * buffer extents, fills the push block and records one dispatch. */
+ * residual epilogue.  Validates the geometry and the buffer extents, fills the
+ * push block (shared by both kernels) and records one dispatch of
+ * shaders/conv2d-lvp.comp on lavapipe-like CPU devices where it applies, of
+ * the tiled shaders/conv2d.comp otherwise. */
 #include "ops-private.h"
+
+#include <string.h>
 
 #define LX 16u
 #define LY 16u
 #define TM 4u
 #define TN 4u
 #define BK 16u
+#define LANE_WG 8u /* conv2d-lvp: one subgroup per workgroup */
 
 typedef struct push_conv {
     uint32_t batch, cin, h, w, cout, oh, ow, ks, stride, pad_t, pad_l, up;
@@ -33,6 +38,44 @@ need (dfx_ctx *ctx, dfx_buffer *b, uint64_t n, const char *what)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "conv2d: %s buffer holds %zu floats, %llu needed", what,
                            b->size / sizeof (float), (unsigned long long) n);
     return DFX_OK;
+}
+
+bool
+dfx__lane_kernels (const dfx_ctx *ctx)
+{
+    return !ctx->kernels_generic && ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->subgroup_size == 8;
+}
+
+/* conv2d-lvp's shape (its specialization constants; see the shader). */
+typedef struct lane_shape {
+    uint32_t co, yr, edge, wv;
+} lane_shape;
+
+static lane_shape
+lane_shape_of (const dfx__conv2d_desc *d)
+{
+    lane_shape s;
+    /* 3×3: 8 channels × 2 rows × 4 pixels per lane measured best (one row
+     * or 16 channels spill more than they save); 1×1 has no row reuse, so
+     * 16 channels × 1 row. */
+    s.co = d->ks == 3 ? 8 : 16;
+    s.yr = d->ks == 3 ? 2 : 1;
+    /* a subgroup's 32 pixels hold whole rows: neighbours come from lanes only */
+    s.edge = !(d->ow <= 32 && 32 % d->ow == 0);
+    s.wv = d->cin % 4 == 0 && d->w_off % 4 == 0;
+    return s;
+}
+
+const char *
+dfx__conv2d_kernel (const dfx_ctx *ctx, const dfx__conv2d_desc *d)
+{
+    uint32_t he = d->h << d->up, we = d->w << d->up;
+    bool same = d->ks == 3 ? d->pad_t == 1 && d->pad_l == 1 : d->pad_t == 0 && d->pad_l == 0;
+    /* vec4 input rows (vec2 before upsampling) must be aligned */
+    bool aligned = d->ow % 4 == 0 && d->in_off % (d->up ? 2 : 4) == 0;
+    if (dfx__lane_kernels (ctx) && d->stride == 1 && same && d->oh == he && d->ow == we && aligned)
+        return "conv2d-lvp";
+    return "conv2d";
 }
 
 dfx_status
@@ -70,6 +113,23 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         .flags = (d->bias ? 1u : 0u) | (d->temb ? 2u : 0u) | (d->res ? 4u : 0u),
         .out_scale = d->out_scale != 0.0f ? d->out_scale : 1.0f,
     };
+    if (strcmp (dfx__conv2d_kernel (ctx, d), "conv2d-lvp") == 0) {
+        lane_shape ls = lane_shape_of (d);
+        uint32_t nq = d->batch * ((d->oh + ls.yr - 1) / ls.yr) * (d->ow / 4);
+        dfx__dispatch_desc dl = {
+            .shader = "conv2d-lvp",
+            .spec = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv},
+            .n_spec = 7,
+            .bufs = {d->in, d->weight, d->bias ? d->bias : d->weight, d->temb ? d->temb : d->weight,
+                     d->res ? d->res : d->in, d->out},
+            .n_bufs = 6,
+            .write_mask = 1u << 5,
+            .push = &push,
+            .push_size = sizeof push,
+            .groups = {(nq + LANE_WG - 1) / LANE_WG, (d->cout + ls.co - 1) / ls.co, 1},
+        };
+        return dfx__dispatch (ctx, &dl);
+    }
     dfx__dispatch_desc dd = {
         .shader = "conv2d",
         .spec = {LX, LY, TM, TN, BK},

@@ -1,7 +1,7 @@
-/* gemm.c — batched, strided GEMM with fused bias, residual and scale
- * (shaders/gemm.comp), and the public plain dfx_op_gemm on top of it.
- *
- * Tile shapes are fixed here for now; per-device variants come later.
+/* gemm.c — batched, strided GEMM with fused bias, residual and scale, and the
+ * public plain dfx_op_gemm on top of it.  One push block for both kernels:
+ * shaders/gemm-lvp.comp on lavapipe-like CPU devices when A and B can be read
+ * as aligned vec4s, the tiled shaders/gemm.comp otherwise (and on GPUs).
  */
 #include "ops-private.h"
 
@@ -10,6 +10,9 @@
 #define TM 4u
 #define TN 4u
 #define BK 16u
+#define LANE_WG 8u  /* gemm-lvp: one subgroup per workgroup */
+#define LANE_RM 16u /* rows of C per subgroup (16 × 32 measured best: 32 rows or 8 columns per lane spill) */
+#define LANE_CN 32u /* columns of C per subgroup */
 
 typedef struct push_mat {
     uint32_t off, row, col, outer, inner;
@@ -47,6 +50,42 @@ check_view (dfx_ctx *ctx, const dfx__mat *v, const char *name, uint32_t rows, ui
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "gemm: buffer %s holds %zu floats, %llu needed", name,
                            v->buf->size / sizeof (float), (unsigned long long) need);
     return DFX_OK;
+}
+
+/* The view's batch bases (offset, outer, inner) all multiples of 4. */
+static bool
+bases_aligned (const dfx__mat *v, uint32_t bo, uint32_t bi)
+{
+    return v->off % 4 == 0 && (bo == 1 || v->outer % 4 == 0) && (bi == 1 || v->inner % 4 == 0);
+}
+
+/* gemm-lvp's layouts (AT, BT; see the shader), or false when it can't run. */
+static bool
+lane_layout (const dfx__gemm_desc *d, uint32_t *at, uint32_t *bt)
+{
+    uint32_t bo = d->batch_outer ? d->batch_outer : 1, bi = d->batch_inner ? d->batch_inner : 1;
+    if (!bases_aligned (&d->a, bo, bi) || !bases_aligned (&d->b, bo, bi))
+        return false;
+    if (d->a.col == 1 && d->a.row % 4 == 0 && d->k % 4 == 0)
+        *at = 0; /* vec4 along k */
+    else if (d->a.row == 1 && d->a.col % 4 == 0 && d->m % 4 == 0 && d->k % 8 == 0)
+        *at = 1; /* vec4 along m */
+    else
+        return false;
+    if (d->b.col == 1 && d->b.row % 4 == 0 && d->n % 4 == 0)
+        *bt = 0; /* vec4 along n */
+    else if (d->b.row == 1 && d->b.col % 4 == 0 && d->k % 4 == 0)
+        *bt = 1; /* vec4 along k */
+    else
+        return false;
+    return true;
+}
+
+const char *
+dfx__gemm_kernel (const dfx_ctx *ctx, const dfx__gemm_desc *d)
+{
+    uint32_t at, bt;
+    return dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt) ? "gemm-lvp" : "gemm";
 }
 
 dfx_status
@@ -88,6 +127,22 @@ dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
         .has_res = d->res != NULL,
         .alpha = d->alpha, .beta = d->beta, .out_scale = d->out_scale,
     };
+    uint32_t at, bt;
+    if (dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt)) {
+        dfx__dispatch_desc dl = {
+            .shader = "gemm-lvp",
+            .spec = {LANE_WG, LANE_RM, at, bt},
+            .n_spec = 4,
+            .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
+            .n_bufs = 5,
+            .write_mask = 1u << 2,
+            .push = &push,
+            .push_size = sizeof push,
+            /* x over row blocks: neighbouring workgroups share the B panel */
+            .groups = {(d->m + LANE_RM - 1) / LANE_RM, (d->n + LANE_CN - 1) / LANE_CN, bo * bi},
+        };
+        return dfx__dispatch (ctx, &dl);
+    }
     dfx__dispatch_desc dd = {
         .shader = "gemm",
         .spec = {LX, LY, TM, TN, BK},
