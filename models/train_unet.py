@@ -39,6 +39,9 @@ import dfx_sched  # noqa: E402
 import dfx_unet  # noqa: E402
 
 DataError = dfx_data.DataError
+# models/quality.py imports these from here
+fashion_mnist, image_folder, read_idx_images = (dfx_data.fashion_mnist, dfx_data.image_folder,
+                                                dfx_data.read_idx_images)
 
 
 def load_data(a, recipe):
@@ -78,11 +81,16 @@ def atomic_torch_save(obj, path):
     os.replace(tmp, path)
 
 
-def export(ema, ucfg, scfg, out, info):
+def export(ema, ucfg, scfg, out, info, fp16=False):
     """Write the diffusers-layout model folder from the EMA weights (atomically per file)."""
     os.makedirs(out, exist_ok=True)
     tmpdir = out + ".tmp-export"
     dfx_unet.save(ema, tmpdir, config={k: v for k, v in ucfg.items() if not k.startswith("_")})
+    if fp16:
+        from safetensors.torch import load_file, save_file
+        w = os.path.join(tmpdir, "unet", dfx_unet.WEIGHTS_NAME)
+        save_file({k: v.to(torch.float16) for k, v in load_file(w).items()}, w,
+                  metadata={"format": "pt"})
     dfx_sched.save(scfg, tmpdir)
     for sub, name in (("unet", dfx_unet.CONFIG_NAME), ("unet", dfx_unet.WEIGHTS_NAME),
                       ("scheduler", dfx_sched.CONFIG_NAME)):
@@ -138,6 +146,7 @@ def main():
                     help="torch float32 matmul precision; 'medium' lets oneDNN use bf16 "
                     "products (several times faster on CPUs with AVX512-BF16)")
     ap.add_argument("--export-only", action="store_true", help="rewrite --out from the checkpoint")
+    ap.add_argument("--fp16", action="store_true", help="store the exported weights as float16")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -190,7 +199,7 @@ def main():
                 "parameters": p, "recipe": recipe, "checkpoint": ckpt_path}
 
     if a.export_only:
-        export(ema, ucfg, scfg, a.out, info())
+        export(ema, ucfg, scfg, a.out, info(), a.fp16)
         print(f"train_unet: exported step {step} to {a.out}")
         return 0
 
@@ -218,7 +227,7 @@ def main():
                            "torch_rng": torch.get_rng_state(), "step": step, "seen": seen,
                            "wall": wall, "perm": perm, "pos": pos, "unet_config": ucfg,
                            "sched_config": scfg, "recipe": recipe}, ckpt_path)
-        export(ema, ucfg, scfg, a.out, info())
+        export(ema, ucfg, scfg, a.out, info(), a.fp16)
 
     logf = open(os.path.join(work, "train.log.jsonl"), "a")
     t_start = time.time()
