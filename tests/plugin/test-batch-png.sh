@@ -36,3 +36,27 @@ dark = sum(1 for v in img.getdata() if v < 100)
 assert dark > 200, "only %d dark pixels: no text drawn" % dark
 print("ok: %dx%d PNG, %d dark text pixels" % (w, h, dark))
 PY
+
+# The generation part of main-job.scm.
+model=$(t_tiny_model sample)
+grid="$t_tmp/generated.png"
+t_batch "$(cat "$DFX_SOURCE_ROOT/build-aux/main-job.scm") (dfx-main-generate \"$model\" 3 2 \"$grid\")"
+[ "$t_rc" -eq 0 ] || t_fail "dfx-main-generate: gimp-console exited $t_rc, expected 0"
+[ "$(t_field dfx-generate-output)" = "$grid" ] || t_fail "dfx-main-generate did not print its output"
+[ "$(t_field dfx-generate-size)" = 16x16 ] || t_fail "image size '$(t_field dfx-generate-size)', expected 16x16"
+"$DFX_CLI" generate --model "$model" --seed 0 --steps 2 --count 3 -o "$t_tmp/cli.png" 2>"$t_tmp/cli.err" \
+  || t_fail "dfx generate failed: $(cat "$t_tmp/cli.err")"
+python3 - "$grid" "$t_tmp" <<PY || t_fail "the generated grid is not the CLI's images"
+$t_png_py
+mode, w, h, g = load(sys.argv[1], "RGB")
+assert (w, h) == (34, 34), "grid is %dx%d, expected 34x34" % (w, h)
+def tile(x0, y0):
+    return [g[3 * ((y0 + y) * w + x0 + x) + c] for y in range(16) for x in range(16) for c in range(3)]
+for k, (x0, y0) in enumerate([(0, 0), (18, 0), (0, 18)]):
+    _, _, _, c = load("%s/cli-%d.png" % (sys.argv[2], k), "RGB")
+    d = maxdiff(tile(x0, y0), c)
+    assert d <= 1, "tile %d differs from the CLI's image %d by up to %d" % (k, k, d)
+assert set(tile(18, 18)) == {0}, "the empty fourth cell is not black"
+assert all(g[3 * (y * w + x) + c] == 0 for y in range(h) for x in (16, 17) for c in range(3)), "gap not black"
+print("ok: 34x34 grid of the CLI's three images")
+PY
