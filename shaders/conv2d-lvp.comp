@@ -1,23 +1,25 @@
-/* conv2d-lvp.comp — the CPU-device (lavapipe) variant of conv2d.comp: stride
- * 1, "same" size (3×3 with padding 1, or 1×1), output rows a multiple of 4
- * wide, optional nearest ×2 upsampling folded into the input indexing.  Same
- * Push block and epilogue as conv2d.comp.
+/* conv2d-lvp.comp — the CPU-device (lavapipe) variant of conv2d.comp for
+ * output rows a multiple of 4 wide: 3×3 stride 1 padding 1 with optional
+ * nearest ×2 upsampling folded into the input indexing, 1×1, and 3×3 stride 2
+ * padding 0 or 1 (diffusers' downsampling; padding 0 pads right and bottom).
+ * Same Push block and epilogue as conv2d.comp.
  *
  * lavapipe runs a subgroup's 8 invocations as the lanes of one AVX2 register;
  * a load whose address differs per lane costs one bounds-checked scalar load
  * per lane and component, and only constant or push-constant addresses are
  * loaded once for all lanes.  So no value is loaded twice: each lane computes
  * 4 neighbouring pixels × YR rows for the subgroup's CO output channels.  Per
- * input channel it loads one aligned vec4 (vec2 when upsampling) of each input
- * row it needs and takes the pixel left and right of it from the neighbouring
- * lanes (subgroupShuffleUp/Down, register permutes), or from one extra load
- * when a row is wider than the subgroup's 32 pixels (EDGE).  The weights of
- * output channel co0 + lane are loaded by that lane and reach the others
- * through subgroupBroadcast.  No shared memory, no barriers.
+ * input channel it loads one aligned vec4 (vec2 when upsampling, two vec4s at
+ * stride 2) of each input row it needs and takes the column left or right of
+ * it from the neighbouring lanes (subgroupShuffleUp/Down, register permutes),
+ * or from one extra load when a row is wider than the subgroup's 32 pixels
+ * (EDGE).  The weights of output channel co0 + lane are loaded by that lane
+ * and reach the others through subgroupBroadcast.  No shared memory, no
+ * barriers.
  *
  * Requirements checked by conv2d.c: the input offset a multiple of 4 (2 when
- * upsampling), and for WV = 1 (weights as vec4s) cin and the weight offset
- * multiples of 4. */
+ * upsampling), at stride 2 an input twice as wide as the output, and for
+ * WV = 1 (weights as vec4s) cin and the weight offset multiples of 4. */
 #version 450
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
@@ -30,10 +32,12 @@ layout (constant_id = 3) const uint YR = 2;   /* output rows per lane */
 layout (constant_id = 4) const uint UP = 0;   /* 1: nearest ×2 upsample the input first */
 layout (constant_id = 5) const uint EDGE = 1; /* 1: rows may be wider than 32 pixels */
 layout (constant_id = 6) const uint WV = 0;   /* 1: load the weights as vec4s */
+layout (constant_id = 7) const uint ST = 1;   /* stride: 1 or 2 (3×3, no upsampling) */
+layout (constant_id = 8) const uint PAD = 1;  /* top and left padding: KS / 2 at stride 1, 0 or 1 at stride 2 */
 const uint SG = 8;                            /* lavapipe's subgroup size */
 const uint CQ = CO / SG;
 const uint KK = KS * KS;
-const uint NR = YR + KS - 1;                  /* input rows per output row group */
+const uint NR = (YR - 1) * ST + KS;          /* input rows per output row group */
 const uint CI = KS == 1 && WV != 0 ? 4 : 1;   /* input channels per iteration */
 
 layout (push_constant) uniform Push {
@@ -115,46 +119,60 @@ void main ()
         [[unroll]] for (uint c4 = 0; c4 < CI; c4++) {
             uint xbase = p.in_off + (n * p.cin + ci0 + c4) * p.h * p.w;
             [[unroll]] for (uint iry = 0; iry < NR; iry++) {
-                /* input row oy + iry − pad (upsampled space), zero outside */
-                int iy = int (oy + iry) - int (KS / 2);
+                /* input row ST·oy + iry − pad (upsampled space), zero outside */
+                int iy = int (ST * oy + iry) - int (PAD);
                 bool yok = iy >= 0 && iy < int (he);
                 uint rb = xbase + (uint (clamp (iy, 0, int (he) - 1)) >> UP) * p.w;
-                float r[6]; /* input columns ox − 1 … ox + 4 (KS = 3), ox … ox + 3 (KS = 1) */
+                /* the input columns the 4 pixels read: r[ST·px + kx] */
+                float r[9];
                 float lf, rt;
-                if (UP == 0) {
+                if (ST == 2) {
+                    /* columns 2·ox − PAD … 2·ox + 8 − PAD */
+                    uint i4 = (rb + 2 * ox) / 4;
+                    vec4 v0 = x4[i4], v1 = x4[i4 + 1];
+                    v0 = yok ? v0 : vec4 (0.0), v1 = yok ? v1 : vec4 (0.0);
+                    r[PAD] = v0.x, r[PAD + 1] = v0.y, r[PAD + 2] = v0.z, r[PAD + 3] = v0.w;
+                    r[PAD + 4] = v1.x, r[PAD + 5] = v1.y, r[PAD + 6] = v1.z, r[PAD + 7] = v1.w;
+                    lf = subgroupShuffleUp (v1.w, 1), rt = subgroupShuffleDown (v0.x, 1);
+                } else if (UP == 0) {
                     vec4 v = x4[(rb + ox) / 4];
                     v = yok ? v : vec4 (0.0);
-                    r[KS / 2] = v.x, r[KS / 2 + 1] = v.y, r[KS / 2 + 2] = v.z, r[KS / 2 + 3] = v.w;
+                    r[PAD] = v.x, r[PAD + 1] = v.y, r[PAD + 2] = v.z, r[PAD + 3] = v.w;
                     lf = subgroupShuffleUp (v.w, 1), rt = subgroupShuffleDown (v.x, 1);
                 } else {
                     vec2 v = x2[(rb + ox / 2) / 2];
                     v = yok ? v : vec2 (0.0);
-                    r[KS / 2] = v.x, r[KS / 2 + 1] = v.x, r[KS / 2 + 2] = v.y, r[KS / 2 + 3] = v.y;
+                    r[PAD] = v.x, r[PAD + 1] = v.x, r[PAD + 2] = v.y, r[PAD + 3] = v.y;
                     lf = subgroupShuffleUp (v.y, 1), rt = subgroupShuffleDown (v.x, 1);
                 }
-                if (KS == 3) {
-                    if (EDGE != 0) {
-                        /* lanes 0 and 7 fetch the neighbour outside the subgroup */
-                        uint lx = UP == 0 ? ox - 1 : ox / 2 - 1, rx = UP == 0 ? ox + 4 : ox / 2 + 2;
-                        float e = x[rb + (lane == 0 ? (lok ? lx : 0) : (rok ? rx : 0))];
-                        e = yok ? e : 0.0;
-                        lf = lane == 0 ? e : lf;
-                        rt = lane == SG - 1 ? e : rt;
-                    }
-                    r[0] = lok ? lf : 0.0;
-                    r[5] = rok ? rt : 0.0;
+                /* the column before (PAD = 1) or after (stride 1 3×3, or
+                 * stride 2 PAD = 0) the loaded ones */
+                if (EDGE != 0 && KS == 3) {
+                    /* lanes 0 and 7 fetch it from outside the subgroup */
+                    uint lx = ST == 2 ? 2 * ox - 1 : UP == 0 ? ox - 1 : ox / 2 - 1;
+                    uint rx = ST == 2 ? 2 * ox + 8 : UP == 0 ? ox + 4 : ox / 2 + 2;
+                    float e = x[rb + (lane == 0 ? (lok ? lx : 0) : (rok ? rx : 0))];
+                    e = yok ? e : 0.0;
+                    lf = lane == 0 ? e : lf;
+                    rt = lane == SG - 1 ? e : rt;
                 }
-                /* input row iry feeds output row yy through kernel row iry − yy */
+                if (PAD == 1)
+                    r[0] = lok ? lf : 0.0;
+                if (KS == 3 && ST == 1)
+                    r[5] = rok ? rt : 0.0;
+                if (ST == 2 && PAD == 0)
+                    r[8] = rok ? rt : 0.0;
+                /* input row iry feeds output row yy through kernel row iry − ST·yy */
                 [[unroll]] for (uint yy = 0; yy < YR; yy++) {
-                    uint ky = iry - yy;
-                    if (iry >= yy && ky < KS)
+                    uint ky = iry - ST * yy;
+                    if (iry >= ST * yy && ky < KS)
                         [[unroll]] for (uint kx = 0; kx < KS; kx++)
                             [[unroll]] for (uint q = 0; q < CQ; q++)
                                 [[unroll]] for (uint c = 0; c < SG; c++) {
                                     float wb = bcast (wv[q * KK * CI + c4 * KK + ky * KS + kx], c);
                                     uint a = (yy * CO + q * SG + c) * 4;
                                     [[unroll]] for (uint px = 0; px < 4; px++)
-                                        acc[a + px] = fma (wb, r[kx + px], acc[a + px]);
+                                        acc[a + px] = fma (wb, r[ST * px + kx], acc[a + px]);
                                 }
                 }
             }

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static dfx_ctx *ctx;
 
@@ -114,15 +115,32 @@ test_reduce (size_t n)
 
 /* ---- GEMM ---- */
 
+/* kern: 'L' the lane-shaped gemm-lvp must run (on lavapipe-like devices),
+ * 'G' the tiled gemm, 0 either. */
 static const struct {
     uint32_t m, n, k;
     int ta, tb;
     float alpha, beta;
+    char kern;
 } gemm_rows[] = {
-    {1, 1, 1, 0, 0, 1.0f, 0.0f},      {7, 13, 5, 0, 0, 1.0f, 0.0f},     {13, 7, 127, 0, 1, 1.0f, 0.0f},
-    {127, 129, 65, 1, 0, 0.5f, 0.0f}, {64, 64, 64, 0, 0, 1.0f, 1.0f},   {200, 33, 300, 1, 1, -2.0f, 0.5f},
-    {1000, 1, 7, 0, 0, 1.0f, 0.0f},   {1, 1000, 1000, 0, 1, 1.0f, 0.0f}, {257, 255, 129, 0, 0, 1.0f, -1.0f},
+    {1, 1, 1, 0, 0, 1.0f, 0.0f, 'G'},      {7, 13, 5, 0, 0, 1.0f, 0.0f, 'G'},     {13, 7, 127, 0, 1, 1.0f, 0.0f, 'G'},
+    {127, 129, 65, 1, 0, 0.5f, 0.0f, 'G'}, {64, 64, 64, 0, 0, 1.0f, 1.0f, 'L'},   {200, 33, 300, 1, 1, -2.0f, 0.5f, 'G'},
+    {1000, 1, 7, 0, 0, 1.0f, 0.0f, 'G'},   {1, 1000, 1000, 0, 1, 1.0f, 0.0f, 'L'}, {257, 255, 129, 0, 0, 1.0f, -1.0f, 'G'},
+    /* gemm-lvp in each layout (A along k / along m, B along n / along k), m
+     * and n not multiples of its 16 × 32 tile; then k % 4 != 0 */
+    {37, 44, 20, 0, 0, 1.0f, 0.0f, 'L'},   {36, 52, 24, 1, 0, 0.5f, 0.0f, 'L'},   {21, 13, 40, 0, 1, 1.0f, 1.0f, 'L'},
+    {12, 9, 16, 1, 1, -2.0f, 0.5f, 'L'},   {40, 36, 22, 0, 0, 1.0f, 0.0f, 'G'},
 };
+
+/* The kernel a lane/generic expectation names, checked against what the op
+ * would record. */
+static void
+check_kernel (const char *got, char kern, const char *lane, const char *generic, const char *what)
+{
+    const char *want = kern == 'L' && dfx__lane_kernels (ctx) ? lane : kern ? generic : NULL;
+    CHECK (!want || strcmp (got, want) == 0, "%s: kernel %s, expected %s%s", what, got, want,
+           ctx->kernels_generic ? " (DFX_KERNELS=generic)" : "");
+}
 
 static void
 test_gemm (void)
@@ -137,14 +155,23 @@ test_gemm (void)
         size_t nc = (size_t) p.m * p.n;
         vec a = vec_new (&r, (size_t) p.m * p.k, -1, 1), b = vec_new (&r, (size_t) p.k * p.n, -1, 1),
             c = vec_new (&r, nc, -1, 1);
+        dfx__gemm_desc d; /* the view dfx_op_gemm builds, to ask which kernel runs */
+        dfx__gemm_desc_init (&d);
+        d.m = p.m, d.n = p.n, d.k = p.k;
+        d.a = (dfx__mat){a.d, 0, p.trans_a ? 1 : p.k, p.trans_a ? p.m : 1, 0, 0};
+        d.b = (dfx__mat){b.d, 0, p.trans_b ? 1 : p.n, p.trans_b ? p.k : 1, 0, 0};
+        d.c = (dfx__mat){c.d, 0, p.n, 1, 0, 0};
+        char what[96];
+        snprintf (what, sizeof what, "gemm m=%u n=%u k=%u ta=%d tb=%d", p.m, p.n, p.k, p.trans_a, p.trans_b);
+        check_kernel (dfx__gemm_kernel (ctx, &d), gemm_rows[row].kern, "gemm-lvp", "gemm", what);
         double *ref = malloc (nc * sizeof (double));
         dfx_ref_gemm (ref, p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, a.h, b.h, p.beta, c.h);
         dfx_status st = dfx_op_gemm (ctx, &p, a.d, b.d, c.d);
-        CHECK (st == DFX_OK, "gemm %ux%ux%u: %s", p.m, p.n, p.k, dfx_ctx_errmsg (ctx));
+        CHECK (st == DFX_OK, "%s: %s", what, dfx_ctx_errmsg (ctx));
         float *got = download (c.d, nc);
         double e = dfx_ref_nmse (got, ref, nc);
-        CHECK (e <= 1e-11, "gemm m=%u n=%u k=%u ta=%d tb=%d alpha=%g beta=%g: nmse %.3g", p.m, p.n, p.k, p.trans_a,
-               p.trans_b, p.alpha, p.beta, e);
+        CHECK (e <= 1e-11, "%s alpha=%g beta=%g%s: nmse %.3g", what, p.alpha, p.beta,
+               ctx->kernels_generic ? " (generic)" : "", e);
         free (got);
         free (ref);
         vec_free (&a), vec_free (&b), vec_free (&c);
@@ -186,20 +213,55 @@ static const struct {
     uint32_t b, cin, h, w, cout, ks, stride, pad_t, pad_l, pad_b, pad_r;
     int up, bias, temb, res;
     float scale;
+    uint32_t in_off, w_off; /* element offsets of input and weights in their buffers */
+    char kern;              /* 'L' conv2d-lvp must run (lavapipe-like devices), 'G' conv2d, 0 either */
 } conv_rows[] = {
     /* 3×3 same padding, odd sizes */
-    {1, 3, 7, 13, 5, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f},
-    {2, 13, 9, 11, 7, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0.5f},
-    {1, 64, 16, 16, 32, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f},
+    {1, 3, 7, 13, 5, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 0},
+    {2, 13, 9, 11, 7, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0.5f, 0, 0, 0},
+    {1, 64, 16, 16, 32, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f, 0, 0, 0},
     /* 1×1 (shortcut), non-square */
-    {2, 24, 5, 17, 40, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1.0f},
+    {2, 24, 5, 17, 40, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1.0f, 0, 0, 0},
     /* stride 2, diffusers downsample_padding 0 (pad right/bottom) and 1 */
-    {2, 16, 12, 10, 16, 3, 2, 0, 0, 1, 1, 0, 1, 0, 0, 1.0f},
-    {1, 8, 13, 7, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f},
+    {2, 16, 12, 10, 16, 3, 2, 0, 0, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 0},
+    {1, 8, 13, 7, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 0},
     /* nearest ×2 upsample folded in */
-    {2, 16, 6, 5, 12, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1.0f},
+    {2, 16, 6, 5, 12, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1.0f, 0, 0, 0},
     /* one pixel, one channel */
-    {1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1.0f},
+    {1, 1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1.0f, 0, 0, 0},
+    /* conv2d-lvp: rows of 4, 8, 16, 32 pixels (whole rows per subgroup),
+     * 12, 40 and 64 (neighbours from an extra load), odd heights (its two
+     * output rows per lane), cout not a multiple of its 8 channels, cin not
+     * a multiple of 4 (scalar weight loads), batch > 1, every epilogue term */
+    {1, 64, 16, 16, 32, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f, 0, 0, 'L'},
+    {2, 12, 7, 8, 13, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0.5f, 0, 0, 'L'},
+    {1, 16, 4, 4, 24, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 'L'},
+    {3, 8, 5, 32, 9, 3, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1.0f, 0, 0, 'L'},
+    {1, 6, 9, 12, 16, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f, 0, 0, 'L'},
+    {2, 8, 6, 40, 11, 3, 1, 1, 1, 1, 1, 0, 1, 1, 0, 2.0f, 0, 0, 'L'},
+    {1, 4, 3, 64, 8, 3, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1.0f, 0, 0, 'L'},
+    /* upsample folded in: 4×8 → 8×16, 5×10 → 10×20 (neighbour loads), 3×2 → 6×4 */
+    {2, 16, 4, 8, 12, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5f, 0, 0, 'L'},
+    {1, 8, 5, 10, 16, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1.0f, 0, 0, 'L'},
+    {1, 5, 3, 2, 7, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1.0f, 0, 0, 'L'},
+    /* 1×1: cin a multiple of 4 (vec4 weights) or not, cout not a multiple of 16 */
+    {2, 24, 5, 16, 40, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 1.0f, 0, 0, 'L'},
+    {3, 6, 4, 12, 20, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0.5f, 0, 0, 'L'},
+    /* offsets: aligned (lane-shaped), unaligned weights (scalar weight
+     * loads), unaligned input (tiled kernel) */
+    {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 12, 8, 'L'},
+    {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 4, 3, 'L'},
+    {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 2, 0, 'G'},
+    /* stride 2 (downsampling), padding 1 or 0 (right and bottom): rows of 4,
+     * 8, 40 and 48 pixels, odd heights */
+    {1, 8, 8, 8, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 'L'},
+    {2, 12, 16, 16, 10, 3, 2, 0, 0, 1, 1, 0, 1, 1, 1, 0.5f, 0, 0, 'L'},
+    {1, 8, 13, 16, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 'L'},
+    {1, 4, 9, 80, 8, 3, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1.0f, 0, 0, 'L'},
+    {1, 5, 6, 96, 9, 3, 2, 0, 0, 1, 1, 0, 1, 0, 0, 1.0f, 4, 0, 'L'},
+    /* not for conv2d-lvp: width not a multiple of 4, valid padding */
+    {1, 8, 8, 10, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 'G'},
+    {1, 8, 8, 10, 8, 3, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1.0f, 0, 0, 'G'},
 };
 
 static void
@@ -212,8 +274,9 @@ test_conv2d (void)
         uint32_t oh = dfx__conv2d_out_size (he, c.ks, c.stride, c.pad_t, c.pad_b);
         uint32_t ow = dfx__conv2d_out_size (we, c.ks, c.stride, c.pad_l, c.pad_r);
         size_t nin = (size_t) c.b * c.cin * c.h * c.w, nout = (size_t) c.b * c.cout * oh * ow;
+        size_t nw = (size_t) c.cout * c.cin * c.ks * c.ks;
         const uint32_t tstride = c.cout + 3;
-        vec in = vec_new (&r, nin, -1, 1), wt = vec_new (&r, (size_t) c.cout * c.cin * c.ks * c.ks, -0.5f, 0.5f),
+        vec in = vec_new (&r, c.in_off + nin, -1, 1), wt = vec_new (&r, c.w_off + nw, -0.5f, 0.5f),
             bias = vec_new (&r, c.cout, -1, 1), temb = vec_new (&r, (size_t) c.b * tstride, -1, 1),
             res = vec_new (&r, nout, -1, 1), out = vec_new (&r, nout, 0, 0);
         dfx__conv2d_desc d = {
@@ -221,16 +284,22 @@ test_conv2d (void)
             .pad_t = c.pad_t, .pad_l = c.pad_l, .up = (uint32_t) c.up, .oh = oh, .ow = ow,
             .in = in.d, .weight = wt.d, .bias = c.bias ? bias.d : NULL, .temb = c.temb ? temb.d : NULL,
             .res = c.res ? res.d : NULL, .out = out.d, .temb_stride = tstride, .out_scale = c.scale,
+            .in_off = c.in_off, .w_off = c.w_off,
         };
+        char what[160];
+        snprintf (what, sizeof what, "conv2d row %zu (b%u, %u→%u ch, %ux%u → %ux%u, k%u s%u up%d, offsets %u/%u)%s", row,
+                  c.b, c.cin, c.cout, c.h, c.w, oh, ow, c.ks, c.stride, c.up, c.in_off, c.w_off,
+                  ctx->kernels_generic ? " generic" : "");
+        check_kernel (dfx__conv2d_kernel (ctx, &d), c.kern, "conv2d-lvp", "conv2d", what);
         dfx_status st = dfx__conv2d (ctx, &d);
-        CHECK (st == DFX_OK, "conv2d row %zu: %s", row, dfx_ctx_errmsg (ctx));
+        CHECK (st == DFX_OK, "%s: %s", what, dfx_ctx_errmsg (ctx));
         double *ref = malloc (nout * sizeof (double));
-        dfx_ref_conv2d (ref, in.h, c.b, c.cin, c.h, c.w, c.up, wt.h, c.cout, c.ks, c.stride, c.pad_t, c.pad_l, oh, ow,
-                        c.bias ? bias.h : NULL, c.temb ? temb.h : NULL, tstride, c.res ? res.h : NULL, c.scale);
+        dfx_ref_conv2d (ref, in.h + c.in_off, c.b, c.cin, c.h, c.w, c.up, wt.h + c.w_off, c.cout, c.ks, c.stride,
+                        c.pad_t, c.pad_l, oh, ow, c.bias ? bias.h : NULL, c.temb ? temb.h : NULL, tstride,
+                        c.res ? res.h : NULL, c.scale);
         float *got = download (out.d, nout);
         double e = dfx_ref_nmse (got, ref, nout);
-        CHECK (e <= 1e-11, "conv2d row %zu (%u→%u ch, %ux%u → %ux%u, k%u s%u up%d): nmse %.3g", row, c.cin, c.cout,
-               c.h, c.w, oh, ow, c.ks, c.stride, c.up, e);
+        CHECK (e <= 1e-11, "%s: nmse %.3g", what, e);
         free (got), free (ref);
         vec_free (&in), vec_free (&wt), vec_free (&bias), vec_free (&temb), vec_free (&res), vec_free (&out);
     }
@@ -430,6 +499,101 @@ test_sample_ops (void)
     }
 }
 
+/* ---- the U-Net's GEMM views (attention and projections), both kernels ---- */
+
+/* C = out_scale·(alpha·A·B + bias + beta·C + R) on host arrays addressed by
+ * the views' strides, in double. */
+static void
+ref_gemm_views (double *cref, const dfx__gemm_desc *d, const float *a, const float *b, const float *c,
+                const float *bias, const float *res)
+{
+    uint32_t bo = d->batch_outer, bi = d->batch_inner;
+    for (uint32_t zo = 0; zo < bo; zo++)
+        for (uint32_t zi = 0; zi < bi; zi++)
+            for (uint32_t i = 0; i < d->m; i++)
+                for (uint32_t j = 0; j < d->n; j++) {
+                    double acc = 0;
+                    for (uint32_t k = 0; k < d->k; k++)
+                        acc += (double) a[d->a.off + zo * d->a.outer + zi * d->a.inner + i * d->a.row + k * d->a.col] *
+                               b[d->b.off + zo * d->b.outer + zi * d->b.inner + k * d->b.row + j * d->b.col];
+                    size_t o = d->c.off + (size_t) zo * d->c.outer + (size_t) zi * d->c.inner + (size_t) i * d->c.row +
+                               (size_t) j * d->c.col;
+                    double v = d->alpha * acc + d->beta * c[o];
+                    if (d->bias_mode == DFX__BIAS_ROW)
+                        v += bias[d->bias_off + i];
+                    else if (d->bias_mode == DFX__BIAS_COL)
+                        v += bias[d->bias_off + j];
+                    if (d->res)
+                        v += res[o - d->c.off + d->res_off];
+                    cref[o] = d->out_scale * v;
+                }
+}
+
+static void
+test_gemm_views (void)
+{
+    /* kind 0: projection Y = W·X (+bias per row, +residual) per batch, C × HW;
+     * 1: scores S = Qᵀ·K per (batch, head), A along m; 2: O = V·Pᵀ, B along k.
+     * off: offset of every operand in its buffer. */
+    static const struct {
+        int kind;
+        uint32_t batch, heads, dh, hw, off;
+        char kern;
+    } rows[] = {
+        {0, 2, 1, 24, 20, 0, 'L'}, {0, 1, 1, 12, 18, 0, 'G'}, {0, 2, 1, 16, 16, 4, 'L'}, {0, 1, 1, 16, 16, 1, 'G'},
+        {1, 2, 2, 8, 16, 0, 'L'},  {1, 1, 3, 5, 19, 0, 'G'},  {1, 2, 1, 16, 36, 8, 'L'},
+        {2, 2, 2, 8, 16, 0, 'L'},  {2, 1, 2, 6, 13, 0, 'G'},  {2, 1, 1, 12, 20, 4, 'L'},
+    };
+    check_rng r = {2024};
+    for (size_t row = 0; row < sizeof rows / sizeof rows[0]; row++) {
+        __typeof__ (rows[0]) v = rows[row];
+        uint32_t C = v.heads * v.dh, HW = v.hw, B = v.batch, off = v.off;
+        size_t nx = (size_t) B * C * HW + off, ns = (size_t) B * v.heads * HW * HW + off, nw = (size_t) C * C + off;
+        vec w = vec_new (&r, nw, -1, 1), x = vec_new (&r, nx, -1, 1), y = vec_new (&r, nx, -1, 1),
+            s = vec_new (&r, ns, -1, 1), bias = vec_new (&r, C > HW ? C : HW, -1, 1), res = vec_new (&r, ns + nx, -1, 1);
+        dfx__gemm_desc d;
+        dfx__gemm_desc_init (&d);
+        vec *cv = &y;
+        size_t nc = nx;
+        if (v.kind == 0) {
+            d.m = C, d.n = HW, d.k = C, d.batch_outer = B;
+            d.a = (dfx__mat){w.d, off, C, 1, 0, 0};
+            d.b = (dfx__mat){x.d, off, HW, 1, C * HW, 0};
+            d.c = (dfx__mat){y.d, off, HW, 1, C * HW, 0};
+            d.bias = bias.d, d.bias_mode = DFX__BIAS_ROW, d.res = res.d, d.res_off = 3, d.out_scale = 0.5f;
+        } else if (v.kind == 1) {
+            d.m = HW, d.n = HW, d.k = v.dh, d.batch_outer = B, d.batch_inner = v.heads;
+            d.a = (dfx__mat){x.d, off, 1, HW, C * HW, v.dh * HW};
+            d.b = (dfx__mat){y.d, off, HW, 1, C * HW, v.dh * HW};
+            d.c = (dfx__mat){s.d, off, HW, 1, v.heads * HW * HW, HW * HW};
+            d.bias = bias.d, d.bias_mode = DFX__BIAS_COL, d.alpha = 0.25f;
+            cv = &s, nc = ns;
+        } else {
+            d.m = v.dh, d.n = HW, d.k = HW, d.batch_outer = B, d.batch_inner = v.heads;
+            d.a = (dfx__mat){x.d, off, HW, 1, C * HW, v.dh * HW};
+            d.b = (dfx__mat){s.d, off, 1, HW, v.heads * HW * HW, HW * HW};
+            d.c = (dfx__mat){y.d, off, HW, 1, C * HW, v.dh * HW};
+            d.beta = 1.0f, d.res = res.d, d.res_off = 5;
+        }
+        const float *ha = v.kind == 0 ? w.h : x.h, *hb = v.kind == 0 ? x.h : v.kind == 1 ? y.h : s.h;
+        double *ref = malloc (nc * sizeof (double));
+        for (size_t i = 0; i < nc; i++)
+            ref[i] = cv->h[i]; /* elements outside the views stay */
+        ref_gemm_views (ref, &d, ha, hb, cv->h, bias.h, res.h);
+        char what[128];
+        snprintf (what, sizeof what, "gemm view %zu (kind %d, batch %u, heads %u × %u, hw %u, offset %u)%s", row,
+                  v.kind, B, v.heads, v.dh, HW, off, ctx->kernels_generic ? " generic" : "");
+        check_kernel (dfx__gemm_kernel (ctx, &d), v.kern, "gemm-lvp", "gemm", what);
+        dfx_status st = dfx__gemm (ctx, &d);
+        CHECK (st == DFX_OK, "%s: %s", what, dfx_ctx_errmsg (ctx));
+        float *got = download (cv->d, nc);
+        double e = dfx_ref_nmse (got, ref, nc);
+        CHECK (e <= 1e-11, "%s: nmse %.3g", what, e);
+        free (got), free (ref);
+        vec_free (&w), vec_free (&x), vec_free (&y), vec_free (&s), vec_free (&bias), vec_free (&res);
+    }
+}
+
 /* ---- DF-TM divergence integrand ---- */
 
 static void
@@ -452,7 +616,6 @@ test_dftm_div (void)
     }
 }
 
-
 int
 main (void)
 {
@@ -474,10 +637,17 @@ main (void)
         test_reduce (sizes[i]);
     }
     test_reduce (10000000);
-    test_gemm ();
+    /* the convolution and GEMM rows on both kernel families: the per-device
+     * variants (lane-shaped on lavapipe), then DFX_KERNELS=generic */
+    for (int generic = 0; generic < 2; generic++) {
+        ctx->kernels_generic = generic;
+        test_gemm ();
+        test_gemm_views ();
+        test_conv2d ();
+    }
+    ctx->kernels_generic = false;
     test_chain ();
     test_dftm_div ();
-    test_conv2d ();
     test_groupnorm ();
     test_softmax_copy ();
     test_gemm_batched ();

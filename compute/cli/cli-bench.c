@@ -5,7 +5,7 @@
  *
  * kernels: GFLOP/s of the GEMM (1024³, 256³, 512×4096×64) and the 3×3
  * convolution (16×64×32×32 → 64), then of the convolutions and attention
- * GEMMs of google/ddpm-cifar10-32 at batch 1; best, median and worst of N
+ * GEMMs of google/ddpm-cifar10-32 at batch 1 (with its stride-2 downsampling); best, median and worst of N
  * after a warm-up, with the kernel that ran.  --compare alternates the
  * per-device kernels with DFX_KERNELS=generic run by run.  unet: seconds
  * per forward (best and median of N).  Numbers only: no assertion here;
@@ -88,6 +88,19 @@ conv_case (const char *name, dfx_buffer *in, dfx_buffer *wt, dfx_buffer *bias, d
     return kc;
 }
 
+/* diffusers' Downsample2D: 3×3 stride 2 of an h×w input, padding 0 (right
+ * and bottom implicitly). */
+static kcase
+down_case (const char *name, dfx_buffer *in, dfx_buffer *wt, dfx_buffer *bias, dfx_buffer *out, uint32_t c,
+           uint32_t h, uint32_t w)
+{
+    kcase kc = conv_case (name, in, wt, bias, out, 1, c, h, w, c, 3, 0);
+    kc.c.stride = 2, kc.c.pad_t = kc.c.pad_l = 0;
+    kc.c.oh = dfx__conv2d_out_size (h, 3, 2, 0, 1), kc.c.ow = dfx__conv2d_out_size (w, 3, 2, 0, 1);
+    kc.flops = 2.0 * c * c * 9 * kc.c.oh * kc.c.ow;
+    return kc;
+}
+
 /* Times every case `repeat` times after a warm-up; with compare, the
  * per-device kernels and DFX_KERNELS=generic alternate run by run, so both
  * see the same machine load. */
@@ -108,7 +121,7 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare)
         (st = fill (ctx, &w, 256 * 256 * 9)) || (st = fill (ctx, &bias, 256)))
         goto fail;
     /* The generic shapes, then google/ddpm-cifar10-32's (batch 1): its 3×3
-     * convolutions per resolution, a 1×1 shortcut, the upsampling conv and
+     * convolutions per resolution, a 1×1 shortcut, the up- and downsampling convs and
      * the 16×16 attention (projection, scores Qᵀ·K, P·Vᵀ: m = n = HW, C = 256). */
     const kcase cases[] = {
         gemm_case ("gemm 1024x1024x1024", a, b, c, 1024, 1024, 1024, 0, 0),
@@ -122,6 +135,8 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare)
         conv_case ("unet conv3x3 128->256 16x16", a, w, bias, c, 1, 128, 16, 16, 256, 3, 0),
         conv_case ("unet conv1x1 128->256 16x16", a, w, bias, c, 1, 128, 16, 16, 256, 1, 0),
         conv_case ("unet up+conv3x3 256 8->16", a, w, bias, c, 1, 256, 8, 8, 256, 3, 1),
+        down_case ("unet down conv3x3 128 32->16", a, w, bias, c, 128, 32, 32),
+        down_case ("unet down conv3x3 256 16->8", a, w, bias, c, 256, 16, 16),
         gemm_case ("unet attn proj 256x256x256", a, b, c, 256, 256, 256, 0, 0),
         gemm_case ("unet attn QtK 256x256x256", a, b, c, 256, 256, 256, 1, 0),
         gemm_case ("unet attn VPt 256x256x256", a, b, c, 256, 256, 256, 0, 1),

@@ -56,10 +56,10 @@ lane_shape_of (const dfx__conv2d_desc *d)
 {
     lane_shape s;
     /* 3×3: 8 channels × 2 rows × 4 pixels per lane measured best (one row
-     * or 16 channels spill more than they save); 1×1 has no row reuse, so
-     * 16 channels × 1 row. */
+     * or 16 channels spill more than they save); stride 2 reuses less of an
+     * input row pair and 1×1 none, so one row there (16 channels for 1×1). */
     s.co = d->ks == 3 ? 8 : 16;
-    s.yr = d->ks == 3 ? 2 : 1;
+    s.yr = d->ks == 3 && d->stride == 1 ? 2 : 1;
     /* a subgroup's 32 pixels hold whole rows: neighbours come from lanes only */
     s.edge = !(d->ow <= 32 && 32 % d->ow == 0);
     s.wv = d->cin % 4 == 0 && d->w_off % 4 == 0;
@@ -70,10 +70,15 @@ const char *
 dfx__conv2d_kernel (const dfx_ctx *ctx, const dfx__conv2d_desc *d)
 {
     uint32_t he = d->h << d->up, we = d->w << d->up;
-    bool same = d->ks == 3 ? d->pad_t == 1 && d->pad_l == 1 : d->pad_t == 0 && d->pad_l == 0;
     /* vec4 input rows (vec2 before upsampling) must be aligned */
     bool aligned = d->ow % 4 == 0 && d->in_off % (d->up ? 2 : 4) == 0;
-    if (dfx__lane_kernels (ctx) && d->stride == 1 && same && d->oh == he && d->ow == we && aligned)
+    /* stride 1: "same" 3×3 or 1×1, upsampled or not */
+    bool same = d->stride == 1 && d->oh == he && d->ow == we &&
+                (d->ks == 3 ? d->pad_t == 1 && d->pad_l == 1 : d->pad_t == 0 && d->pad_l == 0);
+    /* stride 2: 3×3 halving the width, padding 0 (right and bottom) or 1;
+     * rows outside the input read as zero, so any oh */
+    bool down = d->stride == 2 && d->ks == 3 && !d->up && d->pad_t == d->pad_l && d->pad_t <= 1 && d->w == 2 * d->ow;
+    if (dfx__lane_kernels (ctx) && (same || down) && aligned)
         return "conv2d-lvp";
     return "conv2d";
 }
@@ -118,8 +123,8 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         uint32_t nq = d->batch * ((d->oh + ls.yr - 1) / ls.yr) * (d->ow / 4);
         dfx__dispatch_desc dl = {
             .shader = "conv2d-lvp",
-            .spec = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv},
-            .n_spec = 7,
+            .spec = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv, d->stride, d->pad_t},
+            .n_spec = 9,
             .bufs = {d->in, d->weight, d->bias ? d->bias : d->weight, d->temb ? d->temb : d->weight,
                      d->res ? d->res : d->in, d->out},
             .n_bufs = 6,

@@ -74,6 +74,16 @@ typedef struct dfx__conv2d_desc {
 uint32_t dfx__conv2d_out_size (uint32_t in, uint32_t ks, uint32_t stride, uint32_t pad_before, uint32_t pad_after);
 dfx_status dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d);
 
+/* Kernel variants.  CPU devices with lavapipe's 8-wide subgroups get the
+ * lane-shaped kernels (gemm-lvp, conv2d-lvp) where the views allow; GPUs and
+ * every other case the shared-memory tiled ones (gemm, conv2d).
+ * DFX_KERNELS=generic (read at context creation) forces the tiled kernels,
+ * for A/B comparisons; tests flip ctx->kernels_generic directly.  These name
+ * the shader a call would record, for tests and benchmarks. */
+bool dfx__lane_kernels (const dfx_ctx *ctx);
+const char *dfx__gemm_kernel (const dfx_ctx *ctx, const dfx__gemm_desc *d);
+const char *dfx__conv2d_kernel (const dfx_ctx *ctx, const dfx__conv2d_desc *d);
+
 /* GroupNorm (+ affine) (+ h·(1+scale)+shift from ss) (+ SiLU), NCHW. */
 typedef struct dfx__groupnorm_desc {
     uint32_t batch, c, hw, groups;
