@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""train_fisher.py — train the Fisher head fisher/ of a model folder.
+
+The Fisher head is a second UNet2DModel-format network m(x_t, t) ≈
+E[x0⊙x0 | x_t] (MATH.md "The Fisher head"), trained by regression:
+
+    loss = E_{t, x0, ε} mean (m(α_t x0 + σ_t ε, t) − x0⊙x0)²
+
+with t uniform over the scheduler's timesteps, α_t = sqrt(ᾱ_t), σ_t =
+sqrt(1 − ᾱ_t), and x0 from the model's data set on its scale [-1, 1].  The
+score network unet/ is never changed: by default its config is reused (with
+out_channels = in_channels) and its weights start the head (tensors of
+matching shape; conv_out of a learned-variance model starts afresh), which
+trains much faster than a random start; --config gives another architecture.
+
+Refuses a model folder without unet/ or scheduler/, data whose channels or
+size do not fit the model, and stops on a NaN loss.
+
+Writes MODEL/fisher/config.json and MODEL/fisher/diffusion_pytorch_model.
+safetensors (EMA weights; float32, or float16 with --fp16), and under --work
+(default build-train/fisher-<model name>) fisher-ckpt.pt and
+fisher.log.jsonl; run it again with the same --work and a larger --steps to
+continue.
+"""
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dfx_data  # noqa: E402
+import dfx_sched  # noqa: E402
+import dfx_unet  # noqa: E402
+
+FISHER_DIR = "fisher"
+
+
+class ModelError(ValueError):
+    pass
+
+
+def check_model_folder(model_dir, need=("unet", "scheduler")):
+    """Raise ModelError naming each missing part of a model folder."""
+    files = {"unet": [dfx_unet.CONFIG_NAME, dfx_unet.WEIGHTS_NAME],
+             "scheduler": [dfx_sched.CONFIG_NAME],
+             "fisher": [dfx_unet.CONFIG_NAME, dfx_unet.WEIGHTS_NAME]}
+    if not os.path.isdir(model_dir):
+        raise ModelError(f"{model_dir}: not a folder")
+    missing = [f"{p}/{f}" for p in need for f in files[p]
+               if not os.path.isfile(os.path.join(model_dir, p, f))]
+    if missing:
+        raise ModelError(f"{model_dir}: missing {', '.join(missing)}")
+
+
+def save_weights(model, config, out_dir, fp16=False):
+    """Write OUT_DIR/config.json and diffusion_pytorch_model.safetensors."""
+    from safetensors.torch import save_file
+    os.makedirs(out_dir, exist_ok=True)
+    cfg = {"_class_name": "UNet2DModel"}
+    cfg.update({k: v for k, v in config.items() if not k.startswith("_")})
+    dt = torch.float16 if fp16 else torch.float32
+    sd = {k: v.detach().to(dt).contiguous() for k, v in model.state_dict().items()}
+    tmp = os.path.join(out_dir, dfx_unet.WEIGHTS_NAME + ".tmp")
+    save_file(sd, tmp, metadata={"format": "pt"})
+    os.replace(tmp, os.path.join(out_dir, dfx_unet.WEIGHTS_NAME))
+    with open(os.path.join(out_dir, dfx_unet.CONFIG_NAME), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+
+
+def head_config(unet_cfg, config_path=None):
+    if config_path:
+        with open(config_path) as f:
+            cfg = json.load(f)
+    else:
+        cfg = {k: v for k, v in unet_cfg.items() if not k.startswith("_")}
+    cfg = dict(cfg)
+    cfg["out_channels"] = cfg.get("in_channels", unet_cfg["in_channels"])
+    return cfg
+
+
+def warm_start(head, unet):
+    """Copy every unet tensor whose name and shape match into head; return the count."""
+    sd, n = head.state_dict(), 0
+    for k, v in unet.state_dict().items():
+        if k in sd and sd[k].shape == v.shape:
+            sd[k] = v.clone()
+            n += 1
+    head.load_state_dict(sd)
+    return n
+
+
+def closed_form_gaussian(xt, alpha, sigma, mu, lam):
+    """E[x0 | x_t], diag Cov[x0 | x_t] and E[x0⊙x0 | x_t] for x0 ~ N(mu, diag lam).
+
+    xt [N, ...]; alpha, sigma [N] (per sample); mu, lam shaped like one sample.
+    """
+    a = alpha.reshape(-1, *[1] * (xt.dim() - 1))
+    s = sigma.reshape(-1, *[1] * (xt.dim() - 1))
+    den = a * a * lam + s * s
+    x0hat = mu + a * lam / den * (xt - a * mu)
+    c = lam * s * s / den
+    return x0hat, c.expand_as(xt), c + x0hat * x0hat
+
+
+def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
+          state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0):
+    """Regress head(x_t, t) on x0⊙x0.  Returns the state dict needed to resume."""
+    gen = torch.Generator().manual_seed(seed)
+    ema = copy.deepcopy(head).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.0)
+    step, wall = 0, 0.0
+    if state is not None:
+        head.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        gen.set_state(state["gen"])
+        step, wall = state["step"], state["wall"]
+    sa, s1a = ac.sqrt(), (1 - ac).sqrt()
+    T = ac.shape[0]
+    n = data.shape[0]
+    run, rn, t_log, t_ck, t_start = 0.0, 0, time.time(), time.time(), time.time()
+
+    def snapshot():
+        return {"model": head.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                "gen": gen.get_state(), "step": step, "wall": wall}
+
+    head.train()
+    while step < steps:
+        t0 = time.time()
+        idx = torch.randint(0, n, (batch,), generator=gen)
+        x0 = data[idx]
+        t = torch.randint(0, T, (batch,), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen)
+        xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup))
+        loss = torch.mean((head(xt, t) - x0 * x0) ** 2)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss is {loss.item()} at step {step}: stopping "
+                                     f"(lower --lr or check the data)")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(head.parameters(), grad_clip)
+        opt.step()
+        d = min(ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), head.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+        step += 1
+        wall += time.time() - t0
+        run += loss.item()
+        rn += 1
+        if log is not None and (step % 20 == 0 or step == steps):
+            log({"step": step, "loss": round(run / rn, 6),
+                 "s_per_step": round((time.time() - t_log) / rn, 3), "wall": round(wall, 1)})
+            run, rn, t_log = 0.0, 0, time.time()
+        out_of_time = max_seconds > 0 and time.time() - t_start > max_seconds
+        if ckpt is not None and (time.time() - t_ck > ckpt_seconds or step == steps or out_of_time):
+            ckpt(snapshot(), ema)
+            t_ck = time.time()
+        if out_of_time:
+            break
+    return snapshot(), ema
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="Train the Fisher head m(x_t,t) ≈ E[x0⊙x0|x_t] of a model folder (score "
+        "network frozen). Writes MODEL/fisher/config.json and MODEL/fisher/"
+        "diffusion_pytorch_model.safetensors, and WORK/fisher-ckpt.pt, WORK/fisher.log.jsonl.")
+    ap.add_argument("model", help="model folder with unet/ and scheduler/")
+    ap.add_argument("--data", default="fashion-mnist",
+                    help="the model's data: fashion-mnist, an image folder or a .safetensors "
+                    "file (models/dfx_data.py)")
+    ap.add_argument("--channels", type=int, default=None, help="channels for a folder "
+                    "(default: the model's in_channels)")
+    ap.add_argument("--holdout", type=float, default=0.05)
+    ap.add_argument("--config", help="a UNet2DModel config.json for the head (default: unet's, "
+                    "warm-started from its weights)")
+    ap.add_argument("--work", help="checkpoint folder (default build-train/fisher-<model name>)")
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: no limit)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--ema-decay", type=float, default=0.995)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1: on a loaded 2-core machine 2 OpenMP "
+                    "threads measured up to 30x slower)")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
+    ap.add_argument("--matmul-precision", default="medium", choices=("highest", "high", "medium"))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_float32_matmul_precision(a.matmul_precision)
+
+    try:
+        check_model_folder(a.model)
+        unet = dfx_unet.load(a.model)
+        scfg = dfx_sched.load(a.model)
+        cfg = head_config(unet.config, a.config)
+        torch.manual_seed(a.seed)
+        head = dfx_unet.UNet2DModel(cfg)
+        ch = cfg["in_channels"]
+        size = cfg.get("sample_size")
+        size = size[0] if isinstance(size, list) else size
+        data = dfx_data.load(a.data, "train", a.channels or ch, None, a.holdout)
+        if data.shape[1] != ch:
+            raise dfx_data.DataError(f"{a.data}: {data.shape[1]} channels, the model has {ch}")
+        if data.shape[-1] % head.downscale() or data.shape[-2] % head.downscale():
+            raise dfx_data.DataError(f"{a.data}: {data.shape[-1]}x{data.shape[-2]} is not "
+                                     f"divisible by {head.downscale()}")
+    except (ModelError, dfx_data.DataError, dfx_unet.ConfigError, dfx_sched.SchedulerConfigError,
+            ValueError, OSError) as e:
+        print(f"train_fisher: {e}", file=sys.stderr)
+        return 1
+    if scfg["prediction_type"] not in ("epsilon", "v_prediction", "sample"):
+        print(f"train_fisher: prediction_type {scfg['prediction_type']!r}", file=sys.stderr)
+        return 1
+
+    work = a.work or os.path.join("build-train", "fisher-" + os.path.basename(os.path.normpath(a.model)))
+    os.makedirs(work, exist_ok=True)
+    ckpt_path = os.path.join(work, "fisher-ckpt.pt")
+    state = None
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        print(f"train_fisher: resuming {ckpt_path} at step {state['step']}", flush=True)
+    elif not a.config:
+        print(f"train_fisher: warm start from unet/: {warm_start(head, unet)} tensors", flush=True)
+    del unet
+    print(f"train_fisher: {data.shape[0]} images {tuple(data.shape[1:])}, "
+          f"{dfx_unet.count(head)[0]} parameters", flush=True)
+    logf = open(os.path.join(work, "fisher.log.jsonl"), "a")
+
+    def log(rec):
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+        print(json.dumps(rec), flush=True)
+
+    def ckpt(st, ema):
+        tmp = ckpt_path + ".tmp"
+        torch.save(dict(st, config=cfg), tmp)
+        os.replace(tmp, ckpt_path)
+        save_weights(ema, cfg, os.path.join(a.model, FISHER_DIR), a.fp16)
+
+    try:
+        train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,
+              a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
+              max_seconds=a.max_minutes * 60)
+    except FloatingPointError as e:
+        print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
+        return 3
+    print(f"train_fisher: wrote {os.path.join(a.model, FISHER_DIR)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

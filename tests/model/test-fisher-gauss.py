@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""test-fisher-gauss.py — the Fisher head (models/train_fisher.py) is right where
+the answer is known.
+
+Data: x0 ~ N(μ, diag λ) in d = 2×4×4 (λ from 0.02 to 0.3, μ from -0.4 to 0.4),
+50000 samples written as a .safetensors data file.  A tiny random score
+network and the default DDPM schedule (linear β 1e-4..0.02, 1000 steps) make
+the model folder; train_fisher.py trains a small head (--config) as a
+subprocess, as a user would run it.  For Gaussian data everything is closed
+form (MATH.md): x̂0 = μ + αλ/(α²λ+σ²)(x_t − αμ), diag C_t = λσ²/(α²λ+σ²),
+E[x0⊙x0 | x_t] = diag C_t + x̂0⊙x̂0.
+
+The head trains for 1500 steps of batch 256 (about 3 minutes here).
+Asserts, on 2000 fresh x_t at each of t = 50, 200, 400, 600, 800, 999
+(σ̃ = σ_t/α_t ≈ 0.11, 0.5, 1.3, 2.9, 7.6, 157):
+  * recovered diag C_t = m − x̂0⊙x̂0 (exact x̂0), plain and with m clamped to
+    ≥ x̂0⊙x̂0 as dfx uses it: RMS error ≤ 0.25 × mean diag C_t for t ≥ 400;
+    ≤ 0.5 × mean λ for t = 50, 200, where diag C_t is a small difference of
+    two numbers of size x̂0² and the head's absolute accuracy decides
+    (measured: 5-11 % of mean diag C_t for t ≥ 400; 0.36 and 0.19 × mean λ at
+    t = 50 and 200)
+  * averaged over x_t, the per-pixel mean of m − x̂0⊙x̂0 matches diag C_t within
+    0.15 × mean λ for every pixel and every t (no pixel is systematically off)
+  * m against E[x0⊙x0|x_t]: RMS error ≤ 0.25 × RMS of E[x0⊙x0|x_t] at every t
+and the refusals: a model folder without scheduler/ and a NaN-producing
+learning rate give exit codes 1 and 3 with a message.
+
+usage: test-fisher-gauss.py [--models DIR] [--work DIR] [--steps N]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok:   " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+HEAD_CONFIG = {
+    "_class_name": "UNet2DModel", "sample_size": 4, "in_channels": 2, "out_channels": 2,
+    "block_out_channels": [16, 32], "layers_per_block": 1,
+    "down_block_types": ["DownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "UpBlock2D"],
+    "norm_num_groups": 8, "attention_head_dim": 8, "add_attention": False,
+}
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description="Check that train_fisher.py recovers diag C_t on "
+                                 "Gaussian data. Writes only under --work (default: a temporary "
+                                 "folder, removed).")
+    ap.add_argument("--models", default=os.path.normpath(os.path.join(here, "..", "..", "models")))
+    ap.add_argument("--work")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    a = ap.parse_args()
+    sys.path.insert(0, a.models)
+    import torch
+    from safetensors.torch import save_file
+    import dfx_sched
+    import dfx_unet
+    import train_fisher
+    torch.set_num_threads(1)
+
+    tmp = None
+    if a.work:
+        work = a.work
+        os.makedirs(work, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="dfx-fisher-")
+        work = tmp.name
+    model = os.path.join(work, "model")
+    g = torch.Generator().manual_seed(1)
+    shape = (2, 4, 4)
+    lam = torch.linspace(0.02, 0.3, 32)[torch.randperm(32, generator=g)].reshape(shape)
+    mu = torch.linspace(-0.4, 0.4, 32)[torch.randperm(32, generator=g)].reshape(shape)
+    x = mu + lam.sqrt() * torch.randn((50000,) + shape, generator=g)
+    data = os.path.join(work, "gauss.safetensors")
+    save_file({"images": x.contiguous()}, data)
+
+    torch.manual_seed(0)
+    unet_cfg = dict(HEAD_CONFIG)
+    dfx_unet.save(dfx_unet.UNet2DModel(unet_cfg), model)
+    head_cfg = os.path.join(work, "head.json")
+    with open(head_cfg, "w") as f:
+        json.dump(HEAD_CONFIG, f)
+    tool = os.path.join(a.models, "train_fisher.py")
+    base = [sys.executable, tool, model, "--data", data, "--config", head_cfg, "--holdout", "0"]
+
+    # refusal: no scheduler/ yet
+    r = subprocess.run(base + ["--work", os.path.join(work, "w0"), "--steps", "1"],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "scheduler/scheduler_config.json" in r.stderr,
+          f"a model folder without scheduler/ is refused naming it (rc {r.returncode}: "
+          f"{r.stderr.strip()[-120:]})")
+    dfx_sched.save(dfx_sched.resolve_config({}), model)
+    # refusal: a diverging learning rate stops with exit 3
+    r = subprocess.run(base + ["--work", os.path.join(work, "w1"), "--steps", "30", "--lr", "1e30",
+                               "--batch", "16"], capture_output=True, text=True)
+    check(r.returncode == 3 and "loss is" in r.stderr,
+          f"a NaN loss stops the run with exit 3 and says so (rc {r.returncode}: "
+          f"{r.stderr.strip()[-120:]})")
+
+    r = subprocess.run(base + ["--work", os.path.join(work, "w2"), "--steps", str(a.steps),
+                               "--batch", str(a.batch), "--lr", str(a.lr), "--ema-decay", "0.99"],
+                       capture_output=True, text=True)
+    print(r.stdout[-600:], r.stderr[-600:])
+    if not check(r.returncode == 0, "train_fisher.py trains the head"):
+        return 1
+    head = dfx_unet.load(model, subfolder=train_fisher.FISHER_DIR)
+    check(head.config["out_channels"] == head.config["in_channels"] == 2,
+          "fisher/config.json: out_channels = in_channels")
+    ac = dfx_sched.alphas_cumprod(dfx_sched.load(model)).double()
+    head = head.double()
+    lam64, mu64 = lam.double(), mu.double()
+    for t in (50, 200, 400, 600, 800, 999):
+        n = 2000
+        alpha = ac[t].sqrt().expand(n)
+        sigma = (1 - ac[t]).sqrt().expand(n)
+        x0 = mu64 + lam64.sqrt() * torch.randn((n,) + shape, generator=g, dtype=torch.float64)
+        xt = alpha[:, None, None, None] * x0 + sigma[:, None, None, None] * torch.randn(
+            x0.shape, generator=g, dtype=torch.float64)
+        x0hat, c, m_true = train_fisher.closed_form_gaussian(xt, alpha, sigma, mu64, lam64)
+        with torch.no_grad():
+            m = head(xt, torch.full((n,), t))
+        c_hat = m - x0hat * x0hat
+        c_clamp = torch.clamp(m, min=x0hat * x0hat) - x0hat * x0hat
+        scale = c.mean().item()
+        e = (c_hat - c).pow(2).mean().sqrt().item()
+        ec = (c_clamp - c).pow(2).mean().sqrt().item()
+        bias = (c_hat.mean(0) - c[0]).abs().max().item()
+        em = (m - m_true).pow(2).mean().sqrt().item() / m_true.pow(2).mean().sqrt().item()
+        lim, what = (0.25 * scale, f"0.25 x mean diag C_t {scale:.4f}") if t >= 400 else \
+            (0.5 * lam.mean().item(), f"0.5 x mean λ {lam.mean().item():.4f}")
+        check(e <= lim, f"t={t}: RMS error of diag C_t {e:.4f} <= {what}")
+        check(ec <= lim, f"t={t}: clamped, RMS error {ec:.4f} <= {what}")
+        check(bias <= 0.15 * lam.mean().item(),
+              f"t={t}: worst per-pixel mean error of diag C_t {bias:.4f} <= 0.15 x mean λ")
+        check(em <= 0.25, f"t={t}: relative RMS error of m vs E[x0⊙x0|x_t] {em:.4f} <= 0.25")
+    if tmp is not None:
+        tmp.cleanup()
+    print("FAILED: " + "; ".join(failures) if failures else "all fisher checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
