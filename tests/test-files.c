@@ -702,6 +702,19 @@ test_unet_config (void)
     unlink (path);
     CHECK (dfx__unet_config_load (ctx, path, &c) == DFX_ERR_IO && msg_has (path), "missing: %s",
            dfx_ctx_errmsg (ctx));
+
+    /* Structs built in code go through the same checks. */
+    dfx__unet_config_defaults (&c);
+    CHECK (dfx__unet_config_check (ctx, &c, "code") == DFX_OK, "defaults pass the check");
+    c.mid_block = 0;
+    CHECK (dfx__unet_config_check (ctx, &c, "code") == DFX_ERR_INVALID_ARGUMENT && msg_has ("code"),
+           "mid attention without a mid block");
+    dfx__unet_config_defaults (&c);
+    c.sample_size[0] = 32;
+    CHECK (dfx__unet_config_check (ctx, &c, "code") == DFX_ERR_FORMAT && msg_has ("sample_size"), "half a size");
+    dfx__unet_config_defaults (&c);
+    c.norm_eps = 0;
+    CHECK (dfx__unet_config_check (ctx, &c, "code") == DFX_ERR_FORMAT && msg_has ("norm_eps"), "eps 0");
 }
 
 /* ---- Scheduler config -------------------------------------------------------------- */
@@ -870,7 +883,17 @@ test_sched_config (void)
                "%s -> %s: %s", bad[i].json, dfx_status_name (st), dfx_ctx_errmsg (ctx));
     }
     char path[512];
-    snprintf (path, sizeof path, "%s/none.json", tmpdir);
+    snprintf (path, sizeof path, "%s/scheduler_config.json", tmpdir);
+    FILE *fp = fopen (path, "wb");
+    if (fp) {
+        fputs ("{\"num_train_timesteps\": 2, \"beta_start\": 0.5, \"beta_end\": 0.5}", fp);
+        fclose (fp);
+    }
+    CHECK (dfx__sched_config_load (ctx, path, &s) == DFX_OK && s && s->num_train_timesteps == 2 &&
+               s->alphas_cumprod[1] == 0.25,
+           "load: %s", dfx_ctx_errmsg (ctx));
+    dfx__sched_config_destroy (s);
+    unlink (path);
     CHECK (dfx__sched_config_load (ctx, path, &s) == DFX_ERR_IO && s == NULL && msg_has (path), "missing");
 }
 
