@@ -9,6 +9,8 @@
  *  4. Dirac-mixture data: a fine Heun solve ends on a data point.
  *  5. Philox4x32-10 known answers (Random123) and the moments of the noise;
  *     the schedule's σ̃(t) and t(σ̃) are inverse and match ᾱ at integers.
+ *  6. Progress rises to 1 once per step; a nonzero return cancels
+ *     (DFX_ERR_CANCELLED).
  */
 #include "algo-common.h"
 
@@ -210,6 +212,38 @@ test_dirac (const dfx__schedule *sched)
     dfx__denoiser_destroy (den);
 }
 
+typedef struct progress_log {
+    int calls, cancel_at;
+    double last;
+    int monotone;
+} progress_log;
+
+static int
+on_progress (double fraction, void *user)
+{
+    progress_log *l = user;
+    l->monotone &= fraction > l->last && fraction <= 1.0;
+    l->last = fraction;
+    return ++l->calls == l->cancel_at;
+}
+
+/* Progress reports rise to 1 once per step; a nonzero return cancels. */
+static void
+test_progress (dfx__denoiser *den, const dfx__schedule *sched, const float *x0)
+{
+    progress_log l = {0, -1, 0.0, 1};
+    dfx__sample_desc sd = {.den = den, .sched = sched, .sampler = DFX_SAMPLER_HEUN, .steps = 6, .batch = BATCH,
+                           .h = H, .w = W, .skip_mode = DFX_SKIP_OFF, .progress = on_progress, .progress_user = &l};
+    free (run_sampler (&sd, x0, NULL));
+    CHECK (l.calls == 6 && l.monotone && l.last == 1.0, "progress: %d calls, last %g", l.calls, l.last);
+    l = (progress_log){0, 2, 0.0, 1};
+    dfx_buffer *x = upload (x0, BATCH * D);
+    dfx_status st = dfx__sample (&sd, x, NULL);
+    CHECK (st == DFX_ERR_CANCELLED && l.calls == 2 && strstr (dfx_ctx_errmsg (ctx), "cancelled"),
+           "cancel after 2 steps: %s (%d calls)", dfx_ctx_errmsg (ctx), l.calls);
+    dfx_buffer_destroy (ctx, x);
+}
+
 static void
 test_rng (void)
 {
@@ -257,6 +291,7 @@ main (void)
     test_ddim_ddpm (den, x0);
     test_determinism (den, &sched);
     test_dirac (&sched);
+    test_progress (den, &sched, x0);
     free (x0), free (want);
     dfx__denoiser_destroy (den);
     gauss_free (&g);
