@@ -644,12 +644,12 @@ main (void)
         test_gemm ();
         test_gemm_views ();
         test_conv2d ();
+        test_softmax_copy ();
+        test_groupnorm ();
     }
     ctx->kernels_generic = false;
     test_chain ();
     test_dftm_div ();
-    test_groupnorm ();
-    test_softmax_copy ();
     test_gemm_batched ();
     test_sample_ops ();
     dfx_ctx_destroy (ctx);

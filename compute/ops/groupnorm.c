@@ -1,5 +1,5 @@
 /* groupnorm.c — GroupNorm with fused scale/shift and SiLU
- * (shaders/groupnorm.comp). */
+ * (shaders/groupnorm.comp; on lavapipe shaders/groupnorm-lvp.comp). */
 #include "ops-private.h"
 
 typedef struct push_gn {
@@ -29,9 +29,11 @@ dfx__groupnorm (dfx_ctx *ctx, const dfx__groupnorm_desc *d)
         .flags = (d->silu ? 1u : 0u) | (d->ss ? 2u : 0u) | (d->params ? 4u : 0u),
         .eps = d->eps,
     };
+    /* lavapipe: one subgroup per workgroup, reductions without barriers. */
+    int lane = dfx__lane_kernels (ctx);
     dfx__dispatch_desc dd = {
-        .shader = "groupnorm",
-        .spec = {DFX__LOCAL_1D},
+        .shader = lane ? "groupnorm-lvp" : "groupnorm",
+        .spec = {lane ? ctx->subgroup_size : DFX__LOCAL_1D},
         .n_spec = 1,
         .bufs = {d->in, d->params ? d->params : d->in, d->ss ? d->ss : d->in, d->out},
         .n_bufs = 4,
