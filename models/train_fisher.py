@@ -9,9 +9,10 @@ E[x0⊙x0 | x_t] (MATH.md "The Fisher head"), trained by regression:
 with t uniform over the scheduler's timesteps, α_t = sqrt(ᾱ_t), σ_t =
 sqrt(1 − ᾱ_t), and x0 from the model's data set on its scale [-1, 1].  The
 score network unet/ is never changed: by default its config is reused (with
-out_channels = in_channels) and its weights start the head (tensors of
-matching shape; conv_out of a learned-variance model starts afresh), which
-trains much faster than a random start; --config gives another architecture.
+out_channels = in_channels) and its weights start the head (all tensors but
+conv_out, which starts at weight 0 and bias E[x0⊙x0] per channel), which
+trains much faster than a random start; --config gives another architecture
+(random start).
 
 Refuses a model folder without unet/ or scheduler/, data whose channels or
 size do not fit the model, and stops on a NaN loss.
@@ -235,7 +236,13 @@ def main():
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         print(f"train_fisher: resuming {ckpt_path} at step {state['step']}", flush=True)
     elif not a.config:
-        print(f"train_fisher: warm start from unet/: {warm_start(head, unet)} tensors", flush=True)
+        k = warm_start(head, unet)
+        # the output layer starts at the data's mean of x0⊙x0 per channel, the rest from unet/
+        with torch.no_grad():
+            head.conv_out.weight.zero_()
+            head.conv_out.bias.copy_((data.double() ** 2).mean((0, 2, 3)).float())
+        print(f"train_fisher: warm start from unet/: {k} tensors, conv_out set to "
+              f"E[x0⊙x0] = {head.conv_out.bias.tolist()}", flush=True)
     del unet
     print(f"train_fisher: {data.shape[0]} images {tuple(data.shape[1:])}, "
           f"{dfx_unet.count(head)[0]} parameters", flush=True)
