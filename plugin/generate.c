@@ -47,7 +47,7 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
                                      NULL),
         dfx_sampler_name (d.sampler), G_PARAM_READWRITE);
 
-    gimp_procedure_add_int_argument (procedure, "steps", _ ("_Steps"),
+    gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
                                      _ ("Sampler steps: more steps, more detail, more time"), 1,
                                      DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
 
@@ -61,7 +61,7 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
                                      _ ("Off"), NULL, NULL),
         dfx_skip_name (d.skip), G_PARAM_READWRITE);
 
-    gimp_procedure_add_int_argument (procedure, "seed", _ ("See_d"),
+    gimp_procedure_add_int_argument (procedure, "seed", _ ("S_eed"),
                                      _ ("Random seed: the same seed on the same device gives the same image"), 0,
                                      G_MAXINT, (gint)d.seed, G_PARAM_READWRITE);
 
