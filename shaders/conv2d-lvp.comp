@@ -162,18 +162,22 @@ void main ()
                     r[5] = rok ? rt : 0.0;
                 if (ST == 2 && PAD == 0)
                     r[8] = rok ? rt : 0.0;
-                /* input row iry feeds output row yy through kernel row iry − ST·yy */
-                [[unroll]] for (uint yy = 0; yy < YR; yy++) {
-                    uint ky = iry - ST * yy;
-                    if (iry >= ST * yy && ky < KS)
-                        [[unroll]] for (uint kx = 0; kx < KS; kx++)
-                            [[unroll]] for (uint q = 0; q < CQ; q++)
-                                [[unroll]] for (uint c = 0; c < SG; c++) {
-                                    float wb = bcast (wv[q * KK * CI + c4 * KK + ky * KS + kx], c);
-                                    uint a = (yy * CO + q * SG + c) * 4;
-                                    [[unroll]] for (uint px = 0; px < 4; px++)
-                                        acc[a + px] = fma (wb, r[ST * px + kx], acc[a + px]);
-                                }
+                /* input row iry feeds output row yy through kernel row iry − ST·yy;
+                 * channel-outer order, so each accumulator takes its KS taps
+                 * back to back (fewer spills of the 64 accumulators) */
+                [[unroll]] for (uint q = 0; q < CQ; q++)
+                    [[unroll]] for (uint c = 0; c < SG; c++)
+                        [[unroll]] for (uint yy = 0; yy < YR; yy++) {
+                            uint ky = iry - ST * yy;
+                            if (iry >= ST * yy && ky < KS) {
+                                float wb[3];
+                                [[unroll]] for (uint kx = 0; kx < KS; kx++)
+                                    wb[kx] = bcast (wv[q * KK * CI + c4 * KK + ky * KS + kx], c);
+                                uint a = (yy * CO + q * SG + c) * 4;
+                                [[unroll]] for (uint px = 0; px < 4; px++)
+                                    [[unroll]] for (uint kx = 0; kx < KS; kx++)
+                                        acc[a + px] = fma (wb[kx], r[ST * px + kx], acc[a + px]);
+                            }
                 }
             }
         }
