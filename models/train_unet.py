@@ -21,7 +21,9 @@ and under --out (the model folder, rewritten at each checkpoint and at the end):
   scheduler/scheduler_config.json                              (DDPMScheduler)
   train_info.json    steps, examples seen, wall time, recipe
 Run it again with the same --work to resume; --export-only rewrites --out
-from the checkpoint and exits.
+from the checkpoint and exits (--fp16 for float16 weights).  Without the
+checkpoint, --init MODEL continues from an exported model folder (weights
+and step count; a fresh optimizer, so not bit-identical to a resume).
 """
 
 import argparse
@@ -147,6 +149,9 @@ def main():
                     "products (several times faster on CPUs with AVX512-BF16)")
     ap.add_argument("--export-only", action="store_true", help="rewrite --out from the checkpoint")
     ap.add_argument("--fp16", action="store_true", help="store the exported weights as float16")
+    ap.add_argument("--init", help="with no checkpoint in --work: start from this exported model "
+                    "folder (its unet/, scheduler/ and train_info.json step count; model and EMA "
+                    "from its weights, a fresh optimizer; the recipe flags still apply)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -167,6 +172,12 @@ def main():
             ck = None
             channels = 1 if a.data == "fashion-mnist" else a.channels
             ucfg, scfg = unet_config(a, channels), sched_config(a)
+            init = None
+            if a.init:
+                # continue from an exported model folder: its config, schedule and weights
+                init = dfx_unet.load(a.init)
+                ucfg = {"_class_name": "UNet2DModel", **init.config}
+                scfg = dfx_sched.load(a.init)
             recipe = {k: getattr(a, k) for k in ("data", "channels", "size", "holdout", "batch", "lr", "warmup",
                                                  "weight_decay", "grad_clip", "ema_decay", "hflip",
                                                  "seed", "timesteps", "matmul_precision")}
@@ -184,6 +195,16 @@ def main():
     gen = torch.Generator().manual_seed(recipe["seed"])
     step, seen, wall = 0, 0, 0.0
     perm, pos = None, 0
+    if ck is None and a.init:
+        model.load_state_dict(init.state_dict())
+        ema.load_state_dict(init.state_dict())
+        prev = {}
+        if os.path.exists(os.path.join(a.init, "train_info.json")):
+            with open(os.path.join(a.init, "train_info.json")) as f:
+                prev = json.load(f)
+        step, seen, wall = prev.get("steps", 0), prev.get("examples_seen", 0), prev.get("train_wall_seconds", 0.0)
+        gen.manual_seed(recipe["seed"] + step)
+        print(f"train_unet: starting from {a.init} (step {step}; fresh optimizer state)", flush=True)
     if ck is not None:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
