@@ -100,9 +100,10 @@ GimpPDBStatusType dfx__generate_error_status (const GError *error);
 
 /* ---- Model folders (model-path.c) ----------------------------------------- */
 
-/* Names of the default models, looked up in each models folder. */
+/* Names of the default models, looked up in each models folder: the grey
+ * Fashion-MNIST model and the colour Noto-emoji model of models/ (issue 4). */
 #define DFX_MODEL_GREY "fashion-mnist-32"
-#define DFX_MODEL_COLOUR "colour-32"
+#define DFX_MODEL_COLOUR "emoji-32"
 
 /* Finds the default model for grey (grey_image) or colour images: in each
  * models folder of the search order (dfx__model_search_path()), the
