@@ -10,7 +10,7 @@
 #
 # Environment (set by tests/plugin/meson.build): DFX_SOURCE_ROOT,
 # DFX_BUILD_ROOT, GIMP_CONSOLE, DFX_CLI; optional DFX_GIMP_TIMEOUT (seconds
-# per batch, default 150).
+# per batch, default 300).
 set -euo pipefail
 
 : "${DFX_SOURCE_ROOT:?run me through meson test}"
@@ -56,11 +56,11 @@ t_batch() {
   if [ "${1:-}" = --fonts ]; then nofonts=; shift; fi
   if [ "${1:-}" = --python ]; then interp=python-fu-eval; shift; code=$1; else code="(script-fu-use-v3) $1"; fi
   t_rc=0
-  timeout -k 10 "${DFX_GIMP_TIMEOUT:-150}" "$GIMP_CONSOLE" -i -d $nofonts --quit \
+  timeout -k 10 "${DFX_GIMP_TIMEOUT:-300}" "$GIMP_CONSOLE" -i -d $nofonts --quit \
     --batch-interpreter "$interp" -b "$code" \
     </dev/null >"$t_tmp/out" 2>"$t_tmp/err" || t_rc=$?
   if [ $t_rc -eq 124 ] || [ $t_rc -eq 137 ]; then
-    t_fail "gimp-console-3.0 did not finish within ${DFX_GIMP_TIMEOUT:-150} s"
+    t_fail "gimp-console-3.0 did not finish within ${DFX_GIMP_TIMEOUT:-300} s"
   fi
   # A dying plug-in makes the batch exit 70 like an ordinary failure, and
   # a GLib critical changes nothing: catch both here for every test.  (The
