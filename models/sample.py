@@ -12,7 +12,7 @@ x̂0 is clipped to [-1, 1] when the scheduler's clip_sample is true.
 
 Writes --out, a PNG grid of the samples (mapped from [-1, 1] to 0..255,
 --nrow per row, each image enlarged --zoom times with nearest neighbours, a
-2-pixel gap), and with --tensors a .safetensors file 'samples' [N, C, H, W]
+2-pixel gap), and with --tensors a .safetensors file 'images' [N, C, H, W]
 on [-1, 1].  Deterministic for a seed.
 """
 
@@ -108,7 +108,7 @@ def main():
                                  "samples as a .safetensors file.")
     ap.add_argument("model", help="model folder with unet/ and scheduler/")
     ap.add_argument("--out", required=True, help="PNG grid to write")
-    ap.add_argument("--tensors", help="also write the samples here (.safetensors, 'samples')")
+    ap.add_argument("--tensors", help="also write the samples here (.safetensors, 'images', the data-file format of dfx_data.py)")
     ap.add_argument("-n", type=int, default=64, help="number of samples")
     ap.add_argument("--sampler", default="ddim", choices=("ddim", "ddpm"))
     ap.add_argument("--steps", type=int, default=50, help="DDIM steps")
@@ -130,7 +130,7 @@ def main():
     grid_png(x, a.out, a.nrow, a.zoom)
     if a.tensors:
         from safetensors.torch import save_file
-        save_file({"samples": x.contiguous()}, a.tensors)
+        save_file({"images": x.contiguous()}, a.tensors)
     print(f"sample: {a.n} samples ({a.sampler}, {a.steps if a.sampler == 'ddim' else 'all'} steps) "
           f"in {time.time() - t0:.0f} s -> {a.out}")
     return 0
