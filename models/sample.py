@@ -108,7 +108,8 @@ def main():
                                  "samples as a .safetensors file.")
     ap.add_argument("model", help="model folder with unet/ and scheduler/")
     ap.add_argument("--out", required=True, help="PNG grid to write")
-    ap.add_argument("--tensors", help="also write the samples here (.safetensors, 'images', the data-file format of dfx_data.py)")
+    ap.add_argument("--tensors", help="also write the samples here (.safetensors, 'images', "
+                    "the data-file format of dfx_data.py)")
     ap.add_argument("-n", type=int, default=64, help="number of samples")
     ap.add_argument("--sampler", default="ddim", choices=("ddim", "ddpm"))
     ap.add_argument("--steps", type=int, default=50, help="DDIM steps")
