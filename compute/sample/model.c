@@ -280,6 +280,10 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
         .progress_user = p->progress_user,
     };
     DFX_CHECK (dfx__sample (&sd, x, &res));
+    if (mode != DFX_SKIP_OFF && res.skip == DFX_SKIP_OFF && !res.warning[0])
+        snprintf (res.warning, sizeof res.warning,
+                  "no step skipped: the %s skip needs sigma_skip (%g) below sigma_max (%g) and 2 or more steps (%u)",
+                  dfx_skip_name (mode), sigma_skip, res.sigma_max, p->steps);
     DFX_CHECK (dfx_buffer_download (ctx, x, 0, host, n * sizeof (float)));
     /* The canvas is padded at the right and bottom: the image is its top-left corner. */
     for (uint32_t k = 0; k < p->count; k++)

@@ -25,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import torch
 
@@ -78,6 +79,7 @@ def parity(dfx, work):
     for model, sampler, steps, skip, size, count, tol in cases:
         mdir = os.path.join(work, model)
         out, noise = os.path.join(work, "out.safetensors"), os.path.join(work, "noise.safetensors")
+        t0 = time.perf_counter()
         rc, so, se = run(dfx, "generate", "--model", mdir, "--steps", str(steps), "--sampler", sampler, "--skip", skip,
                          "--sigma-skip", "20", "--size", size, "--count", str(count), "--seed", "5", "--tensor", out,
                          "--noise", noise, "--json")
@@ -85,6 +87,7 @@ def parity(dfx, work):
             check(False, f"dfx generate {model} {sampler} {skip}: exit {rc}: {se}")
             continue
         j = json.loads(so)
+        t1 = time.perf_counter()
         if model not in refs:
             sched = sample_ref.Schedule(mdir)
             net = dfx_unet.load(mdir, torch.float64)
@@ -99,7 +102,8 @@ def parity(dfx, work):
         got = load_file(out)["sample"].double()
         err = ((got - want).norm() / want.norm()).item() if got.shape == want.shape else float("inf")
         print(f"parity {model} {sampler} {steps} steps skip {skip} {size} x{count}: k {k}, nfe {nfe}, "
-              f"rel-L2 {err:.3g} (tol {tol:g})", flush=True)
+              f"rel-L2 {err:.3g} (tol {tol:g}); dfx {t1 - t0:.1f} s, reference {time.perf_counter() - t1:.1f} s",
+              flush=True)
         check(err <= tol, f"parity {model} {sampler} {skip}: rel-L2 {err:.3g} > {tol:g}")
         check(j["nfe"] == nfe and j["steps_skipped"] == k and j["skip"] == (skip if k else "off"),
               f"JSON nfe {j['nfe']} k {j['steps_skipped']} skip {j['skip']} vs reference nfe {nfe} k {k}")
@@ -160,6 +164,10 @@ def bad_input(dfx, work):
               f"explicit {skip} without gaussian/: rc {rc}, {se}")
     rc, so, se = run(dfx, "generate", "--model", eps, "--skip", "pca", "--size", "24x16", "-o", o)
     check(rc == 1 and "spectral" in se and "16x16" in se, f"PCA at another size: rc {rc}, {se}")
+    rc, so, se = run(dfx, "generate", "--model", eps, "--skip", "pca", "--sigma-skip", "500", "--steps", "3", "-o",
+                     o, "--json")
+    check(rc == 0 and json.loads(so)["skip"] == "off" and json.loads(so)["nfe_saved"] == 0 and
+          "no step skipped" in se, f"sigma_skip above sigma_max: {so} {se}")
     rc, so, se = run(dfx, "generate", "--model", eps, "--size", "24x16", "--steps", "2", "-o", o, "--json")
     check(rc == 0 and json.loads(so)["skip"] == "spectral", f"auto at another size uses spectral: {so} {se}")
     for args, text in ((["--steps", "0"], "[1, 1000]"), (["--steps", "5000"], "[1, 1000]"),
@@ -186,11 +194,10 @@ def main():
     if rc != 0:
         print(f"SKIP: no Vulkan device ({se.strip()})")
         return 77
-    make_models(a.work)
-    parity(a.dfx, a.work)
-    determinism(a.dfx, a.work)
-    files(a.dfx, a.work)
-    bad_input(a.dfx, a.work)
+    for step in (make_models, parity, determinism, files, bad_input):
+        t0 = time.perf_counter()
+        step(a.work) if step is make_models else step(a.dfx, a.work)
+        print(f"{step.__name__}: {time.perf_counter() - t0:.1f} s", flush=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
