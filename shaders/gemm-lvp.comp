@@ -112,20 +112,27 @@ void main ()
             [[unroll]] for (uint cc = 0; cc < CN; cc++)
                 [[unroll]] for (uint h = 0; h < KB / 4; h++)
                     bt[cc * (KB / 4) + h] = b4[bidx[cc] + h];
+        /* B(k0 + kk, column cc) for the whole iteration, then row by row
+         * all KB·CN products into that row's accumulators: each of the 64
+         * accumulators is loaded and stored once per iteration when LLVM
+         * spills it (4× fewer stack accesses than kk-outer order) */
+        float bv[KB * CN];
         [[unroll]] for (uint kk = 0; kk < KB; kk++) {
-            float bv[CN];
             if (BT == 0) {
                 vec4 t = b4[bidx[0] + (k0 + kk) * brow4];
-                bv[0] = t.x, bv[1] = t.y, bv[2] = t.z, bv[3] = t.w;
+                bv[kk * CN] = t.x, bv[kk * CN + 1] = t.y, bv[kk * CN + 2] = t.z, bv[kk * CN + 3] = t.w;
             } else {
                 [[unroll]] for (uint cc = 0; cc < CN; cc++)
-                    bv[cc] = bt[cc * (KB / 4) + kk / 4][kk % 4];
+                    bv[kk * CN + cc] = bt[cc * (KB / 4) + kk / 4][kk % 4];
             }
-            [[unroll]] for (uint i = 0; i < RM; i++) {
-                float ai = a_at (av, i, kk);
-                [[unroll]] for (uint cc = 0; cc < CN; cc++)
-                    acc[i * CN + cc] = fma (ai, bv[cc], acc[i * CN + cc]);
-            }
+        }
+        [[unroll]] for (uint i = 0; i < RM; i++) {
+            float ai[KB];
+            [[unroll]] for (uint kk = 0; kk < KB; kk++)
+                ai[kk] = a_at (av, i, kk);
+            [[unroll]] for (uint cc = 0; cc < CN; cc++)
+                [[unroll]] for (uint kk = 0; kk < KB; kk++)
+                    acc[i * CN + cc] = fma (ai[kk], bv[kk * CN + cc], acc[i * CN + cc]);
         }
         if (BT != 0)
             [[unroll]] for (uint cc = 0; cc < CN; cc++)
