@@ -17,12 +17,15 @@
    several images as OUT-k.png or one --grid; the JSON's NFE fields.
 4. Bad input: no gaussian/ (auto: warning and skip off; explicit: refused
    naming the folder and the command that makes it), PCA at another size,
-   absurd steps, sizes and counts refused with the limits stated.
+   absurd steps, sizes and counts refused with the limits stated; a broken
+   gaussian/ (wrong channels, mode, version; truncated tensors) refused
+   naming the file.
 """
 import argparse
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -181,6 +184,25 @@ def bad_input(dfx, work):
     check(rc == 2 and "limit 67108864" in se, f"too many values: rc {rc}, {se}")
     rc, so, se = run(dfx, "generate", "--model", os.path.join(work, "nonexistent"), "-o", o)
     check(rc == 1 and "nonexistent/unet/config.json" in se, f"missing model: {se}")
+    # A broken gaussian/ is an error naming the file, not a silent fallback.
+    bad = os.path.join(work, "badgauss")
+    shutil.rmtree(bad, ignore_errors=True)
+    shutil.copytree(eps, bad)
+    cfg_path = os.path.join(bad, "gaussian", "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    for field, value, text in (("channels", 1, "pca_components"), ("mode", "wavelet", "wavelet"),
+                               ("format_version", 2, "format_version")):
+        with open(cfg_path, "w") as f:
+            json.dump(dict(cfg, **{field: value}), f)
+        rc, so, se = run(dfx, "generate", "--model", bad, "-o", o)
+        check(rc == 1 and text in se and "gaussian" in se, f"gaussian/config.json {field} {value!r}: rc {rc}, {se}")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    with open(os.path.join(bad, "gaussian", "statistics.safetensors"), "r+b") as f:
+        f.truncate(100)
+    rc, so, se = run(dfx, "generate", "--model", bad, "-o", o)
+    check(rc == 1 and "statistics.safetensors" in se, f"truncated statistics: rc {rc}, {se}")
 
 
 def main():
