@@ -13,11 +13,12 @@
  * workgroups reuse the same B panel from the cache.
  *
  *   AT = 0: A row-major along k (a.col = 1): lane l loads A(i0 + l + 8q, k..k+3).
- *   AT = 1: A column-major (a.row = 1): lane l loads A(i0 + 4t..4t+3, k + l).
+ *   AT = 1: A column-major (a.row = 1): lane l loads A(i0 + 4t..4t+3, k + l % 4)
+ *           for the RM/8 row quads t of its half of the tile (l / 4).
  *   BT = 0: B row-major along n (b.col = 1): lane l loads B(k, j0 + 4l..4l+3).
  *   BT = 1: B column-major (b.row = 1): lane l loads B(k..k+3, j0 + l + 8c).
  * The op wrapper (gemm.c) checks the alignment this needs: strides and
- * offsets multiples of 4, k a multiple of KB, and for BT = 0 / AT = 1 the
+ * offsets multiples of 4, k a multiple of 4, and for BT = 0 / AT = 1 the
  * vec4 dimension (n / m) a multiple of 4. */
 #version 450
 #extension GL_KHR_shader_subgroup_basic : require
@@ -29,8 +30,8 @@ layout (constant_id = 2) const uint AT = 0;
 layout (constant_id = 3) const uint BT = 0;
 const uint SG = 8;                           /* lavapipe's subgroup size */
 const uint CN = 4;                           /* columns of C per lane */
-const uint KB = AT == 0 ? 4 : 8;             /* k per iteration */
-const uint NA = AT == 0 ? RM / SG : RM / 4;  /* A vec4s per lane per iteration */
+const uint KB = 4;                           /* k per iteration */
+const uint NA = RM / SG;                     /* A vec4s per lane per iteration */
 const uint NB = BT == 0 ? KB : CN * KB / 4;  /* B vec4s per lane per iteration */
 
 struct Mat { uint off, row, col, outer, inner; };
@@ -57,7 +58,8 @@ float a_at (vec4 av[NA], uint i, uint kk)
     if (AT == 0) {
         lane_ = i % SG, q_ = i / SG, comp_ = kk;
     } else {
-        lane_ = kk, q_ = i / 4, comp_ = i % 4;
+        /* row quad i / 4 sits in lane half (i / 4) / NA, vec4 (i / 4) % NA */
+        lane_ = kk + 4 * ((i / 4) / NA), q_ = (i / 4) % NA, comp_ = i % 4;
     }
     float v = av[q_][comp_];
     switch (lane_) {
@@ -90,7 +92,7 @@ void main ()
     uint aidx[NA];
     [[unroll]] for (uint q = 0; q < NA; q++)
         aidx[q] = AT == 0 ? (abase + min (i0 + lane + SG * q, p.m - 1) * p.a.row) / 4
-                          : (abase + min (i0 + 4 * q, p.m - 4) + lane * p.a.col) / 4;
+                          : (abase + min (i0 + 4 * ((lane / 4) * NA + q), p.m - 4) + (lane % 4) * p.a.col) / 4;
     uint bidx[CN];
     [[unroll]] for (uint cc = 0; cc < CN; cc++)
         bidx[cc] = BT == 0 ? (bbase + min (j0 + lane * CN, p.n - CN)) / 4

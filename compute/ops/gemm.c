@@ -68,7 +68,7 @@ lane_layout (const dfx__gemm_desc *d, uint32_t *at, uint32_t *bt)
         return false;
     if (d->a.col == 1 && d->a.row % 4 == 0 && d->k % 4 == 0)
         *at = 0; /* vec4 along k */
-    else if (d->a.row == 1 && d->a.col % 4 == 0 && d->m % 4 == 0 && d->k % 8 == 0)
+    else if (d->a.row == 1 && d->a.col % 4 == 0 && d->m % 4 == 0 && d->k % 4 == 0)
         *at = 1; /* vec4 along m */
     else
         return false;
