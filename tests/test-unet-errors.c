@@ -8,6 +8,7 @@
 #include "dfx-private.h"
 #include "model/safetensors.h"
 #include "model/unet-config.h"
+#include "unet/unet-private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -139,6 +140,20 @@ main (void)
         }
         CHECK (finite && nonzero > (int) n1 / 2, "finite, non-trivial output");
         CHECK (same, "same input, same output bit for bit (batch 1 vs both items of batch 2)");
+        /* Activations cut into many buffers (as lavapipe's 128 MiB storage-buffer
+         * range cuts large canvases): the same bits. */
+        u->arena_limit_test = 8192;
+        dfx__unet_program_free (u); /* plan again */
+        float y3[2 * 3 * 8 * 8];
+        CHECK (dfx_unet_forward (u, 2, 8, 8, x, t, y3) == DFX_OK, "forward, cut arena: %s", dfx_ctx_errmsg (ctx));
+        CHECK (u->n_arena >= 3, "the arena is cut (%d buffers)", u->n_arena);
+        CHECK (memcmp (y3, y2, sizeof y3) == 0, "cut arena: same output bit for bit");
+        u->arena_limit_test = 64; /* smaller than one activation: refused, naming the range */
+        dfx__unet_program_free (u);
+        st = dfx_unet_forward (u, 2, 8, 8, x, t, y3);
+        CHECK (st == DFX_ERR_UNSUPPORTED && strstr (dfx_ctx_errmsg (ctx), "storage-buffer range"), "too small: %s",
+               dfx_ctx_errmsg (ctx));
+        u->arena_limit_test = 0;
         /* Sizes the architecture does not allow, absurd sizes, non-finite input. */
         CHECK (dfx_unet_forward (u, 1, 7, 8, x, t, y1) == DFX_ERR_INVALID_ARGUMENT &&
                    strstr (dfx_ctx_errmsg (ctx), "multiples of 2"),

@@ -30,6 +30,7 @@ typedef struct builder {
     int n_used;
     uint64_t peak;
     uint32_t temb_act_off; /* silu(time embedding), batch × temb_dim */
+    uint64_t limit;        /* floats per arena buffer: no tensor crosses a multiple */
     char name[160];
 } builder;
 
@@ -41,12 +42,23 @@ alloc (builder *b, uint64_t n)
     if (b->st != DFX_OK)
         return 0;
     n = (n + ALIGN - 1) / ALIGN * ALIGN;
+    if (n > b->limit) {
+        b->st = dfx__error (b->u->ctx, DFX_ERR_UNSUPPORTED,
+                            "a U-Net activation of %llu bytes at batch %u, %u×%u exceeds the device's storage-buffer "
+                            "range (%llu bytes): use a smaller batch or size",
+                            (unsigned long long) n * 4, b->batch, b->u->h, b->u->w,
+                            (unsigned long long) b->limit * 4);
+        return 0;
+    }
     uint64_t at = 0;
     int i = 0;
-    for (; i < b->n_used; i++) { /* used[] is sorted by offset */
-        if (b->used[i].off >= at + n)
+    for (;; i++) { /* used[] is sorted by offset; first fit that crosses no cut */
+        if (at / b->limit != (at + n - 1) / b->limit)
+            at = (at / b->limit + 1) * b->limit;
+        if (i == b->n_used || b->used[i].off >= at + n)
             break;
-        at = b->used[i].off + b->used[i].size;
+        if (b->used[i].off + b->used[i].size > at)
+            at = b->used[i].off + b->used[i].size;
     }
     if (b->n_used == (int) (sizeof b->used / sizeof b->used[0]) || at + n > UINT32_MAX) {
         b->st = dfx__error (b->u->ctx, DFX_ERR_UNSUPPORTED, "U-Net activations exceed 2^32 floats at batch %u, %u×%u",
@@ -201,7 +213,7 @@ silu_inplace (builder *b, uint32_t off, uint32_t n)
 {
     dfx__step *s = push_step (b, DFX__STEP_SILU);
     if (s)
-        s->u.silu.off = off, s->u.silu.n = n;
+        s->u.silu.buf = ARENA, s->u.silu.off = off, s->u.silu.n = n;
 }
 
 static tensor
@@ -281,7 +293,7 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     g->alpha = (float) (1.0 / sqrt ((double) dh));
     if (!(s = push_step (b, DFX__STEP_SOFTMAX)))
         return x;
-    s->u.softmax.off = sc, s->u.softmax.rows = b->batch * heads * HW, s->u.softmax.cols = HW;
+    s->u.softmax.buf = ARENA, s->u.softmax.off = sc, s->u.softmax.rows = b->batch * heads * HW, s->u.softmax.cols = HW;
     s->u.softmax.scale = 1.0f;
     drop (b, qkv[0]), drop (b, qkv[1]);
     /* O_h (dh × HW) = V_h · Pᵀ, written head by head into C × HW */
@@ -325,6 +337,7 @@ concat (builder *b, tensor x, tensor skip)
         dfx__step *s = push_step (b, DFX__STEP_COPY);
         if (!s)
             return y;
+        s->u.copy.dst = ARENA, s->u.copy.src = ARENA;
         s->u.copy.dst_off = y.off, s->u.copy.cd = y.c, s->u.copy.coff = coff, s->u.copy.src_off = src[i]->off;
         s->u.copy.cs = src[i]->c, s->u.copy.batch = b->batch, s->u.copy.hw = x.h * x.w;
         coff += src[i]->c;
@@ -424,18 +437,25 @@ build (builder *b, uint32_t h, uint32_t w)
     (void) x;
 }
 
+/* An arena reference (ARENA, virtual offset) → (its buffer, local offset). */
 static void
-patch (dfx_buffer **p, dfx_buffer *arena)
+place (dfx_unet *u, dfx_buffer **buf, uint32_t *off)
 {
-    if (*p == ARENA)
-        *p = arena;
+    if (*buf != ARENA)
+        return;
+    uint64_t k = *off / u->arena_limit;
+    *buf = u->arena[k];
+    *off -= (uint32_t) (k * u->arena_limit);
 }
 
 void
 dfx__unet_program_free (dfx_unet *u)
 {
-    dfx_buffer_destroy (u->ctx, u->arena);
+    for (int i = 0; i < u->n_arena; i++)
+        dfx_buffer_destroy (u->ctx, u->arena[i]);
+    free (u->arena);
     u->arena = NULL;
+    u->n_arena = 0;
     free (u->steps);
     u->steps = NULL;
     u->n_steps = u->cap_steps = 0;
@@ -458,13 +478,30 @@ dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
         return dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
     b->u = u;
     b->batch = batch;
+    dfx_ctx *ctx = u->ctx;
+    uint64_t limit = ctx->props.limits.maxStorageBufferRange / sizeof (float);
+    if (ctx->max_alloc && ctx->max_alloc / sizeof (float) < limit)
+        limit = ctx->max_alloc / sizeof (float);
+    if (u->arena_limit_test && u->arena_limit_test < limit)
+        limit = u->arena_limit_test;
+    b->limit = limit / ALIGN * ALIGN;
+    u->arena_limit = b->limit;
     u->batch = batch, u->h = h, u->w = w;
     build (b, h, w);
     dfx_status st = b->st;
     uint64_t peak = b->peak;
     free (b);
-    if (st == DFX_OK)
-        st = dfx_buffer_create (u->ctx, peak * sizeof (float), &u->arena);
+    if (st == DFX_OK) {
+        u->n_arena = (int) ((peak + u->arena_limit - 1) / u->arena_limit);
+        u->arena = calloc ((size_t) (u->n_arena ? u->n_arena : 1), sizeof *u->arena);
+        if (!u->arena)
+            st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
+    }
+    for (int k = 0; st == DFX_OK && k < u->n_arena; k++) {
+        uint64_t size = peak - (uint64_t) k * u->arena_limit;
+        size = size < u->arena_limit ? size : u->arena_limit;
+        st = dfx_buffer_create (ctx, size * sizeof (float), &u->arena[k]);
+    }
     if (st != DFX_OK) {
         dfx__unet_program_free (u);
         return st;
@@ -474,19 +511,27 @@ dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
         dfx__step *s = &u->steps[i];
         switch (s->kind) {
         case DFX__STEP_GEMM:
-            patch (&s->u.gemm.a.buf, u->arena), patch (&s->u.gemm.b.buf, u->arena);
-            patch (&s->u.gemm.c.buf, u->arena), patch (&s->u.gemm.res, u->arena);
-            patch (&s->u.gemm.bias, u->arena);
+            place (u, &s->u.gemm.a.buf, &s->u.gemm.a.off), place (u, &s->u.gemm.b.buf, &s->u.gemm.b.off);
+            place (u, &s->u.gemm.c.buf, &s->u.gemm.c.off), place (u, &s->u.gemm.res, &s->u.gemm.res_off);
             break;
         case DFX__STEP_CONV:
-            patch (&s->u.conv.in, u->arena), patch (&s->u.conv.out, u->arena), patch (&s->u.conv.res, u->arena);
-            patch (&s->u.conv.temb, u->arena);
+            place (u, &s->u.conv.in, &s->u.conv.in_off), place (u, &s->u.conv.out, &s->u.conv.out_off);
+            place (u, &s->u.conv.res, &s->u.conv.res_off), place (u, &s->u.conv.temb, &s->u.conv.temb_off);
             break;
         case DFX__STEP_GROUPNORM:
-            patch (&s->u.gn.in, u->arena), patch (&s->u.gn.out, u->arena), patch (&s->u.gn.ss, u->arena);
+            place (u, &s->u.gn.in, &s->u.gn.in_off), place (u, &s->u.gn.out, &s->u.gn.out_off);
+            place (u, &s->u.gn.ss, &s->u.gn.ss_off);
             break;
-        default: break;
+        case DFX__STEP_SOFTMAX: place (u, &s->u.softmax.buf, &s->u.softmax.off); break;
+        case DFX__STEP_COPY:
+            place (u, &s->u.copy.dst, &s->u.copy.dst_off), place (u, &s->u.copy.src, &s->u.copy.src_off);
+            break;
+        case DFX__STEP_SILU: place (u, &s->u.silu.buf, &s->u.silu.off); break;
         }
     }
+    u->in_buf = u->emb_buf = u->out_buf = ARENA;
+    place (u, &u->in_buf, &u->in_off);
+    place (u, &u->emb_buf, &u->emb_off);
+    place (u, &u->out_buf, &u->out_off);
     return DFX_OK;
 }

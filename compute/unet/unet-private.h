@@ -39,13 +39,16 @@ typedef struct dfx__step {
         dfx__conv2d_desc conv;
         dfx__groupnorm_desc gn;
         struct {
+            dfx_buffer *buf;
             uint32_t off, rows, cols;
             float scale;
         } softmax;
         struct {
+            dfx_buffer *dst, *src;
             uint32_t dst_off, cd, coff, src_off, cs, batch, hw;
         } copy;
         struct {
+            dfx_buffer *buf;
             uint32_t off, n;
         } silu;
     } u;
@@ -66,8 +69,14 @@ struct dfx_unet {
     uint32_t batch, h, w;
     dfx__step *steps;
     int n_steps, cap_steps;
-    dfx_buffer *arena;
-    uint64_t arena_floats;
+    /* Activations: one virtual arena of arena_floats, cut into buffers of at
+     * most arena_limit floats (the storage-buffer range); no tensor straddles
+     * a cut.  Offsets in the steps are relative to their buffer. */
+    dfx_buffer **arena;
+    int n_arena;
+    uint64_t arena_floats, arena_limit;
+    uint64_t arena_limit_test;  /* tests: a smaller cut than the device's range (0: none) */
+    dfx_buffer *in_buf, *emb_buf, *out_buf;
     uint32_t in_off, emb_off, out_off;
 };
 

@@ -299,19 +299,19 @@ timestep_embedding (const dfx__unet_config *a, const float *t, uint32_t batch, f
 }
 
 static dfx_status
-record_step (dfx_ctx *ctx, dfx_buffer *arena, const dfx__step *s)
+record_step (dfx_ctx *ctx, const dfx__step *s)
 {
     switch (s->kind) {
     case DFX__STEP_GEMM: return dfx__gemm (ctx, &s->u.gemm);
     case DFX__STEP_CONV: return dfx__conv2d (ctx, &s->u.conv);
     case DFX__STEP_GROUPNORM: return dfx__groupnorm (ctx, &s->u.gn);
     case DFX__STEP_SOFTMAX:
-        return dfx__softmax (ctx, arena, s->u.softmax.off, s->u.softmax.rows, s->u.softmax.cols, s->u.softmax.scale);
+        return dfx__softmax (ctx, s->u.softmax.buf, s->u.softmax.off, s->u.softmax.rows, s->u.softmax.cols, s->u.softmax.scale);
     case DFX__STEP_COPY:
-        return dfx__copy_channels (ctx, arena, s->u.copy.dst_off, s->u.copy.cd, s->u.copy.coff, arena,
+        return dfx__copy_channels (ctx, s->u.copy.dst, s->u.copy.dst_off, s->u.copy.cd, s->u.copy.coff, s->u.copy.src,
                                    s->u.copy.src_off, s->u.copy.cs, s->u.copy.batch, s->u.copy.hw);
     case DFX__STEP_SILU: {
-        dfx_buffer *bufs[] = {arena, arena};
+        dfx_buffer *bufs[] = {s->u.silu.buf, s->u.silu.buf};
         return dfx__eltwise (ctx, "silu", bufs, 2, s->u.silu.off, s->u.silu.n, 0.0f);
     }
     }
@@ -341,12 +341,12 @@ dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, 
         }
         host[i] = v;
     }
-    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->in_off * 4, host, nin * sizeof (float)));
+    DFX_CHECK (dfx_buffer_upload (ctx, u->in_buf, (size_t) u->in_off * 4, host, nin * sizeof (float)));
     timestep_embedding (a, timesteps, batch, host);
-    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->emb_off * 4, host, nemb * sizeof (float)));
+    DFX_CHECK (dfx_buffer_upload (ctx, u->emb_buf, (size_t) u->emb_off * 4, host, nemb * sizeof (float)));
     for (int i = 0; i < u->n_steps; i++)
-        DFX_CHECK (record_step (ctx, u->arena, &u->steps[i]));
-    DFX_CHECK (dfx_buffer_download (ctx, u->arena, (size_t) u->out_off * 4, out, nout * sizeof (float)));
+        DFX_CHECK (record_step (ctx, &u->steps[i]));
+    DFX_CHECK (dfx_buffer_download (ctx, u->out_buf, (size_t) u->out_off * 4, out, nout * sizeof (float)));
 cleanup:
     free (host);
     return st;
@@ -369,14 +369,14 @@ dfx__unet_forward_dev (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t wi
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
     /* The sample into the arena: in_scale·x, then 2x − 1 when the config centres its input. */
     if (a->center_input_sample)
-        DFX_CHECK (dfx__lincomb (ctx, u->arena, u->in_off, 2.0f * in_scale, in, in_off, 0.0f, NULL, 0, -1.0f, nin));
+        DFX_CHECK (dfx__lincomb (ctx, u->in_buf, u->in_off, 2.0f * in_scale, in, in_off, 0.0f, NULL, 0, -1.0f, nin));
     else
-        DFX_CHECK (dfx__lincomb (ctx, u->arena, u->in_off, in_scale, in, in_off, 0.0f, NULL, 0, 0.0f, nin));
+        DFX_CHECK (dfx__lincomb (ctx, u->in_buf, u->in_off, in_scale, in, in_off, 0.0f, NULL, 0, 0.0f, nin));
     timestep_embedding (a, timesteps, batch, emb);
-    DFX_CHECK (dfx_buffer_upload (ctx, u->arena, (size_t) u->emb_off * 4, emb, nemb * sizeof (float)));
+    DFX_CHECK (dfx_buffer_upload (ctx, u->emb_buf, (size_t) u->emb_off * 4, emb, nemb * sizeof (float)));
     for (int i = 0; i < u->n_steps; i++)
-        DFX_CHECK (record_step (ctx, u->arena, &u->steps[i]));
-    DFX_CHECK (dfx__lincomb (ctx, out, out_off, 1.0f, u->arena, u->out_off, 0.0f, NULL, 0, 0.0f, nout));
+        DFX_CHECK (record_step (ctx, &u->steps[i]));
+    DFX_CHECK (dfx__lincomb (ctx, out, out_off, 1.0f, u->out_buf, u->out_off, 0.0f, NULL, 0, 0.0f, nout));
 cleanup:
     free (emb);
     return st;
