@@ -38,7 +38,7 @@ CLASSIFIER = os.path.join(HERE, "quality", "fmnist-classifier.safetensors")
 
 
 def fashion_mnist(split, size=32):
-    from train_unet import fashion_mnist as fm
+    from dfx_data import fashion_mnist as fm
     return fm(split, size)  # (N, 1, size, size) float32 in [−1, 1]
 
 
