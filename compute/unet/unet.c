@@ -318,6 +318,23 @@ record_step (dfx_ctx *ctx, const dfx__step *s)
     return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "unknown U-Net step");
 }
 
+/* Uploads the timestep embedding and records the planned program (the
+ * sample is already in the arena). */
+static dfx_status
+record_program (dfx_unet *u, uint32_t batch, const float *timesteps)
+{
+    size_t nemb = (size_t) batch * (uint32_t) u->arch.block_out_channels[0];
+    float *emb = malloc (nemb * sizeof (float));
+    if (!emb)
+        return dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
+    timestep_embedding (&u->arch, timesteps, batch, emb);
+    dfx_status st = dfx_buffer_upload (u->ctx, u->emb_buf, (size_t) u->emb_off * 4, emb, nemb * sizeof (float));
+    free (emb);
+    for (int i = 0; i < u->n_steps && st == DFX_OK; i++)
+        st = record_step (u->ctx, &u->steps[i]);
+    return st;
+}
+
 dfx_status
 dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, const float *sample,
                   const float *timesteps, float *out)
@@ -329,8 +346,7 @@ dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, 
         return st;
     size_t nin = (size_t) batch * (uint32_t) a->in_channels * height * width;
     size_t nout = (size_t) batch * (uint32_t) a->out_channels * height * width;
-    size_t nemb = (size_t) batch * (uint32_t) a->block_out_channels[0];
-    float *host = malloc ((nin > nemb ? nin : nemb) * sizeof (float));
+    float *host = malloc (nin * sizeof (float));
     if (!host)
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
     for (size_t i = 0; i < nin; i++) {
@@ -342,10 +358,7 @@ dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, 
         host[i] = v;
     }
     DFX_CHECK (dfx_buffer_upload (ctx, u->in_buf, (size_t) u->in_off * 4, host, nin * sizeof (float)));
-    timestep_embedding (a, timesteps, batch, host);
-    DFX_CHECK (dfx_buffer_upload (ctx, u->emb_buf, (size_t) u->emb_off * 4, host, nemb * sizeof (float)));
-    for (int i = 0; i < u->n_steps; i++)
-        DFX_CHECK (record_step (ctx, &u->steps[i]));
+    DFX_CHECK (record_program (u, batch, timesteps));
     DFX_CHECK (dfx_buffer_download (ctx, u->out_buf, (size_t) u->out_off * 4, out, nout * sizeof (float)));
 cleanup:
     free (host);
@@ -363,21 +376,13 @@ dfx__unet_forward_dev (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t wi
         return st;
     size_t nin = (size_t) batch * (uint32_t) a->in_channels * height * width;
     size_t nout = (size_t) batch * (uint32_t) a->out_channels * height * width;
-    size_t nemb = (size_t) batch * (uint32_t) a->block_out_channels[0];
-    float *emb = malloc (nemb * sizeof (float));
-    if (!emb)
-        return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory for the U-Net input");
     /* The sample into the arena: in_scale·x, then 2x − 1 when the config centres its input. */
     if (a->center_input_sample)
         DFX_CHECK (dfx__lincomb (ctx, u->in_buf, u->in_off, 2.0f * in_scale, in, in_off, 0.0f, NULL, 0, -1.0f, nin));
     else
         DFX_CHECK (dfx__lincomb (ctx, u->in_buf, u->in_off, in_scale, in, in_off, 0.0f, NULL, 0, 0.0f, nin));
-    timestep_embedding (a, timesteps, batch, emb);
-    DFX_CHECK (dfx_buffer_upload (ctx, u->emb_buf, (size_t) u->emb_off * 4, emb, nemb * sizeof (float)));
-    for (int i = 0; i < u->n_steps; i++)
-        DFX_CHECK (record_step (ctx, &u->steps[i]));
+    DFX_CHECK (record_program (u, batch, timesteps));
     DFX_CHECK (dfx__lincomb (ctx, out, out_off, 1.0f, u->out_buf, u->out_off, 0.0f, NULL, 0, 0.0f, nout));
 cleanup:
-    free (emb);
     return st;
 }
