@@ -118,23 +118,7 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         .flags = (d->bias ? 1u : 0u) | (d->temb ? 2u : 0u) | (d->res ? 4u : 0u),
         .out_scale = d->out_scale != 0.0f ? d->out_scale : 1.0f,
     };
-    if (strcmp (dfx__conv2d_kernel (ctx, d), "conv2d-lvp") == 0) {
-        lane_shape ls = lane_shape_of (d);
-        uint32_t nq = d->batch * ((d->oh + ls.yr - 1) / ls.yr) * (d->ow / 4);
-        dfx__dispatch_desc dl = {
-            .shader = "conv2d-lvp",
-            .spec = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv, d->stride, d->pad_t},
-            .n_spec = 9,
-            .bufs = {d->in, d->weight, d->bias ? d->bias : d->weight, d->temb ? d->temb : d->weight,
-                     d->res ? d->res : d->in, d->out},
-            .n_bufs = 6,
-            .write_mask = 1u << 5,
-            .push = &push,
-            .push_size = sizeof push,
-            .groups = {(nq + LANE_WG - 1) / LANE_WG, (d->cout + ls.co - 1) / ls.co, 1},
-        };
-        return dfx__dispatch (ctx, &dl);
-    }
+    /* Bindings are the same for both kernels; unused terms bind a live buffer. */
     dfx__dispatch_desc dd = {
         .shader = "conv2d",
         .spec = {LX, LY, TM, TN, BK},
@@ -147,5 +131,15 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         .push_size = sizeof push,
         .groups = {(uint32_t) ((npix + LX * TN - 1) / (LX * TN)), (d->cout + LY * TM - 1) / (LY * TM), 1},
     };
+    if (strcmp (dfx__conv2d_kernel (ctx, d), "conv2d-lvp") == 0) {
+        lane_shape ls = lane_shape_of (d);
+        uint32_t nq = d->batch * ((d->oh + ls.yr - 1) / ls.yr) * (d->ow / 4);
+        const uint32_t spec[9] = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv, d->stride, d->pad_t};
+        dd.shader = "conv2d-lvp";
+        memcpy (dd.spec, spec, sizeof spec);
+        dd.n_spec = 9;
+        dd.groups[0] = (nq + LANE_WG - 1) / LANE_WG;
+        dd.groups[1] = (d->cout + ls.co - 1) / ls.co;
+    }
     return dfx__dispatch (ctx, &dd);
 }
