@@ -204,6 +204,8 @@ def main():
                 prev = json.load(f)
         step, seen, wall = prev.get("steps", 0), prev.get("examples_seen", 0), prev.get("train_wall_seconds", 0.0)
         gen.manual_seed(recipe["seed"] + step)
+        # a fresh optimizer needs its own warm-up: full lr on new Adam moments diverged (NaN at +5 steps)
+        recipe["warmup_from"] = step
         print(f"train_unet: starting from {a.init} (step {step}; fresh optimizer state)", flush=True)
     if ck is not None:
         model.load_state_dict(ck["model"])
@@ -268,7 +270,7 @@ def main():
         t = torch.randint(0, T, (B,), generator=gen)
         eps = torch.randn(x0.shape, generator=gen)
         xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
-        lr = recipe["lr"] * min(1.0, (step + 1) / max(1, recipe["warmup"]))
+        lr = recipe["lr"] * min(1.0, (step + 1 - recipe.get("warmup_from", 0)) / max(1, recipe["warmup"]))
         for g in opt.param_groups:
             g["lr"] = lr
         loss = torch.mean((model(xt, t) - eps) ** 2)
