@@ -616,6 +616,39 @@ test_dftm_div (void)
     }
 }
 
+/* ---- Adam (the guided edit's optimiser) ---- */
+
+static void
+test_adam (void)
+{
+    check_rng r = {1618};
+    const size_t sizes[] = {1, 13, 127, 100003};
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = sizes[k];
+        vec z = vec_new (&r, n, -2, 2), m = vec_new (&r, n, 0, 0), v = vec_new (&r, n, 0, 0);
+        double *zr = malloc (n * sizeof (double)), *mr = calloc (n, sizeof (double)), *vr = calloc (n, sizeof (double));
+        for (size_t i = 0; i < n; i++)
+            zr[i] = z.h[i];
+        /* three steps with fresh gradients: the moments carry over */
+        for (unsigned t = 1; t <= 3; t++) {
+            vec g = vec_new (&r, n, -1, 1);
+            dfx_status st = dfx__adam (ctx, z.d, g.d, m.d, v.d, n, 0.05, 0.9, 0.999, 1e-8, t);
+            CHECK (st == DFX_OK, "adam: %s", dfx_ctx_errmsg (ctx));
+            dfx_ref_adam (zr, g.h, mr, vr, n, 0.05, 0.9, 0.999, 1e-8, t);
+            vec_free (&g);
+        }
+        float *got = download (z.d, n), *gm = download (m.d, n), *gv = download (v.d, n);
+        double e = dfx_ref_nmse (got, zr, n), em = dfx_ref_nmse (gm, mr, n), ev = dfx_ref_nmse (gv, vr, n);
+        CHECK (e <= 1e-11 && em <= 1e-11 && ev <= 1e-11, "adam n=%zu: nmse z %.3g m %.3g v %.3g", n, e, em, ev);
+        free (got), free (gm), free (gv), free (zr), free (mr), free (vr);
+        vec_free (&z), vec_free (&m), vec_free (&v);
+    }
+    vec a = vec_new (&r, 4, 0, 1);
+    CHECK (dfx__adam (ctx, a.d, a.d, a.d, a.d, 4, 0.1, 0.9, 0.999, 1e-8, 0) == DFX_ERR_INVALID_ARGUMENT,
+           "adam step 0 refused");
+    vec_free (&a);
+}
+
 int
 main (void)
 {
@@ -652,6 +685,7 @@ main (void)
     test_dftm_div ();
     test_gemm_batched ();
     test_sample_ops ();
+    test_adam ();
     dfx_ctx_destroy (ctx);
     return check_exit ();
 }

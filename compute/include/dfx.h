@@ -405,6 +405,99 @@ dfx_status dfx_ot_check (dfx_ctx *ctx, const dfx_ot_params *p, dfx_ot_result *r)
  * Ownership: *points (n × dim doubles) is freed with dfx_free(). */
 dfx_status dfx_points_load (dfx_ctx *ctx, const char *path, double **points, int *n, int *dim);
 
+/* ---- Guided editing (MATH.md "DF-EA") --------------------------------------
+ *
+ *     dfx_edit_params p;
+ *     dfx_edit_params_defaults (&p);        // DDIM, 20 steps, strength 0.5, 10 Adam iterations
+ *     dfx_edit_result r;
+ *     // image, guide: channels × h × w on the model's scale; mask: h × w in [0, 1]
+ *     if (dfx_edit (m, &p, w, h, image, guide, mask, out, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     // out: the edited image; r.loss[k], k ≤ r.iterations: the objective at each iterate
+ *
+ * The start point x̃ at σ̃_start (the layer noised, or inverted by the ODE) is
+ * optimised so that the sampler's endpoint follows the guide inside the mask
+ * and the layer outside it.  The gradient comes from the adjoint of the
+ * sampler with DF-EA products (no network evaluation, no network gradient)
+ * or, for comparison, with covariance products by finite differences of the
+ * network (2 evaluations a step). */
+
+typedef enum dfx_edit_start {
+    DFX_EDIT_START_NOISE = 0, /* x̃ = image + σ̃_start ε (SDEdit); ε from the seed */
+    DFX_EDIT_START_INVERT     /* the deterministic ODE from the image up to σ̃_start (N evaluations) */
+} dfx_edit_start;
+
+typedef enum dfx_edit_optimizer {
+    DFX_EDIT_ADAM = 0, /* Adam (β1 = momentum, β2 = 0.999, ε = 1e-8); the step is per value */
+    DFX_EDIT_MOMENTUM, /* heavy ball: v ← μ v + g, x ← x − lr v */
+    DFX_EDIT_SGD       /* x ← x − lr g */
+} dfx_edit_optimizer;
+
+typedef enum dfx_edit_adjoint {
+    DFX_EDIT_ADJOINT_DFEA = 0, /* C a ≈ x̄0(x̄0ᵀa) − x̂0(x̂0ᵀa) with the stored x̂0 */
+    DFX_EDIT_ADJOINT_FD        /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
+} dfx_edit_adjoint;
+
+/* A loss on the endpoint instead of the masked one: x0 is the current
+ * endpoint (channels × height × width, the model's scale); fill grad (same
+ * shape, ∂ℓ/∂x0) and *loss.  Return nonzero to fail the edit
+ * (DFX_ERR_CANCELLED). */
+typedef int (*dfx_edit_loss_fn) (const float *x0, uint32_t channels, uint32_t height, uint32_t width, float *grad,
+                                 double *loss, void *user);
+
+/* Called after each forward pass with the current endpoint (the estimate of
+ * the result, same layout as out) of iterate k (0 = the start).  Return
+ * nonzero to cancel. */
+typedef int (*dfx_edit_preview_fn) (uint32_t k, const float *x0, uint32_t channels, uint32_t height,
+                                    uint32_t width, void *user);
+
+#define DFX_EDIT_MAX_ITERATIONS 200
+
+typedef struct dfx_edit_params {
+    dfx_sampler sampler;          /* DDIM (default) or EULER; Heun is refused */
+    uint32_t steps;               /* sampler steps from σ̃_start, 1..DFX_GENERATE_MAX_STEPS; default 20 */
+    double strength;              /* t_start / t_max in (0, 1]; default 0.5 */
+    dfx_edit_start start;         /* default DFX_EDIT_START_NOISE */
+    uint32_t iterations;          /* K gradient steps, 0..DFX_EDIT_MAX_ITERATIONS; default 10 */
+    double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 1 */
+    double preserve_weight;       /* w_p of ½ w_p Σ (1 − mask)(x0 − image)²; default 1 */
+    dfx_edit_optimizer optimizer; /* default Adam */
+    double step_size;             /* default 0.05 (Adam), the same for the others */
+    double momentum;              /* μ or β1; default 0.9 */
+    dfx_edit_adjoint adjoint;     /* default DF-EA */
+    uint64_t seed;                /* noise of the start; default 0 */
+    dfx_edit_loss_fn loss;        /* NULL: the masked loss */
+    void *loss_user;
+    dfx_progress_fn progress;     /* fraction of the network evaluations done */
+    void *progress_user;
+    dfx_edit_preview_fn preview;
+    void *preview_user;
+} dfx_edit_params;
+
+void dfx_edit_params_defaults (dfx_edit_params *p);
+
+typedef struct dfx_edit_result {
+    uint32_t iterations;          /* gradient steps made */
+    int unchanged;                /* 1: nothing to do (empty mask): out = image */
+    /* Per iterate k = 0..iterations (k = iterations: the result): */
+    double loss[DFX_EDIT_MAX_ITERATIONS + 1];       /* the objective */
+    double guide_mse[DFX_EDIT_MAX_ITERATIONS + 1];  /* Σ mask (x0 − guide)² / Σ mask (masked loss only) */
+    double outside_rms[DFX_EDIT_MAX_ITERATIONS + 1]; /* √(Σ (1 − mask)(x0 − image)² / Σ (1 − mask)) */
+    double sigma_start;           /* σ̃ at t_start */
+    uint32_t nfe;                 /* network evaluations */
+    double seconds, seconds_forward, seconds_adjoint; /* wall time: all, forward passes, adjoint passes */
+    uint64_t state_bytes;         /* device memory of the edit's state (the x̂0 per step included) */
+    uint32_t canvas_width, canvas_height;
+    char warning[256];
+} dfx_edit_result;
+
+/* Edits one image of width × height: image and guide hold channels ×
+ * height × width floats on the model's scale, mask height × width values in
+ * [0, 1] (1: follow the guide; NULL with a custom loss).  out receives the
+ * edited image (same layout; may be image).  An all-zero mask is no work:
+ * out = image, r->unchanged = 1.  r may be NULL. */
+dfx_status dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t height, const float *image,
+                     const float *guide, const float *mask, float *out, dfx_edit_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,4 +57,8 @@ void dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t
 /* DF-TM integrand: 1 − clamp(m − x0², 0, cmax)/σ². */
 void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n);
 
+/* Adam step t: updates z, m, v in place (doubles), as shaders/adam.comp. */
+void dfx_ref_adam (double *z, const float *g, double *m, double *v, size_t n, double lr, double b1, double b2,
+                   double eps, unsigned t);
+
 #endif /* DFX_REF_H */
