@@ -5,7 +5,8 @@
 #version 450
 layout (local_size_x_id = 0) in;
 
-layout (push_constant) uniform Push { uint n; float lr, b1, b2, eps, c1, c2; } p;
+/* omb1, omb2: 1 − β1, 1 − β2 rounded once from double (1 − 0.999f is 1.3e-5 off). */
+layout (push_constant) uniform Push { uint n; float lr, b1, b2, eps, c1, c2, omb1, omb2; } p;
 layout (std430, binding = 0) buffer Z { float z[]; };
 layout (std430, binding = 1) readonly buffer G { float g[]; };
 layout (std430, binding = 2) buffer M { float m[]; };
@@ -16,8 +17,8 @@ void main ()
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
         float gi = g[i];
-        float mi = fma (p.b1, m[i], (1.0 - p.b1) * gi);
-        float vi = fma (p.b2, v[i], (1.0 - p.b2) * gi * gi);
+        float mi = fma (p.b1, m[i], p.omb1 * gi);
+        float vi = fma (p.b2, v[i], p.omb2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
         z[i] -= p.lr * (p.c1 * mi) / (sqrt (p.c2 * vi) + p.eps);

@@ -7,9 +7,9 @@
 
 typedef struct push_adam {
     uint32_t n;
-    float lr, b1, b2, eps, c1, c2;
+    float lr, b1, b2, eps, c1, c2, omb1, omb2;
 } push_adam;
-_Static_assert (sizeof (push_adam) == 28, "mirrors adam.comp's Push block");
+_Static_assert (sizeof (push_adam) == 36, "mirrors adam.comp's Push block");
 
 dfx_status
 dfx__adam (dfx_ctx *ctx, dfx_buffer *z, dfx_buffer *g, dfx_buffer *m, dfx_buffer *v, size_t n, double lr, double b1,
@@ -23,7 +23,7 @@ dfx__adam (dfx_ctx *ctx, dfx_buffer *z, dfx_buffer *g, dfx_buffer *m, dfx_buffer
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "adam: step %u, beta1 %g, beta2 %g, eps %g", t, b1, b2,
                            eps);
     push_adam push = {(uint32_t) n, (float) lr, (float) b1, (float) b2, (float) eps,
-                      (float) (1.0 / (1.0 - pow (b1, t))), (float) (1.0 / (1.0 - pow (b2, t)))};
+                      (float) (1.0 / (1.0 - pow (b1, t))), (float) (1.0 / (1.0 - pow (b2, t))), (float) (1.0 - b1), (float) (1.0 - b2)};
     dfx__dispatch_desc d = {
         .shader = "adam",
         .spec = {DFX__LOCAL_1D},
