@@ -34,6 +34,42 @@ cleanup:
 }
 
 dfx_status
+dfx__edit_adjoint_clamped (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer *xbar,
+                           dfx_buffer **xhat, dfx_buffer *a, dfx_buffer *tmp)
+{
+    dfx_status st = DFX_OK;
+    double uu;
+    DFX_CHECK (dfx_op_sumsq (ctx, xbar, n, &uu));
+    for (uint32_t i = steps; i-- > 0;) {
+        const double r = sig[i + 1] / sig[i], kappa = (1.0 - r) / (sig[i] * sig[i]);
+        double du, dd, ua, da;
+        /* Ĉ = uuᵀ − vvᵀ = uδᵀ + δuᵀ − δδᵀ (u = x̄0, v = x̂0_i, δ = u − v) acts
+         * on span{u, δ} as M = [[δu, δδ], [uu − δu, δu − δδ]]; its eigenvalues
+         * are ½(tr ± √(δδ |u + v|²)), one ≥ 0, one ≤ 0. */
+        DFX_CHECK (dfx__lincomb (ctx, tmp, 0, 1.0f, xbar, 0, -1.0f, xhat[i], 0, 0.0f, n));
+        DFX_CHECK (dfx_op_dot (ctx, tmp, xbar, n, &du));
+        DFX_CHECK (dfx_op_sumsq (ctx, tmp, n, &dd));
+        const double tr = 2 * du - dd, upv = fmax (4 * uu - 4 * du + dd, 0.0);
+        const double mu = 0.5 * (tr + sqrt (dd * upv));
+        const double mu_c = fmin (mu, sig[i] * sig[i]);
+        const double c1 = dd, c2 = mu - du, ww = c1 * c1 * uu + 2 * c1 * c2 * du + c2 * c2 * dd;
+        if (!(mu_c > 0) || !(ww > 0)) {
+            DFX_CHECK (dfx__lincomb (ctx, a, 0, (float) r, a, 0, 0.0f, NULL, 0, 0.0f, n));
+            continue;
+        }
+        DFX_CHECK (dfx_op_dot (ctx, xbar, a, n, &ua));
+        DFX_CHECK (dfx_op_dot (ctx, tmp, a, n, &da));
+        /* a ← r a + κ μ' (wᵀa/|w|²) w, w = c1 u + c2 δ */
+        const double s = kappa * mu_c * (c1 * ua + c2 * da) / ww;
+        DFX_CHECK (dfx__lincomb (ctx, a, 0, (float) r, a, 0, (float) (s * c1), xbar, 0, 0.0f, n));
+        DFX_CHECK (dfx__lincomb (ctx, a, 0, 1.0f, a, 0, (float) (s * c2), tmp, 0, 0.0f, n));
+    }
+    DFX_CHECK (dfx_ctx_flush (ctx));
+cleanup:
+    return st;
+}
+
+dfx_status
 dfx__edit_adjoint_exact (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer **xs,
                          dfx__cov_fn cov, void *cov_user, dfx_buffer *a, dfx_buffer *tmp)
 {

@@ -71,6 +71,15 @@ dfx_status dfx__edit_invert (const dfx__edit_desc *d, const double *sig, dfx_buf
 dfx_status dfx__edit_adjoint_dfea (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer *xbar,
                                    dfx_buffer **xhat, dfx_buffer *a, dfx_buffer *tmp);
 
+/* The DF-EA product made stable: Ĉ restricted to its non-negative
+ * eigen-direction in span{x̄0, x̂0_i} with the eigenvalue clamped to σ_i²
+ * (the bound C ⪯ σ² I of Gaussian-like posteriors, J = C/σ² ⪯ I).  Exact
+ * where DF-EA is (x̂0_i = x̄0 gives 0); never amplifies a by more than 1 per
+ * step, where plain DF-EA grows by up to κ‖Ĉ‖ ~ |x̄0||x̄0 − x̂0_i|/σ² and
+ * overflows on image data.  Four dot products per step, no network. */
+dfx_status dfx__edit_adjoint_clamped (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer *xbar,
+                                      dfx_buffer **xhat, dfx_buffer *a, dfx_buffer *tmp);
+
 /* out = C(x; σ) a, the exact posterior covariance times a (n values each). */
 typedef dfx_status (*dfx__cov_fn) (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
 

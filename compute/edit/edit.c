@@ -19,14 +19,14 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->sampler = DFX_SAMPLER_DDIM;
     p->steps = 20;
     p->strength = 0.5;
-    p->start = DFX_EDIT_START_NOISE;
+    p->start = DFX_EDIT_START_INVERT;
     p->iterations = 10;
     p->guide_weight = 1.0;
     p->preserve_weight = 1.0;
     p->optimizer = DFX_EDIT_ADAM;
     p->step_size = 0.05;
     p->momentum = 0.9;
-    p->adjoint = DFX_EDIT_ADJOINT_DFEA;
+    p->adjoint = DFX_EDIT_ADJOINT_DFEA_CLAMPED;
 }
 
 static double
@@ -178,8 +178,10 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
         if (exact)
             DFX_CHECK (dfx__edit_adjoint_exact (ctx, sig, N, n, xs, d->cov ? d->cov : dfx__edit_cov_fd,
                                                 d->cov ? d->cov_user : &fd, a, tmp));
-        else
+        else if (p->adjoint == DFX_EDIT_ADJOINT_DFEA)
             DFX_CHECK (dfx__edit_adjoint_dfea (ctx, sig, N, n, xbar, xhat, a, tmp));
+        else
+            DFX_CHECK (dfx__edit_adjoint_clamped (ctx, sig, N, n, xbar, xhat, a, tmp));
         DFX_CHECK (dfx__edit_opt_step (ctx, &opt, n, z, a));
         r->iterations = k + 1;
         r->seconds_adjoint += now () - ta;

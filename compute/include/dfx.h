@@ -413,7 +413,7 @@ dfx_status dfx_points_load (dfx_ctx *ctx, const char *path, double **points, int
 /* ---- Guided editing (MATH.md "DF-EA") --------------------------------------
  *
  *     dfx_edit_params p;
- *     dfx_edit_params_defaults (&p);        // DDIM, 20 steps, strength 0.5, 10 Adam iterations
+ *     dfx_edit_params_defaults (&p);        // DDIM, 20 steps, strength 0.5, ODE inversion, 10 Adam iterations
  *     dfx_edit_result r;
  *     // image, guide: channels × h × w on the model's scale; mask: h × w in [0, 1]
  *     if (dfx_edit (m, &p, w, h, image, guide, mask, out, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
@@ -438,8 +438,9 @@ typedef enum dfx_edit_optimizer {
 } dfx_edit_optimizer;
 
 typedef enum dfx_edit_adjoint {
-    DFX_EDIT_ADJOINT_DFEA = 0, /* C a ≈ x̄0(x̄0ᵀa) − x̂0(x̂0ᵀa) with the stored x̂0 */
-    DFX_EDIT_ADJOINT_FD        /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
+    DFX_EDIT_ADJOINT_DFEA_CLAMPED = 0, /* DF-EA's Ĉ kept to its positive eigen-direction, eigenvalue ≤ σ̃² (stable) */
+    DFX_EDIT_ADJOINT_DFEA,             /* C a ≈ x̄0(x̄0ᵀa) − x̂0(x̂0ᵀa) with the stored x̂0, as MATH.md */
+    DFX_EDIT_ADJOINT_FD                /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
 } dfx_edit_adjoint;
 
 /* A loss on the endpoint instead of the masked one: x0 is the current
@@ -461,14 +462,14 @@ typedef struct dfx_edit_params {
     dfx_sampler sampler;          /* DDIM (default) or EULER; Heun is refused */
     uint32_t steps;               /* sampler steps from σ̃_start, 1..DFX_GENERATE_MAX_STEPS; default 20 */
     double strength;              /* t_start / t_max in (0, 1]; default 0.5 */
-    dfx_edit_start start;         /* default DFX_EDIT_START_NOISE */
+    dfx_edit_start start;         /* default DFX_EDIT_START_INVERT (keeps the unmasked part closest) */
     uint32_t iterations;          /* K gradient steps, 0..DFX_EDIT_MAX_ITERATIONS; default 10 */
     double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 1 */
     double preserve_weight;       /* w_p of ½ w_p Σ (1 − mask)(x0 − image)²; default 1 */
     dfx_edit_optimizer optimizer; /* default Adam */
     double step_size;             /* default 0.05 (Adam), the same for the others */
     double momentum;              /* μ or β1; default 0.9 */
-    dfx_edit_adjoint adjoint;     /* default DF-EA */
+    dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_DFEA_CLAMPED */
     uint64_t seed;                /* noise of the start; default 0 */
     dfx_edit_loss_fn loss;        /* NULL: the masked loss */
     void *loss_user;
