@@ -109,7 +109,7 @@ run_free (run *r)
     free (r->xN), free (r->xbar), free (r->xhat);
 }
 
-/* mode 0: DF-EA, 1: exact with cc. */
+/* mode 0: DF-EA, 1: exact with cc, 2: clamped DF-EA. */
 static run
 gradient (dfx__denoiser *den, const dfx__edit_desc *md, const double *sig, const float *z, int mode, cov_ctx *cc)
 {
@@ -137,6 +137,8 @@ gradient (dfx__denoiser *den, const dfx__edit_desc *md, const double *sig, const
     CHECK (dfx_buffer_upload (ctx, a, 0, gf, sizeof gf) == DFX_OK, "upload");
     if (mode == 0)
         st = dfx__edit_adjoint_dfea (ctx, sig, N, D, xbar, xhat, a, tmp);
+    else if (mode == 2)
+        st = dfx__edit_adjoint_clamped (ctx, sig, N, D, xbar, xhat, a, tmp);
     else
         st = dfx__edit_adjoint_exact (ctx, sig, N, D, xs, cov_exact, cc, a, tmp);
     CHECK (st == DFX_OK, "adjoint: %s", dfx_ctx_errmsg (ctx));
@@ -229,7 +231,10 @@ test_one_point (void)
             CHECK (fabs (sig[0] / starts[k] - 1) < 1e-12 && fabs (sig[8] - SIGMA_MIN) < 1e-15, "levels %g..%g", sig[0], sig[8]);
             float z[24];
             start_point (k, y, starts[k], z);
-            run a = gradient (den, &md, sig, z, 0, NULL), b = gradient (den, &md, sig, z, 1, &cc);
+            run a = gradient (den, &md, sig, z, 0, NULL), b = gradient (den, &md, sig, z, 1, &cc),
+                cl = gradient (den, &md, sig, z, 2, NULL);
+            worst = fmax (worst, rel_diff (cl.grad, b.grad, D));
+            run_free (&cl);
             double gl[24], cf[24];
             loss_host (a.xN, gl);
             for (uint32_t i = 0; i < D; i++)
@@ -238,7 +243,7 @@ test_one_point (void)
             worst = fmax (worst, e), worst_cf = fmax (worst_cf, e2);
             run_free (&a), run_free (&b);
         }
-    printf ("one point: DF-EA vs exact adjoint %.2g, vs (sigma_end/sigma_start) grad l %.2g (max over 2 samplers x "
+    printf ("one point: DF-EA and clamped DF-EA vs exact adjoint %.2g, vs (sigma_end/sigma_start) grad l %.2g (max over 2 samplers x "
             "3 starts)\n", worst, worst_cf);
     CHECK (worst <= 1e-5, "one point: DF-EA differs from the exact adjoint by %.3g", worst);
     CHECK (worst_cf <= 1e-5, "one point: DF-EA differs from the closed form by %.3g", worst_cf);
@@ -301,14 +306,15 @@ test_gauss_error (dfx__denoiser *den)
         lam_max = fmax (lam_max, g.lam[k]);
     printf ("Gaussian data (d = %u, lambda in [%.3g, %.3g]), DDIM %u steps to sigma %g:\n", D, 0.02, lam_max, N,
             SIGMA_MIN);
-    printf ("  sigma_start  |g|        rel err DF-EA  bound (sharp)  bound (|C|)  cosine\n");
+    printf ("  sigma_start  |g|        rel err DF-EA  bound (sharp)  bound (|C|)  cosine  | clamped: rel err  cosine\n");
     for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
         dfx__edit_desc md = {den, &sched, DFX_SAMPLER_DDIM, N, starts[k], 0.0, H, W};
         double sig[12];
         dfx__edit_levels (&md, sig);
         float z[24];
         start_point (10 + k, g.mean, starts[k], z);
-        run a = gradient (den, &md, sig, z, 0, NULL), b = gradient (den, &md, sig, z, 1, &cc);
+        run a = gradient (den, &md, sig, z, 0, NULL), b = gradient (den, &md, sig, z, 1, &cc),
+            cl = gradient (den, &md, sig, z, 2, NULL);
         /* The exact adjoints a_{i+1} in double, from ∇ℓ(x_N) down. */
         double adj[12][24], xb[24], xh[24], ca[24], ch[24];
         loss_host (b.xN, adj[N]);
@@ -340,8 +346,13 @@ test_gauss_error (dfx__denoiser *den)
             prod *= bhat_norm (r, kap, xb, xh, D);
         }
         double gn = norm (b.grad, D), err = rel_diff (a.grad, b.grad, D) * gn;
-        printf ("  %-11g  %-9.3g  %-13.3g  %-13.3g  %-11.3g  %.3f\n", starts[k], gn, err / gn, sharp / gn, loose / gn,
-                cosine (a.grad, b.grad, D));
+        const double ecl = rel_diff (cl.grad, b.grad, D);
+        printf ("  %-11g  %-9.3g  %-13.3g  %-13.3g  %-11.3g  %-6.3f  |          %-8.3g  %.3f\n", starts[k], gn,
+                err / gn, sharp / gn, loose / gn, cosine (a.grad, b.grad, D), ecl, cosine (cl.grad, b.grad, D));
+        /* the clamped product never amplifies: its gradient is at most |∇ℓ| */
+        CHECK (norm (cl.grad, D) <= norm (adj[N], D) * (1 + 1e-5), "clamped gradient %.4g above |grad l| %.4g",
+               norm (cl.grad, D), norm (adj[N], D));
+        run_free (&cl);
         /* float32 gradients: allow their rounding on top of the bound */
         CHECK (err <= sharp * (1 + 1e-3) + 1e-5 * gn, "sigma_start %g: DF-EA error %.4g above the bound %.4g",
                starts[k], err, sharp);
@@ -400,12 +411,23 @@ test_run (dfx__denoiser *den)
     float *e = noise (9, 0, 1, C, H, W);
     memcpy (nz, e, sizeof nz);
     free (e);
-    for (int mode = 0; mode < 2; mode++) {
+    static const struct {
+        dfx_edit_adjoint adj;
+        dfx_edit_start start;
+        double factor;
+        const char *name;
+    } rows[] = {{DFX_EDIT_ADJOINT_DFEA_CLAMPED, DFX_EDIT_START_INVERT, 0.9, "clamped DF-EA, inverted start"},
+                {DFX_EDIT_ADJOINT_FD, DFX_EDIT_START_NOISE, 0.5, "exact, noised start"},
+                {DFX_EDIT_ADJOINT_DFEA, DFX_EDIT_START_NOISE, 0.9, "plain DF-EA, noised start"}};
+    for (int row = 0; row < 3; row++) {
+        const int mode = rows[row].adj == DFX_EDIT_ADJOINT_FD;
         cov_ctx cc = {.kind = 0};
         dfx_edit_params p;
         dfx_edit_params_defaults (&p);
         p.iterations = 15;
         p.step_size = 0.1;
+        p.adjoint = rows[row].adj;
+        p.start = rows[row].start;
         dfx__edit_run_desc d = {{den, &sched, DFX_SAMPLER_DDIM, 10, 0.0, 0.0, H, W}, &p, W, H,
                                 mode ? cov_exact : NULL, mode ? &cc : NULL};
         d.map.sigma_start = 1.0;
@@ -413,12 +435,13 @@ test_run (dfx__denoiser *den)
         memset (&r, 0, sizeof r);
         dfx_status st = dfx__edit_run (&d, image, guide, mg, mp, nz, out, &r);
         CHECK (st == DFX_OK, "edit run: %s", dfx_ctx_errmsg (ctx));
-        printf ("edit (%s adjoint, Adam 0.1): loss %.4g -> %.4g, guide mse %.4g -> %.4g, outside rms %.3g -> %.3g, "
-                "nfe %u\n", mode ? "exact" : "DF-EA", r.loss[0], r.loss[15], r.guide_mse[0], r.guide_mse[15],
+        printf ("edit (%s, Adam 0.1): loss %.4g -> %.4g, guide mse %.4g -> %.4g, outside rms %.3g -> %.3g, "
+                "nfe %u\n", rows[row].name, r.loss[0], r.loss[15], r.guide_mse[0], r.guide_mse[15],
                 r.outside_rms[0], r.outside_rms[15], r.nfe);
-        CHECK (r.iterations == 15 && r.nfe == 16 * 11, "iterations %u nfe %u", r.iterations, r.nfe);
-        CHECK (r.loss[15] < (mode ? 0.5 : 0.9) * r.loss[0], "%s: loss %.4g -> %.4g", mode ? "exact" : "DF-EA",
-               r.loss[0], r.loss[15]);
+        const uint32_t nfe = 16 * 11 + (rows[row].start == DFX_EDIT_START_INVERT ? 10 : 0);
+        CHECK (r.iterations == 15 && r.nfe == nfe, "iterations %u nfe %u", r.iterations, r.nfe);
+        CHECK (r.loss[15] < rows[row].factor * r.loss[0], "%s: loss %.4g -> %.4g", rows[row].name, r.loss[0],
+               r.loss[15]);
         CHECK (r.guide_mse[15] < r.guide_mse[0], "guide mse did not fall");
         if (mode)
             CHECK (cc.n_cov == 15 * 10, "exact mode: %u covariance products", cc.n_cov);
