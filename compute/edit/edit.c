@@ -24,7 +24,7 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->guide_weight = 1.0;
     p->preserve_weight = 1.0;
     p->optimizer = DFX_EDIT_ADAM;
-    p->step_size = 0.05;
+    p->step_size = 0.1;
     p->momentum = 0.9;
     p->adjoint = DFX_EDIT_ADJOINT_DFEA_CLAMPED;
 }

@@ -467,7 +467,7 @@ typedef struct dfx_edit_params {
     double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 1 */
     double preserve_weight;       /* w_p of ½ w_p Σ (1 − mask)(x0 − image)²; default 1 */
     dfx_edit_optimizer optimizer; /* default Adam */
-    double step_size;             /* default 0.05 (Adam), the same for the others */
+    double step_size;             /* default 0.1 (on the model scale per value for Adam) */
     double momentum;              /* μ or β1; default 0.9 */
     dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_DFEA_CLAMPED */
     uint64_t seed;                /* noise of the start; default 0 */
