@@ -49,4 +49,10 @@ gboolean dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkF
  * dialog. */
 int dfx__ui_progress_report (DfxUiProgress *progress, double fraction);
 
+/* From the worker: shows pixels (width × height, bpp 1 grey or 3 RGB,
+ * 8-bit, rows packed) in a preview area under the bar, created on the first
+ * call.  Thread-safe: the pixels are copied; the dialog draws the latest. */
+void dfx__ui_progress_preview (DfxUiProgress *progress, guint width, guint height, guint bpp,
+                               const guchar *pixels);
+
 #endif /* DFX_UI_H */
