@@ -13,7 +13,9 @@
  *   - the clamped and plain DF-EA gradients: cosine with the reference, over
  *     all 1024 values and in the subspace, printed per strength; the clamped
  *     one must be a descent direction (cosine > 0), the plain one finite or
- *     not (it overflows on image data: printed, not asserted).
+ *     not (it overflows on image data: printed, not asserted);
+ *   - dfx_edit refuses Heun, strength 0, a mask value outside [0, 1] and a
+ *     NaN in the image, naming them; an empty mask returns the image.
  * argv[1]: the model folder.
  */
 #include "algo-common.h"
@@ -191,6 +193,37 @@ main (int argc, char **argv)
         CHECK (cc > 0, "strength %g: the clamped DF-EA gradient is not a descent direction (cos %.3f)", strengths[k],
                cc);
         free (gc), free (gp2), free (gx), free (zd), free (v), free (e), free (z);
+    }
+    /* the public call refuses bad input, naming it, and an empty mask is no work */
+    {
+        dfx_edit_params p;
+        dfx_edit_params_defaults (&p);
+        float *o = malloc (n * sizeof *o), *m0 = calloc (n, sizeof *m0);
+        dfx_edit_result r;
+        p.sampler = DFX_SAMPLER_HEUN;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_UNSUPPORTED && strstr (dfx_ctx_errmsg (ctx), "Heun"), "heun: %s", dfx_ctx_errmsg (ctx));
+        dfx_edit_params_defaults (&p);
+        p.strength = 0;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "strength"), "strength 0: %s",
+               dfx_ctx_errmsg (ctx));
+        p.strength = 0.5;
+        mk[5] = 1.5f;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "mask value 1.5 at pixel (5, 0)"),
+               "mask 1.5: %s", dfx_ctx_errmsg (ctx));
+        mk[5] = 0.0f;
+        float keep = y[7];
+        y[7] = NAN;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "image"), "NaN: %s",
+               dfx_ctx_errmsg (ctx));
+        y[7] = keep;
+        st = dfx_edit (m, &p, W, H, y, gd, m0, o, &r);
+        CHECK (st == DFX_OK && r.unchanged && memcmp (o, y, n * sizeof *o) == 0 && strstr (r.warning, "empty"),
+               "empty mask: %s / %s", dfx_status_name (st), r.warning);
+        free (o), free (m0);
     }
     free (y), free (gd), free (mk);
     dfx_model_destroy (m);
