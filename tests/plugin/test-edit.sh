@@ -18,7 +18,9 @@
 #   3. bad input, each leaving the layers as they were: a guide of another
 #      size (execution error naming both sizes), no selection and no mask
 #      (execution error "Nothing to edit"), an all-black mask channel
-#      (success, no layer, the warning "the mask is empty").
+#      (success, no layer, the warning "the mask is empty");
+#   4. a second batch with DFX_TEST_CANCEL_AFTER=3 (the path of the dialog's
+#      Cancel button): status CANCEL, no new layer.
 . "$(dirname "$0")/lib.sh"
 t_require_device
 
@@ -154,3 +156,30 @@ print("disc: mean distance to the guide %.1f (source) -> %.1f (edited) of 255; o
 assert d_out <= 0.8 * d_in, "the masked region did not move toward the guide"
 assert change <= 16, "the unmasked region changed by %.1f on average" % change
 PY
+
+# 4. cancel
+DFX_TEST_CANCEL_AFTER=3 t_batch --python "
+from gi.repository import Gimp, Gio
+NI = Gimp.RunMode.NONINTERACTIVE
+pdb = Gimp.get_pdb()
+img = Gimp.file_load(NI, Gio.File.new_for_path('$t_tmp/img.png'))
+src = img.get_layers()[0]
+g = Gimp.file_load_layer(NI, img, Gio.File.new_for_path('$t_tmp/guide.png'))
+img.insert_layer(g, None, 0)
+img.select_ellipse(Gimp.ChannelOps.REPLACE, $cx - 9, $cy - 9, 18, 18)
+proc = pdb.lookup_procedure('plug-in-dfx-edit')
+cfg = proc.create_config()
+cfg.set_property('run-mode', NI)
+cfg.set_property('image', img)
+cfg.set_core_object_array('drawables', [src])
+cfg.set_property('model', '$model')
+cfg.set_property('guide', g)
+res = proc.run(cfg)
+print('cancel-status=%s' % res.index(0).value_nick)
+print('cancel-layers=%d' % len(img.get_layers()))
+img.delete()
+"
+[ "$t_rc" -eq 0 ] || t_fail "cancel batch: gimp-console exited $t_rc, expected 0"
+expect cancel-status cancel
+expect cancel-layers 2
+t_note "ok: cancelled at the third progress report, no new layer"
