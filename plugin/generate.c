@@ -86,7 +86,7 @@ dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gbo
         note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
     else
         note = g_strdup (_ ("dfx found no default model: choose a model folder."));
-    run = dfx__ui_settings_dialog (procedure, config, title, names, "model", note);
+    run = dfx__ui_settings_dialog (procedure, config, title, NULL, names, "model", note);
     g_free (note);
     g_free (dir);
     g_clear_error (&error);

@@ -225,7 +225,8 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
         static const gchar *const names[] = {"guide", "mask", "strength", "iterations", "steps",
                                              "guidance-weight", "seed", "replace", NULL};
-        if (!dfx__ui_settings_dialog (procedure, config, _ ("Guided Edit with dfx"), names, "model", NULL))
+        if (!dfx__ui_settings_dialog (procedure, config, _ ("Guided Edit with dfx"), _ ("_Edit"), names,
+                                      "model", NULL))
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
     g_object_get (config, "model", &model, "guide", &guide_layer, "mask", &mask_channel, "strength", &strength,

@@ -24,11 +24,13 @@ gboolean dfx__ui_available (GimpRunMode run_mode);
  * NULL, a row for that string argument holding a folder path (a folder
  * chooser and a Default button that empties it), with note (when not NULL)
  * under it; then one widget per argument of config in the order of names
- * (NULL-terminated; names the procedure lacks are skipped).  Returns TRUE
- * when the user pressed Generate; config then holds the chosen values (GIMP
- * saves them as the last-used ones). */
+ * (NULL-terminated; names the procedure lacks are skipped).  ok_label
+ * (translated; NULL: "_Generate") names the OK button.  Returns TRUE when
+ * the user pressed it; config then holds the chosen values (GIMP saves them
+ * as the last-used ones). */
 gboolean dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
-                                  const gchar *const *names, const gchar *folder_name, const gchar *note);
+                                  const gchar *ok_label, const gchar *const *names, const gchar *folder_name,
+                                  const gchar *note);
 
 typedef struct _DfxUiProgress DfxUiProgress;
 

@@ -444,8 +444,9 @@ typedef enum dfx_edit_adjoint {
 } dfx_edit_adjoint;
 
 /* A loss on the endpoint instead of the masked one: x0 is the current
- * endpoint (channels × height × width, the model's scale); fill grad (same
- * shape, ∂ℓ/∂x0) and *loss.  Return nonzero to fail the edit
+ * endpoint x_N of the pass (at σ̃_min, within it of the result; channels ×
+ * height × width, the model's scale); fill grad (same shape, ∂ℓ/∂x0) and
+ * *loss.  Return nonzero to fail the edit
  * (DFX_ERR_CANCELLED). */
 typedef int (*dfx_edit_loss_fn) (const float *x0, uint32_t channels, uint32_t height, uint32_t width, float *grad,
                                  double *loss, void *user);
