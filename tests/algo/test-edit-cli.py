@@ -11,6 +11,8 @@ bright part of a generated garment, inside a larger disc mask.
    output PNG moves toward the guide (its mean distance to the guide falls by
    at least 25 % against the input image), the unmasked region changes
    little (mean absolute change ≤ 16 of 255); output size exact.
+   The same on a 30x27 crop (no multiple of the U-Net's 4: padded and
+   cropped back): output 30x27, objective down, disc toward the guide.
 2. Bad input: a guide or mask of another size refused naming the file and
    both sizes (exit 2); an empty mask writes the image unchanged with a note;
    a full mask warns that nothing is preserved; strength 0 and the Heun
@@ -86,6 +88,22 @@ if rc == 0:
           "%.1f of 255" % (d_in, d_out, outside))
     check(d_out < 0.75 * d_in, "the masked region moves toward the guide")
     check(outside <= 16, "the unmasked region changes little")
+
+# 1b. a size that is no multiple of the U-Net's (padded inside, cropped back): 30x27, the top-left crop
+for name, arr in (("img", img), ("guide", guide), ("mask", mask * 255.0)):
+    Image.fromarray(arr[:27, :30].astype(np.uint8)).save("%s/%s-crop.png" % (W, name))
+rc, out, err = run("edit", "--model", a.model, W + "/img-crop.png", "--guide", W + "/guide-crop.png", "--mask",
+                   W + "/mask-crop.png", "--steps", "6", "--iterations", "4", "--step-size", "0.2", "-o",
+                   W + "/out-crop.png", "--json")
+check(rc == 0, "30x27 edit ran (%s)" % err.strip())
+if rc == 0:
+    j = json.loads(out)
+    o = np.asarray(Image.open(W + "/out-crop.png").convert("L"), dtype=np.float64)
+    b = blob[:27, :30]
+    check(o.shape == (27, 30) and (j["width"], j["height"]) == (30, 27), "30x27 output, shape %s" % (o.shape,))
+    check(j["loss"][-1] < j["loss"][0], "30x27: objective %.2f -> %.2f" % (j["loss"][0], j["loss"][-1]))
+    check(np.abs(o[b] - guide[:27, :30][b]).mean() < np.abs(img[:27, :30][b] - guide[:27, :30][b]).mean(),
+          "30x27: the masked region moves toward the guide")
 
 # 2. bad input
 Image.fromarray(np.zeros((h + 1, w), np.uint8)).save(W + "/wrong.png")
