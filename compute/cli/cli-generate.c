@@ -1,6 +1,6 @@
 /* cli-generate.c — `dfx generate`: images from a model with the Gaussian skip.
  *
- *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim]
+ *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]
  *                [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S]
  *                [--size WxH] [--count K] [--grid] -o OUT.png
  *                [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]
@@ -28,14 +28,17 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f,
-             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim] [--skip auto|pca|spectral|off]\n"
-             "                    [--sigma-skip S] [--seed S] [--size WxH] [--count K] [--grid] -o OUT.png\n"
+             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]\n"
+             "                    [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S] [--size WxH]\n"
+             "                    [--count K] [--grid] -o OUT.png\n"
              "                    [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]\n\n"
              "Generates K images (default 1) of the model's size or WxH (each side 1..%d, padded internally to\n"
              "the U-Net's multiple) with N sampler steps (1..%d, default 18).  --skip auto (default) uses the\n"
              "calibrated Gaussian skip of DIR/gaussian when there is one; --sigma-skip overrides its sigma.\n"
              "K images (1..%d) are OUT-0.png ... OUT-<K-1>.png, or one grid with --grid.  --tensor writes the\n"
-             "float images (tensor `sample`), --noise the unit noise they started from (tensor `noise`).\n",
+             "float images (tensor `sample`), --noise the unit noise they started from (tensor `noise`).\n"
+             "ddpm, ocm-ddpm and ocm-ddim are stochastic (step noise from the seed); the OCM samplers need the\n"
+             "model's Fisher head DIR/fisher (python3 models/train_fisher.py DIR makes it).\n",
              DFX_GENERATE_MAX_SIZE, DFX_GENERATE_MAX_STEPS, DFX_GENERATE_MAX_COUNT);
     return rc;
 }
@@ -186,11 +189,12 @@ dfx_cli_generate (int argc, char **argv)
             p.sigma_skip = s, i++;
         } else if (v && strcmp (a, "--sampler") == 0) {
             dfx_sampler s;
-            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_DDIM; s++)
+            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_OCM_DDIM; s++)
                 if (strcmp (v, dfx_sampler_name (s)) == 0)
                     break;
-            if (s > DFX_SAMPLER_DDIM) {
-                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler or ddim\n", v);
+            if (s > DFX_SAMPLER_OCM_DDIM) {
+                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler, ddim, ddpm, ocm-ddpm or ocm-ddim\n",
+                         v);
                 return DFX_CLI_EXIT_USAGE;
             }
             p.sampler = s, i++;

@@ -283,7 +283,13 @@ typedef enum dfx_prediction {
 typedef enum dfx_sampler {
     DFX_SAMPLER_HEUN = 0, /* EDM σ schedule (ρ = 7), deterministic Heun; NFE 2N − 1 */
     DFX_SAMPLER_EULER,    /* the same σ schedule, Euler; NFE N */
-    DFX_SAMPLER_DDIM      /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    DFX_SAMPLER_DDIM,     /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    /* Stochastic (MATH.md "OCM"): N timesteps uniform from σ̃_max down to the
+     * schedule's σ̃_min, then a last step to 0; step noise from the seed
+     * (Philox), so the same seed gives the same bits.  NFE N. */
+    DFX_SAMPLER_DDPM,     /* ancestral DDPM with the fixed variance β̃ */
+    DFX_SAMPLER_OCM_DDPM, /* DDPM with the optimal diagonal covariance from fisher/; last-step noise clipped */
+    DFX_SAMPLER_OCM_DDIM  /* DDIM mean (η = 0) with the optimal diagonal covariance from fisher/ */
 } dfx_sampler;
 
 typedef enum dfx_skip {
@@ -293,7 +299,8 @@ typedef enum dfx_skip {
     DFX_SKIP_OFF
 } dfx_skip;
 
-/* "heun", "euler", "ddim"; "auto", "pca", "spectral", "off"; never NULL. */
+/* "heun", "euler", "ddim", "ddpm", "ocm-ddpm", "ocm-ddim"; "auto", "pca",
+ * "spectral", "off"; never NULL. */
 const char *dfx_sampler_name (dfx_sampler s);
 const char *dfx_skip_name (dfx_skip s);
 
