@@ -318,6 +318,13 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     if (mode != DFX_SKIP_OFF && !m->skip && (st = dfx__skip_create (ctx, m->gauss, &m->skip)) != DFX_OK)
         return st;
 
+    /* The OCM samplers need the Fisher head; without fisher/ the message
+     * names the folder and the command that trains it. */
+    dfx__moments *mo = NULL;
+    if ((p->sampler == DFX_SAMPLER_OCM_DDPM || p->sampler == DFX_SAMPLER_OCM_DDIM) &&
+        (st = dfx__model_moments (m, &mo)) != DFX_OK)
+        return st;
+
     dfx_buffer *x = NULL;
     float *host = malloc (n * sizeof *host);
     if (!host)
@@ -328,6 +335,7 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     DFX_CHECK (dfx_buffer_upload (ctx, x, 0, host, n * sizeof (float)));
     dfx__sample_desc sd = {
         .den = m->den,
+        .mo = mo,
         .sched = &m->sched,
         .sampler = p->sampler,
         .steps = p->steps,
