@@ -373,10 +373,12 @@ typedef struct dfx_generate_result {
  * unit noise scaled to σ̃_max, with the Gaussian skip as p->skip says.  out
  * receives count × channels × height × width floats (NCHW) on the model's
  * data scale ([-1, 1] for images), unclamped.  Same parameters and device:
- * the same bits; image k does not depend on count.  An explicit skip the
- * model cannot do (no gaussian/, PCA at another size) is DFX_ERR_UNSUPPORTED,
- * the message naming the missing part and the command that makes it.  r may
- * be NULL. */
+ * the same bits; image k does not depend on count (the stochastic samplers'
+ * step noise too: Philox streams of the seed and the image's index).  An
+ * explicit skip the model cannot do (no gaussian/, PCA at another size), or
+ * an OCM sampler on a model without fisher/, is DFX_ERR_UNSUPPORTED, the
+ * message naming the missing part and the command that makes it.  The skip
+ * combines with every sampler.  r may be NULL. */
 dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_generate_result *r);
 
 /* The unit Gaussian noise of image `index` that generation starts from, on
