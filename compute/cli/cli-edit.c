@@ -170,8 +170,8 @@ dfx_cli_edit (int argc, char **argv)
         rc = DFX_CLI_EXIT_USAGE;
         goto out;
     }
-    if (dfx_cli_png_read (image, c, -1.0f, 1.0f, &img, &w, &h) || dfx_cli_png_read (guide, c, -1.0f, 1.0f, &gd, &gw, &gh) ||
-        dfx_cli_png_read (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
+    if (dfx_cli_png_read_planar (image, c, -1.0f, 1.0f, &img, &w, &h) || dfx_cli_png_read_planar (guide, c, -1.0f, 1.0f, &gd, &gw, &gh) ||
+        dfx_cli_png_read_planar (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }
@@ -192,7 +192,7 @@ dfx_cli_edit (int argc, char **argv)
         rc = dfx_cli_fail (ctx, st);
         goto out;
     }
-    if (dfx_cli_png_write (output, out, c, w, h)) {
+    if (dfx_cli_png_write_planar (output, out, c, w, h)) {
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }

@@ -1,80 +1,106 @@
-/* cli-png.c — PNG files to and from the model's float layout for the CLI
- * subcommands that take images (edit): libpng's simplified API converts any
- * PNG to grey, grey + alpha, RGB or RGBA 8-bit, and back.
- * Not for: generate's writer (cli-generate.c keeps its own, with grids). */
+/* cli-png.c — 8-bit PNG files for the CLI (libpng): writing generated
+ * images and plots, reading data folders.  Interleaved rows, 1–4 channels
+ * (grey, grey + alpha, RGB, RGBA). */
 #include "cli.h"
 
-#include <math.h>
+#include <errno.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static png_uint_32
-format_of (uint32_t channels)
-{
-    static const png_uint_32 f[] = {0, PNG_FORMAT_GRAY, PNG_FORMAT_GA, PNG_FORMAT_RGB, PNG_FORMAT_RGBA};
-    return f[channels];
-}
-
 int
-dfx_cli_png_read (const char *path, uint32_t channels, float lo, float hi, float **out, uint32_t *w, uint32_t *h)
+dfx_cli_png_write (const char *cmd, const char *path, const uint8_t *pix, uint32_t w, uint32_t h, uint32_t c)
 {
-    png_image im;
-    memset (&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    *out = NULL;
-    if (channels < 1 || channels > 4) {
-        fprintf (stderr, "dfx: %u channels cannot come from a PNG file\n", channels);
+    FILE *f = fopen (path, "wb");
+    if (!f) {
+        fprintf (stderr, "dfx %s: cannot write %s: %s\n", cmd, path, strerror (errno));
         return -1;
     }
-    if (!png_image_begin_read_from_file (&im, path)) {
-        fprintf (stderr, "dfx: cannot read %s: %s\n", path, im.message);
+    png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct (png) : NULL;
+    if (!png || !info || setjmp (png_jmpbuf (png))) {
+        png_destroy_write_struct (&png, &info);
+        fclose (f);
+        fprintf (stderr, "dfx %s: libpng failed writing %s\n", cmd, path);
         return -1;
     }
-    im.format = format_of (channels);
-    size_t np = (size_t) im.width * im.height, nb = PNG_IMAGE_SIZE (im);
-    uint8_t *pix = malloc (nb);
-    float *f = malloc (np * channels * sizeof *f);
-    if (!pix || !f || !png_image_finish_read (&im, NULL, pix, 0, NULL)) {
-        fprintf (stderr, "dfx: cannot read %s: %s\n", path, pix && f ? im.message : "out of memory");
-        png_image_free (&im);
-        free (pix), free (f);
+    static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                PNG_COLOR_TYPE_RGB_ALPHA};
+    png_init_io (png, f);
+    png_set_IHDR (png, info, w, h, 8, types[c], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                  PNG_FILTER_TYPE_DEFAULT);
+    png_set_sRGB (png, info, PNG_sRGB_INTENT_PERCEPTUAL);
+    png_write_info (png, info);
+    for (uint32_t y = 0; y < h; y++)
+        png_write_row (png, (png_const_bytep) (pix + (size_t) y * w * c));
+    png_write_end (png, NULL);
+    png_destroy_write_struct (&png, &info);
+    if (fclose (f) != 0) {
+        fprintf (stderr, "dfx %s: cannot write %s: %s\n", cmd, path, strerror (errno));
         return -1;
     }
-    for (size_t i = 0; i < np; i++)
-        for (uint32_t c = 0; c < channels; c++)
-            f[c * np + i] = lo + (hi - lo) * (float) pix[i * channels + c] / 255.0f;
-    free (pix);
-    *out = f;
-    *w = im.width;
-    *h = im.height;
     return 0;
 }
 
 int
-dfx_cli_png_write (const char *path, const float *img, uint32_t channels, uint32_t w, uint32_t h)
+dfx_cli_png_read (const char *cmd, const char *path, uint8_t **pix, uint32_t *w, uint32_t *h, uint32_t *c)
 {
-    png_image im;
-    memset (&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    im.width = w;
-    im.height = h;
-    im.format = format_of (channels);
-    size_t np = (size_t) w * h;
-    uint8_t *pix = malloc (np * channels);
-    if (!pix) {
-        fprintf (stderr, "dfx: out of memory writing %s\n", path);
+    *pix = NULL;
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        fprintf (stderr, "dfx %s: cannot read %s: %s\n", cmd, path, strerror (errno));
         return -1;
     }
-    for (size_t i = 0; i < np; i++)
-        for (uint32_t c = 0; c < channels; c++) {
-            double u = ((double) img[c * np + i] + 1.0) * 127.5;
-            pix[i * channels + c] = (uint8_t) (u <= 0.0 ? 0 : u >= 255.0 ? 255 : lround (u));
-        }
-    int ok = png_image_write_to_file (&im, path, 0, pix, 0, NULL);
-    if (!ok)
-        fprintf (stderr, "dfx: cannot write %s: %s\n", path, im.message);
-    free (pix);
-    return ok ? 0 : -1;
+    uint8_t sig[8];
+    if (fread (sig, 1, 8, f) != 8 || png_sig_cmp (sig, 0, 8)) {
+        fclose (f);
+        fprintf (stderr, "dfx %s: %s is not a PNG file\n", cmd, path);
+        return -1;
+    }
+    png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct (png) : NULL;
+    uint8_t *volatile buf = NULL;
+    if (!png || !info || setjmp (png_jmpbuf (png))) {
+        png_destroy_read_struct (&png, &info, NULL);
+        fclose (f);
+        free (buf);
+        fprintf (stderr, "dfx %s: %s is a damaged PNG file\n", cmd, path);
+        return -1;
+    }
+    png_init_io (png, f);
+    png_set_sig_bytes (png, 8);
+    png_read_info (png, info);
+    /* palette → RGB, low bit depths → 8, 16 bits → 8, tRNS → alpha */
+    png_set_expand (png);
+    png_set_strip_16 (png);
+    png_set_interlace_handling (png);
+    png_read_update_info (png, info);
+    const uint32_t pw = png_get_image_width (png, info), ph = png_get_image_height (png, info);
+    const uint32_t pc = png_get_channels (png, info);
+    if (pw == 0 || ph == 0 || pw > 16384 || ph > 16384 || pc < 1 || pc > 4 ||
+        png_get_rowbytes (png, info) != (size_t) pw * pc) {
+        png_destroy_read_struct (&png, &info, NULL);
+        fclose (f);
+        fprintf (stderr, "dfx %s: %s: unsupported PNG (%ux%u, %u channels)\n", cmd, path, pw, ph, pc);
+        return -1;
+    }
+    buf = malloc ((size_t) pw * ph * pc);
+    png_bytep *rows = buf ? malloc (ph * sizeof *rows) : NULL;
+    if (!rows) {
+        png_destroy_read_struct (&png, &info, NULL);
+        fclose (f);
+        free (buf);
+        fprintf (stderr, "dfx %s: out of host memory reading %s\n", cmd, path);
+        return -1;
+    }
+    for (uint32_t y = 0; y < ph; y++)
+        rows[y] = buf + (size_t) y * pw * pc;
+    png_read_image (png, rows);
+    png_read_end (png, NULL);
+    png_destroy_read_struct (&png, &info, NULL);
+    free (rows);
+    fclose (f);
+    *pix = buf, *w = pw, *h = ph, *c = pc;
+    return 0;
 }

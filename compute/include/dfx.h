@@ -286,7 +286,13 @@ typedef enum dfx_prediction {
 typedef enum dfx_sampler {
     DFX_SAMPLER_HEUN = 0, /* EDM σ schedule (ρ = 7), deterministic Heun; NFE 2N − 1 */
     DFX_SAMPLER_EULER,    /* the same σ schedule, Euler; NFE N */
-    DFX_SAMPLER_DDIM      /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    DFX_SAMPLER_DDIM,     /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    /* Stochastic (MATH.md "OCM"): N timesteps uniform from σ̃_max down to the
+     * schedule's σ̃_min, then a last step to 0; step noise from the seed
+     * (Philox), so the same seed gives the same bits.  NFE N. */
+    DFX_SAMPLER_DDPM,     /* ancestral DDPM with the fixed variance β̃ */
+    DFX_SAMPLER_OCM_DDPM, /* DDPM with the optimal diagonal covariance from fisher/; last-step noise clipped */
+    DFX_SAMPLER_OCM_DDIM  /* DDIM mean (η = 0) with the optimal diagonal covariance from fisher/ */
 } dfx_sampler;
 
 typedef enum dfx_skip {
@@ -296,7 +302,8 @@ typedef enum dfx_skip {
     DFX_SKIP_OFF
 } dfx_skip;
 
-/* "heun", "euler", "ddim"; "auto", "pca", "spectral", "off"; never NULL. */
+/* "heun", "euler", "ddim", "ddpm", "ocm-ddpm", "ocm-ddim"; "auto", "pca",
+ * "spectral", "off"; never NULL. */
 const char *dfx_sampler_name (dfx_sampler s);
 const char *dfx_skip_name (dfx_skip s);
 
@@ -366,10 +373,12 @@ typedef struct dfx_generate_result {
  * unit noise scaled to σ̃_max, with the Gaussian skip as p->skip says.  out
  * receives count × channels × height × width floats (NCHW) on the model's
  * data scale ([-1, 1] for images), unclamped.  Same parameters and device:
- * the same bits; image k does not depend on count.  An explicit skip the
- * model cannot do (no gaussian/, PCA at another size) is DFX_ERR_UNSUPPORTED,
- * the message naming the missing part and the command that makes it.  r may
- * be NULL. */
+ * the same bits; image k does not depend on count (the stochastic samplers'
+ * step noise too: Philox streams of the seed and the image's index).  An
+ * explicit skip the model cannot do (no gaussian/, PCA at another size), or
+ * an OCM sampler on a model without fisher/, is DFX_ERR_UNSUPPORTED, the
+ * message naming the missing part and the command that makes it.  The skip
+ * combines with every sampler.  r may be NULL. */
 dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_generate_result *r);
 
 /* The unit Gaussian noise of image `index` that generation starts from, on
@@ -378,6 +387,63 @@ dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out,
  * values on every machine up to libm's last-bit differences. */
 void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t height, uint32_t width,
                          float *out);
+
+/* ---- Fisher-information diagnostics (MATH.md "Fisher information and its rate") ----
+ *
+ * Over a grid of noise levels σ (the VE / EDM form x̃ = x0 + σ ε, τ = σ²) and
+ * data images x0: the Fisher information J(τ) = E tr F from the Fisher head
+ * (identity 3) and, as a check, from the score norm E‖s‖²; the Fisher
+ * information rate E‖F‖_F² = −J'(τ) by Hutchinson, E_v ‖F v‖² with Rademacher
+ * probes v and F v from the outer-product form F = I/τ − C/τ²; mmse(τ) =
+ * τ d − τ² J and its rate d − 2τ J + τ² E‖F‖_F².  Means over the images with
+ * standard errors. */
+
+typedef enum dfx_fir_method {
+    /* C v = τ (∂x̂0/∂x̃) v (second-order Tweedie) by a central difference of
+     * the score network: two more evaluations per probe, no bias beyond the
+     * difference's */
+    DFX_FIR_JVP = 0,
+    /* DF-EA: M v ≈ x0 (x0ᵀ v) with x0 the data point the noisy image came
+     * from; no extra evaluation, but biased upward (E‖F̂v‖² = ‖Fv‖² +
+     * E‖(x0x0ᵀ − M)v‖²/τ⁴), badly so at small σ on continuous data */
+    DFX_FIR_DFEA
+} dfx_fir_method;
+
+typedef struct dfx_diagnose_params {
+    const double *sigmas; /* n_sigmas levels; NULL: n_sigmas (default 12) log-spaced over the model's σ̃ range */
+    uint32_t n_sigmas;    /* 1 .. DFX_DIAGNOSE_MAX_SIGMAS */
+    uint32_t probes;      /* Hutchinson probes per image and σ; default 2 */
+    dfx_fir_method fir;   /* default DFX_FIR_JVP */
+    uint32_t batch;       /* images per network call; default 16 */
+    uint64_t seed;        /* noise and probes (Philox); default 0 */
+    dfx_progress_fn progress;
+    void *progress_user;
+} dfx_diagnose_params;
+
+#define DFX_DIAGNOSE_MAX_SIGMAS 256
+
+void dfx_diagnose_params_defaults (dfx_diagnose_params *p);
+
+/* One σ of the grid; every mean comes with its standard error (_se) over
+ * the images (and probes). */
+typedef struct dfx_diagnose_row {
+    double sigma, tau;               /* τ = σ² */
+    double j_head, j_head_se;        /* E tr F = d/τ − E Σ_i C_ii/τ², C_ii = m_i − x̂0_i² clamped ≥ 0 */
+    double j_score, j_score_se;      /* E ‖s‖² = E ‖x̂0 − x̃‖²/τ² */
+    double fir, fir_se;              /* E ‖F‖_F² by Hutchinson */
+    double mmse, mmse_se;            /* τ d − τ² J_head (= E tr C) */
+    double mmse_direct, mmse_direct_se; /* E ‖x0 − x̂0‖², the denoiser's own error */
+    double mmse_rate, mmse_rate_se;  /* d mmse/dτ = d − 2τ J_head + τ² FIR */
+    double rate_d, rate_j, rate_fir; /* its terms: d, −2τ J_head, τ² FIR */
+} dfx_diagnose_row;
+
+/* Runs the diagnostics of model m on n data images (n × channels × h × w
+ * floats, NCHW, the model's data scale [−1, 1]; h × w a multiple of the
+ * U-Net's size multiple).  rows receives p->n_sigmas rows (ascending σ as
+ * given or the default grid).  Needs the model's fisher/ head: without it
+ * DFX_ERR_UNSUPPORTED naming the folder and the command that makes it. */
+dfx_status dfx_diagnose (dfx_model *m, const dfx_diagnose_params *p, const float *data, uint32_t n, uint32_t h,
+                         uint32_t w, dfx_diagnose_row *rows);
 
 /* ---- OT check of the sampling map (MATH.md "OT check") ---------------------- */
 
