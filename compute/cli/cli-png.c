@@ -61,10 +61,12 @@ dfx_cli_png_read (const char *cmd, const char *path, uint8_t **pix, uint32_t *w,
     png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct (png) : NULL;
     uint8_t *volatile buf = NULL;
+    png_bytep *volatile rows = NULL;
     if (!png || !info || setjmp (png_jmpbuf (png))) {
         png_destroy_read_struct (&png, &info, NULL);
         fclose (f);
         free (buf);
+        free (rows);
         fprintf (stderr, "dfx %s: %s is a damaged PNG file\n", cmd, path);
         return -1;
     }
@@ -86,7 +88,7 @@ dfx_cli_png_read (const char *cmd, const char *path, uint8_t **pix, uint32_t *w,
         return -1;
     }
     buf = malloc ((size_t) pw * ph * pc);
-    png_bytep *rows = buf ? malloc (ph * sizeof *rows) : NULL;
+    rows = buf ? malloc (ph * sizeof *rows) : NULL;
     if (!rows) {
         png_destroy_read_struct (&png, &info, NULL);
         fclose (f);

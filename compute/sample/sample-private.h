@@ -1,6 +1,6 @@
 /* sample-private.h — the sampling core of libdfx: noise schedules in the EDM
- * view, denoisers, the deterministic PF-ODE samplers, the Gaussian skip and
- * its statistics, the counter-based noise.
+ * view, denoisers, the deterministic PF-ODE samplers and the stochastic ones
+ * (DDPM, OCM), the Gaussian skip and its statistics, the counter-based noise.
  *
  * Notation (MATH.md): the sampler works on x̃ = x_t/α_t at noise level
  * σ̃ = σ_t/α_t, where the PF-ODE is dx̃/dσ̃ = (x̃ − D(x̃; σ̃))/σ̃ and the

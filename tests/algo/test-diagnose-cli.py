@@ -16,7 +16,7 @@ On a random-weight RGB model with a random fisher/ head
    rate_fir = mmse_rate hold; --json carries the same rows; --plot writes a
    1500×700 RGB PNG with the curves' colours on it.
 3. Bad input: images of the wrong channel count or size (named, with the
-   model's), an empty or missing folder, a model without fisher/ (names
+   model's), a truncated PNG, a text file named .png, an empty or missing folder, a model without fisher/ (names
    models/train_fisher.py), bad --sigmas / --fir; and for `dfx ot-check`
    a points file with one point or mixed dimensions.
 """
@@ -170,10 +170,19 @@ def main():
     write_pngs(grey, 2, (16, 16), "L", 2)
     write_pngs(small, 2, (8, 8), "RGB", 3)
     os.makedirs(empty)
+    broken, notpng = os.path.join(work, "broken"), os.path.join(work, "notpng")
+    write_pngs(broken, 1, (16, 16), "RGB", 4)
+    with open(os.path.join(broken, "00.png"), "r+b") as f:
+        f.truncate(60)
+    os.makedirs(notpng)
+    with open(os.path.join(notpng, "a.png"), "w") as f:
+        f.write("not an image")
     for args, want_rc, texts in (
             (["--data", grey], 2, [os.path.join(grey, "00.png"), "grey (1 channel)", "RGB (3 channels)"]),
             (["--data", small], 2, [os.path.join(small, "00.png"), "8x8", "16x16"]),
             (["--data", empty], 2, ["no .png images"]),
+            (["--data", broken], 2, [os.path.join(broken, "00.png"), "damaged PNG"]),
+            (["--data", notpng], 2, [os.path.join(notpng, "a.png"), "not a PNG file"]),
             (["--data", os.path.join(work, "missing")], 2, ["cannot read the data folder"]),
             (["--data", data, "--sigmas", "1,-2"], 2, ["--sigmas"]),
             (["--data", data, "--fir", "exact"], 2, ["jvp or dfea"]),

@@ -12,6 +12,8 @@
  *     noise std clipped to c, the variance is Var x̂0 + min(C, c²) exactly.
  *  4. Same seed, same bits; item k of a batch equals item k alone; another
  *     seed, other results.
+ *  5. OCM-DDIM with η = 0.5 (λ² = η² β̃ of the noise moves into the fixed
+ *     part) reproduces the variance as well.
  *
  * Tolerance: with B independent draws the sample variance s² of N(μ, λ) has
  * standard error λ√(2/(B − 1)), the sample mean √(λ/B).  Every item is an
@@ -163,6 +165,21 @@ test_clip (const diag *g, const dfx__schedule *sched)
 }
 
 static void
+test_eta (const diag *g, const dfx__schedule *sched)
+{
+    dfx__moments *mo = diag_moments (g);
+    dfx__sample_desc sd = {.mo = mo, .sched = sched, .sampler = DFX_SAMPLER_OCM_DDIM, .steps = 5, .batch = B,
+                           .h = g->h, .w = g->w, .seed = 17, .eta = 0.5, .clip_last = DFX__CLIP_LAST_8BIT};
+    float *x = sample (&sd, g, 0);
+    double ve, mz;
+    moments_err (x, g, B, &ve, &mz);
+    printf ("OCM-DDIM eta 0.5, 5 steps: variance off by %.4f, mean by %.2f SE\n", ve, mz);
+    CHECK (ve <= TOL_VAR && mz <= 4.0, "OCM-DDIM eta 0.5: variance %.4f, mean %.2f SE", ve, mz);
+    free (x);
+    dfx__moments_destroy (mo);
+}
+
+static void
 test_determinism (const diag *g, const dfx__schedule *sched)
 {
     dfx__moments *mo = diag_moments (g);
@@ -257,6 +274,7 @@ main (void)
     test_variance ("diagonal 8-D, DDPM schedule", &eight, &ddpm);
     test_skip (&eight, &edm);
     test_clip (&eight, &edm);
+    test_eta (&eight, &edm);
     test_determinism (&eight, &edm);
     dfx__schedule_free (&ddpm);
     dfx_ctx_destroy (ctx);
