@@ -114,6 +114,10 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             r->K[0] = r->K[6], r->K[6] = t;
             u += h;
             s->steps++;
+            if (d->progress && d->progress ((u - u0) / (u1 - u0), d->progress_user)) {
+                st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
+                break;
+            }
         } else {
             s->rejected++;
         }
@@ -147,6 +151,8 @@ integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
             s->steps++;
+            if (r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
+                st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         }
     }
     return st;
