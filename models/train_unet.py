@@ -256,6 +256,7 @@ def main():
     t_start = time.time()
     t_ckpt = time.time()
     run_loss, run_n, t_log = 0.0, 0, time.time()
+    bad_grads = 0
     model.train()
     while step < a.steps:
         t0 = time.time()
@@ -280,8 +281,18 @@ def main():
             return 3
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        if recipe["grad_clip"] > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe["grad_clip"])
+        gnorm = torch.nn.utils.clip_grad_norm_(
+            model.parameters(), recipe["grad_clip"] if recipe["grad_clip"] > 0 else float("inf"))
+        if not torch.isfinite(gnorm):
+            # one non-finite gradient would poison the weights and the Adam moments: skip the batch
+            bad_grads += 1
+            print(f"train_unet: non-finite gradient at step {step}: batch skipped ({bad_grads} so far)",
+                  file=sys.stderr, flush=True)
+            if bad_grads > 20:
+                print(f"train_unet: more than 20 non-finite gradients: stopping (the last good checkpoint is "
+                      f"{ckpt_path}; lower --lr)", file=sys.stderr)
+                return 3
+            continue
         opt.step()
         d = min(recipe["ema_decay"], (1 + step) / (10 + step))
         with torch.no_grad():

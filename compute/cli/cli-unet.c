@@ -1,7 +1,7 @@
 /* cli-unet.c — `dfx unet`: evaluate the score network on a tensor file.
  *
- *   dfx unet --model DIR --input X.safetensors [--timestep T]
- *            [--output Y.safetensors] [--json]
+ *   dfx unet --model DIR [--part unet|fisher] --input X.safetensors
+ *            [--timestep T] [--output Y.safetensors] [--json]
  *
  * X holds `sample` (N, C, H, W float32) and optionally `timestep` (N or a
  * scalar); --timestep overrides it.  Y receives `sample`, the network output.
@@ -18,8 +18,9 @@
 static int
 usage (FILE *f, int rc)
 {
-    fprintf (f, "usage: dfx unet --model DIR --input X.safetensors [--timestep T] [--output Y.safetensors] [--json]\n\n"
-                "Evaluates DIR/unet on tensor `sample` (N,C,H,W) of X at timestep T (or X's `timestep`)\n"
+    fprintf (f, "usage: dfx unet --model DIR [--part unet|fisher] --input X.safetensors [--timestep T]\n"
+                "                [--output Y.safetensors] [--json]\n\n"
+                "Evaluates DIR/unet (or DIR/PART, e.g. the Fisher head fisher/) on tensor `sample` (N,C,H,W) of X at timestep T (or X's `timestep`)\n"
                 "and writes the output as tensor `sample` of Y.\n");
     return rc;
 }
@@ -27,7 +28,7 @@ usage (FILE *f, int rc)
 int
 dfx_cli_unet (int argc, char **argv)
 {
-    const char *model = NULL, *input = NULL, *output = NULL, *tstr = NULL;
+    const char *model = NULL, *input = NULL, *output = NULL, *tstr = NULL, *part = "unet";
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
@@ -36,6 +37,8 @@ dfx_cli_unet (int argc, char **argv)
             return usage (stdout, 0);
         else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
             model = argv[++i];
+        else if (i + 1 < argc && strcmp (argv[i], "--part") == 0)
+            part = argv[++i];
         else if (i + 1 < argc && strcmp (argv[i], "--input") == 0)
             input = argv[++i];
         else if (i + 1 < argc && strcmp (argv[i], "--output") == 0)
@@ -60,6 +63,10 @@ dfx_cli_unet (int argc, char **argv)
             return DFX_CLI_EXIT_USAGE;
         }
     }
+    if (strcmp (part, "unet") != 0 && strcmp (part, "fisher") != 0) {
+        fprintf (stderr, "dfx unet: --part '%s' is not unet or fisher\n", part);
+        return DFX_CLI_EXIT_USAGE;
+    }
     dfx_ctx_options opt;
     dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
@@ -71,7 +78,7 @@ dfx_cli_unet (int argc, char **argv)
     if (st != DFX_OK)
         goto fail;
     double t0 = dfx_cli_now ();
-    if ((st = dfx_unet_load (ctx, model, &u)) != DFX_OK)
+    if ((st = dfx_unet_load_part (ctx, model, part, &u)) != DFX_OK)
         goto fail;
     double t_load = dfx_cli_now () - t0;
     if ((st = dfx_tensor_read (ctx, input, "sample", &ndim, shape, &x)) != DFX_OK)

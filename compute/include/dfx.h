@@ -242,6 +242,9 @@ typedef struct dfx_unet_info {
  * tensor.  Ownership: *out is freed with dfx_unet_destroy(); it refers to ctx,
  * which must outlive it. */
 dfx_status dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out);
+/* The same for another UNet2DModel-format network of a model folder,
+ * model_dir/part/ (part "unet", or "fisher": the Fisher head). */
+dfx_status dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_unet **out);
 
 /* Frees the network and its device memory.  Accepts NULL. */
 void dfx_unet_destroy (dfx_unet *u);
@@ -309,10 +312,12 @@ typedef struct dfx_model_info {
     uint32_t gaussian_rank;               /* PCA rank */
     dfx_skip gaussian_mode;               /* its calibrated mode (PCA or SPECTRAL); OFF without gaussian/ */
     double sigma_skip;                    /* the calibrated σ̃_skip of that mode; 0 without */
+    int has_fisher;                       /* fisher/ (the Fisher head) was found; loaded on first use */
 } dfx_model_info;
 
 /* Loads a model folder: unet/ and scheduler/ (required), gaussian/
- * (optional, models/GAUSSIAN.md).  Errors name the file or field.
+ * (optional, models/GAUSSIAN.md), fisher/ (optional, loaded when a feature
+ * needs it).  Errors name the file or field.
  * Ownership: *out is freed with dfx_model_destroy(); ctx must outlive it. */
 dfx_status dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out);
 

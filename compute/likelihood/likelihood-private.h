@@ -35,6 +35,15 @@ void dfx__moments_destroy (dfx__moments *mo);
 dfx_status dfx__moments_gauss (dfx_ctx *ctx, uint32_t channels, uint32_t d, const double *mean, uint32_t rank,
                                const double *comps, const double *eigval, double residual, dfx__moments **out);
 
+typedef struct dfx__denoiser dfx__denoiser;
+typedef struct dfx__schedule dfx__schedule;
+
+/* A model's networks: x̂0 from the score network den (sample-private.h) and
+ * m from the Fisher head `fisher` (same channels in and out) at the same
+ * (α x̃, t(σ̃)).  m is not clamped.  den, fisher and sched are borrowed and
+ * must outlive the moments. */
+dfx_status dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sched, dfx__moments **out);
+
 typedef enum dfx__ode_solver { DFX__ODE_RK45 = 0, DFX__ODE_HEUN } dfx__ode_solver;
 
 typedef struct dfx__lik_desc {

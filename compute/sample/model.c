@@ -2,7 +2,8 @@
  * generation with it: parameter checks, the choice of skip mode, the noise,
  * the padded canvas, then the sampler (sampler.c) on the U-Net denoiser.
  * The front ends (CLI, plug-in) call only this. */
-#include "sample-private.h"
+#include "model-private.h"
+#include "../unet/unet-private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@ struct dfx_model {
     dfx__gauss_stats *gauss; /* NULL without gaussian/ */
     dfx__denoiser *den;
     dfx__skip *skip;         /* created on first use */
+    int has_fisher;          /* fisher/ holds a config and weights */
+    dfx_unet *fisher;        /* loaded on first use */
+    dfx__moments *moments;
 };
 
 const char *
@@ -49,6 +53,8 @@ dfx_model_destroy (dfx_model *m)
 {
     if (!m)
         return;
+    dfx__moments_destroy (m->moments);
+    dfx_unet_destroy (m->fisher);
     dfx__skip_destroy (m->skip);
     dfx__denoiser_destroy (m->den);
     dfx__gauss_stats_free (m->gauss);
@@ -77,6 +83,8 @@ dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
     DFX_CHECK (dfx__sched_config_load (ctx, path, &m->sc));
     DFX_CHECK (dfx__schedule_from_config (ctx, m->sc, &m->sched));
     DFX_CHECK (dfx__denoiser_unet (m->unet, &m->sched, m->sc->prediction_type, &m->den));
+    snprintf (path, sizeof path, "%s/fisher/config.json", dir);
+    m->has_fisher = stat (path, &sb) == 0;
     snprintf (path, sizeof path, "%s/gaussian", dir);
     if (stat (path, &sb) == 0) {
         DFX_CHECK (dfx__gauss_stats_load (ctx, dir, &m->gauss));
@@ -91,6 +99,55 @@ dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
 cleanup:
     dfx_model_destroy (m);
     return st;
+}
+
+dfx_ctx *
+dfx__model_ctx (const dfx_model *m)
+{
+    return m->ctx;
+}
+
+const char *
+dfx__model_dir (const dfx_model *m)
+{
+    return m->dir;
+}
+
+dfx__denoiser *
+dfx__model_denoiser (dfx_model *m)
+{
+    return m->den;
+}
+
+const dfx__schedule *
+dfx__model_schedule (const dfx_model *m)
+{
+    return &m->sched;
+}
+
+const dfx__gauss_stats *
+dfx__model_gauss (const dfx_model *m)
+{
+    return m->gauss;
+}
+
+dfx_status
+dfx__model_moments (dfx_model *m, dfx__moments **out)
+{
+    *out = NULL;
+    if (!m->moments) {
+        if (!m->has_fisher)
+            return dfx__error (m->ctx, DFX_ERR_UNSUPPORTED,
+                               "%s has no Fisher head (%s/fisher/config.json is missing); train it with: %s %s",
+                               m->dir, m->dir, DFX__MAKE_FISHER, m->dir);
+        dfx_status st;
+        if (!m->fisher && (st = dfx_unet_load_part (m->ctx, m->dir, "fisher", &m->fisher)) != DFX_OK)
+            return st;
+        if ((st = dfx__moments_unet (m->den, m->fisher, &m->sched, &m->moments)) != DFX_OK)
+            return st;
+    }
+    *out = m->moments;
+    return DFX_OK;
 }
 
 static double
@@ -117,6 +174,7 @@ dfx_model_get_info (const dfx_model *m, dfx_model_info *info)
     info->sigma_min = m->sched.sigma_min;
     info->sigma_max = m->sched.sigma_max;
     info->gaussian_mode = DFX_SKIP_OFF;
+    info->has_fisher = m->has_fisher;
     if (m->gauss) {
         info->has_gaussian = 1;
         info->gaussian_pca = m->gauss->has_pca;

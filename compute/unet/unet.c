@@ -201,6 +201,12 @@ cleanup:
 dfx_status
 dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out)
 {
+    return dfx_unet_load_part (ctx, model_dir, "unet", out);
+}
+
+dfx_status
+dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_unet **out)
+{
     *out = NULL;
     dfx_unet *u = calloc (1, sizeof *u);
     if (!u)
@@ -208,9 +214,9 @@ dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out)
     u->ctx = ctx;
     char path[4096];
     dfx_status st;
-    snprintf (path, sizeof path, "%s/unet/config.json", model_dir);
+    snprintf (path, sizeof path, "%s/%s/config.json", model_dir, part);
     DFX_CHECK (dfx__unet_config_load (ctx, path, &u->arch));
-    snprintf (path, sizeof path, "%s/unet/diffusion_pytorch_model.safetensors", model_dir);
+    snprintf (path, sizeof path, "%s/%s/diffusion_pytorch_model.safetensors", model_dir, part);
     u->path = strdup (path);
     if (!u->path) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);

@@ -1,0 +1,78 @@
+/* moments-unet.c — posterior moments from a model's two networks (see
+ * likelihood-private.h): x̂0 from the score network as the denoiser
+ * D(x̃; σ̃), and m = E[x0⊙x0 | x̃] from the Fisher head (MATH.md "The
+ * Fisher head"), a UNet2DModel-format network that takes the same input
+ * α x̃ at the same fractional timestep t(σ̃) and outputs m on the data scale.
+ * Both are recorded on the context; nothing is submitted here. */
+#include "likelihood-private.h"
+#include "../sample/sample-private.h"
+#include "../unet/unet-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct unet_moments {
+    dfx__moments base;
+    dfx__denoiser *den;
+    dfx_unet *fisher;
+    const dfx__schedule *sched;
+    float *ts;
+    uint32_t ts_cap;
+} unet_moments;
+
+static dfx_status
+unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                   dfx_buffer *x0, dfx_buffer *m)
+{
+    unet_moments *um = (unet_moments *) mo;
+    dfx_status st;
+    if (um->ts_cap < batch) {
+        float *nt = realloc (um->ts, batch * sizeof *nt);
+        if (!nt)
+            return dfx__error (mo->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (timesteps)");
+        um->ts = nt;
+        um->ts_cap = batch;
+    }
+    if ((st = um->den->denoise (um->den, batch, h, w, x, sigma, x0)) != DFX_OK)
+        return st;
+    const double t = dfx__schedule_timestep (um->sched, sigma), alpha = 1.0 / sqrt (1.0 + sigma * sigma);
+    for (uint32_t i = 0; i < batch; i++)
+        um->ts[i] = (float) t;
+    if ((st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, m, 0)) != DFX_OK)
+        return st;
+    mo->evals++;
+    return DFX_OK;
+}
+
+static void
+unet_moments_destroy (dfx__moments *mo)
+{
+    unet_moments *um = (unet_moments *) mo;
+    free (um->ts);
+    free (um);
+}
+
+dfx_status
+dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sched, dfx__moments **out)
+{
+    *out = NULL;
+    dfx_unet_info info;
+    dfx_unet_get_info (fisher, &info);
+    if (info.in_channels != den->channels || info.out_channels != den->channels)
+        return dfx__error (den->ctx, DFX_ERR_FORMAT,
+                           "the Fisher head takes %u and outputs %u channels; the score network has %u (both must "
+                           "match it)", info.in_channels, info.out_channels, den->channels);
+    unet_moments *um = calloc (1, sizeof *um);
+    if (!um)
+        return dfx__error (den->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (moments)");
+    um->base.ctx = den->ctx;
+    um->base.channels = den->channels;
+    um->base.name = "unet+fisher";
+    um->base.eval = unet_moments_eval;
+    um->base.destroy = unet_moments_destroy;
+    um->den = den;
+    um->fisher = fisher;
+    um->sched = sched;
+    *out = &um->base;
+    return DFX_OK;
+}
