@@ -38,11 +38,12 @@ dfx_likelihood_params_defaults (dfx_likelihood_params *p)
 {
     memset (p, 0, sizeof *p);
     p->solver = DFX_ODE_RK45;
-    p->rtol = 1e-5;
-    p->atol = 1e-5;
+    p->rtol = 1e-3;
+    p->atol = 1e-3;
     p->steps = 64;
     p->overlap = -1;
     p->batch = 16;
+    p->clamp_sigma = 1;
 }
 
 void
@@ -263,6 +264,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         .atol = p->atol,
         .steps = p->steps,
         .cmax = 1.0, /* the variance of a value in [-1, 1] */
+        .clamp_sigma = p->clamp_sigma,
         .prior_mean = lm->prior_mean,
         .prior_var = lm->prior_var,
         .progress = p->progress ? batch_progress : NULL,

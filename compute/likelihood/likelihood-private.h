@@ -54,6 +54,7 @@ typedef struct dfx__lik_desc {
     double rtol, atol;         /* RK45 */
     uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
     double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
+    int clamp_sigma;           /* 1: C_ii ≤ σ̃² too (a posterior no wider than the noise; dfx.h) */
     /* The prior at σ̃_max, separable: N(prior_mean, prior_var + σ̃_max²) per
      * value.  NULL arrays: mean 0, var 1 (the VP prior N(0, (1 + σ̃²) I)). */
     const double *prior_mean, *prior_var; /* d values each (shared by the batch) */
