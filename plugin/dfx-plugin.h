@@ -23,6 +23,7 @@
 #define DFX_PROC_DEVICE_INFO "plug-in-dfx-device-info"
 #define DFX_PROC_GENERATE "plug-in-dfx-generate"
 #define DFX_PROC_GENERATE_LAYER "plug-in-dfx-generate-layer"
+#define DFX_PROC_LIKELIHOOD "plug-in-dfx-likelihood"
 
 /* Menu folder of every dfx procedure that works on an image ... */
 #define DFX_MENU_PATH "<Image>/Filters/Diffusion"
@@ -38,6 +39,9 @@ GimpProcedure *dfx__proc_device_info_new (GimpPlugIn *plug_in);
  * "plug-in-dfx-generate-layer" (proc-generate-layer.c); as above. */
 GimpProcedure *dfx__proc_generate_new (GimpPlugIn *plug_in);
 GimpProcedure *dfx__proc_generate_layer_new (GimpPlugIn *plug_in);
+
+/* Builds "plug-in-dfx-likelihood" (proc-likelihood.c); as above. */
+GimpProcedure *dfx__proc_likelihood_new (GimpPlugIn *plug_in);
 
 /* Opens a libdfx context with the default options (so $DFX_DEVICE applies)
  * (plugin-ctx.c).  On success returns the context, to be freed with
