@@ -95,3 +95,46 @@
     (gimp-file-save RUN-NONINTERACTIVE img png -1)
     (gimp-image-delete img)
     (display (string-append "dfx-likelihood-output=" png "\n"))))
+; (dfx-main-edit MODEL PNG): a guided edit through plug-in-dfx-edit.  Generates
+; one image with MODEL (seed 3), paints a guide on a copy of it (a black disc
+; of radius 6 at the centre: the model is grey, so the guide is a grey value),
+; selects a disc of radius 9 around it as the mask and runs the edit (the
+; procedure's defaults: strength 0.5, 10 iterations, 20 DDIM steps).  Saves
+; the source, the guide and the edited layer side by side (2-pixel black
+; gaps) at PNG.  Prints "dfx-edit-loss=START,END", "dfx-edit-size=" and
+; "dfx-edit-output=" lines on stdout.
+(define (dfx-main-edit model png)
+  (let* ((src-img (car (plug-in-dfx-generate #:run-mode RUN-NONINTERACTIVE #:model model #:seed 3 #:count 1)))
+         (src (vector-ref (gimp-image-get-layers src-img) 0))
+         (w (gimp-image-get-width src-img))
+         (h (gimp-image-get-height src-img))
+         (guide (gimp-layer-copy src)))
+    (gimp-image-insert-layer src-img guide 0 0)
+    (gimp-item-set-visible guide FALSE)
+    (gimp-context-push)
+    (gimp-context-set-foreground '(0 0 0))
+    (gimp-image-select-ellipse src-img CHANNEL-OP-REPLACE (- (/ w 2) 6) (- (/ h 2) 6) 12 12)
+    (gimp-drawable-edit-fill guide FILL-FOREGROUND)
+    (gimp-image-select-ellipse src-img CHANNEL-OP-REPLACE (- (/ w 2) 9) (- (/ h 2) 9) 18 18)
+    (gimp-context-pop)
+    (let* ((r (plug-in-dfx-edit #:run-mode RUN-NONINTERACTIVE #:image src-img #:drawables (vector src)
+                                #:model model #:guide guide))
+           (edited (car r))
+           (strip (gimp-image-new (+ (* 3 w) 4) h (gimp-image-get-base-type src-img))))
+      (display (string-append "dfx-edit-loss=" (number->string (cadr r)) "," (number->string (caddr r)) "\n"))
+      (display (string-append "dfx-edit-size=" (number->string w) "x" (number->string h) "\n"))
+      (let loop ((k 0) (ls (list src guide edited)))
+        (if (pair? ls)
+            (let ((l (gimp-layer-new-from-drawable (car ls) strip)))
+              (gimp-image-insert-layer strip l 0 -1)
+              (gimp-item-set-visible l TRUE)
+              (gimp-layer-set-offsets l (* k (+ w 2)) 0)
+              (loop (+ k 1) (cdr ls)))))
+      (gimp-context-push)
+      (gimp-context-set-background '(0 0 0))
+      (gimp-image-flatten strip)
+      (gimp-context-pop)
+      (gimp-file-save RUN-NONINTERACTIVE strip png -1)
+      (gimp-image-delete strip)
+      (gimp-image-delete src-img)
+      (display (string-append "dfx-edit-output=" png "\n")))))

@@ -97,7 +97,21 @@ dfx_ctx_create (const dfx_ctx_options *opt, dfx_ctx **out)
         ctx->cache_dir = default_cache_dir ();
     if (opt->offline)
         return DFX_OK;
-    return dfx__device_open (ctx, opt);
+    dfx_status st = dfx__device_open (ctx, opt);
+    /* DFX_MAX_BUFFER=<bytes> lowers the storage-buffer range dfx plans with
+     * (never raises it): a device with less room, for tests of the chunked
+     * paths and for drivers that misreport it.  At least 1 MiB. */
+    const char *maxbuf = getenv ("DFX_MAX_BUFFER");
+    if (st == DFX_OK && maxbuf && *maxbuf) {
+        char *end = NULL;
+        unsigned long long v = strtoull (maxbuf, &end, 10);
+        if (*end || v < (1ull << 20))
+            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                               "DFX_MAX_BUFFER='%s' is not a byte count of at least 1048576", maxbuf);
+        if (v < ctx->props.limits.maxStorageBufferRange)
+            ctx->props.limits.maxStorageBufferRange = (uint32_t) v;
+    }
+    return st;
 }
 
 void

@@ -15,8 +15,18 @@ the same unit noise, and compares with dfx's output:
   Euler updates.  Skip: k = number of levels above σ_skip (at most N − 1),
   the closed form (models/dfx_gaussian.py) from σ̃_max to σ_skip, then a
   fresh schedule of N − k steps from σ_skip.
+  ddpm/ocm-ddpm/ocm-ddim (stochastic, MATH.md "OCM", compute/sample/
+  sampler-ocm.c): N timesteps uniform from t(σ̃_max) down to t(σ̃_min), then 0;
+  with r = σ'²/σ²: DDPM x̃' = (1 − r) x̂0 + r x̃ + √(σ'²(1 − r)) z; OCM-DDPM adds
+  (1 − r)² diag C to the variance; OCM-DDIM (η = 0) x̃' = (1 − b) x̂0 + b x̃,
+  b = σ'/σ, variance (1 − b)² diag C; diag C = clamp(m − x̂0², 0, 1) with m
+  from the Fisher head (DIR/fisher, same input as the network); the last
+  step's noise std clipped to √(π/2)/255.  z: step j's noise of image k is
+  Philox4x32-10 stream j + 1 (counter (i/4, k, 0, j + 1), key = the seed),
+  Box–Muller, rounded to float32 — implemented here independently of dfx.
 
-  sample_ref.py --model DIR --noise NOISE.safetensors [--steps N] [--sampler heun|euler|ddim]
+  sample_ref.py --model DIR --noise NOISE.safetensors [--steps N]
+                [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim] [--seed S]
                 [--skip off|pca|spectral --sigma-skip S] [--size WxH] [--out OUT.safetensors]
                 [--compare DFX.safetensors --tol T]
 
@@ -84,8 +94,72 @@ def ddim_levels(sched, smax, n):
     return [smax] + [sched.sigma(t0 * (n - i) / n) for i in range(1, n)] + [0.0]
 
 
+def ddpm_levels(sched, smax, smin, n):
+    t0, t1 = sched.timestep(smax), sched.timestep(smin)
+    mid = [smin if i + 1 == n else sched.sigma(t1 + (t0 - t1) * (n - 1 - i) / (n - 1)) for i in range(1, n)]
+    return [smax] + mid + [0.0]
+
+
+STOCHASTIC = ("ddpm", "ocm-ddpm", "ocm-ddim")
+CLIP_LAST = math.sqrt(math.pi / 2) / 255
+
+
 def levels(sampler, sched, smax, smin, n):
+    if sampler in STOCHASTIC:
+        return ddpm_levels(sched, smax, smin, n)
     return ddim_levels(sched, smax, n) if sampler == "ddim" else karras(smax, smin, n)
+
+
+def philox_normals(seed, index, stream, n):
+    """n unit normals: Philox4x32-10 at counters (i, index, 0, stream), key (seed lo, seed hi), Box–Muller,
+    float32 — the layout dfx's rng.c documents."""
+    import numpy as np
+    m = 0xFFFFFFFF
+    q = (n + 3) // 4
+    c0 = np.arange(q, dtype=np.uint64)
+    c1 = np.full(q, index, dtype=np.uint64)
+    c2 = np.zeros(q, dtype=np.uint64)
+    c3 = np.full(q, stream, dtype=np.uint64)
+    k0, k1 = seed & m, (seed >> 32) & m
+    for _ in range(10):
+        p0, p1 = c0 * np.uint64(0xD2511F53), c2 * np.uint64(0xCD9E8D57)
+        hi0, lo0, hi1, lo1 = p0 >> np.uint64(32), p0 & np.uint64(m), p1 >> np.uint64(32), p1 & np.uint64(m)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ np.uint64(k0), lo1, hi0 ^ c3 ^ np.uint64(k1), lo0
+        k0, k1 = (k0 + 0x9E3779B9) & m, (k1 + 0xBB67AE85) & m
+    u = np.stack([c0, c1, c2, c3], axis=1).astype(np.float64)
+    z = np.empty((q, 4))
+    for p in range(2):
+        u1 = (u[:, 2 * p] + 1.0) / 4294967296.0
+        u2 = u[:, 2 * p + 1] / 4294967296.0
+        r, a = np.sqrt(-2.0 * np.log(u1)), 2 * math.pi * u2
+        z[:, 2 * p], z[:, 2 * p + 1] = r * np.cos(a), r * np.sin(a)
+    return torch.tensor(z.reshape(-1)[:n].astype(np.float32), dtype=torch.float64)
+
+
+def make_head(model, sched):
+    """m = E[x0⊙x0 | x̃] from the Fisher head: the network's output at (α x̃, t(σ̃))."""
+    def head(x, s):
+        t = float(torch.tensor(sched.timestep(s), dtype=torch.float32))
+        alpha = 1.0 / math.sqrt(1.0 + s * s)
+        with torch.no_grad():
+            return model(alpha * x, torch.full((x.shape[0],), t, dtype=torch.float64))
+    return head
+
+
+def stochastic_step(sampler, x, x0, m, s, sn, z):
+    r = sn * sn / (s * s)
+    if sampler == "ocm-ddim":
+        b = sn / s
+        a, v0, k = 1 - b, 0.0, (1 - b) ** 2
+    else:
+        a, b, v0 = 1 - r, r, sn * sn * (1 - r)
+        k = (1 - r) ** 2 if sampler == "ocm-ddpm" else 0.0
+    var = torch.full_like(x, v0)
+    if k > 0:
+        var = var + k * (m - x0 * x0).clamp(0.0, 1.0)
+    if sn == 0.0:
+        var = var.clamp(max=CLIP_LAST ** 2)
+    return a * x0 + b * x + var.sqrt() * z
 
 
 def make_denoiser(model, sched, channels):
@@ -103,7 +177,7 @@ def make_denoiser(model, sched, channels):
     return denoise
 
 
-def sample(denoise, sched, x_unit, steps, sampler, skip=None, sigma_skip=0.0, gauss=None):
+def sample(denoise, sched, x_unit, steps, sampler, skip=None, sigma_skip=0.0, gauss=None, head=None, seed=0):
     smax, smin = sched.sigma_max, sched.sigma_min
     sig = levels(sampler, sched, smax, smin, steps)
     k = 0
@@ -119,6 +193,14 @@ def sample(denoise, sched, x_unit, steps, sampler, skip=None, sigma_skip=0.0, ga
     nfe = 0
     for i in range(len(sig) - 1):
         s, sn = sig[i], sig[i + 1]
+        if sampler in STOCHASTIC:
+            x0 = denoise(x, s)
+            m = head(x, s) if sampler != "ddpm" else None
+            nfe += 1
+            z = torch.stack([philox_normals(seed, b, i + 1, x[b].numel()).reshape(x[b].shape)
+                             for b in range(x.shape[0])])
+            x = stochastic_step(sampler, x, x0, m, s, sn, z)
+            continue
         d = (x - denoise(x, s)) / s
         nfe += 1
         if sampler != "heun" or sn == 0.0:
@@ -137,7 +219,8 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--noise", required=True)
     ap.add_argument("--steps", type=int, default=18)
-    ap.add_argument("--sampler", choices=("heun", "euler", "ddim"), default="heun")
+    ap.add_argument("--sampler", choices=("heun", "euler", "ddim") + STOCHASTIC, default="heun")
+    ap.add_argument("--seed", type=int, default=0, help="the seed of dfx generate (stochastic samplers' step noise)")
     ap.add_argument("--skip", choices=("off", "pca", "spectral"), default="off")
     ap.add_argument("--sigma-skip", type=float, default=0.0)
     ap.add_argument("--size", help="crop to WxH (top-left)")
@@ -153,12 +236,15 @@ def main():
         model = dfx_unet.load(a.model, torch.float64)
         noise = load_file(a.noise)["noise"].double()
         gauss = dfx_gaussian.load(a.model) if a.skip != "off" else None
+        head = None
+        if a.sampler in ("ocm-ddpm", "ocm-ddim"):
+            head = make_head(dfx_unet.load(a.model, torch.float64, subfolder="fisher"), sched)
     except (OSError, ValueError, KeyError) as e:
         print(f"sample_ref: {e}", file=sys.stderr)
         return 1
     c = noise.shape[1]
     x, k, nfe = sample(make_denoiser(model, sched, c), sched, noise, a.steps, a.sampler, a.skip, a.sigma_skip,
-                       gauss)
+                       gauss, head, a.seed)
     if a.size:
         w, h = (int(v) for v in a.size.lower().split("x"))
         x = x[:, :, :h, :w]

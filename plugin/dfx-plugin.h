@@ -24,6 +24,7 @@
 #define DFX_PROC_GENERATE "plug-in-dfx-generate"
 #define DFX_PROC_GENERATE_LAYER "plug-in-dfx-generate-layer"
 #define DFX_PROC_LIKELIHOOD "plug-in-dfx-likelihood"
+#define DFX_PROC_EDIT "plug-in-dfx-edit"
 
 /* Menu folder of every dfx procedure that works on an image ... */
 #define DFX_MENU_PATH "<Image>/Filters/Diffusion"
@@ -42,6 +43,9 @@ GimpProcedure *dfx__proc_generate_layer_new (GimpPlugIn *plug_in);
 
 /* Builds "plug-in-dfx-likelihood" (proc-likelihood.c); as above. */
 GimpProcedure *dfx__proc_likelihood_new (GimpPlugIn *plug_in);
+
+/* Builds "plug-in-dfx-edit" (proc-edit.c), the guided edit; as above. */
+GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);
 
 /* Opens a libdfx context with the default options (so $DFX_DEVICE applies)
  * (plugin-ctx.c).  On success returns the context, to be freed with

@@ -40,11 +40,17 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
         "", G_PARAM_READWRITE);
 
     gimp_procedure_add_choice_argument (
-        procedure, "sampler", _ ("S_ampler"), _ ("How the sampling ODE is solved"),
+        procedure, "sampler", _ ("S_ampler"),
+        _ ("How the sampling ODE is solved. The OCM samplers add noise of the optimal diagonal covariance at "
+           "each step and need the model's fisher/ head; they do well with few steps"),
         gimp_choice_new_with_values ("heun", DFX_SAMPLER_HEUN, _ ("Heun (two network evaluations a step)"), NULL,
                                      "euler", DFX_SAMPLER_EULER, _ ("Euler (one network evaluation a step)"), NULL,
                                      "ddim", DFX_SAMPLER_DDIM, _ ("DDIM (one network evaluation a step)"), NULL,
-                                     NULL),
+                                     "ddpm", DFX_SAMPLER_DDPM, _ ("DDPM (stochastic, fixed variance)"), NULL,
+                                     "ocm-ddpm", DFX_SAMPLER_OCM_DDPM,
+                                     _ ("OCM-DDPM (stochastic, optimal covariance; needs fisher/)"), NULL,
+                                     "ocm-ddim", DFX_SAMPLER_OCM_DDIM,
+                                     _ ("OCM-DDIM (DDIM with optimal covariance; needs fisher/)"), NULL, NULL),
         dfx_sampler_name (d.sampler), G_PARAM_READWRITE);
 
     gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
@@ -86,7 +92,7 @@ dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gbo
         note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
     else
         note = g_strdup (_ ("dfx found no default model: choose a model folder."));
-    run = dfx__ui_settings_dialog (procedure, config, title, names, "model", note);
+    run = dfx__ui_settings_dialog (procedure, config, title, NULL, names, "model", note);
     g_free (note);
     g_free (dir);
     g_clear_error (&error);

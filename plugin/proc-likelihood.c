@@ -221,8 +221,8 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
         gchar *dir = dfx__model_default (grey, NULL);
         gchar *note = dir != NULL ? g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir)
                                   : g_strdup (_ ("dfx found no default model: choose a model folder."));
-        gboolean go = dfx__ui_settings_dialog (procedure, config, _ ("Likelihood Heatmap with dfx"), names, "model",
-                                              note);
+        gboolean go = dfx__ui_settings_dialog (procedure, config, _ ("Likelihood Heatmap with dfx"), _ ("_Score"),
+                                              names, "model", note);
         g_free (note);
         g_free (dir);
         if (!go)

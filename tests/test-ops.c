@@ -616,6 +616,77 @@ test_dftm_div (void)
     }
 }
 
+/* ---- Adam (the guided edit's optimiser) ---- */
+
+static void
+test_adam (void)
+{
+    check_rng r = {1618};
+    const size_t sizes[] = {1, 13, 127, 100003};
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = sizes[k];
+        vec z = vec_new (&r, n, -2, 2), m = vec_new (&r, n, 0, 0), v = vec_new (&r, n, 0, 0);
+        double *zr = malloc (n * sizeof (double)), *mr = calloc (n, sizeof (double)), *vr = calloc (n, sizeof (double));
+        for (size_t i = 0; i < n; i++)
+            zr[i] = z.h[i];
+        /* three steps with fresh gradients: the moments carry over */
+        for (unsigned t = 1; t <= 3; t++) {
+            vec g = vec_new (&r, n, -1, 1);
+            dfx_status st = dfx__adam (ctx, z.d, g.d, m.d, v.d, n, 0.05, 0.9, 0.999, 1e-8, t);
+            CHECK (st == DFX_OK, "adam: %s", dfx_ctx_errmsg (ctx));
+            dfx_ref_adam (zr, g.h, mr, vr, n, 0.05, 0.9, 0.999, 1e-8, t);
+            vec_free (&g);
+        }
+        float *got = download (z.d, n), *gm = download (m.d, n), *gv = download (v.d, n);
+        double e = dfx_ref_nmse (got, zr, n), em = dfx_ref_nmse (gm, mr, n), ev = dfx_ref_nmse (gv, vr, n);
+        CHECK (e <= 1e-11 && em <= 1e-11 && ev <= 1e-11, "adam n=%zu: nmse z %.3g m %.3g v %.3g", n, e, em, ev);
+        free (got), free (gm), free (gv), free (zr), free (mr), free (vr);
+        vec_free (&z), vec_free (&m), vec_free (&v);
+    }
+    vec a = vec_new (&r, 4, 0, 1);
+    CHECK (dfx__adam (ctx, a.d, a.d, a.d, a.d, 4, 0.1, 0.9, 0.999, 1e-8, 0) == DFX_ERR_INVALID_ARGUMENT,
+           "adam step 0 refused");
+    vec_free (&a);
+}
+
+/* ---- stochastic sampler step ---- */
+
+static void
+test_ocm_step (void)
+{
+    check_rng r = {1414};
+    static const struct {
+        size_t n;
+        double a, b, v0, k, cmax, vmax;
+    } rows[] = {{1, 0.3, 0.7, 0.01, 0.49, 1.0, INFINITY},     /* OCM-DDPM */
+                {13, 0.25, 0.75, 0.0, 0.0, 1.0, INFINITY},    /* fixed variance, no m */
+                {127, 0.6, 0.4, 0.0, 0.36, 0.5, INFINITY},    /* OCM-DDIM (η = 0), C clamped to 0.5 */
+                {100003, 1.0, 0.0, 0.0, 1.0, 1.0, 0.04}};    /* last step, variance clipped */
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t n = rows[i].n;
+        vec x = vec_new (&r, n, -3, 3), x0 = vec_new (&r, n, -1, 1), m = vec_new (&r, n, 0, 1.2f),
+            z = vec_new (&r, n, -3, 3);
+        dfx__ocm_coef c = {rows[i].a, rows[i].b, rows[i].v0, rows[i].k, rows[i].cmax, rows[i].vmax};
+        dfx_status st = dfx__ocm_step (ctx, x.d, x0.d, rows[i].k > 0 ? m.d : NULL, z.d, &c, n);
+        CHECK (st == DFX_OK, "ocm-step row %zu: %s", i, dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_ocm_step (ref, x.h, x0.h, m.h, z.h, c.a, c.b, c.v0, c.k, c.cmax, c.vmax, n);
+        float *got = download (x.d, n);
+        double e = dfx_ref_nmse (got, ref, n);
+        CHECK (e <= 1e-12, "ocm-step n=%zu (row %zu): nmse %.3g", n, i, e);
+        free (got), free (ref);
+        vec_free (&x), vec_free (&x0), vec_free (&m), vec_free (&z);
+    }
+    vec small = vec_new (&r, 10, 0, 1);
+    dfx__ocm_coef c = {1, 0, 0, 1, 1, INFINITY};
+    CHECK (dfx__ocm_step (ctx, small.d, small.d, NULL, small.d, &c, 10) == DFX_ERR_INVALID_ARGUMENT,
+           "ocm-step with k > 0 and no second moment refused");
+    c.k = 0;
+    CHECK (dfx__ocm_step (ctx, small.d, small.d, NULL, small.d, &c, 11) == DFX_ERR_INVALID_ARGUMENT,
+           "ocm-step past the buffers refused");
+    vec_free (&small);
+}
+
 int
 main (void)
 {
@@ -650,8 +721,10 @@ main (void)
     ctx->kernels_generic = false;
     test_chain ();
     test_dftm_div ();
+    test_ocm_step ();
     test_gemm_batched ();
     test_sample_ops ();
+    test_adam ();
     dfx_ctx_destroy (ctx);
     return check_exit ();
 }

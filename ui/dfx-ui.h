@@ -24,11 +24,13 @@ gboolean dfx__ui_available (GimpRunMode run_mode);
  * NULL, a row for that string argument holding a folder path (a folder
  * chooser and a Default button that empties it), with note (when not NULL)
  * under it; then one widget per argument of config in the order of names
- * (NULL-terminated; names the procedure lacks are skipped).  Returns TRUE
- * when the user pressed Generate; config then holds the chosen values (GIMP
- * saves them as the last-used ones). */
+ * (NULL-terminated; names the procedure lacks are skipped).  ok_label
+ * (translated; NULL: "_Generate") names the OK button.  Returns TRUE when
+ * the user pressed it; config then holds the chosen values (GIMP saves them
+ * as the last-used ones). */
 gboolean dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
-                                  const gchar *const *names, const gchar *folder_name, const gchar *note);
+                                  const gchar *ok_label, const gchar *const *names, const gchar *folder_name,
+                                  const gchar *note);
 
 typedef struct _DfxUiProgress DfxUiProgress;
 
@@ -48,5 +50,11 @@ gboolean dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkF
  * thread.  Returns nonzero when the user pressed Cancel or closed the
  * dialog. */
 int dfx__ui_progress_report (DfxUiProgress *progress, double fraction);
+
+/* From the worker: shows pixels (width × height, bpp 1 grey or 3 RGB,
+ * 8-bit, rows packed) in a preview area under the bar, created on the first
+ * call.  Thread-safe: the pixels are copied; the dialog draws the latest. */
+void dfx__ui_progress_preview (DfxUiProgress *progress, guint width, guint height, guint bpp,
+                               const guchar *pixels);
 
 #endif /* DFX_UI_H */

@@ -91,7 +91,7 @@ folder_row_new (FolderRow *row, const gchar *note)
 
 gboolean
 dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
-                         const gchar *const *names, const gchar *folder_name, const gchar *note)
+                         const gchar *ok_label, const gchar *const *names, const gchar *folder_name, const gchar *note)
 {
     GObjectClass *klass = G_OBJECT_GET_CLASS (config);
     FolderRow row = {config, folder_name, NULL};
@@ -101,7 +101,7 @@ dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, 
 
     gimp_ui_init ("dfx");
     dialog = gimp_procedure_dialog_new (procedure, config, title);
-    gimp_procedure_dialog_set_ok_label (GIMP_PROCEDURE_DIALOG (dialog), _ ("_Generate"));
+    gimp_procedure_dialog_set_ok_label (GIMP_PROCEDURE_DIALOG (dialog), ok_label != NULL ? ok_label : _ ("_Generate"));
 
     for (const gchar *const *n = names; *n != NULL; n++)
         if (g_object_class_find_property (klass, *n) != NULL)

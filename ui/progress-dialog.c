@@ -19,7 +19,7 @@
 #include <glib/gi18n-lib.h>
 
 struct _DfxUiProgress {
-    GtkWidget *dialog, *label, *bar;
+    GtkWidget *dialog, *label, *bar, *vbox, *preview;
     GMainLoop *loop;
     DfxUiWorkFunc work;
     gpointer data;
@@ -29,7 +29,48 @@ struct _DfxUiProgress {
     gint cancel;       /* atomic: the user asked to stop */
     gint queued;       /* atomic: a show_progress() idle is pending */
     gint finished;     /* atomic: the worker has returned */
+    /* The latest preview image (guarded by lock), drawn by show_preview(). */
+    guchar *pv;
+    guint pv_w, pv_h, pv_bpp;
+    gint pv_queued;    /* atomic: a show_preview() idle is pending */
 };
+
+/* Main thread: draws the latest preview, creating its area on first use. */
+static gboolean
+show_preview (gpointer user)
+{
+    DfxUiProgress *p = user;
+
+    g_atomic_int_set (&p->pv_queued, 0);
+    g_mutex_lock (&p->lock);
+    if (p->pv != NULL) {
+        if (p->preview == NULL) {
+            p->preview = gimp_preview_area_new ();
+            gtk_widget_set_size_request (p->preview, (gint)p->pv_w, (gint)p->pv_h);
+            gtk_box_pack_start (GTK_BOX (p->vbox), p->preview, FALSE, FALSE, 0);
+            gtk_widget_show (p->preview);
+        }
+        gimp_preview_area_draw (GIMP_PREVIEW_AREA (p->preview), 0, 0, (gint)p->pv_w, (gint)p->pv_h,
+                                p->pv_bpp == 1 ? GIMP_GRAY_IMAGE : GIMP_RGB_IMAGE, p->pv,
+                                (gint)(p->pv_w * p->pv_bpp));
+    }
+    g_mutex_unlock (&p->lock);
+    return G_SOURCE_REMOVE;
+}
+
+void
+dfx__ui_progress_preview (DfxUiProgress *p, guint width, guint height, guint bpp, const guchar *pixels)
+{
+    g_mutex_lock (&p->lock);
+    g_free (p->pv);
+    p->pv = g_memdup2 (pixels, (gsize)width * height * bpp);
+    p->pv_w = width;
+    p->pv_h = height;
+    p->pv_bpp = bpp;
+    g_mutex_unlock (&p->lock);
+    if (g_atomic_int_compare_and_exchange (&p->pv_queued, 0, 1))
+        g_idle_add (show_preview, p);
+}
 
 /* Main thread: brings the bar up to the latest report. */
 static gboolean
@@ -135,7 +176,7 @@ dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work,
                                 GTK_RESPONSE_CANCEL, NULL);
     gtk_window_set_resizable (GTK_WINDOW (p.dialog), FALSE);
     gimp_window_set_transient (GTK_WINDOW (p.dialog));
-    vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+    vbox = p.vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
     gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
     gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (p.dialog))), vbox, TRUE, TRUE, 0);
     p.label = gtk_label_new (text);
@@ -153,11 +194,12 @@ dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work,
     g_main_loop_run (p.loop);
     g_thread_join (thread);
     /* A report queued just before the end still points at p: let it run. */
-    while (g_atomic_int_get (&p.queued))
+    while (g_atomic_int_get (&p.queued) || g_atomic_int_get (&p.pv_queued))
         g_main_context_iteration (NULL, TRUE);
 
     gtk_widget_destroy (p.dialog);
     g_main_loop_unref (p.loop);
     g_mutex_clear (&p.lock);
+    g_free (p.pv);
     return g_atomic_int_get (&p.cancel) != 0;
 }

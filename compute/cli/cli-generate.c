@@ -1,6 +1,6 @@
 /* cli-generate.c — `dfx generate`: images from a model with the Gaussian skip.
  *
- *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim]
+ *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]
  *                [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S]
  *                [--size WxH] [--count K] [--grid] -o OUT.png
  *                [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]
@@ -19,7 +19,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +27,17 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f,
-             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim] [--skip auto|pca|spectral|off]\n"
-             "                    [--sigma-skip S] [--seed S] [--size WxH] [--count K] [--grid] -o OUT.png\n"
+             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]\n"
+             "                    [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S] [--size WxH]\n"
+             "                    [--count K] [--grid] -o OUT.png\n"
              "                    [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]\n\n"
              "Generates K images (default 1) of the model's size or WxH (each side 1..%d, padded internally to\n"
              "the U-Net's multiple) with N sampler steps (1..%d, default 18).  --skip auto (default) uses the\n"
              "calibrated Gaussian skip of DIR/gaussian when there is one; --sigma-skip overrides its sigma.\n"
              "K images (1..%d) are OUT-0.png ... OUT-<K-1>.png, or one grid with --grid.  --tensor writes the\n"
-             "float images (tensor `sample`), --noise the unit noise they started from (tensor `noise`).\n",
+             "float images (tensor `sample`), --noise the unit noise they started from (tensor `noise`).\n"
+             "ddpm, ocm-ddpm and ocm-ddim are stochastic (step noise from the seed); the OCM samplers need the\n"
+             "model's Fisher head DIR/fisher (python3 models/train_fisher.py DIR makes it).\n",
              DFX_GENERATE_MAX_SIZE, DFX_GENERATE_MAX_STEPS, DFX_GENERATE_MAX_COUNT);
     return rc;
 }
@@ -78,41 +80,6 @@ indexed_name (const char *base, uint32_t k, char *buf, size_t size)
         snprintf (buf, size, "%.*s-%u%s", (int) (dot - base), base, k, dot);
     else
         snprintf (buf, size, "%s-%u.png", base, k);
-}
-
-/* Writes 8-bit rows (w × h × c interleaved) as PNG; 0 on success. */
-static int
-write_png (const char *path, const uint8_t *pix, uint32_t w, uint32_t h, uint32_t c)
-{
-    FILE *f = fopen (path, "wb");
-    if (!f) {
-        fprintf (stderr, "dfx generate: cannot write %s: %s\n", path, strerror (errno));
-        return -1;
-    }
-    png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct (png) : NULL;
-    if (!png || !info || setjmp (png_jmpbuf (png))) {
-        png_destroy_write_struct (&png, &info);
-        fclose (f);
-        fprintf (stderr, "dfx generate: libpng failed writing %s\n", path);
-        return -1;
-    }
-    static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
-                                PNG_COLOR_TYPE_RGB_ALPHA};
-    png_init_io (png, f);
-    png_set_IHDR (png, info, w, h, 8, types[c], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                  PNG_FILTER_TYPE_DEFAULT);
-    png_set_sRGB (png, info, PNG_sRGB_INTENT_PERCEPTUAL);
-    png_write_info (png, info);
-    for (uint32_t y = 0; y < h; y++)
-        png_write_row (png, (png_const_bytep) (pix + (size_t) y * w * c));
-    png_write_end (png, NULL);
-    png_destroy_write_struct (&png, &info);
-    if (fclose (f) != 0) {
-        fprintf (stderr, "dfx generate: cannot write %s: %s\n", path, strerror (errno));
-        return -1;
-    }
-    return 0;
 }
 
 static uint8_t
@@ -186,11 +153,12 @@ dfx_cli_generate (int argc, char **argv)
             p.sigma_skip = s, i++;
         } else if (v && strcmp (a, "--sampler") == 0) {
             dfx_sampler s;
-            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_DDIM; s++)
+            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_OCM_DDIM; s++)
                 if (strcmp (v, dfx_sampler_name (s)) == 0)
                     break;
-            if (s > DFX_SAMPLER_DDIM) {
-                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler or ddim\n", v);
+            if (s > DFX_SAMPLER_OCM_DDIM) {
+                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler, ddim, ddpm, ocm-ddpm or ocm-ddim\n",
+                         v);
                 return DFX_CLI_EXIT_USAGE;
             }
             p.sampler = s, i++;
@@ -275,7 +243,7 @@ dfx_cli_generate (int argc, char **argv)
             place (img + k * per, c, w, h, pix, cw, grid ? (k % cols) * (w + gap) : 0,
                    grid ? (k / cols) * (h + gap) : 0);
             if (!grid || k + 1 == p.count) {
-                if (write_png (name, pix, cw, ch, c) != 0) {
+                if (dfx_cli_png_write ("generate", name, pix, cw, ch, c) != 0) {
                     rc = DFX_CLI_EXIT_ERROR;
                     goto out;
                 }

@@ -1,5 +1,6 @@
-/* cli-image.c — PNG files for the CLI: reading an image as floats in [0, 1]
- * and writing an 8-bit RGBA image.
+/* cli-image.c — reading a PNG file for the CLI as interleaved floats in
+ * [0, 1] (cli-png.c reads and writes 8-bit data; this keeps 16-bit
+ * precision and says when a palette was converted).
  *
  * Reading keeps grey as grey (1 or 2 channels) and colour as RGB (3 or 4);
  * an indexed (palette) image is converted to RGB, with alpha when it has a
@@ -16,7 +17,7 @@
 #include <string.h>
 
 int
-dfx_cli_png_read (const char *cmd, const char *path, dfx_cli_image *img)
+dfx_cli_image_read (const char *cmd, const char *path, dfx_cli_image *img)
 {
     memset (img, 0, sizeof *img);
     FILE *f = fopen (path, "rb");
@@ -92,37 +93,5 @@ dfx_cli_png_read (const char *cmd, const char *path, dfx_cli_image *img)
     img->width = w, img->height = h, img->channels = c;
     img->has_alpha = c == 2 || c == 4;
     img->bit_depth = bytes * 8;
-    return 0;
-}
-
-int
-dfx_cli_png_write_rgba (const char *cmd, const char *path, const uint8_t *pix, uint32_t w, uint32_t h)
-{
-    FILE *f = fopen (path, "wb");
-    if (!f) {
-        fprintf (stderr, "dfx %s: cannot write %s: %s\n", cmd, path, strerror (errno));
-        return -1;
-    }
-    png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct (png) : NULL;
-    if (!png || !info || setjmp (png_jmpbuf (png))) {
-        png_destroy_write_struct (&png, &info);
-        fclose (f);
-        fprintf (stderr, "dfx %s: libpng failed writing %s\n", cmd, path);
-        return -1;
-    }
-    png_init_io (png, f);
-    png_set_IHDR (png, info, w, h, 8, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                  PNG_FILTER_TYPE_DEFAULT);
-    png_set_sRGB (png, info, PNG_sRGB_INTENT_PERCEPTUAL);
-    png_write_info (png, info);
-    for (uint32_t y = 0; y < h; y++)
-        png_write_row (png, (png_const_bytep) (pix + (size_t) y * w * 4));
-    png_write_end (png, NULL);
-    png_destroy_write_struct (&png, &info);
-    if (fclose (f) != 0) {
-        fprintf (stderr, "dfx %s: cannot write %s: %s\n", cmd, path, strerror (errno));
-        return -1;
-    }
     return 0;
 }

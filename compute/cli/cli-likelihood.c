@@ -86,7 +86,7 @@ write_heatmap (const char *path, const dfx_likelihood_result *r, dfx_colormap cm
             pix[4 * i + k] = scored ? (uint8_t) lroundf (rgb[k] * 255.0f) : 0;
         pix[4 * i + 3] = scored ? 255 : 0;
     }
-    int rc = dfx_cli_png_write_rgba ("likelihood", path, pix, r->width, r->height);
+    int rc = dfx_cli_png_write ("likelihood", path, pix, r->width, r->height, 4);
     free (pix);
     return rc;
 }
@@ -185,7 +185,7 @@ dfx_cli_likelihood (int argc, char **argv)
     }
 
     dfx_cli_image img;
-    if (dfx_cli_png_read ("likelihood", image, &img) != 0)
+    if (dfx_cli_image_read ("likelihood", image, &img) != 0)
         return DFX_CLI_EXIT_ERROR;
     dfx_ctx_options opt;
     dfx_ctx_options_defaults (&opt);

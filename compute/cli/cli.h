@@ -20,7 +20,8 @@ int dfx_cli_generate (int argc, char **argv);
 int dfx_cli_likelihood (int argc, char **argv);
 
 /* An image read from a file (cli-image.c): height × width × channels
- * interleaved floats in [0, 1]; pixels freed with free(). */
+ * interleaved floats in [0, 1] (16-bit files keep their precision, indexed
+ * ones are converted and said so); pixels freed with free(). */
 typedef struct dfx_cli_image {
     float *pixels;
     uint32_t width, height, channels; /* 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA */
@@ -29,10 +30,36 @@ typedef struct dfx_cli_image {
 
 /* Reads a PNG file (palette images become RGB or RGBA).  Returns 0, or -1
  * after printing "dfx CMD: <why>" to stderr. */
-int dfx_cli_png_read (const char *cmd, const char *path, dfx_cli_image *img);
+int dfx_cli_image_read (const char *cmd, const char *path, dfx_cli_image *img);
+int dfx_cli_diagnose (int argc, char **argv);
+int dfx_cli_edit (int argc, char **argv);
 
-/* Writes w × h 8-bit RGBA pixels as an sRGB PNG.  Returns 0 or -1 (printed). */
-int dfx_cli_png_write_rgba (const char *cmd, const char *path, const uint8_t *pix, uint32_t w, uint32_t h);
+/* cli-png.c: 8-bit PNG (1–4 interleaved channels).  0 on success; on failure
+ * -1 with the message on stderr, prefixed "dfx <cmd>:".  Read: *pix is
+ * malloc'ed (free()). */
+int dfx_cli_png_write (const char *cmd, const char *path, const uint8_t *pix, uint32_t w, uint32_t h, uint32_t c);
+int dfx_cli_png_read (const char *cmd, const char *path, uint8_t **pix, uint32_t *w, uint32_t *h, uint32_t *c);
+
+/* cli-font.c: pixel (x, y) of character c in the 5×7 bitmap font (lower
+ * case drawn as upper case, unknown characters as '?'). */
+#define DFX_CLI_FONT_W 5
+#define DFX_CLI_FONT_H 7
+int dfx_cli_font_pixel (char c, int x, int y);
+
+/* cli-plot.c: the diagnostics as a log-log plot image (two panels: Fisher
+ * information and its rate; MMSE and its rate), PNG.  d: values per image. */
+int dfx_cli_plot_diagnose (const char *path, const dfx_diagnose_row *rows, uint32_t n, uint32_t d,
+                           const char *title);
+
+/* cli-png-planar.c: PNG ↔ planar floats, for images a model reads.  Read:
+ * any PNG converted to `channels` (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA)
+ * by libpng's simplified API, 8-bit values mapped linearly to [lo, hi];
+ * *out (channels × h × w, free()) and the size.  Write: [-1, 1] to 8-bit,
+ * clamped.  Both print the reason to stderr and return -1 on failure, 0 on
+ * success. */
+int dfx_cli_png_read_planar (const char *path, uint32_t channels, float lo, float hi, float **out, uint32_t *w,
+                             uint32_t *h);
+int dfx_cli_png_write_planar (const char *path, const float *img, uint32_t channels, uint32_t w, uint32_t h);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);

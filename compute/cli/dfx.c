@@ -14,8 +14,10 @@ static const struct {
     {"unet", dfx_cli_unet, "evaluate the score network on a tensor file"},
     {"bench", dfx_cli_bench, "time the kernels or the U-Net"},
     {"ot-check", dfx_cli_ot_check, "is the sampling map optimal transport? (Dirac-mixture data)"},
-    {"generate", dfx_cli_generate, "generate images with a model (PF-ODE sampling, Gaussian skip)"},
+    {"generate", dfx_cli_generate, "generate images with a model (PF-ODE / OCM sampling, Gaussian skip)"},
     {"likelihood", dfx_cli_likelihood, "bits/dim and a per-pixel heatmap of an image under a model (DF-TM)"},
+    {"diagnose", dfx_cli_diagnose, "Fisher information, its rate and the MMSE of a model on data images"},
+    {"edit", dfx_cli_edit, "edit an image to follow a guide inside a mask (DF-EA adjoint optimisation)"},
 };
 
 static void

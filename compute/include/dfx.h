@@ -286,7 +286,13 @@ typedef enum dfx_prediction {
 typedef enum dfx_sampler {
     DFX_SAMPLER_HEUN = 0, /* EDM σ schedule (ρ = 7), deterministic Heun; NFE 2N − 1 */
     DFX_SAMPLER_EULER,    /* the same σ schedule, Euler; NFE N */
-    DFX_SAMPLER_DDIM      /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    DFX_SAMPLER_DDIM,     /* η = 0, uniform timesteps over the model's schedule; NFE N */
+    /* Stochastic (MATH.md "OCM"): N timesteps uniform from σ̃_max down to the
+     * schedule's σ̃_min, then a last step to 0; step noise from the seed
+     * (Philox), so the same seed gives the same bits.  NFE N. */
+    DFX_SAMPLER_DDPM,     /* ancestral DDPM with the fixed variance β̃ */
+    DFX_SAMPLER_OCM_DDPM, /* DDPM with the optimal diagonal covariance from fisher/; last-step noise clipped */
+    DFX_SAMPLER_OCM_DDIM  /* DDIM mean (η = 0) with the optimal diagonal covariance from fisher/ */
 } dfx_sampler;
 
 typedef enum dfx_skip {
@@ -296,7 +302,8 @@ typedef enum dfx_skip {
     DFX_SKIP_OFF
 } dfx_skip;
 
-/* "heun", "euler", "ddim"; "auto", "pca", "spectral", "off"; never NULL. */
+/* "heun", "euler", "ddim", "ddpm", "ocm-ddpm", "ocm-ddim"; "auto", "pca",
+ * "spectral", "off"; never NULL. */
 const char *dfx_sampler_name (dfx_sampler s);
 const char *dfx_skip_name (dfx_skip s);
 
@@ -366,10 +373,12 @@ typedef struct dfx_generate_result {
  * unit noise scaled to σ̃_max, with the Gaussian skip as p->skip says.  out
  * receives count × channels × height × width floats (NCHW) on the model's
  * data scale ([-1, 1] for images), unclamped.  Same parameters and device:
- * the same bits; image k does not depend on count.  An explicit skip the
- * model cannot do (no gaussian/, PCA at another size) is DFX_ERR_UNSUPPORTED,
- * the message naming the missing part and the command that makes it.  r may
- * be NULL. */
+ * the same bits; image k does not depend on count (the stochastic samplers'
+ * step noise too: Philox streams of the seed and the image's index).  An
+ * explicit skip the model cannot do (no gaussian/, PCA at another size), or
+ * an OCM sampler on a model without fisher/, is DFX_ERR_UNSUPPORTED, the
+ * message naming the missing part and the command that makes it.  The skip
+ * combines with every sampler.  r may be NULL. */
 dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_generate_result *r);
 
 /* The unit Gaussian noise of image `index` that generation starts from, on
@@ -492,6 +501,62 @@ void dfx_likelihood_result_clear (dfx_likelihood_result *r);
  * zeroed. */
 dfx_status dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixels, uint32_t width,
                            uint32_t height, uint32_t channels, int has_alpha, dfx_likelihood_result *r);
+/* ---- Fisher-information diagnostics (MATH.md "Fisher information and its rate") ----
+ *
+ * Over a grid of noise levels σ (the VE / EDM form x̃ = x0 + σ ε, τ = σ²) and
+ * data images x0: the Fisher information J(τ) = E tr F from the Fisher head
+ * (identity 3) and, as a check, from the score norm E‖s‖²; the Fisher
+ * information rate E‖F‖_F² = −J'(τ) by Hutchinson, E_v ‖F v‖² with Rademacher
+ * probes v and F v from the outer-product form F = I/τ − C/τ²; mmse(τ) =
+ * τ d − τ² J and its rate d − 2τ J + τ² E‖F‖_F².  Means over the images with
+ * standard errors. */
+
+typedef enum dfx_fir_method {
+    /* C v = τ (∂x̂0/∂x̃) v (second-order Tweedie) by a central difference of
+     * the score network: two more evaluations per probe, no bias beyond the
+     * difference's */
+    DFX_FIR_JVP = 0,
+    /* DF-EA: M v ≈ x0 (x0ᵀ v) with x0 the data point the noisy image came
+     * from; no extra evaluation, but biased upward (E‖F̂v‖² = ‖Fv‖² +
+     * E‖(x0x0ᵀ − M)v‖²/τ⁴), badly so at small σ on continuous data */
+    DFX_FIR_DFEA
+} dfx_fir_method;
+
+typedef struct dfx_diagnose_params {
+    const double *sigmas; /* n_sigmas levels; NULL: n_sigmas (default 12) log-spaced over the model's σ̃ range */
+    uint32_t n_sigmas;    /* 1 .. DFX_DIAGNOSE_MAX_SIGMAS */
+    uint32_t probes;      /* Hutchinson probes per image and σ; default 2 */
+    dfx_fir_method fir;   /* default DFX_FIR_JVP */
+    uint32_t batch;       /* images per network call; default 16 */
+    uint64_t seed;        /* noise and probes (Philox); default 0 */
+    dfx_progress_fn progress;
+    void *progress_user;
+} dfx_diagnose_params;
+
+#define DFX_DIAGNOSE_MAX_SIGMAS 256
+
+void dfx_diagnose_params_defaults (dfx_diagnose_params *p);
+
+/* One σ of the grid; every mean comes with its standard error (_se) over
+ * the images (and probes). */
+typedef struct dfx_diagnose_row {
+    double sigma, tau;               /* τ = σ² */
+    double j_head, j_head_se;        /* E tr F = d/τ − E Σ_i C_ii/τ², C_ii = m_i − x̂0_i² clamped ≥ 0 */
+    double j_score, j_score_se;      /* E ‖s‖² = E ‖x̂0 − x̃‖²/τ² */
+    double fir, fir_se;              /* E ‖F‖_F² by Hutchinson */
+    double mmse, mmse_se;            /* τ d − τ² J_head (= E tr C) */
+    double mmse_direct, mmse_direct_se; /* E ‖x0 − x̂0‖², the denoiser's own error */
+    double mmse_rate, mmse_rate_se;  /* d mmse/dτ = d − 2τ J_head + τ² FIR */
+    double rate_d, rate_j, rate_fir; /* its terms: d, −2τ J_head, τ² FIR */
+} dfx_diagnose_row;
+
+/* Runs the diagnostics of model m on n data images (n × channels × h × w
+ * floats, NCHW, the model's data scale [−1, 1]; h × w a multiple of the
+ * U-Net's size multiple).  rows receives p->n_sigmas rows (ascending σ as
+ * given or the default grid).  Needs the model's fisher/ head: without it
+ * DFX_ERR_UNSUPPORTED naming the folder and the command that makes it. */
+dfx_status dfx_diagnose (dfx_model *m, const dfx_diagnose_params *p, const float *data, uint32_t n, uint32_t h,
+                         uint32_t w, dfx_diagnose_row *rows);
 
 /* ---- OT check of the sampling map (MATH.md "OT check") ---------------------- */
 
@@ -523,6 +588,101 @@ dfx_status dfx_ot_check (dfx_ctx *ctx, const dfx_ot_params *p, dfx_ot_result *r)
  * points.  Refuses fewer than two points, mixed dimensions, non-numbers.
  * Ownership: *points (n × dim doubles) is freed with dfx_free(). */
 dfx_status dfx_points_load (dfx_ctx *ctx, const char *path, double **points, int *n, int *dim);
+
+/* ---- Guided editing (MATH.md "DF-EA") --------------------------------------
+ *
+ *     dfx_edit_params p;
+ *     dfx_edit_params_defaults (&p);        // DDIM, 20 steps, strength 0.5, ODE inversion, 10 Adam iterations
+ *     dfx_edit_result r;
+ *     // image, guide: channels × h × w on the model's scale; mask: h × w in [0, 1]
+ *     if (dfx_edit (m, &p, w, h, image, guide, mask, out, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     // out: the edited image; r.loss[k], k ≤ r.iterations: the objective at each iterate
+ *
+ * The start point x̃ at σ̃_start (the layer noised, or inverted by the ODE) is
+ * optimised so that the sampler's endpoint follows the guide inside the mask
+ * and the layer outside it.  The gradient comes from the adjoint of the
+ * sampler with DF-EA products (no network evaluation, no network gradient)
+ * or, for comparison, with covariance products by finite differences of the
+ * network (2 evaluations a step). */
+
+typedef enum dfx_edit_start {
+    DFX_EDIT_START_NOISE = 0, /* x̃ = image + σ̃_start ε (SDEdit); ε from the seed */
+    DFX_EDIT_START_INVERT     /* the deterministic ODE from the image up to σ̃_start (N evaluations) */
+} dfx_edit_start;
+
+typedef enum dfx_edit_optimizer {
+    DFX_EDIT_ADAM = 0, /* Adam (β1 = momentum, β2 = 0.999, ε = 1e-8); the step is per value */
+    DFX_EDIT_MOMENTUM, /* heavy ball: v ← μ v + g, x ← x − lr v */
+    DFX_EDIT_SGD       /* x ← x − lr g */
+} dfx_edit_optimizer;
+
+typedef enum dfx_edit_adjoint {
+    DFX_EDIT_ADJOINT_DFEA_CLAMPED = 0, /* DF-EA's Ĉ kept to its positive eigen-direction, eigenvalue ≤ σ̃² (stable) */
+    DFX_EDIT_ADJOINT_DFEA,             /* C a ≈ x̄0(x̄0ᵀa) − x̂0(x̂0ᵀa) with the stored x̂0, as MATH.md */
+    DFX_EDIT_ADJOINT_FD                /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
+} dfx_edit_adjoint;
+
+/* A loss on the endpoint instead of the masked one: x0 is the current
+ * endpoint x_N of the pass (at σ̃_min, within it of the result; channels ×
+ * height × width, the model's scale); fill grad (same shape, ∂ℓ/∂x0) and
+ * *loss.  Return nonzero to fail the edit
+ * (DFX_ERR_CANCELLED). */
+typedef int (*dfx_edit_loss_fn) (const float *x0, uint32_t channels, uint32_t height, uint32_t width, float *grad,
+                                 double *loss, void *user);
+
+/* Called after each forward pass with the current endpoint (the estimate of
+ * the result, same layout as out) of iterate k (0 = the start).  Return
+ * nonzero to cancel. */
+typedef int (*dfx_edit_preview_fn) (uint32_t k, const float *x0, uint32_t channels, uint32_t height,
+                                    uint32_t width, void *user);
+
+#define DFX_EDIT_MAX_ITERATIONS 200
+
+typedef struct dfx_edit_params {
+    dfx_sampler sampler;          /* DDIM (default) or EULER; Heun is refused */
+    uint32_t steps;               /* sampler steps from σ̃_start, 1..DFX_GENERATE_MAX_STEPS; default 20 */
+    double strength;              /* t_start / t_max in (0, 1]; default 0.5 */
+    dfx_edit_start start;         /* default DFX_EDIT_START_INVERT (keeps the unmasked part closest) */
+    uint32_t iterations;          /* K gradient steps, 0..DFX_EDIT_MAX_ITERATIONS; default 10 */
+    double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 1 */
+    double preserve_weight;       /* w_p of ½ w_p Σ (1 − mask)(x0 − image)²; default 1 */
+    dfx_edit_optimizer optimizer; /* default Adam */
+    double step_size;             /* default 0.1 (on the model scale per value for Adam) */
+    double momentum;              /* μ or β1; default 0.9 */
+    dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_DFEA_CLAMPED */
+    uint64_t seed;                /* noise of the start; default 0 */
+    dfx_edit_loss_fn loss;        /* NULL: the masked loss */
+    void *loss_user;
+    dfx_progress_fn progress;     /* fraction of the network evaluations done */
+    void *progress_user;
+    dfx_edit_preview_fn preview;
+    void *preview_user;
+} dfx_edit_params;
+
+void dfx_edit_params_defaults (dfx_edit_params *p);
+
+typedef struct dfx_edit_result {
+    uint32_t iterations;          /* gradient steps made */
+    int unchanged;                /* 1: nothing to do (empty mask): out = image */
+    /* Per iterate k = 0..iterations (k = iterations: the result): */
+    double loss[DFX_EDIT_MAX_ITERATIONS + 1];       /* the objective */
+    double guide_mse[DFX_EDIT_MAX_ITERATIONS + 1];  /* Σ mask (x0 − guide)² / Σ mask (masked loss only) */
+    double outside_rms[DFX_EDIT_MAX_ITERATIONS + 1]; /* √(Σ (1 − mask)(x0 − image)² / Σ (1 − mask)) */
+    double sigma_start;           /* σ̃ at t_start */
+    uint32_t nfe;                 /* network evaluations */
+    double seconds, seconds_forward, seconds_adjoint; /* wall time: all, forward passes, adjoint passes */
+    uint64_t state_bytes;         /* device memory of the edit's state (the x̂0 per step included) */
+    uint32_t canvas_width, canvas_height;
+    char warning[256];
+} dfx_edit_result;
+
+/* Edits one image of width × height: image and guide hold channels ×
+ * height × width floats on the model's scale, mask height × width values in
+ * [0, 1] (1: follow the guide; NULL with a custom loss).  out receives the
+ * edited image (same layout; may be image).  An all-zero mask is no work:
+ * out = image, r->unchanged = 1.  r may be NULL. */
+dfx_status dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t height, const float *image,
+                     const float *guide, const float *mask, float *out, dfx_edit_result *r);
 
 #ifdef __cplusplus
 }

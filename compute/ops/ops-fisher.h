@@ -11,4 +11,10 @@
 dfx_status dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, size_t x0_off, dfx_buffer *m,
                           size_t m_off, double sigma, double cmax, size_t n);
 
+/* One Adam step t ≥ 1 on n values (shaders/adam.comp): m ← b1 m + (1 − b1) g,
+ * v ← b2 v + (1 − b2) g², z ← z − lr m̂/(√v̂ + eps) with the bias corrections
+ * of step t.  The guided edit's optimiser on its start point. */
+dfx_status dfx__adam (dfx_ctx *ctx, dfx_buffer *z, dfx_buffer *g, dfx_buffer *m, dfx_buffer *v, size_t n, double lr,
+                      double b1, double b2, double eps, uint32_t t);
+
 #endif

@@ -23,6 +23,19 @@ dfx_status dfx__spectral_pack (dfx_ctx *ctx, dfx_buffer *z, dfx_buffer *x, dfx_b
 dfx_status dfx__spectral_unpack (dfx_ctx *ctx, dfx_buffer *x, dfx_buffer *z, dfx_buffer *m, uint32_t batch,
                                  uint32_t channels, uint32_t np, float alpha, float beta);
 
+/* The coefficients of one stochastic sampler step (compute/sample/sampler-ocm.c). */
+typedef struct dfx__ocm_coef {
+    double a, b;  /* mean a·x̂0 + b·x */
+    double v0, k; /* variance v0 + k·clamp(m − x̂0², 0, cmax) ... */
+    double cmax;
+    double vmax;  /* ... clipped to at most vmax (INFINITY: no clip) */
+} dfx__ocm_coef;
+
+/* x[i] ← a·x0[i] + b·x[i] + √(min(v0 + k·clamp(m[i] − x0[i]², 0, cmax), vmax))·z[i]
+ * for i < n (shaders/ocm-step.comp).  m may be NULL when k = 0. */
+dfx_status dfx__ocm_step (dfx_ctx *ctx, dfx_buffer *x, dfx_buffer *x0, dfx_buffer *m, dfx_buffer *z,
+                          const dfx__ocm_coef *c, size_t n);
+
 #define DFX__SPECTRAL_MAX_CHANNELS 16
 
 /* In place, per frequency bin k and item n: z[n][·][k] = A[k] z[n][·][k],

@@ -1,6 +1,8 @@
 /* ref-fisher.c — double-precision references of the Fisher ops. */
 #include "ref.h"
 
+#include <math.h>
+
 void
 dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n)
 {
@@ -8,5 +10,17 @@ dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, do
         double c = (double) m[i] - (double) x0[i] * x0[i];
         c = c < 0.0 ? 0.0 : (c > cmax ? cmax : c);
         out[i] = 1.0 - c / (sigma * sigma);
+    }
+}
+
+void
+dfx_ref_adam (double *z, const float *g, double *m, double *v, size_t n, double lr, double b1, double b2, double eps,
+              unsigned t)
+{
+    const double c1 = 1.0 / (1.0 - pow (b1, t)), c2 = 1.0 / (1.0 - pow (b2, t));
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * (double) g[i] * g[i];
+        z[i] -= lr * c1 * m[i] / (sqrt (c2 * v[i]) + eps);
     }
 }

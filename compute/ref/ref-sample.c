@@ -1,6 +1,8 @@
 /* ref-sample.c — double-precision references of the sampling ops
- * (lincomb, spectral-pack, spectral-unpack, spectral-mix). */
+ * (lincomb, spectral-pack, spectral-unpack, spectral-mix, ocm-step). */
 #include "ref.h"
+
+#include <math.h>
 
 void
 dfx_ref_lincomb (double *out, double alpha, const float *x, double beta, const float *y, double gamma, size_t n)
@@ -51,4 +53,18 @@ dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t batc
                 out[2 * q] = re;
                 out[2 * q + 1] = im;
             }
+}
+
+void
+dfx_ref_ocm_step (double *out, const float *x, const float *x0, const float *m, const float *z, double a, double b,
+                  double v0, double k, double cmax, double vmax, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double e = x0[i], v = v0;
+        if (k != 0.0) {
+            double c = (double) m[i] - e * e;
+            v += k * (c < 0.0 ? 0.0 : c > cmax ? cmax : c);
+        }
+        out[i] = a * e + b * (double) x[i] + sqrt (v < vmax ? v : vmax) * (double) z[i];
+    }
 }

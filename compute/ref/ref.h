@@ -54,7 +54,16 @@ void dfx_ref_spectral_unpack (double *x, const float *z, const float *m, uint32_
                               uint32_t np, double alpha, double beta);
 void dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t batch, uint32_t channels, uint32_t np);
 
+/* One stochastic sampler step: a·x0 + b·x + √(min(v0 + k·clamp(m − x0², 0, cmax), vmax))·z
+ * (m unread when k = 0). */
+void dfx_ref_ocm_step (double *out, const float *x, const float *x0, const float *m, const float *z, double a, double b,
+                       double v0, double k, double cmax, double vmax, size_t n);
+
 /* DF-TM integrand: 1 − clamp(m − x0², 0, cmax)/σ². */
 void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n);
+
+/* Adam step t: updates z, m, v in place (doubles), as shaders/adam.comp. */
+void dfx_ref_adam (double *z, const float *g, double *m, double *v, size_t n, double lr, double b1, double b2,
+                   double eps, unsigned t);
 
 #endif /* DFX_REF_H */

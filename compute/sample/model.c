@@ -32,6 +32,9 @@ dfx_sampler_name (dfx_sampler s)
     case DFX_SAMPLER_HEUN: return "heun";
     case DFX_SAMPLER_EULER: return "euler";
     case DFX_SAMPLER_DDIM: return "ddim";
+    case DFX_SAMPLER_DDPM: return "ddpm";
+    case DFX_SAMPLER_OCM_DDPM: return "ocm-ddpm";
+    case DFX_SAMPLER_OCM_DDIM: return "ocm-ddim";
     }
     return "unknown";
 }
@@ -280,7 +283,7 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1;
     uint32_t h = p->height ? p->height : mi.sample_height, w = p->width ? p->width : mi.sample_width;
-    if ((unsigned) p->sampler > DFX_SAMPLER_DDIM || (unsigned) p->skip > DFX_SKIP_OFF)
+    if ((unsigned) p->sampler > DFX_SAMPLER_OCM_DDIM || (unsigned) p->skip > DFX_SKIP_OFF)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "generate: unknown sampler %d or skip mode %d",
                            (int) p->sampler, (int) p->skip);
     if (p->steps < 1 || p->steps > DFX_GENERATE_MAX_STEPS)
@@ -315,6 +318,13 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     if (mode != DFX_SKIP_OFF && !m->skip && (st = dfx__skip_create (ctx, m->gauss, &m->skip)) != DFX_OK)
         return st;
 
+    /* The OCM samplers need the Fisher head; without fisher/ the message
+     * names the folder and the command that trains it. */
+    dfx__moments *mo = NULL;
+    if ((p->sampler == DFX_SAMPLER_OCM_DDPM || p->sampler == DFX_SAMPLER_OCM_DDIM) &&
+        (st = dfx__model_moments (m, &mo)) != DFX_OK)
+        return st;
+
     dfx_buffer *x = NULL;
     float *host = malloc (n * sizeof *host);
     if (!host)
@@ -325,6 +335,7 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     DFX_CHECK (dfx_buffer_upload (ctx, x, 0, host, n * sizeof (float)));
     dfx__sample_desc sd = {
         .den = m->den,
+        .mo = mo,
         .sched = &m->sched,
         .sampler = p->sampler,
         .steps = p->steps,
@@ -336,6 +347,10 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
         .sigma_skip = sigma_skip,
         .progress = p->progress,
         .progress_user = p->progress_user,
+        .seed = p->seed,
+        .first_index = p->first_index,
+        .cmax = 1.0,                          /* [−1, 1] data: Var ≤ 1 */
+        .clip_last = DFX__CLIP_LAST_8BIT,
     };
     DFX_CHECK (dfx__sample (&sd, x, &res));
     if (mode != DFX_SKIP_OFF && res.skip == DFX_SKIP_OFF && !res.warning[0])

@@ -1,9 +1,11 @@
 /* rng.c — the counter-based noise of generation: Philox4x32-10 and
  * Box–Muller, on the host.
  *
- * Element i of image `index` comes from counter (i / 4, index, 0, 0) under
- * key (seed low, seed high): no state, so image k's noise does not depend on
- * how many images share the batch, and any element can be drawn on its own.
+ * Element i of image `index` comes from counter (i / 4, index, 0, stream)
+ * under key (seed low, seed high): no state, so image k's noise does not
+ * depend on how many images share the batch, and any element can be drawn on
+ * its own.  Stream 0 is the starting noise of generation; the stochastic
+ * samplers draw step j's noise from stream j + 1.
  * Four uniforms make two Box–Muller pairs, i.e. four normals per counter.
  */
 #include "sample-private.h"
@@ -39,12 +41,11 @@ dfx__philox4x32 (const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
 }
 
 void
-dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t height, uint32_t width, float *out)
+dfx__noise_stream (uint64_t seed, uint32_t index, uint32_t stream, size_t n, float *out)
 {
     const uint32_t key[2] = {(uint32_t) seed, (uint32_t) (seed >> 32)};
-    size_t n = (size_t) channels * height * width;
     for (size_t i = 0; i < n; i += 4) {
-        const uint32_t ctr[4] = {(uint32_t) (i / 4), index, (uint32_t) ((uint64_t) (i / 4) >> 32), 0};
+        const uint32_t ctr[4] = {(uint32_t) (i / 4), index, (uint32_t) ((uint64_t) (i / 4) >> 32), stream};
         uint32_t u[4];
         dfx__philox4x32 (ctr, key, u);
         double z[4];
@@ -59,4 +60,10 @@ dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t h
         for (size_t j = 0; j < 4 && i + j < n; j++)
             out[i + j] = (float) z[j];
     }
+}
+
+void
+dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t height, uint32_t width, float *out)
+{
+    dfx__noise_stream (seed, index, 0, (size_t) channels * height * width, out);
 }

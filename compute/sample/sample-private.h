@@ -163,8 +163,11 @@ void dfx__fft_destroy (dfx__fft *f);
 
 /* ---- samplers ------------------------------------------------------------------ */
 
+struct dfx__moments; /* likelihood-private.h */
+
 typedef struct dfx__sample_desc {
-    dfx__denoiser *den;
+    dfx__denoiser *den;           /* x̂0; may be NULL when mo is given */
+    struct dfx__moments *mo;      /* x̂0 and m = E[x0⊙x0 | x̃]: needed by the OCM samplers */
     const dfx__schedule *sched;
     dfx_sampler sampler;
     uint32_t steps;               /* N ≥ 1 */
@@ -175,6 +178,13 @@ typedef struct dfx__sample_desc {
     dfx__skip *skip;
     double sigma_skip;
     int stop_at_min;              /* 1: end at σ_min, before the last step to σ = 0 (tests) */
+    /* The stochastic samplers (DDPM, OCM-DDPM, OCM-DDIM): step j's noise of
+     * item b is Philox stream j + 1 of image first_index + b under seed. */
+    uint64_t seed;
+    uint32_t first_index;
+    double eta;                   /* OCM-DDIM: λ² = η² β̃ (0: the DDIM mean) */
+    double cmax;                  /* diag C clamped to [0, cmax]; 0: 1 (data in [−1, 1]) */
+    double clip_last;             /* > 0: the last step's noise std clipped to it; 0: no clip */
     dfx_progress_fn progress;
     void *progress_user;
 } dfx__sample_desc;
@@ -184,12 +194,37 @@ typedef struct dfx__sample_desc {
  * sigma_skip, skip (seconds untouched). */
 dfx_status dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r);
 
-/* NFE of n steps of a sampler (Heun: 2n − 1; Euler, DDIM: n). */
+/* NFE of n steps of a sampler (Heun: 2n − 1; the others: n; an OCM
+ * evaluation runs the Fisher head beside the score network). */
 uint32_t dfx__sampler_nfe (dfx_sampler s, uint32_t n);
+
+/* ---- the stochastic samplers (sampler-ocm.c) ---------------------------------- */
+
+/* DDPM, OCM-DDPM or OCM-DDIM. */
+bool dfx__sampler_stochastic (dfx_sampler s);
+
+/* Their levels: n timesteps uniform from t(smax) down to t(smin) (n = 1:
+ * smax alone), then sig[n] = 0; the last step goes from smin to 0.  n + 1
+ * values. */
+void dfx__sigmas_ddpm (const dfx__schedule *s, double smax, double smin, uint32_t n, double *sig);
+
+/* Draws step `step`'s noise for the batch (host scratch of batch × per
+ * floats), uploads it to z and records the update of x from σ to σ' (x0, m
+ * the moments at σ; m may be NULL for DDPM). */
+dfx_status dfx__ocm_update (const dfx__sample_desc *d, uint32_t step, double sigma, double sigma_next, dfx_buffer *x,
+                            dfx_buffer *x0, dfx_buffer *m, dfx_buffer *z, float *host, size_t per);
+
+/* The Analytic-DPM clip of the last step for 8-bit data on [−1, 1]: the
+ * noise's mean magnitude σ√(2/π) at most half a quantisation bin (1/255). */
+#define DFX__CLIP_LAST_8BIT 0.0049126 /* √(π/2)/255 */
 
 /* ---- noise ------------------------------------------------------------------- */
 
 /* Philox4x32-10 (Salmon et al., SC 2011): out = bijection of ctr under key. */
 void dfx__philox4x32 (const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* n unit normals of image `index`, stream `stream` (0: generation's starting
+ * noise, dfx_generate_noise; j + 1: step j of a stochastic sampler). */
+void dfx__noise_stream (uint64_t seed, uint32_t index, uint32_t stream, size_t n, float *out);
 
 #endif /* DFX_SAMPLE_PRIVATE_H */

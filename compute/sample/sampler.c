@@ -12,8 +12,14 @@
  * above σ_skip are replaced by the closed form from σ_max to σ_skip, and a
  * fresh schedule of N − k steps runs from σ_skip (the published method).
  * The state stays on the device: lincomb updates, one submit per step (for
- * progress and cancelling). */
+ * progress and cancelling).
+ *
+ * The stochastic samplers (DDPM, OCM-DDPM, OCM-DDIM; sampler-ocm.c) share
+ * this loop and the skip: the skip's closed form moves x̃ along the PF-ODE,
+ * which keeps the marginal at σ_skip, so a stochastic sampler may start there
+ * as well as at σ_max. */
 #include "sample-private.h"
+#include "../likelihood/likelihood-private.h"
 #include "../ops/ops-sample.h"
 
 #include <math.h>
@@ -29,6 +35,8 @@ levels (const dfx__sample_desc *d, double smax, double smin, uint32_t n, double 
 {
     if (d->sampler == DFX_SAMPLER_DDIM)
         dfx__sigmas_ddim (d->sched, smax, n, sig);
+    else if (dfx__sampler_stochastic (d->sampler))
+        dfx__sigmas_ddpm (d->sched, smax, smin, n, sig);
     else
         dfx__sigmas_karras (smax, smin, 7.0, n, sig);
 }
@@ -36,9 +44,15 @@ levels (const dfx__sample_desc *d, double smax, double smin, uint32_t n, double 
 dfx_status
 dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
 {
-    dfx_ctx *ctx = d->den->ctx;
+    if (!d->den && !d->mo)
+        return DFX_ERR_INVALID_ARGUMENT; /* programmer error: no context to report on */
+    dfx_ctx *ctx = d->den ? d->den->ctx : d->mo->ctx;
     const uint32_t N = d->steps;
-    const size_t n = (size_t) d->batch * d->den->channels * d->h * d->w;
+    const size_t per = (size_t) (d->den ? d->den->channels : d->mo->channels) * d->h * d->w, n = per * d->batch;
+    const bool stoch = dfx__sampler_stochastic (d->sampler), ocm = stoch && d->sampler != DFX_SAMPLER_DDPM;
+    if (((ocm || !d->den) && !d->mo) || (!stoch && !d->den))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "sampler %s needs %s", dfx_sampler_name (d->sampler),
+                           ocm ? "the posterior moments (x̂0 and the Fisher head's m)" : "a denoiser");
     const double smax = d->sigma_max > 0 ? d->sigma_max : d->sched->sigma_max;
     const double smin = d->sigma_min > 0 ? d->sigma_min : d->sched->sigma_min;
     if (N < 1 || N > DFX_GENERATE_MAX_STEPS || !(smax > smin) || !(smin > 0) || n == 0 ||
@@ -47,7 +61,8 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
                            "sampler: %u steps over sigma [%g, %g] on %zu values (buffer %zu bytes)", N, smin, smax, n,
                            x->size);
     dfx_status st = DFX_OK;
-    dfx_buffer *den = NULL, *g = NULL, *xp = NULL;
+    dfx_buffer *den = NULL, *g = NULL, *xp = NULL, *mb = NULL, *z = NULL;
+    float *host = NULL;
     double *sig = malloc ((N + 1) * sizeof *sig);
     if (!sig)
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (sampler)");
@@ -87,6 +102,15 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
         DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &g));
         DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &xp));
     }
+    if (stoch) {
+        DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &z));
+        if (d->mo)
+            DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &mb));
+        if (!(host = malloc (n * sizeof *host))) {
+            st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (sampler noise, %zu values)", n);
+            goto cleanup;
+        }
+    }
     /* x̃_T = σ_max ε, then the closed form down to σ_skip. */
     DFX_CHECK (dfx__lincomb (ctx, x, 0, (float) smax, x, 0, 0.0f, NULL, 0, 0.0f, n));
     if (skip) {
@@ -99,12 +123,22 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
         const double s = sig[i], sn = sig[i + 1], h = sn - s;
         if (d->stop_at_min && sn == 0.0)
             break;
-        DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
-        nfe++;
-        if (d->sampler != DFX_SAMPLER_HEUN || sn == 0.0) {
+        if (stoch) {
+            /* DDPM needs x̂0 only: the denoiser when there is one */
+            if (ocm || !d->den)
+                DFX_CHECK (d->mo->eval (d->mo, d->batch, d->h, d->w, x, s, den, mb));
+            else
+                DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
+            nfe++;
+            DFX_CHECK (dfx__ocm_update (d, i, s, sn, x, den, ocm ? mb : NULL, z, host, per));
+        } else if (d->sampler != DFX_SAMPLER_HEUN || sn == 0.0) {
+            DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
+            nfe++;
             /* x + h (x − D)/σ = (σ'/σ) x + (1 − σ'/σ) D */
             DFX_CHECK (dfx__lincomb (ctx, x, 0, (float) (sn / s), x, 0, (float) (1.0 - sn / s), den, 0, 0.0f, n));
         } else {
+            DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
+            nfe++;
             DFX_CHECK (dfx__lincomb (ctx, g, 0, (float) (1.0 / s), x, 0, (float) (-1.0 / s), den, 0, 0.0f, n));
             DFX_CHECK (dfx__lincomb (ctx, xp, 0, 1.0f, x, 0, (float) h, g, 0, 0.0f, n));
             DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, xp, sn, den));
@@ -127,6 +161,9 @@ cleanup:
     dfx_buffer_destroy (ctx, den);
     dfx_buffer_destroy (ctx, g);
     dfx_buffer_destroy (ctx, xp);
+    dfx_buffer_destroy (ctx, mb);
+    dfx_buffer_destroy (ctx, z);
+    free (host);
     free (sig);
     return st;
 }

@@ -279,33 +279,46 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     }
     if (groups)
         drop (b, n);
-    /* scores (batch, heads, HW, HW) = Q_hᵀ K_h / √dh, softmax over keys */
-    uint32_t sc = alloc (b, (uint64_t) b->batch * heads * HW * HW);
-    dfx__step *s = push_step (b, DFX__STEP_GEMM);
-    if (!s)
-        return x;
-    dfx__gemm_desc *g = &s->u.gemm;
-    dfx__gemm_desc_init (g);
-    g->m = HW, g->n = HW, g->k = dh, g->batch_outer = b->batch, g->batch_inner = heads;
-    g->a = (dfx__mat){ARENA, qkv[0].off, 1, HW, C * HW, dh * HW};
-    g->b = (dfx__mat){ARENA, qkv[1].off, HW, 1, C * HW, dh * HW};
-    g->c = (dfx__mat){ARENA, sc, HW, 1, heads * HW * HW, HW * HW};
-    g->alpha = (float) (1.0 / sqrt ((double) dh));
-    if (!(s = push_step (b, DFX__STEP_SOFTMAX)))
-        return x;
-    s->u.softmax.buf = ARENA, s->u.softmax.off = sc, s->u.softmax.rows = b->batch * heads * HW, s->u.softmax.cols = HW;
-    s->u.softmax.scale = 1.0f;
-    drop (b, qkv[0]), drop (b, qkv[1]);
-    /* O_h (dh × HW) = V_h · Pᵀ, written head by head into C × HW */
+    /* Scores (batch, heads, Q, HW) = Q_hᵀ K_h / √dh for a chunk of Q queries,
+     * softmax over keys, then O_h[:, chunk] (dh × Q) = V_h · Pᵀ, written head
+     * by head into C × HW.  One chunk holds every query unless the scores
+     * would exceed a buffer (large canvases): then the queries go in chunks
+     * of a multiple of 4 that fits, reusing one scores tensor. */
+    const uint64_t per_q = (uint64_t) b->batch * heads * HW;
+    uint32_t Q = HW;
+    if (per_q * HW > b->limit) {
+        uint64_t fit = b->limit / per_q / 4 * 4;
+        Q = fit >= 4 ? (uint32_t) fit : 4;
+    }
+    uint32_t sc = alloc (b, per_q * Q);
     tensor o = new_tensor (b, C, x.h, x.w);
-    if (!(s = push_step (b, DFX__STEP_GEMM)))
-        return x;
-    g = &s->u.gemm;
-    dfx__gemm_desc_init (g);
-    g->m = dh, g->n = HW, g->k = HW, g->batch_outer = b->batch, g->batch_inner = heads;
-    g->a = (dfx__mat){ARENA, qkv[2].off, HW, 1, C * HW, dh * HW};
-    g->b = (dfx__mat){ARENA, sc, 1, HW, heads * HW * HW, HW * HW};
-    g->c = (dfx__mat){ARENA, o.off, HW, 1, C * HW, dh * HW};
+    dfx__step *s = NULL;
+    dfx__gemm_desc *g;
+    for (uint32_t q0 = 0; q0 < HW && b->st == DFX_OK; q0 += Q) {
+        const uint32_t nq = HW - q0 < Q ? HW - q0 : Q;
+        if (!(s = push_step (b, DFX__STEP_GEMM)))
+            return x;
+        g = &s->u.gemm;
+        dfx__gemm_desc_init (g);
+        g->m = nq, g->n = HW, g->k = dh, g->batch_outer = b->batch, g->batch_inner = heads;
+        g->a = (dfx__mat){ARENA, qkv[0].off + q0, 1, HW, C * HW, dh * HW};
+        g->b = (dfx__mat){ARENA, qkv[1].off, HW, 1, C * HW, dh * HW};
+        g->c = (dfx__mat){ARENA, sc, HW, 1, heads * nq * HW, nq * HW};
+        g->alpha = (float) (1.0 / sqrt ((double) dh));
+        if (!(s = push_step (b, DFX__STEP_SOFTMAX)))
+            return x;
+        s->u.softmax.buf = ARENA, s->u.softmax.off = sc, s->u.softmax.rows = b->batch * heads * nq;
+        s->u.softmax.cols = HW, s->u.softmax.scale = 1.0f;
+        if (!(s = push_step (b, DFX__STEP_GEMM)))
+            return x;
+        g = &s->u.gemm;
+        dfx__gemm_desc_init (g);
+        g->m = dh, g->n = nq, g->k = HW, g->batch_outer = b->batch, g->batch_inner = heads;
+        g->a = (dfx__mat){ARENA, qkv[2].off, HW, 1, C * HW, dh * HW};
+        g->b = (dfx__mat){ARENA, sc, 1, HW, heads * nq * HW, nq * HW};
+        g->c = (dfx__mat){ARENA, o.off + q0, HW, 1, C * HW, dh * HW};
+    }
+    drop (b, qkv[0]), drop (b, qkv[1]);
     release (b, sc);
     drop (b, qkv[2]);
     /* y = (Wo · O + bias + x) / rescale */

@@ -21,7 +21,7 @@
 static dfx_ctx *ctx;
 
 /* Opens the device; exits 77 (skip) when there is none. */
-static void
+static inline void
 algo_open (void)
 {
     dfx_ctx_options opt;
@@ -44,7 +44,7 @@ typedef struct gauss {
     double *mean, *cov, *V, *lam;
 } gauss;
 
-static void
+static inline void
 gauss_free (gauss *g)
 {
     free (g->mean), free (g->cov), free (g->V), free (g->lam);
@@ -52,7 +52,7 @@ gauss_free (gauss *g)
 
 /* Fills g->V, g->lam from g->cov by Jacobi and checks the decomposition:
  * returns max |Σ V − V Λ| + max |VᵀV − I|. */
-static double
+static inline double
 gauss_eig (gauss *g)
 {
     int d = g->d;
@@ -78,7 +78,7 @@ gauss_eig (gauss *g)
 
 /* out = exact PF-ODE solution at σ from x at σ_from (EDM form, MATH.md):
  * μ + V diag(√((λ + σ²)/(λ + σ_from²))) Vᵀ (x − μ). */
-static void
+static inline void
 gauss_flow (const gauss *g, const double *x, double sigma_from, double sigma, double *out)
 {
     int d = g->d;
@@ -95,7 +95,7 @@ gauss_flow (const gauss *g, const double *x, double sigma_from, double sigma, do
 }
 
 /* The analytic denoiser of g (full-rank eigenbasis, no residual). */
-static dfx__denoiser *
+static inline dfx__denoiser *
 gauss_denoiser (const gauss *g, uint32_t channels)
 {
     int d = g->d;
@@ -113,7 +113,7 @@ gauss_denoiser (const gauss *g, uint32_t channels)
 }
 
 /* Relative L2 error ‖a − b‖ / ‖b‖ over n values. */
-static double
+static inline double
 rel_err (const float *a, const double *b, size_t n)
 {
     double num = 0.0, den = 0.0;
@@ -125,7 +125,7 @@ rel_err (const float *a, const double *b, size_t n)
 }
 
 /* Unit noise for `batch` items of d values (items first_index, ...). */
-static float *
+static inline float *
 noise (uint64_t seed, uint32_t first, uint32_t batch, uint32_t c, uint32_t h, uint32_t w)
 {
     size_t d = (size_t) c * h * w;
@@ -136,7 +136,7 @@ noise (uint64_t seed, uint32_t first, uint32_t batch, uint32_t c, uint32_t h, ui
 }
 
 /* Uploads host values into a new device buffer. */
-static dfx_buffer *
+static inline dfx_buffer *
 upload (const float *x, size_t n)
 {
     dfx_buffer *b = NULL;
@@ -147,7 +147,7 @@ upload (const float *x, size_t n)
     return b;
 }
 
-static float *
+static inline float *
 download (dfx_buffer *b, size_t n)
 {
     float *h = malloc (n * sizeof *h);
@@ -158,7 +158,7 @@ download (dfx_buffer *b, size_t n)
 
 /* Runs the sampler on unit noise x0 (batch × d floats); returns the result
  * (malloc).  r may be NULL. */
-static float *
+static inline float *
 run_sampler (dfx__sample_desc *sd, const float *x0, dfx_generate_result *r)
 {
     size_t n = (size_t) sd->batch * sd->den->channels * sd->h * sd->w;

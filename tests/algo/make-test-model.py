@@ -2,12 +2,14 @@
 """make-test-model.py — a random-weight model folder for the algo suite.
 
   make-test-model.py --config CFG.json --scheduler linear-eps|cosine-v|scaled-sample
-                     --out DIR [--seed S] [--gaussian SEED]
+                     --out DIR [--seed S] [--gaussian SEED] [--fisher SEED]
 
 Writes DIR/unet (the config, weights drawn as models/make_golden.py draws
 them), DIR/scheduler (the named DDPM schedule and prediction type) and, with
 --gaussian, DIR/gaussian (random valid statistics, models/dfx_gaussian.py
-synthetic, sigma_skip 20).  The weights describe no data: these models test
+synthetic, sigma_skip 20) and, with --fisher, DIR/fisher (a second random
+network of the same config standing in for the Fisher head).  The weights
+describe no data: these models test
 plumbing and parity, not quality.  Writes nothing else.
 """
 import argparse
@@ -33,7 +35,7 @@ SCHEDULERS = {
 }
 
 
-def make(config, scheduler, out, seed=1, gaussian=None):
+def make(config, scheduler, out, seed=1, gaussian=None, fisher=None):
     """Writes the model folder `out` (see the module docstring)."""
     with open(config) as f:
         cfg = json.load(f)
@@ -42,6 +44,11 @@ def make(config, scheduler, out, seed=1, gaussian=None):
     make_golden.init_weights(model, seed)
     dfx_unet.save(model, out, config={"_class_name": "UNet2DModel", **model.config})
     dfx_sched.save(SCHEDULERS[scheduler], out)
+    if fisher is not None:
+        torch.manual_seed(fisher)
+        head = dfx_unet.UNet2DModel(cfg)
+        make_golden.init_weights(head, fisher)
+        dfx_unet.save(head, out, subfolder="fisher", config={"_class_name": "UNet2DModel", **head.config})
     if gaussian is not None:
         ss = model.config["sample_size"]
         h, w = (ss, ss) if isinstance(ss, int) else tuple(ss)
@@ -56,8 +63,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gaussian", type=int, help="write synthetic gaussian/ statistics with this seed")
+    ap.add_argument("--fisher", type=int, help="write a random-weight fisher/ head with this seed")
     a = ap.parse_args()
-    make(a.config, a.scheduler, a.out, a.seed, a.gaussian)
+    make(a.config, a.scheduler, a.out, a.seed, a.gaussian, a.fisher)
     return 0
 
 

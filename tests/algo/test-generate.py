@@ -10,7 +10,11 @@
    center_input_sample and 1 channel, sample/scaled-linear with a 2C-channel
    output): Heun, Euler, DDIM, skip off/PCA/spectral, a padded 11×9 canvas.
    Relative L2 ≤ 2e-4 (5e-4 for the cosine schedule, whose σ̃_max ≈ 2·10⁴
-   costs float32 digits in the first steps).
+   costs float32 digits in the first steps).  The stochastic samplers (DDPM,
+   OCM-DDPM, OCM-DDIM; the eps model has a random fisher/ head) against the
+   same reference with its own Philox step noise, 2e-4 as well (measured
+   ~4e-7; √(clamp(C, 0, 1)) is steep where C crosses 0, so float32 rounding
+   could cost more there).
 2. Determinism: the same command twice gives the same bits; image k of a
    batch of 3 equals image k generated alone (bit for bit).
 3. Files: PNGs of the requested size, grey or RGB by channels, not blank;
@@ -19,7 +23,8 @@
    naming the folder and the command that makes it), PCA at another size,
    absurd steps, sizes and counts refused with the limits stated; a broken
    gaussian/ (wrong channels, mode, version; truncated tensors) refused
-   naming the file.
+   naming the file; an OCM sampler on a model without fisher/ refused naming
+   the folder and models/train_fisher.py.
 """
 import argparse
 import importlib.util
@@ -62,9 +67,10 @@ def make_models(work):
     spec = importlib.util.spec_from_file_location("make_test_model", os.path.join(HERE, "make-test-model.py"))
     mtm = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mtm)
-    for name, cfg, sched, gseed in (("eps", "tiny-eps", "linear-eps", 3), ("vc", "tiny-v-center", "cosine-v", 4),
-                                    ("sv", "tiny-sample-var", "scaled-sample", None)):
-        mtm.make(os.path.join(HERE, "configs", cfg + ".json"), sched, os.path.join(work, name), 1, gseed)
+    for name, cfg, sched, gseed, fseed in (("eps", "tiny-eps", "linear-eps", 3, 6),
+                                           ("vc", "tiny-v-center", "cosine-v", 4, None),
+                                           ("sv", "tiny-sample-var", "scaled-sample", None, None)):
+        mtm.make(os.path.join(HERE, "configs", cfg + ".json"), sched, os.path.join(work, name), 1, gseed, fseed)
 
 
 def parity(dfx, work):
@@ -77,6 +83,9 @@ def parity(dfx, work):
         ("vc", "euler", 4, "spectral", "11x9", 1, 5e-4),
         ("sv", "heun", 3, "off", "16x16", 2, 2e-4),
         ("sv", "ddim", 3, "off", "8x8", 1, 2e-4),
+        ("eps", "ddpm", 4, "off", "16x16", 2, 2e-4),
+        ("eps", "ocm-ddpm", 4, "off", "11x9", 2, 2e-4),
+        ("eps", "ocm-ddim", 3, "pca", "16x16", 2, 2e-4),
     ]
     refs = {}
     for model, sampler, steps, skip, size, count, tol in cases:
@@ -95,11 +104,14 @@ def parity(dfx, work):
             sched = sample_ref.Schedule(mdir)
             net = dfx_unet.load(mdir, torch.float64)
             gauss = dfx_gaussian.load(mdir) if os.path.isdir(os.path.join(mdir, "gaussian")) else None
-            refs[model] = (sched, net, gauss)
-        sched, net, gauss = refs[model]
+            head = None
+            if os.path.isdir(os.path.join(mdir, "fisher")):
+                head = sample_ref.make_head(dfx_unet.load(mdir, torch.float64, subfolder="fisher"), sched)
+            refs[model] = (sched, net, gauss, head)
+        sched, net, gauss, head = refs[model]
         x0 = load_file(noise)["noise"].double()
         den = sample_ref.make_denoiser(net, sched, x0.shape[1])
-        want, k, nfe = sample_ref.sample(den, sched, x0, steps, sampler, skip, 20.0, gauss)
+        want, k, nfe = sample_ref.sample(den, sched, x0, steps, sampler, skip, 20.0, gauss, head, 5)
         w, h = (int(v) for v in size.split("x"))
         want = want[:, :, :h, :w]
         got = load_file(out)["sample"].double()
@@ -127,6 +139,15 @@ def determinism(dfx, work):
     check(torch.equal(a[:1], c), "image 0 of a batch of 3 equals image 0 alone, bit for bit")
     rc, _, _ = run(dfx, *base, "--seed", "12", "--count", "1", "--tensor", t[2])
     check(not torch.equal(a[:1], load_file(t[2])["sample"]), "another seed, another image")
+    # The stochastic samplers: step noise from the seed and the image index only.
+    base = ["generate", "--model", mdir, "--steps", "3", "--sampler", "ocm-ddpm", "--skip", "off"]
+    rc1, _, e1 = run(dfx, *base, "--seed", "11", "--count", "3", "--tensor", t[0])
+    rc2, _, _ = run(dfx, *base, "--seed", "11", "--count", "3", "--tensor", t[1])
+    rc3, _, _ = run(dfx, *base, "--seed", "11", "--count", "1", "--tensor", t[2])
+    check(rc1 == rc2 == rc3 == 0, f"ocm-ddpm determinism runs: {e1}")
+    a, b, c = (load_file(p)["sample"] for p in t)
+    check(torch.equal(a, b), "ocm-ddpm: same seed, same bits")
+    check(torch.equal(a[:1], c), "ocm-ddpm: image 0 of a batch of 3 equals image 0 alone, bit for bit")
     print(f"determinism: {'ok' if failed == 0 else 'see failures'}", flush=True)
 
 
@@ -176,12 +197,18 @@ def bad_input(dfx, work):
     for args, text in ((["--steps", "0"], "[1, 1000]"), (["--steps", "5000"], "[1, 1000]"),
                        (["--size", "5000x16"], "[1, 4096]"), (["--size", "16x0"], "[1, 4096]"),
                        (["--size", "16"], "not WxH"), (["--count", "1000"], "[1, 256]"),
-                       (["--sampler", "dpm"], "heun, euler or ddim"), (["--skip", "maybe"], "auto, pca"),
+                       (["--sampler", "dpm"], "ddpm, ocm-ddpm or ocm-ddim"), (["--skip", "maybe"], "auto, pca"),
                        (["--sigma-skip", "-3"], "(0, 1e6]"), (["--seed", "x"], "whole number")):
         rc, so, se = run(dfx, "generate", "--model", eps, *args, "-o", o)
         check(rc == 2 and text in se, f"{' '.join(args)}: rc {rc}, {se}")
     rc, so, se = run(dfx, "generate", "--model", eps, "--size", "4096x4096", "--count", "256", "-o", o)
     check(rc == 2 and "limit 67108864" in se, f"too many values: rc {rc}, {se}")
+    for sampler in ("ocm-ddpm", "ocm-ddim"):
+        rc, so, se = run(dfx, "generate", "--model", sv, "--sampler", sampler, "-o", o)
+        check(rc == 1 and sv + "/fisher" in se and "models/train_fisher.py " + sv in se,
+              f"{sampler} without fisher/: rc {rc}, {se}")
+    rc, so, se = run(dfx, "generate", "--model", sv, "--sampler", "ddpm", "--steps", "2", "-o", o)
+    check(rc == 0, f"ddpm needs no fisher/: rc {rc}, {se}")
     rc, so, se = run(dfx, "generate", "--model", os.path.join(work, "nonexistent"), "-o", o)
     check(rc == 1 and "nonexistent/unet/config.json" in se, f"missing model: {se}")
     # A broken gaussian/ is an error naming the file, not a silent fallback.

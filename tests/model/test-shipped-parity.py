@@ -9,9 +9,14 @@ float64 PyTorch reference (models/dfx_unet.py) with the same stored weights
 (float16 files are widened, so both see identical values).  The relative L2
 error of the output must be <= 1e-5 (float32 against float64).
 
+Large canvases: the first model's score network also runs at 128×128 with
+DFX_MAX_BUFFER=8 MiB, which cuts the attention's scores into query chunks
+(more dispatches than without the cap, checked) — same bound.
+
 usage: test-shipped-parity.py --dfx DFX --models MODELS --work DIR
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +29,42 @@ import dfx_sched  # noqa: E402
 import dfx_unet  # noqa: E402
 
 BOUND = 1e-5
+
+
+def chunked_case(a, mdir):
+    ref = dfx_unet.load(mdir, dtype=torch.float64, subfolder="unet")
+    c = ref.config["in_channels"]
+    g = torch.Generator().manual_seed(99)
+    x = torch.randn(1, c, 128, 128, generator=g, dtype=torch.float64).float()
+    ts = torch.tensor([300.0])
+    case = os.path.join(a.work, "chunked-in.safetensors")
+    save_file({"sample": x.contiguous(), "timestep": ts}, case)
+    with torch.no_grad():
+        want = ref(x.double(), ts.double())
+    disp = {}
+    for label, cap in (("whole", None), ("chunked", "8388608")):
+        out = os.path.join(a.work, f"chunked-{label}.safetensors")
+        env = dict(os.environ)
+        env.pop("DFX_MAX_BUFFER", None)
+        if cap:
+            env["DFX_MAX_BUFFER"] = cap
+        r = subprocess.run([a.dfx, "unet", "--model", mdir, "--input", case, "--output", out, "--json"],
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            print(f"128x128 {label}: FAIL: dfx unet exited {r.returncode}: {r.stderr.strip()}")
+            return 1
+        disp[label] = json.loads(r.stdout)["dispatches"]
+        got = load_file(out)["sample"].double()
+        err = ((got - want).norm() / want.norm()).item()
+        ok = err <= BOUND
+        print(f"{os.path.basename(mdir)}/unet 128x128 {label} (DFX_MAX_BUFFER={cap}): rel-L2 {err:.3g}, "
+              f"{disp[label]} dispatches ({'ok' if ok else 'FAIL'})")
+        if not ok:
+            return 1
+    if disp["chunked"] <= disp["whole"]:
+        print("FAIL: the 8 MiB cap did not chunk the attention (no extra dispatches)")
+        return 1
+    return 0
 
 
 def main():
@@ -80,6 +121,9 @@ def main():
             print(f"{name}/{part}: rel-L2 {err:.3g} over timesteps {ts.long().tolist()} "
                   f"({'ok' if ok else 'FAIL'}, bound {BOUND:g}); {r.stdout.strip()}")
             fail |= not ok
+    if models:
+        fail |= chunked_case(a, os.path.join(a.models, models[0]))
+        checked += 1
     if checked == 0:
         print("nothing checked")
         return 1

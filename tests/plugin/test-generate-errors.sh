@@ -16,6 +16,8 @@
 #       button sets): status CANCEL;
 #    d. a good model but 2 x 4097 pixels (over libdfx's size limit): an
 #       execution error with the library's message stating the limit;
+#    e. the OCM-DDPM sampler on a model without fisher/: an execution error
+#       naming the folder and the command that trains the head;
 #    after each the image has its one layer, and saved at the end its pixels
 #    equal the input.
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +51,7 @@ pdb = Gimp.get_pdb()
 img = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path('$t_tmp/in.png'))
 bg = img.get_layers()[0]
 proc = pdb.lookup_procedure('plug-in-dfx-generate-layer')
-def attempt(tag, model, size=None):
+def attempt(tag, model, size=None, sampler='euler'):
     if size:
         img.resize(size[0], size[1], 0, 0)
     cfg = proc.create_config()
@@ -57,7 +59,7 @@ def attempt(tag, model, size=None):
     cfg.set_property('image', img)
     cfg.set_core_object_array('drawables', [bg])
     cfg.set_property('model', model)
-    cfg.set_property('sampler', 'euler')
+    cfg.set_property('sampler', sampler)
     cfg.set_property('steps', 4)
     res = proc.run(cfg)
     print('%s-status=%s' % (tag, res.index(0).value_nick))
@@ -69,6 +71,7 @@ attempt('empty', '$t_tmp/empty')
 attempt('corrupt', '$t_tmp/corrupt')
 attempt('cancel', '$model')
 attempt('huge', '$model', (2, 4097))
+attempt('nofisher', '$model', sampler='ocm-ddpm')
 Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path('$t_tmp/out.png'), None)
 img.delete()
 "
@@ -85,11 +88,14 @@ case $(t_field corrupt-error) in *config.json*) ;; *) t_fail "corrupt: the messa
 check cancel cancel ""
 check huge execution-error "dfx could not generate an image: "
 case $(t_field huge-error) in *4096*) ;; *) t_fail "huge: the message does not state the limit 4096" ;; esac
+check nofisher execution-error "$model/fisher"
+case $(t_field nofisher-error) in *"models/train_fisher.py $model"*) ;;
+  *) t_fail "nofisher: the message does not name models/train_fisher.py" ;; esac
 
 python3 - "$t_tmp/in.png" "$t_tmp/out.png" <<PY || t_fail "the image changed"
 $t_png_py
 _, _, _, a = load(sys.argv[1], "RGB")
 _, w, h, b = load(sys.argv[2], "RGB")
 assert (w, h) == (12, 10) and a == b, "the image's pixels changed"
-print("ok: image unchanged after the four failures")
+print("ok: image unchanged after the five failures")
 PY

@@ -1,0 +1,350 @@
+/* cli-diagnose.c — `dfx diagnose`: Fisher information, its rate and the
+ * MMSE of a model over a σ grid, on a folder of data images.
+ *
+ *   dfx diagnose --model DIR --data DIR [--count N] [--levels K | --sigmas S1,S2,...]
+ *                [--probes P] [--fir jvp|dfea] [--seed S] [--batch B]
+ *                [--json] [--csv FILE] [--plot OUT.png]
+ *
+ * The data folder's *.png files (sorted by name, the first N) must have the
+ * model's channels (grey, grey + alpha, RGB, RGBA) and its sample size; 8-bit
+ * values map to [−1, 1].  Output: CSV on stdout (or --csv FILE), JSON with
+ * --json, a plot image with --plot.  No numerics here: dfx_diagnose() does
+ * them. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int
+usage (FILE *f, int rc)
+{
+    fprintf (f,
+             "usage: dfx diagnose --model DIR --data DIR [--count N] [--levels K | --sigmas S1,S2,...]\n"
+             "                    [--probes P] [--fir jvp|dfea] [--seed S] [--batch B] [--json] [--csv FILE]\n"
+             "                    [--plot OUT.png]\n\n"
+             "Over a grid of noise levels sigma (x~ = x0 + sigma eps, tau = sigma^2) and the first N (default 64)\n"
+             "PNG images of the data folder: the Fisher information J = E tr F from the Fisher head and, as a check,\n"
+             "E|score|^2; the Fisher information rate E|F|_F^2 by Hutchinson with P (default 2) Rademacher probes,\n"
+             "F v from the outer-product form with C v = tau dx0^/dx~ v by a central difference of the score network\n"
+             "(--fir jvp, default) or DF-EA with the data point (--fir dfea, biased upward at small sigma); the MMSE\n"
+             "tau d - tau^2 J = E tr C, the measured E|x0 - x0^|^2, and the MMSE rate d - 2 tau J + tau^2 E|F|_F^2.\n"
+             "K (default 12) levels log-spaced over the model's sigma range, or the given ones.  Needs DIR/fisher.\n"
+             "The images must have the model's channels and sample size.  Prints CSV (or JSON with --json);\n"
+             "--csv writes the CSV to a file, --plot a log-log plot of the curves.\n");
+    return rc;
+}
+
+static int
+parse_u32 (const char *opt, const char *s, unsigned long lo, unsigned long hi, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul (s, &end, 10);
+    if (!*s || *s == '-' || !end || *end || errno || v < lo || v > hi) {
+        fprintf (stderr, "dfx diagnose: %s '%s' is not a whole number in [%lu, %lu]\n", opt, s, lo, hi);
+        return 0;
+    }
+    *out = (uint32_t) v;
+    return 1;
+}
+
+static int
+parse_sigmas (const char *s, double *out, uint32_t *n)
+{
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end = NULL;
+        double v = strtod (p, &end);
+        if (end == p || !isfinite (v) || v <= 0.0 || v > 1e6 || *n >= DFX_DIAGNOSE_MAX_SIGMAS ||
+            (*end && *end != ',')) {
+            fprintf (stderr, "dfx diagnose: --sigmas '%s' is not a comma-separated list of 1..%d numbers in (0, 1e6]\n",
+                     s, DFX_DIAGNOSE_MAX_SIGMAS);
+            return 0;
+        }
+        out[(*n)++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (*n == 0) {
+        fprintf (stderr, "dfx diagnose: --sigmas is empty\n");
+        return 0;
+    }
+    return 1;
+}
+
+static int
+is_png (const struct dirent *e)
+{
+    size_t l = strlen (e->d_name);
+    return e->d_name[0] != '.' && l > 4 && strcasecmp (e->d_name + l - 4, ".png") == 0;
+}
+
+static const char *
+channel_name (uint32_t c)
+{
+    static const char *names[] = {"?", "grey", "grey + alpha", "RGB", "RGBA"};
+    return c <= 4 ? names[c] : "?";
+}
+
+/* Reads up to max images of c × h × w into *data ([−1, 1], NCHW); *n the
+ * count.  0 on success; messages on stderr. */
+static int
+read_data (const char *dir, uint32_t max, uint32_t c, uint32_t h, uint32_t w, float **data, uint32_t *n)
+{
+    struct dirent **list = NULL;
+    int k = scandir (dir, &list, is_png, alphasort);
+    *data = NULL, *n = 0;
+    if (k < 0) {
+        fprintf (stderr, "dfx diagnose: cannot read the data folder %s: %s\n", dir, strerror (errno));
+        return -1;
+    }
+    int rc = 0;
+    if (k == 0) {
+        fprintf (stderr, "dfx diagnose: the data folder %s holds no .png images\n", dir);
+        rc = -1;
+    }
+    const uint32_t count = (uint32_t) k < max ? (uint32_t) k : max;
+    const size_t per = (size_t) c * h * w;
+    if (!rc && !(*data = malloc (count * per * sizeof (float)))) {
+        fprintf (stderr, "dfx diagnose: out of host memory for %u images\n", count);
+        rc = -1;
+    }
+    for (uint32_t i = 0; !rc && i < count; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        uint8_t *pix = NULL;
+        uint32_t pw, ph, pc;
+        if (dfx_cli_png_read ("diagnose", path, &pix, &pw, &ph, &pc) != 0) {
+            rc = -1;
+            break;
+        }
+        if (pc != c) {
+            fprintf (stderr, "dfx diagnose: %s is %s (%u channel%s), the model takes %s (%u channel%s)\n", path,
+                     channel_name (pc), pc, pc == 1 ? "" : "s", channel_name (c), c, c == 1 ? "" : "s");
+            rc = -1;
+        } else if (pw != w || ph != h) {
+            fprintf (stderr, "dfx diagnose: %s is %ux%u, the model takes %ux%u images\n", path, pw, ph, w, h);
+            rc = -1;
+        } else {
+            float *x = *data + i * per;
+            for (uint32_t ch = 0; ch < c; ch++)
+                for (size_t p = 0; p < (size_t) h * w; p++)
+                    x[ch * (size_t) h * w + p] = (float) (pix[p * c + ch] / 127.5 - 1.0);
+        }
+        free (pix);
+    }
+    for (int i = 0; i < k; i++)
+        free (list[i]);
+    free (list);
+    if (rc) {
+        free (*data);
+        *data = NULL;
+        return rc;
+    }
+    *n = count;
+    return 0;
+}
+
+static const char *columns[] = {"sigma", "tau", "j_head", "j_head_se", "j_score", "j_score_se", "fir", "fir_se",
+                                "mmse", "mmse_se", "mmse_direct", "mmse_direct_se", "mmse_rate", "mmse_rate_se",
+                                "rate_d", "rate_j", "rate_fir"};
+
+static void
+row_values (const dfx_diagnose_row *r, double *v)
+{
+    const double a[] = {r->sigma,       r->tau,     r->j_head,      r->j_head_se,      r->j_score,   r->j_score_se,
+                        r->fir,         r->fir_se,  r->mmse,        r->mmse_se,        r->mmse_direct,
+                        r->mmse_direct_se, r->mmse_rate, r->mmse_rate_se, r->rate_d, r->rate_j, r->rate_fir};
+    memcpy (v, a, sizeof a);
+}
+
+#define NCOL (sizeof columns / sizeof columns[0])
+
+static void
+write_csv (FILE *f, const dfx_diagnose_row *rows, uint32_t n)
+{
+    for (size_t c = 0; c < NCOL; c++)
+        fprintf (f, "%s%s", columns[c], c + 1 < NCOL ? "," : "\n");
+    for (uint32_t j = 0; j < n; j++) {
+        double v[NCOL];
+        row_values (rows + j, v);
+        for (size_t c = 0; c < NCOL; c++)
+            fprintf (f, "%.9g%s", v[c], c + 1 < NCOL ? "," : "\n");
+    }
+}
+
+int
+dfx_cli_diagnose (int argc, char **argv)
+{
+    const char *model = NULL, *data_dir = NULL, *csv = NULL, *plot = NULL;
+    int json = 0;
+    uint32_t count = 64;
+    double sigmas[DFX_DIAGNOSE_MAX_SIGMAS];
+    dfx_diagnose_params p;
+    dfx_diagnose_params_defaults (&p);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp (a, "--json") == 0)
+            json = 1;
+        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+            return usage (stdout, 0);
+        else if (v && strcmp (a, "--model") == 0)
+            model = v, i++;
+        else if (v && strcmp (a, "--data") == 0)
+            data_dir = v, i++;
+        else if (v && strcmp (a, "--csv") == 0)
+            csv = v, i++;
+        else if (v && strcmp (a, "--plot") == 0)
+            plot = v, i++;
+        else if (v && strcmp (a, "--count") == 0) {
+            if (!parse_u32 ("--count", v, 1, 100000, &count))
+                return DFX_CLI_EXIT_USAGE;
+            i++;
+        } else if (v && strcmp (a, "--levels") == 0) {
+            if (!parse_u32 ("--levels", v, 1, DFX_DIAGNOSE_MAX_SIGMAS, &p.n_sigmas))
+                return DFX_CLI_EXIT_USAGE;
+            p.sigmas = NULL, i++;
+        } else if (v && strcmp (a, "--sigmas") == 0) {
+            if (!parse_sigmas (v, sigmas, &p.n_sigmas))
+                return DFX_CLI_EXIT_USAGE;
+            p.sigmas = sigmas, i++;
+        } else if (v && strcmp (a, "--probes") == 0) {
+            if (!parse_u32 ("--probes", v, 1, 64, &p.probes))
+                return DFX_CLI_EXIT_USAGE;
+            i++;
+        } else if (v && strcmp (a, "--batch") == 0) {
+            if (!parse_u32 ("--batch", v, 1, 256, &p.batch))
+                return DFX_CLI_EXIT_USAGE;
+            i++;
+        } else if (v && strcmp (a, "--seed") == 0) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long s = strtoull (v, &end, 0);
+            if (!*v || *v == '-' || !end || *end || errno) {
+                fprintf (stderr, "dfx diagnose: --seed '%s' is not a whole number in [0, 2^64)\n", v);
+                return DFX_CLI_EXIT_USAGE;
+            }
+            p.seed = s, i++;
+        } else if (v && strcmp (a, "--fir") == 0) {
+            if (strcmp (v, "jvp") == 0)
+                p.fir = DFX_FIR_JVP;
+            else if (strcmp (v, "dfea") == 0)
+                p.fir = DFX_FIR_DFEA;
+            else {
+                fprintf (stderr, "dfx diagnose: --fir '%s' is not jvp or dfea\n", v);
+                return DFX_CLI_EXIT_USAGE;
+            }
+            i++;
+        } else {
+            fprintf (stderr, "dfx diagnose: unknown or incomplete argument '%s'\n", a);
+            return usage (stderr, DFX_CLI_EXIT_USAGE);
+        }
+    }
+    if (!model || !data_dir) {
+        fprintf (stderr, "dfx diagnose: --model and --data are required\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+
+    dfx_ctx_options opt;
+    dfx_ctx_options_defaults (&opt);
+    dfx_ctx *ctx = NULL;
+    dfx_model *m = NULL;
+    float *data = NULL;
+    dfx_diagnose_row *rows = NULL;
+    int rc = 0;
+    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    if (st != DFX_OK)
+        goto fail;
+    if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
+        goto fail;
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    if (!mi.sample_width || !mi.sample_height) {
+        fprintf (stderr, "dfx diagnose: the model's config has no sample_size\n");
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    uint32_t n = 0;
+    if (read_data (data_dir, count, mi.channels, mi.sample_height, mi.sample_width, &data, &n) != 0) {
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!(rows = calloc (p.n_sigmas, sizeof *rows))) {
+        fprintf (stderr, "dfx diagnose: out of host memory\n");
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    const double t0 = dfx_cli_now ();
+    if ((st = dfx_diagnose (m, &p, data, n, mi.sample_height, mi.sample_width, rows)) != DFX_OK)
+        goto fail;
+    const double secs = dfx_cli_now () - t0;
+    const uint32_t d = mi.channels * mi.sample_height * mi.sample_width;
+    if (csv) {
+        FILE *f = fopen (csv, "w");
+        if (!f) {
+            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
+            rc = DFX_CLI_EXIT_ERROR;
+            goto out;
+        }
+        write_csv (f, rows, p.n_sigmas);
+        if (fclose (f) != 0) {
+            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
+            rc = DFX_CLI_EXIT_ERROR;
+            goto out;
+        }
+    }
+    if (plot) {
+        char title[512];
+        snprintf (title, sizeof title, "%s on %u images of %s (probes %u, fir %s)", model, n, data_dir, p.probes,
+                  p.fir == DFX_FIR_JVP ? "jvp" : "dfea");
+        if (dfx_cli_plot_diagnose (plot, rows, p.n_sigmas, d, title) != 0) {
+            rc = DFX_CLI_EXIT_ERROR;
+            goto out;
+        }
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject ();
+        cJSON_AddStringToObject (o, "model", model);
+        cJSON_AddStringToObject (o, "data", data_dir);
+        cJSON_AddNumberToObject (o, "images", n);
+        cJSON_AddNumberToObject (o, "values_per_image", d);
+        cJSON_AddNumberToObject (o, "probes", p.probes);
+        cJSON_AddStringToObject (o, "fir_method", p.fir == DFX_FIR_JVP ? "jvp" : "dfea");
+        cJSON_AddNumberToObject (o, "seed", (double) p.seed);
+        cJSON_AddNumberToObject (o, "seconds", secs);
+        if (plot)
+            cJSON_AddStringToObject (o, "plot", plot);
+        cJSON *arr = cJSON_AddArrayToObject (o, "rows");
+        for (uint32_t j = 0; j < p.n_sigmas; j++) {
+            double v[NCOL];
+            row_values (rows + j, v);
+            cJSON *r = cJSON_CreateObject ();
+            for (size_t c = 0; c < NCOL; c++)
+                cJSON_AddNumberToObject (r, columns[c], v[c]);
+            cJSON_AddItemToArray (arr, r);
+        }
+        char *s = cJSON_Print (o);
+        puts (s);
+        cJSON_free (s);
+        cJSON_Delete (o);
+    } else if (!csv) {
+        write_csv (stdout, rows, p.n_sigmas);
+    } else {
+        printf ("%u levels on %u images in %.1f s: wrote %s%s%s\n", p.n_sigmas, n, secs, csv, plot ? " and " : "",
+                plot ? plot : "");
+    }
+    goto out;
+fail:
+    rc = dfx_cli_fail (ctx, st);
+out:
+    free (data), free (rows);
+    dfx_model_destroy (m);
+    dfx_ctx_destroy (ctx);
+    return rc;
+}

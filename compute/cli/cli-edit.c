@@ -1,0 +1,250 @@
+/* cli-edit.c — `dfx edit`: guided editing of an image with a model.
+ *
+ *   dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png
+ *            [--strength S] [--iterations K] [--steps N] [--sampler ddim|euler]
+ *            [--start noise|invert] [--optimizer adam|momentum|sgd] [--step-size L]
+ *            [--guide-weight W] [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--json]
+ *
+ * The image and the guide are read as the model's channels (grey, RGB, ...:
+ * libpng converts) and mapped from 8-bit to [-1, 1]; the mask is read as
+ * grey, 0..255 → 0..1.  All three must have one size.  An empty mask leaves
+ * the image as it is (written to OUT.png unchanged, with a note).  --json
+ * prints the loss per iteration and the times.  No numerics here: everything
+ * is dfx_edit().
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+usage (FILE *f, int rc)
+{
+    fprintf (f,
+             "usage: dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png [--strength S]\n"
+             "                [--iterations K] [--steps N] [--sampler ddim|euler] [--start noise|invert]\n"
+             "                [--optimizer adam|momentum|sgd] [--step-size L] [--guide-weight W]\n"
+             "                [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--json]\n\n"
+             "Edits IMAGE so that it follows GUIDE where MASK is white and stays itself where it is black, and\n"
+             "stays natural under the model: the image inverted by the ODE (default) or noised, to strength S\n"
+             "(0 < S <= 1, default 0.5), is the start point of N sampler steps (default 20, DDIM), optimised over K\n"
+             "iterations (0..%d, default 10) with the DF-EA adjoint (no network gradients).  IMAGE, GUIDE and\n"
+             "MASK must have one size; the mask is read as grey (0..255 -> weight 0..1).\n",
+             DFX_EDIT_MAX_ITERATIONS);
+    return rc;
+}
+
+static int
+parse_num (const char *opt, const char *s, double lo, double hi, int open_lo, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod (s, &end);
+    if (!*s || !end || *end || errno || !isfinite (v) || v > hi || (open_lo ? v <= lo : v < lo)) {
+        fprintf (stderr, "dfx edit: %s '%s' is not a number in %s%g, %g]\n", opt, s, open_lo ? "(" : "[", lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int
+whole (const char *opt, const char *s, double v)
+{
+    if (v == floor (v))
+        return 1;
+    fprintf (stderr, "dfx edit: %s '%s' must be a whole number\n", opt, s);
+    return 0;
+}
+
+static int
+parse_choice (const char *opt, const char *s, const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp (s, names[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    fprintf (stderr, "dfx edit: %s '%s' is not one of", opt, s);
+    for (int i = 0; i < n; i++)
+        fprintf (stderr, " %s", names[i]);
+    fputc ('\n', stderr);
+    return 0;
+}
+
+int
+dfx_cli_edit (int argc, char **argv)
+{
+    const char *model = NULL, *image = NULL, *guide = NULL, *mask = NULL, *output = NULL;
+    int json = 0;
+    dfx_edit_params p;
+    dfx_edit_params_defaults (&p);
+    static const char *const samplers[] = {"ddim", "euler"}, *const starts[] = {"noise", "invert"},
+                             *const optimizers[] = {"adam", "momentum", "sgd"}, *const adjoints[] = {"dfea-clamped", "dfea", "fd"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double d = 0;
+        int k = 0, ok = 1;
+        if (strcmp (a, "--json") == 0)
+            json = 1;
+        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+            return usage (stdout, 0);
+        else if (a[0] != '-' && !image)
+            image = a;
+        else if (!v) {
+            fprintf (stderr, "dfx edit: unknown or incomplete argument '%s'\n", a);
+            return usage (stderr, DFX_CLI_EXIT_USAGE);
+        } else {
+            i++;
+            if (strcmp (a, "--model") == 0)
+                model = v;
+            else if (strcmp (a, "--guide") == 0)
+                guide = v;
+            else if (strcmp (a, "--mask") == 0)
+                mask = v;
+            else if (strcmp (a, "-o") == 0 || strcmp (a, "--output") == 0)
+                output = v;
+            else if (strcmp (a, "--strength") == 0)
+                ok = parse_num (a, v, 0, 1, 1, &p.strength);
+            else if (strcmp (a, "--iterations") == 0) {
+                ok = parse_num (a, v, 0, DFX_EDIT_MAX_ITERATIONS, 0, &d) && whole (a, v, d);
+                p.iterations = (uint32_t) d;
+            } else if (strcmp (a, "--steps") == 0) {
+                ok = parse_num (a, v, 1, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
+                p.steps = (uint32_t) d;
+            } else if (strcmp (a, "--seed") == 0) {
+                ok = parse_num (a, v, 0, 9007199254740992.0, 0, &d) && whole (a, v, d);
+                p.seed = (uint64_t) d;
+            } else if (strcmp (a, "--step-size") == 0)
+                ok = parse_num (a, v, 0, 1e6, 1, &p.step_size);
+            else if (strcmp (a, "--guide-weight") == 0)
+                ok = parse_num (a, v, 0, 1e6, 0, &p.guide_weight);
+            else if (strcmp (a, "--preserve-weight") == 0)
+                ok = parse_num (a, v, 0, 1e6, 0, &p.preserve_weight);
+            else if (strcmp (a, "--sampler") == 0) {
+                ok = parse_choice (a, v, samplers, 2, &k);
+                p.sampler = k ? DFX_SAMPLER_EULER : DFX_SAMPLER_DDIM;
+            } else if (strcmp (a, "--start") == 0) {
+                ok = parse_choice (a, v, starts, 2, &k);
+                p.start = (dfx_edit_start) k;
+            } else if (strcmp (a, "--optimizer") == 0) {
+                ok = parse_choice (a, v, optimizers, 3, &k);
+                p.optimizer = (dfx_edit_optimizer) k;
+            } else if (strcmp (a, "--adjoint") == 0) {
+                ok = parse_choice (a, v, adjoints, 3, &k);
+                p.adjoint = (dfx_edit_adjoint) k;
+            } else {
+                fprintf (stderr, "dfx edit: unknown argument '%s'\n", a);
+                return usage (stderr, DFX_CLI_EXIT_USAGE);
+            }
+            if (!ok)
+                return DFX_CLI_EXIT_USAGE;
+        }
+    }
+    if (!model || !image || !guide || !mask || !output) {
+        fprintf (stderr, "dfx edit: --model, IMAGE, --guide, --mask and -o are required\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+
+    dfx_ctx_options opt;
+    dfx_ctx_options_defaults (&opt);
+    dfx_ctx *ctx = NULL;
+    dfx_model *m = NULL;
+    float *img = NULL, *gd = NULL, *mk = NULL, *out = NULL;
+    int rc = 0;
+    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    if (st != DFX_OK || (st = dfx_model_load (ctx, model, &m)) != DFX_OK) {
+        rc = dfx_cli_fail (ctx, st);
+        goto out;
+    }
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    const uint32_t c = mi.channels;
+    uint32_t w, h, gw, gh, mw, mh;
+    if (c < 1 || c > 4) {
+        fprintf (stderr, "dfx edit: the model has %u channels; PNG images have 1 to 4\n", c);
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (dfx_cli_png_read_planar (image, c, -1.0f, 1.0f, &img, &w, &h) || dfx_cli_png_read_planar (guide, c, -1.0f, 1.0f, &gd, &gw, &gh) ||
+        dfx_cli_png_read_planar (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (gw != w || gh != h || mw != w || mh != h) {
+        fprintf (stderr, "dfx edit: the %s %s is %ux%u, the image %s is %ux%u: guide and mask must have the image's "
+                 "size\n", gw != w || gh != h ? "guide" : "mask", gw != w || gh != h ? guide : mask,
+                 gw != w || gh != h ? gw : mw, gw != w || gh != h ? gh : mh, image, w, h);
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!(out = malloc ((size_t) c * w * h * sizeof *out))) {
+        fprintf (stderr, "dfx edit: out of memory\n");
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    dfx_edit_result r;
+    if ((st = dfx_edit (m, &p, w, h, img, gd, mk, out, &r)) != DFX_OK) {
+        rc = dfx_cli_fail (ctx, st);
+        goto out;
+    }
+    if (dfx_cli_png_write_planar (output, out, c, w, h)) {
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject (), *loss = cJSON_CreateArray (), *mse = cJSON_CreateArray (),
+              *outside = cJSON_CreateArray ();
+        for (uint32_t k = 0; !r.unchanged && k <= r.iterations; k++) {
+            cJSON_AddItemToArray (loss, cJSON_CreateNumber (r.loss[k]));
+            cJSON_AddItemToArray (mse, cJSON_CreateNumber (r.guide_mse[k]));
+            cJSON_AddItemToArray (outside, cJSON_CreateNumber (r.outside_rms[k]));
+        }
+        cJSON_AddStringToObject (o, "model", model);
+        cJSON_AddStringToObject (o, "output", output);
+        cJSON_AddNumberToObject (o, "width", w);
+        cJSON_AddNumberToObject (o, "height", h);
+        cJSON_AddNumberToObject (o, "channels", c);
+        cJSON_AddBoolToObject (o, "unchanged", r.unchanged);
+        cJSON_AddStringToObject (o, "sampler", dfx_sampler_name (p.sampler));
+        cJSON_AddNumberToObject (o, "steps", p.steps);
+        cJSON_AddNumberToObject (o, "strength", p.strength);
+        cJSON_AddNumberToObject (o, "sigma_start", r.sigma_start);
+        cJSON_AddStringToObject (o, "start", starts[p.start]);
+        cJSON_AddStringToObject (o, "optimizer", optimizers[p.optimizer]);
+        cJSON_AddStringToObject (o, "adjoint", adjoints[p.adjoint]);
+        cJSON_AddNumberToObject (o, "step_size", p.step_size);
+        cJSON_AddNumberToObject (o, "iterations", r.iterations);
+        cJSON_AddItemToObject (o, "loss", loss);
+        cJSON_AddItemToObject (o, "guide_mse", mse);
+        cJSON_AddItemToObject (o, "outside_rms", outside);
+        cJSON_AddNumberToObject (o, "nfe", r.nfe);
+        cJSON_AddNumberToObject (o, "seconds", r.seconds);
+        cJSON_AddNumberToObject (o, "seconds_forward", r.seconds_forward);
+        cJSON_AddNumberToObject (o, "seconds_adjoint", r.seconds_adjoint);
+        cJSON_AddNumberToObject (o, "state_bytes", (double) r.state_bytes);
+        cJSON_AddStringToObject (o, "warning", r.warning);
+        char *s = cJSON_Print (o);
+        puts (s);
+        cJSON_free (s);
+        cJSON_Delete (o);
+    } else {
+        if (r.unchanged)
+            printf ("%s: unchanged\n", output);
+        else
+            printf ("%s: %u iterations, loss %.4g -> %.4g, guide mse %.4g -> %.4g, %u network evaluations, %.1f s\n",
+                    output, r.iterations, r.loss[0], r.loss[r.iterations], r.guide_mse[0],
+                    r.guide_mse[r.iterations], r.nfe, r.seconds);
+    }
+    if (r.warning[0])
+        fprintf (stderr, "dfx edit: %s\n", r.warning);
+out:
+    free (img), free (gd), free (mk), free (out);
+    dfx_model_destroy (m);
+    dfx_ctx_destroy (ctx);
+    return rc;
+}

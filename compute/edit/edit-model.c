@@ -1,0 +1,158 @@
+/* edit-model.c — dfx_edit(): the guided edit of one image with a model
+ * folder's score network.  Checks the parameters and the mask, pads the
+ * image, guide and mask to the U-Net's multiple (edge values for the
+ * images, weight 0 for the padding), draws the start noise, maps the
+ * strength to σ̃_start on the model's schedule, runs edit.c and crops.
+ * Not for: the numerics (edit.c and the files it calls), nor files. */
+#include "edit-private.h"
+#include "../sample/model-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+all_finite (const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite (v[i]))
+            return 0;
+    return 1;
+}
+
+/* Canvas c × ph × pw from an image c × h × w, the last row and column repeated. */
+static void
+pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uint32_t pw, float *out)
+{
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t y = 0; y < ph; y++) {
+            const float *row = img + ((size_t) ch * h + (y < h ? y : h - 1)) * w;
+            float *o = out + ((size_t) ch * ph + y) * pw;
+            memcpy (o, row, w * sizeof (float));
+            for (uint32_t x = w; x < pw; x++)
+                o[x] = row[w - 1];
+        }
+}
+
+dfx_status
+dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t height, const float *image,
+          const float *guide, const float *mask, float *out, dfx_edit_result *r)
+{
+    dfx_ctx *ctx = dfx__model_ctx (m);
+    dfx_edit_result res;
+    memset (&res, 0, sizeof res);
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1;
+    const uint32_t h = height, w = width;
+    if (p->sampler == DFX_SAMPLER_HEUN)
+        return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
+                           "edit: the Heun sampler has no DF-EA adjoint in dfx; use ddim or euler");
+    if (p->sampler != DFX_SAMPLER_DDIM && p->sampler != DFX_SAMPLER_EULER)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: unknown sampler %d", (int) p->sampler);
+    if (p->steps < 1 || p->steps > DFX_GENERATE_MAX_STEPS)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: %u steps is outside [1, %d]", p->steps,
+                           DFX_GENERATE_MAX_STEPS);
+    if (!(p->strength > 0 && p->strength <= 1))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: strength %g is outside (0, 1]", p->strength);
+    if (p->iterations > DFX_EDIT_MAX_ITERATIONS)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: %u iterations is more than %d", p->iterations,
+                           DFX_EDIT_MAX_ITERATIONS);
+    if (!(p->guide_weight >= 0) || !isfinite (p->guide_weight) || !(p->preserve_weight >= 0) ||
+        !isfinite (p->preserve_weight))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: guide weight %g and preserve weight %g must be "
+                           "numbers >= 0", p->guide_weight, p->preserve_weight);
+    if (!(p->step_size > 0) || !isfinite (p->step_size) || !(p->momentum >= 0 && p->momentum < 1))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: step size %g must be > 0 and momentum %g in "
+                           "[0, 1)", p->step_size, p->momentum);
+    if ((unsigned) p->optimizer > DFX_EDIT_SGD || (unsigned) p->adjoint > DFX_EDIT_ADJOINT_FD ||
+        (unsigned) p->start > DFX_EDIT_START_INVERT)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: unknown optimiser %d, adjoint %d or start %d",
+                           (int) p->optimizer, (int) p->adjoint, (int) p->start);
+    if (!w || !h || w > DFX_GENERATE_MAX_SIZE || h > DFX_GENERATE_MAX_SIZE)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: size %ux%u is outside [1, %d] per side", w, h,
+                           DFX_GENERATE_MAX_SIZE);
+    if (!image || !out || (!p->loss && (!guide || !mask)))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                           "edit: the image, the output and (without a loss callback) the guide and mask are needed");
+    const uint32_t ph = (h + mult - 1) / mult * mult, pw = (w + mult - 1) / mult * mult;
+    const size_t n = (size_t) c * ph * pw, ni = (size_t) c * h * w, np = (size_t) h * w;
+    if ((unsigned long long) n > DFX_GENERATE_MAX_FLOATS)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: %u × %ux%u (padded) is more than %llu values", c,
+                           pw, ph, (unsigned long long) DFX_GENERATE_MAX_FLOATS);
+    if (!all_finite (image, ni) || (guide && !all_finite (guide, ni)))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: the %s holds a value that is not a finite number",
+                           !all_finite (image, ni) ? "image" : "guide");
+    double msum = 0.0;
+    if (mask) {
+        for (size_t i = 0; i < np; i++) {
+            if (!(mask[i] >= 0.0f && mask[i] <= 1.0f))
+                return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                                   "edit: mask value %g at pixel (%zu, %zu) is outside [0, 1]", (double) mask[i],
+                                   i % w, i / w);
+            msum += mask[i];
+        }
+    }
+    if (!p->loss && msum == 0.0) {
+        /* Nothing to follow anywhere: the image is the answer. */
+        if (out != image)
+            memcpy (out, image, ni * sizeof (float));
+        res.unchanged = 1;
+        snprintf (res.warning, sizeof res.warning, "the mask is empty: nothing to edit, the image is unchanged");
+        if (r)
+            *r = res;
+        return DFX_OK;
+    }
+    if (!p->loss && msum == (double) np)
+        snprintf (res.warning, sizeof res.warning,
+                  "the mask covers the whole image: nothing is preserved, the whole image follows the guide");
+
+    dfx_status st = DFX_OK;
+    float *img = malloc (n * sizeof *img), *gd = malloc (n * sizeof *gd), *mg = calloc (n, sizeof *mg),
+          *mp = calloc (n, sizeof *mp), *nz = malloc (n * sizeof *nz), *res_canvas = malloc (n * sizeof *res_canvas);
+    if (!img || !gd || !mg || !mp || !nz || !res_canvas) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %zu values)", n);
+        goto cleanup;
+    }
+    pad_edge (image, c, h, w, ph, pw, img);
+    if (guide)
+        pad_edge (guide, c, h, w, ph, pw, gd);
+    else
+        memcpy (gd, img, n * sizeof *gd);
+    if (mask)
+        for (uint32_t ch = 0; ch < c; ch++)
+            for (uint32_t y = 0; y < h; y++)
+                for (uint32_t x = 0; x < w; x++) {
+                    const size_t at = ((size_t) ch * ph + y) * pw + x;
+                    mg[at] = mask[(size_t) y * w + x];
+                    mp[at] = 1.0f - mg[at];
+                }
+    dfx_generate_noise (p->seed, 0, c, ph, pw, nz);
+
+    const dfx__schedule *sched = dfx__model_schedule (m);
+    dfx__edit_run_desc d = {
+        .map = {.den = dfx__model_denoiser (m), .sched = sched, .sampler = p->sampler, .steps = p->steps,
+                .sigma_start = dfx__schedule_sigma (sched, p->strength * dfx__schedule_t_max (sched)),
+                .sigma_end = sched->sigma_min, .h = ph, .w = pw},
+        .p = p,
+        .img_w = w,
+        .img_h = h,
+    };
+    if (!(d.map.sigma_start > d.map.sigma_end)) {
+        st = dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                         "edit: strength %g starts at sigma %g, not above the model's sigma_min %g; use a larger "
+                         "strength", p->strength, d.map.sigma_start, d.map.sigma_end);
+        goto cleanup;
+    }
+    DFX_CHECK (dfx__edit_run (&d, img, gd, mg, mp, p->start == DFX_EDIT_START_NOISE ? nz : NULL, res_canvas, &res));
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t y = 0; y < h; y++)
+            memcpy (out + ((size_t) ch * h + y) * w, res_canvas + ((size_t) ch * ph + y) * pw, w * sizeof (float));
+    res.canvas_width = pw;
+    res.canvas_height = ph;
+    if (r)
+        *r = res;
+cleanup:
+    free (img), free (gd), free (mg), free (mp), free (nz), free (res_canvas);
+    return st;
+}

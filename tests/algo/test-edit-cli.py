@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""test-edit-cli.py — `dfx edit` end to end on the shipped grey model
+models/fashion-mnist-32 (suite algo).
+
+  test-edit-cli.py --dfx DFX --model DIR --work DIR
+
+The model is grey, so the guide is a grey value: a disc of black (−1) over a
+bright part of a generated garment, inside a larger disc mask.
+1. The edit (DDIM 10 steps, strength 0.5, 8 Adam iterations of step 0.2, inverted start): the
+   objective falls at every iteration and overall; the masked region of the
+   output PNG moves toward the guide (its mean distance to the guide falls by
+   at least 25 % against the input image), the unmasked region changes
+   little (mean absolute change ≤ 16 of 255); output size exact.
+   The same on a 30x27 crop (no multiple of the U-Net's 4: padded and
+   cropped back): output 30x27, objective down, disc toward the guide.
+2. Bad input: a guide or mask of another size refused naming the file and
+   both sizes (exit 2); an empty mask writes the image unchanged with a note;
+   a full mask warns that nothing is preserved; strength 0 and the Heun
+   sampler refused; a missing file named.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+ap.add_argument("--dfx", required=True)
+ap.add_argument("--model", required=True)
+ap.add_argument("--work", required=True)
+a = ap.parse_args()
+os.makedirs(a.work, exist_ok=True)
+W = a.work
+failed = 0
+
+
+def check(cond, msg):
+    global failed
+    if cond:
+        print("ok:", msg)
+    else:
+        failed += 1
+        print("FAIL:", msg)
+
+
+def run(*args):
+    p = subprocess.run([a.dfx, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+rc, out, err = run("generate", "--model", a.model, "--seed", "3", "-o", W + "/img.png")
+if rc != 0:
+    sys.exit("dfx generate failed: " + err)
+img = np.asarray(Image.open(W + "/img.png").convert("L"), dtype=np.float64)
+h, w = img.shape
+yy, xx = np.mgrid[0:h, 0:w]
+# The disc goes where the garment is brightest (its centre of mass of light).
+cy, cx = (int(round((img * yy).sum() / img.sum())), int(round((img * xx).sum() / img.sum())))
+blob = (yy - cy) ** 2 + (xx - cx) ** 2 < 6 ** 2
+mask = (yy - cy) ** 2 + (xx - cx) ** 2 < 9 ** 2
+guide = img.copy()
+guide[blob] = 0.0
+Image.fromarray(guide.astype(np.uint8)).save(W + "/guide.png")
+Image.fromarray((mask * 255).astype(np.uint8)).save(W + "/mask.png")
+common = ["--model", a.model, W + "/img.png", "--guide", W + "/guide.png", "--mask", W + "/mask.png"]
+
+# 1. the edit
+rc, out, err = run("edit", *common, "--steps", "10", "--iterations", "8", "--step-size", "0.2", "-o", W + "/out.png", "--json")
+check(rc == 0, "dfx edit ran (%s)" % err.strip())
+if rc == 0:
+    j = json.loads(out)
+    loss = j["loss"]
+    print("loss per iteration:", " ".join("%.2f" % v for v in loss))
+    print("guide mse:", " ".join("%.3f" % v for v in j["guide_mse"]), " outside rms:",
+          " ".join("%.3f" % v for v in j["outside_rms"]), " %.1f s, %d evaluations" % (j["seconds"], j["nfe"]))
+    check(len(loss) == 9 and j["iterations"] == 8, "9 loss values for 8 iterations")
+    check(all(b <= a_ * (1 + 1e-6) for a_, b in zip(loss, loss[1:])), "the objective never rises")
+    check(loss[-1] < 0.9 * loss[0], "the objective falls by more than 10 %% (%.2f -> %.2f)" % (loss[0], loss[-1]))
+    o = np.asarray(Image.open(W + "/out.png").convert("L"), dtype=np.float64)
+    check(o.shape == img.shape, "output %s, input %s" % (o.shape, img.shape))
+    d_in = np.abs(img[blob] - guide[blob]).mean()
+    d_out = np.abs(o[blob] - guide[blob]).mean()
+    outside = np.abs(o[~mask] - img[~mask]).mean()
+    print("blob: mean distance to the guide %.1f (input) -> %.1f (output) of 255; outside the mask: mean change "
+          "%.1f of 255" % (d_in, d_out, outside))
+    check(d_out < 0.75 * d_in, "the masked region moves toward the guide")
+    check(outside <= 16, "the unmasked region changes little")
+
+# 1b. a size that is no multiple of the U-Net's (padded inside, cropped back): 30x27, the top-left crop
+for name, arr in (("img", img), ("guide", guide), ("mask", mask * 255.0)):
+    Image.fromarray(arr[:27, :30].astype(np.uint8)).save("%s/%s-crop.png" % (W, name))
+rc, out, err = run("edit", "--model", a.model, W + "/img-crop.png", "--guide", W + "/guide-crop.png", "--mask",
+                   W + "/mask-crop.png", "--steps", "6", "--iterations", "4", "--step-size", "0.2", "-o",
+                   W + "/out-crop.png", "--json")
+check(rc == 0, "30x27 edit ran (%s)" % err.strip())
+if rc == 0:
+    j = json.loads(out)
+    o = np.asarray(Image.open(W + "/out-crop.png").convert("L"), dtype=np.float64)
+    b = blob[:27, :30]
+    check(o.shape == (27, 30) and (j["width"], j["height"]) == (30, 27), "30x27 output, shape %s" % (o.shape,))
+    check(j["loss"][-1] < j["loss"][0], "30x27: objective %.2f -> %.2f" % (j["loss"][0], j["loss"][-1]))
+    check(np.abs(o[b] - guide[:27, :30][b]).mean() < np.abs(img[:27, :30][b] - guide[:27, :30][b]).mean(),
+          "30x27: the masked region moves toward the guide")
+
+# 2. bad input
+Image.fromarray(np.zeros((h + 1, w), np.uint8)).save(W + "/wrong.png")
+rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/wrong.png", "--mask",
+                   W + "/mask.png", "-o", W + "/x.png")
+check(rc == 2 and "wrong.png" in err and "%dx%d" % (w, h + 1) in err and "%dx%d" % (w, h) in err,
+      "guide of another size refused: " + err.strip())
+rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/guide.png", "--mask",
+                   W + "/wrong.png", "-o", W + "/x.png")
+check(rc == 2 and "mask" in err and "wrong.png" in err, "mask of another size refused: " + err.strip())
+Image.fromarray(np.zeros((h, w), np.uint8)).save(W + "/empty.png")
+rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/guide.png", "--mask",
+                   W + "/empty.png", "-o", W + "/same.png", "--json")
+same = np.asarray(Image.open(W + "/same.png").convert("L"))
+check(rc == 0 and json.loads(out)["unchanged"] and "mask is empty" in err and (same == img).all(),
+      "empty mask: image unchanged, " + err.strip())
+Image.fromarray(np.full((h, w), 255, np.uint8)).save(W + "/full.png")
+rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/guide.png", "--mask",
+                   W + "/full.png", "-o", W + "/full-out.png", "--iterations", "1", "--steps", "3")
+check(rc == 0 and "covers the whole image" in err, "full mask warned: " + err.strip())
+rc, out, err = run("edit", *common, "--strength", "0", "-o", W + "/x.png")
+check(rc == 2 and "--strength" in err, "strength 0 refused: " + err.strip())
+rc, out, err = run("edit", *common, "--sampler", "heun", "-o", W + "/x.png")
+check(rc == 2 and "heun" in err, "heun refused: " + err.strip())
+rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/nonexistent.png", "--mask",
+                   W + "/mask.png", "-o", W + "/x.png")
+check(rc == 1 and "nonexistent.png" in err, "missing guide named: " + err.strip())
+print("%d failed" % failed)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,264 @@
+/* test-edit-model.c — the edit's gradient on the shipped grey model
+ * models/fashion-mnist-32 (d = 1024), per start strength:
+ *
+ *   ℓ = ½ Σ m (x_N − g)² + ½ Σ (1 − m)(x_N − y)², y a generated garment, g
+ *   y with a black disc, m a larger disc; z = y + σ_start ε, DDIM 8 steps.
+ *
+ *   - the exact adjoint with covariance products by central differences of
+ *     the network (dfx__edit_cov_fd) against directional derivatives of ℓ∘Φ
+ *     by central differences (step 0.01 σ_start) along 4 directions (the
+ *     reference gradient's, the clamped DF-EA gradient's, two random ones):
+ *     cosine in that subspace ≥ 0.9 and relative error ≤ 0.3 (it is the
+ *     reference);
+ *   - the clamped and plain DF-EA gradients: cosine with the reference, over
+ *     all 1024 values and in the subspace, printed per strength; the clamped
+ *     one must be a descent direction (cosine > 0), the plain one finite or
+ *     not (it overflows on image data: printed, not asserted);
+ *   - the objective of dfx_edit, averaged over 3 seeds of the noised start,
+ *     falls at every iteration;
+ *   - dfx_edit refuses Heun, strength 0, a mask value outside [0, 1] and a
+ *     NaN in the image, naming them; an empty mask returns the image.
+ * argv[1]: the model folder.
+ */
+#include "algo-common.h"
+#include "edit/edit-private.h"
+#include "sample/model-private.h"
+
+static dfx__edit_desc md;
+static double sig[16];
+static float *y, *gd, *mk;
+static size_t n;
+
+static double
+loss_grad (const float *x, float *grad)
+{
+    double l = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double eg = (double) x[i] - gd[i], ey = (double) x[i] - y[i];
+        l += 0.5 * (mk[i] * eg * eg + (1 - mk[i]) * ey * ey);
+        if (grad)
+            grad[i] = (float) (mk[i] * eg + (1 - mk[i]) * ey);
+    }
+    return l;
+}
+
+static double
+loss_at (const double *z)
+{
+    float *zf = malloc (n * sizeof *zf);
+    for (size_t i = 0; i < n; i++)
+        zf[i] = (float) z[i];
+    dfx_buffer *x = upload (zf, n), *tmp = upload (zf, n);
+    dfx_status st = dfx__edit_forward (&md, sig, x, NULL, NULL, NULL, tmp, NULL);
+    CHECK (st == DFX_OK, "forward: %s", dfx_ctx_errmsg (ctx));
+    float *xN = download (x, n);
+    double l = loss_grad (xN, NULL);
+    free (xN), free (zf);
+    dfx_buffer_destroy (ctx, x), dfx_buffer_destroy (ctx, tmp);
+    return l;
+}
+
+/* mode 0 clamped DF-EA, 1 plain DF-EA, 2 exact by finite differences of the network */
+static double *
+gradient (const float *z, int mode)
+{
+    const uint32_t N = md.steps;
+    dfx_buffer *x = upload (z, n), *xbar = upload (z, n), *a = upload (z, n), *tmp = upload (z, n),
+               *xp = upload (z, n), *dp = upload (z, n);
+    dfx_buffer **xhat = calloc (N, sizeof *xhat), **xs = calloc (N, sizeof *xs);
+    for (uint32_t i = 0; i < N; i++)
+        xhat[i] = upload (z, n), xs[i] = upload (z, n);
+    dfx_status st = dfx__edit_forward (&md, sig, x, xbar, xhat, xs, tmp, NULL);
+    CHECK (st == DFX_OK, "forward: %s", dfx_ctx_errmsg (ctx));
+    float *xN = download (x, n), *g = malloc (n * sizeof *g);
+    loss_grad (xN, g);
+    CHECK (dfx_buffer_upload (ctx, a, 0, g, n * sizeof *g) == DFX_OK, "upload");
+    dfx__edit_cov_fd_state fd = {md.den, md.h, md.w, n, xp, dp, 0};
+    if (mode == 0)
+        st = dfx__edit_adjoint_clamped (ctx, sig, N, n, xbar, xhat, a, tmp);
+    else if (mode == 1)
+        st = dfx__edit_adjoint_dfea (ctx, sig, N, n, xbar, xhat, a, tmp);
+    else
+        st = dfx__edit_adjoint_exact (ctx, sig, N, n, xs, dfx__edit_cov_fd, &fd, a, tmp);
+    CHECK (st == DFX_OK, "adjoint: %s", dfx_ctx_errmsg (ctx));
+    float *ga = download (a, n);
+    double *out = malloc (n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = ga[i];
+    free (ga), free (xN), free (g);
+    for (uint32_t i = 0; i < N; i++)
+        dfx_buffer_destroy (ctx, xhat[i]), dfx_buffer_destroy (ctx, xs[i]);
+    free (xhat), free (xs);
+    dfx_buffer_destroy (ctx, x), dfx_buffer_destroy (ctx, xbar), dfx_buffer_destroy (ctx, a);
+    dfx_buffer_destroy (ctx, tmp), dfx_buffer_destroy (ctx, xp), dfx_buffer_destroy (ctx, dp);
+    return out;
+}
+
+static double
+dot (const double *a, const double *b, size_t m)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < m; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static double
+cosine (const double *a, const double *b, size_t m)
+{
+    double d = sqrt (dot (a, a, m) * dot (b, b, m));
+    return d > 0 && isfinite (d) ? dot (a, b, m) / d : NAN;
+}
+
+#define NDIR 4
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf (stderr, "usage: test-edit-model MODEL_DIR\n");
+        return 2;
+    }
+    algo_open ();
+    dfx_model *m = NULL;
+    dfx_status st = dfx_model_load (ctx, argv[1], &m);
+    CHECK (st == DFX_OK, "model %s: %s", argv[1], dfx_ctx_errmsg (ctx));
+    if (st != DFX_OK)
+        return check_exit ();
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    const uint32_t H = mi.sample_height, W = mi.sample_width;
+    n = (size_t) mi.channels * H * W;
+    y = malloc (n * sizeof *y), gd = malloc (n * sizeof *gd), mk = malloc (n * sizeof *mk);
+    dfx_generate_params gp;
+    dfx_generate_params_defaults (&gp);
+    gp.seed = 3;
+    CHECK (dfx_generate (m, &gp, y, NULL) == DFX_OK, "generate: %s", dfx_ctx_errmsg (ctx));
+    /* the disc at the centre of brightness */
+    double sy = 0, sx = 0, s = 0;
+    for (uint32_t i = 0; i < H; i++)
+        for (uint32_t j = 0; j < W; j++) {
+            double v = y[i * W + j] + 1.0;
+            sy += v * i, sx += v * j, s += v;
+        }
+    const double cy = sy / s, cx = sx / s;
+    for (uint32_t i = 0; i < H; i++)
+        for (uint32_t j = 0; j < W; j++) {
+            double r2 = (i - cy) * (i - cy) + (j - cx) * (j - cx);
+            gd[i * W + j] = r2 < 36 ? -1.0f : y[i * W + j];
+            mk[i * W + j] = r2 < 81 ? 1.0f : 0.0f;
+        }
+    md = (dfx__edit_desc){dfx__model_denoiser (m), dfx__model_schedule (m), DFX_SAMPLER_DDIM, 8, 0, 0, H, W};
+    const double strengths[] = {0.3, 0.6};
+    printf ("fashion-mnist-32, DDIM %u steps to sigma %g, %d directions\n", md.steps,
+            md.sched->sigma_min, NDIR);
+    printf ("  strength  sigma_start  ref vs FD: cos  rel err | clamped: cos (all)  cos (dirs) | plain: cos (all)\n");
+    for (int k = 0; k < 2; k++) {
+        md.sigma_start = dfx__schedule_sigma (md.sched, strengths[k] * dfx__schedule_t_max (md.sched));
+        dfx__edit_levels (&md, sig);
+        float *e = noise (11, (uint32_t) k, 1, mi.channels, H, W), *z = malloc (n * sizeof *z);
+        for (size_t i = 0; i < n; i++)
+            z[i] = y[i] + (float) md.sigma_start * e[i];
+        double *gc = gradient (z, 0), *gp2 = gradient (z, 1), *gx = gradient (z, 2);
+        /* directional derivatives along random unit directions, step h = 1e-2 σ_start per unit of rms */
+        double fdv[NDIR], gxv[NDIR], gcv[NDIR], *zd = malloc (n * sizeof *zd), *v = malloc (n * sizeof *v);
+        for (int dir = 0; dir < NDIR; dir++) {
+            /* the reference and the clamped gradient's directions, then random ones */
+            float *r = noise (99, (uint32_t) (10 * k + dir), 1, mi.channels, H, W);
+            double nv = 0;
+            for (size_t i = 0; i < n; i++)
+                v[i] = dir == 0 ? gx[i] : dir == 1 ? gc[i] : r[i], nv += v[i] * v[i];
+            nv = sqrt (nv);
+            for (size_t i = 0; i < n; i++)
+                v[i] /= nv;
+            const double h = 0.01 * md.sigma_start;
+            for (size_t i = 0; i < n; i++)
+                zd[i] = z[i] + h * v[i];
+            double lp = loss_at (zd);
+            for (size_t i = 0; i < n; i++)
+                zd[i] = z[i] - h * v[i];
+            double lm = loss_at (zd);
+            fdv[dir] = (lp - lm) / (2 * h);
+            gxv[dir] = dot (gx, v, n);
+            gcv[dir] = dot (gc, v, n);
+            free (r);
+        }
+        double diff[NDIR];
+        for (int dir = 0; dir < NDIR; dir++)
+            diff[dir] = gxv[dir] - fdv[dir];
+        const double cref = cosine (gxv, fdv, NDIR), eref = sqrt (dot (diff, diff, NDIR) / dot (fdv, fdv, NDIR));
+        const double cc = cosine (gc, gx, n), ccd = cosine (gcv, fdv, NDIR), cp = cosine (gp2, gx, n);
+        printf ("  %-8g  %-11.4g  %-14.3f  %-7.3f |          %-9.3f  %-10.3f |        %.3f\n", strengths[k],
+                md.sigma_start, cref, eref, cc, ccd, cp);
+        CHECK (cref >= 0.9 && eref <= 0.3, "strength %g: the reference adjoint against finite differences: cos %.3f, "
+               "rel err %.3f", strengths[k], cref, eref);
+        CHECK (cc > 0, "strength %g: the clamped DF-EA gradient is not a descent direction (cos %.3f)", strengths[k],
+               cc);
+        free (gc), free (gp2), free (gx), free (zd), free (v), free (e), free (z);
+    }
+    /* monotone in expectation: the objective averaged over 3 seeds of the noised start */
+    {
+        dfx_edit_params p;
+        dfx_edit_params_defaults (&p);
+        p.start = DFX_EDIT_START_NOISE;
+        p.steps = 8;
+        p.iterations = 5;
+        p.strength = 0.4;
+        float *o = malloc (n * sizeof *o);
+        double mean[6] = {0}, out0 = 0, out1 = 0;
+        for (uint64_t seed = 0; seed < 3; seed++) {
+            dfx_edit_result r;
+            p.seed = seed;
+            st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+            CHECK (st == DFX_OK && r.iterations == 5, "edit seed %llu: %s", (unsigned long long) seed,
+                   dfx_ctx_errmsg (ctx));
+            for (int k = 0; k <= 5; k++)
+                mean[k] += r.loss[k] / 3;
+            out0 += r.outside_rms[0] / 3, out1 += r.outside_rms[5] / 3;
+        }
+        printf ("noised start, strength 0.4, DDIM 8 steps, Adam 0.1, mean over 3 seeds: objective");
+        int mono = 1;
+        for (int k = 0; k <= 5; k++) {
+            printf (" %.2f", mean[k]);
+            mono &= k == 0 || mean[k] <= mean[k - 1];
+        }
+        printf ("; outside rms %.3f -> %.3f\n", out0, out1);
+        CHECK (mono && mean[5] < mean[0], "the mean objective is not monotone");
+        free (o);
+    }
+    /* the public call refuses bad input, naming it, and an empty mask is no work */
+    {
+        dfx_edit_params p;
+        dfx_edit_params_defaults (&p);
+        float *o = malloc (n * sizeof *o), *m0 = calloc (n, sizeof *m0);
+        dfx_edit_result r;
+        p.sampler = DFX_SAMPLER_HEUN;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_UNSUPPORTED && strstr (dfx_ctx_errmsg (ctx), "Heun"), "heun: %s", dfx_ctx_errmsg (ctx));
+        dfx_edit_params_defaults (&p);
+        p.strength = 0;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "strength"), "strength 0: %s",
+               dfx_ctx_errmsg (ctx));
+        p.strength = 0.5;
+        mk[5] = 1.5f;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "mask value 1.5 at pixel (5, 0)"),
+               "mask 1.5: %s", dfx_ctx_errmsg (ctx));
+        mk[5] = 0.0f;
+        float keep = y[7];
+        y[7] = NAN;
+        st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "image"), "NaN: %s",
+               dfx_ctx_errmsg (ctx));
+        y[7] = keep;
+        st = dfx_edit (m, &p, W, H, y, gd, m0, o, &r);
+        CHECK (st == DFX_OK && r.unchanged && memcmp (o, y, n * sizeof *o) == 0 && strstr (r.warning, "empty"),
+               "empty mask: %s / %s", dfx_status_name (st), r.warning);
+        free (o), free (m0);
+    }
+    free (y), free (gd), free (mk);
+    dfx_model_destroy (m);
+    dfx_ctx_destroy (ctx);
+    return check_exit ();
+}
