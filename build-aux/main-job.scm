@@ -76,6 +76,25 @@
     (gimp-image-delete src)
     (display (string-append "dfx-generate-output=" png "\n"))))
 
+; (dfx-main-likelihood MODEL SRC STEPS PNG): scores the image file SRC under
+; the model folder MODEL with plug-in-dfx-likelihood (STEPS fixed Heun steps;
+; the other arguments its defaults: tiles with a quarter-tile overlap, the
+; viridis colour map), removes the image's own layer so that only the
+; "Likelihood" group's heatmap is visible and saves it at PNG.  Prints
+; "dfx-likelihood-bpd=", "dfx-likelihood-name=" (the heatmap layer's name:
+; bits/dim and colour range) and "dfx-likelihood-output=" lines on stdout.
+(define (dfx-main-likelihood model src steps png)
+  (let* ((img (gimp-file-load RUN-NONINTERACTIVE src))
+         (bg (vector-ref (gimp-image-get-layers img) 0))
+         (r (plug-in-dfx-likelihood #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector bg)
+                                    #:model model #:steps steps))
+         (heat (vector-ref (gimp-item-get-children (cadr r)) 0)))
+    (display (string-append "dfx-likelihood-bpd=" (number->string (vector-ref (car r) 0)) "\n"))
+    (display (string-append "dfx-likelihood-name=" (gimp-item-get-name heat) "\n"))
+    (gimp-image-remove-layer img bg)
+    (gimp-file-save RUN-NONINTERACTIVE img png -1)
+    (gimp-image-delete img)
+    (display (string-append "dfx-likelihood-output=" png "\n"))))
 ; (dfx-main-edit MODEL PNG): a guided edit through plug-in-dfx-edit.  Generates
 ; one image with MODEL (seed 3), paints a guide on a copy of it (a black disc
 ; of radius 6 at the centre: the model is grey, so the guide is a grey value),

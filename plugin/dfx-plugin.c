@@ -29,6 +29,7 @@ static const struct {
     {DFX_PROC_DEVICE_INFO, dfx__proc_device_info_new},
     {DFX_PROC_GENERATE, dfx__proc_generate_new},
     {DFX_PROC_GENERATE_LAYER, dfx__proc_generate_layer_new},
+    {DFX_PROC_LIKELIHOOD, dfx__proc_likelihood_new},
     {DFX_PROC_EDIT, dfx__proc_edit_new},
 };
 

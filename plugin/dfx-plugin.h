@@ -23,6 +23,7 @@
 #define DFX_PROC_DEVICE_INFO "plug-in-dfx-device-info"
 #define DFX_PROC_GENERATE "plug-in-dfx-generate"
 #define DFX_PROC_GENERATE_LAYER "plug-in-dfx-generate-layer"
+#define DFX_PROC_LIKELIHOOD "plug-in-dfx-likelihood"
 #define DFX_PROC_EDIT "plug-in-dfx-edit"
 
 /* Menu folder of every dfx procedure that works on an image ... */
@@ -39,6 +40,9 @@ GimpProcedure *dfx__proc_device_info_new (GimpPlugIn *plug_in);
  * "plug-in-dfx-generate-layer" (proc-generate-layer.c); as above. */
 GimpProcedure *dfx__proc_generate_new (GimpPlugIn *plug_in);
 GimpProcedure *dfx__proc_generate_layer_new (GimpPlugIn *plug_in);
+
+/* Builds "plug-in-dfx-likelihood" (proc-likelihood.c); as above. */
+GimpProcedure *dfx__proc_likelihood_new (GimpPlugIn *plug_in);
 
 /* Builds "plug-in-dfx-edit" (proc-edit.c), the guided edit; as above. */
 GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);

@@ -17,6 +17,20 @@ int dfx_cli_unet (int argc, char **argv);
 int dfx_cli_bench (int argc, char **argv);
 int dfx_cli_ot_check (int argc, char **argv);
 int dfx_cli_generate (int argc, char **argv);
+int dfx_cli_likelihood (int argc, char **argv);
+
+/* An image read from a file (cli-image.c): height × width × channels
+ * interleaved floats in [0, 1] (16-bit files keep their precision, indexed
+ * ones are converted and said so); pixels freed with free(). */
+typedef struct dfx_cli_image {
+    float *pixels;
+    uint32_t width, height, channels; /* 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA */
+    int has_alpha, was_indexed, bit_depth;
+} dfx_cli_image;
+
+/* Reads a PNG file (palette images become RGB or RGBA).  Returns 0, or -1
+ * after printing "dfx CMD: <why>" to stderr. */
+int dfx_cli_image_read (const char *cmd, const char *path, dfx_cli_image *img);
 int dfx_cli_diagnose (int argc, char **argv);
 int dfx_cli_edit (int argc, char **argv);
 

@@ -15,6 +15,7 @@ static const struct {
     {"bench", dfx_cli_bench, "time the kernels or the U-Net"},
     {"ot-check", dfx_cli_ot_check, "is the sampling map optimal transport? (Dirac-mixture data)"},
     {"generate", dfx_cli_generate, "generate images with a model (PF-ODE / OCM sampling, Gaussian skip)"},
+    {"likelihood", dfx_cli_likelihood, "bits/dim and a per-pixel heatmap of an image under a model (DF-TM)"},
     {"diagnose", dfx_cli_diagnose, "Fisher information, its rate and the MMSE of a model on data images"},
     {"edit", dfx_cli_edit, "edit an image to follow a guide inside a mask (DF-EA adjoint optimisation)"},
 };

@@ -388,6 +388,119 @@ dfx_status dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out,
 void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint32_t height, uint32_t width,
                          float *out);
 
+/* ---- Likelihood (DF-TM, MATH.md "The Fisher head") ---------------------------
+ *
+ *     dfx_likelihood_params p;
+ *     dfx_likelihood_params_defaults (&p);   // RK45, rtol = atol = 1e-3, overlap: a quarter tile
+ *     dfx_likelihood_result r;
+ *     // pixels: w × h × 4 interleaved floats in [0, 1] (sRGB-encoded R'G'B'A)
+ *     if (dfx_likelihood (m, &p, pixels, w, h, 4, 1, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     printf ("%.3f bits/dim over %llu pixels\n", r.bits_per_dim, (unsigned long long) r.pixels_scored);
+ *     // r.map: h × w bits/dim per pixel (NaN where not scored)
+ *     dfx_likelihood_result_clear (&r);
+ *
+ * The log-likelihood is the PF-ODE integral from σ̃_min (t_min) to σ̃_max with
+ * the divergence Σ_i (1 − C_ii/σ̃²) from the model's Fisher head (fisher/): no
+ * Jacobian products, no probes, so no probe variance.  Each value's share of
+ * the integral plus its share of the separable prior gives the per-pixel map.
+ * The posterior variance C_ii = m_i − x̂0_i² is clamped to [0, 1] (values in
+ * [-1, 1]) and, by default (clamp_sigma), to at most σ̃²: a posterior no wider
+ * than the noise, exact for Gaussian data (C = σ̃²λ/(λ + σ̃²)) and for any data
+ * away from the ridges between modes; at small σ̃ the head's regression error
+ * is many times σ̃² and would otherwise dominate the integral.
+ *
+ * Data scale and bits/dim: a pixel value v ∈ [0, 1] (8-bit k/255) is the model
+ * value x = 2v − 1, the training mapping.  The 8-bit bin of a value is the
+ * interval of width Δ = 2/255 around it, so with D values scored
+ *     bits/dim = −log p(x) / (D ln 2) + log2 (127.5)        (log2 (1/Δ) = 6.994)
+ * and with dequantisation x = 2v − 1 + Δ (u − ½), u ~ U[0, 1) per value (the
+ * seed's Philox stream), which makes the figure a bound on the discrete
+ * data's −log2 P per value in expectation over u.
+ *
+ * Layers of any size: the layer is cut into tiles of the model's sample size
+ * (at least p.overlap pixels shared by neighbours, a smaller layer padded by
+ * repeating its edge), the tiles go through the networks `batch` at a time,
+ * and the per-pixel maps are blended with raised-cosine weights that sum to
+ * one at every pixel.  The layer's bits/dim is the mean of the blended map
+ * over the scored pixels: for a layer of the model's size with every pixel
+ * scored it is the model's bits/dim of the image; for a larger layer it is the
+ * average bits/dim of model-sized crops around each pixel, not the density of
+ * the whole layer (the model defines none).
+ *
+ * Channels: a grey model scores the luminance (0.2126 R + 0.7152 G + 0.0722 B
+ * of the encoded values) of an RGB layer; an RGB model scores a grey layer
+ * copied into its three channels.  Dimensions are the model's values: channels
+ * of the model × scored pixels.  Alpha: pixels with alpha 0 are not scored
+ * (they still go through the network as they are) and are counted in
+ * pixels_excluded. */
+
+typedef enum dfx_ode_solver {
+    DFX_ODE_RK45 = 0, /* Dormand–Prince 5(4), adaptive step size (rtol, atol) */
+    DFX_ODE_HEUN      /* fixed steps uniform in ln σ̃ (NFE 2 per step) */
+} dfx_ode_solver;
+
+/* "rk45", "heun"; never NULL. */
+const char *dfx_ode_solver_name (dfx_ode_solver s);
+
+#define DFX_LIKELIHOOD_MAX_SIZE 16384 /* width and height */
+#define DFX_LIKELIHOOD_MAX_BATCH 256
+
+typedef struct dfx_likelihood_params {
+    dfx_ode_solver solver;  /* default DFX_ODE_RK45 */
+    double rtol, atol;      /* RK45 tolerances, each in (0, 1]; default 1e-3 (2e-3 bits/dim of 1e-5 on fashion-mnist-32) */
+    uint32_t steps;         /* Heun steps in [1, 100000]; default 64 */
+    double sigma_min;       /* σ̃ the ODE starts from (t_min); 0 (default): the model's σ̃ at t = 0 */
+    double sigma_max;       /* σ̃ of the prior; 0 (default): the model's σ̃ at t = T − 1 */
+    int dequantise;         /* 1: uniform dequantisation over the 8-bit bin; default 0 */
+    uint64_t seed;          /* of the dequantisation noise; default 0 */
+    int overlap;            /* tile overlap in pixels; -1 (default): a quarter of the tile */
+    uint32_t batch;         /* tiles per network batch, 1..DFX_LIKELIHOOD_MAX_BATCH; default 16 */
+    int clamp_sigma;        /* 1 (default): the head's C_ii = m_i − x̂0_i² clamped to [0, min(1, σ̃²)],
+                               0: to [0, 1] only (see above) */
+    dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
+    void *progress_user;
+} dfx_likelihood_params;
+
+void dfx_likelihood_params_defaults (dfx_likelihood_params *p);
+
+typedef struct dfx_likelihood_tile {
+    uint32_t x, y, width, height; /* the tile's place in the layer (pixels) */
+    uint64_t pixels_scored;       /* its pixels inside the layer that are scored */
+    double bits_per_dim;          /* over those pixels' values (NaN when none) */
+} dfx_likelihood_tile;
+
+typedef struct dfx_likelihood_result {
+    double bits_per_dim;          /* of the layer (see above) */
+    double log_p;                 /* log-density of the scored values on the model's scale (nats): the
+                                     blended per-value terms summed; bits_per_dim = −log_p/(dims ln 2) + log2 127.5 */
+    uint64_t dims;                /* values scored: model channels × pixels_scored */
+    uint64_t pixels_scored, pixels_excluded; /* excluded: alpha 0 */
+    uint32_t width, height;       /* of the layer */
+    uint32_t channels;            /* the model's */
+    float *map;                   /* height × width bits/dim per pixel, NaN where excluded; dfx_likelihood_result_clear() */
+    dfx_likelihood_tile *tiles;   /* tile_count tiles, row by row */
+    uint32_t tile_count, tile_width, tile_height, tiles_x, tiles_y;
+    uint32_t nfe;                 /* network evaluations (one evaluates a whole batch of tiles) */
+    uint32_t steps, rejected;     /* ODE steps accepted and rejected, summed over the batches */
+    double sigma_min, sigma_max;  /* the σ̃ range integrated */
+    double seconds;               /* wall time */
+} dfx_likelihood_result;
+
+/* Frees what r holds (map, tiles); accepts a zeroed result. */
+void dfx_likelihood_result_clear (dfx_likelihood_result *r);
+
+/* Scores an image under the model.  pixels: height × width × channels
+ * interleaved floats in [0, 1] (sRGB-encoded values as in the file; 1 grey,
+ * 2 grey + alpha, 3 RGB, 4 RGBA; has_alpha says whether the last channel is
+ * alpha, so 2 and 4 channels need it and 1 and 3 must not have it).  NaN or
+ * infinite values, and values outside [0, 1] by more than 1e-3, are refused
+ * naming the pixel.  A layer with every pixel transparent is refused: no pixel
+ * would be scored.  A model without fisher/ is DFX_ERR_UNSUPPORTED, the
+ * message naming the folder and the command that makes it.  On success *r
+ * owns its map and tiles (dfx_likelihood_result_clear()); on failure *r is
+ * zeroed. */
+dfx_status dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixels, uint32_t width,
+                           uint32_t height, uint32_t channels, int has_alpha, dfx_likelihood_result *r);
 /* ---- Fisher-information diagnostics (MATH.md "Fisher information and its rate") ----
  *
  * Over a grid of noise levels σ (the VE / EDM form x̃ = x0 + σ ε, τ = σ²) and

@@ -54,9 +54,14 @@ typedef struct dfx__lik_desc {
     double rtol, atol;         /* RK45 */
     uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
     double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
+    int clamp_sigma;           /* 1: C_ii ≤ σ̃² too (a posterior no wider than the noise; dfx.h) */
     /* The prior at σ̃_max, separable: N(prior_mean, prior_var + σ̃_max²) per
      * value.  NULL arrays: mean 0, var 1 (the VP prior N(0, (1 + σ̃²) I)). */
     const double *prior_mean, *prior_var; /* d values each (shared by the batch) */
+    /* Called after each accepted step with the fraction of ln σ̃ covered;
+     * nonzero stops the run with DFX_ERR_CANCELLED.  May be NULL. */
+    int (*progress) (double fraction, void *user);
+    void *progress_user;
 } dfx__lik_desc;
 
 typedef struct dfx__lik_stats {
@@ -69,5 +74,22 @@ typedef struct dfx__lik_stats {
  * logp[b].  stats may be NULL. */
 dfx_status dfx__likelihood (const dfx__lik_desc *desc, dfx_buffer *x, double *logp, double *map,
                             dfx__lik_stats *stats);
+
+/* ---- images of any size (lik-image.c) ------------------------------------- */
+
+/* What dfx__likelihood_image needs of a model: the moments (channels from
+ * mo), the tile size (the networks' sample size) and the σ̃ range. */
+typedef struct dfx__lik_model {
+    dfx__moments *mo;
+    uint32_t tile_w, tile_h;
+    double sigma_min, sigma_max;              /* defaults for p->sigma_min/max = 0 */
+    const double *prior_mean, *prior_var;     /* per tile value, or NULL (see dfx__lik_desc) */
+} dfx__lik_model;
+
+/* dfx_likelihood on any moments: channel matching, alpha, dequantisation,
+ * tiles with overlap, blending, bits/dim (dfx.h documents the contract). */
+dfx_status dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p, const float *pixels,
+                                  uint32_t width, uint32_t height, uint32_t channels, int has_alpha,
+                                  dfx_likelihood_result *r);
 
 #endif

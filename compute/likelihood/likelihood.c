@@ -38,7 +38,8 @@ stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
     if (st == DFX_OK)
         st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
     if (st == DFX_OK)
-        st = dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma, d->cmax, r->n);
+        st = dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma,
+                            d->clamp_sigma ? fmin (d->cmax, sigma * sigma) : d->cmax, r->n);
     return st;
 }
 
@@ -114,6 +115,10 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             r->K[0] = r->K[6], r->K[6] = t;
             u += h;
             s->steps++;
+            if (d->progress && d->progress ((u - u0) / (u1 - u0), d->progress_user)) {
+                st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
+                break;
+            }
         } else {
             s->rejected++;
         }
@@ -147,6 +152,8 @@ integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
             s->steps++;
+            if (r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
+                st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         }
     }
     return st;

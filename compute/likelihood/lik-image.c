@@ -1,0 +1,349 @@
+/* lik-image.c — the likelihood of an image of any size (dfx.h, "Likelihood"):
+ * the layer's pixels become model values (channel matching, alpha, optional
+ * dequantisation), are cut into tiles of the networks' size, go through the
+ * DF-TM ODE (likelihood.c) a batch of tiles at a time, and the per-pixel
+ * bits/dim of the tiles are blended into one map with raised-cosine weights.
+ *
+ * Not for: the networks (the moments come from the caller: the model's
+ * U-Net and Fisher head, or an analytic case in tests), colour maps or files
+ * (front ends).
+ */
+#include "likelihood-private.h"
+#include "../sample/sample-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+#ifndef M_LN2
+#define M_LN2 0.69314718055994530942
+#endif
+
+const char *
+dfx_ode_solver_name (dfx_ode_solver s)
+{
+    switch (s) {
+    case DFX_ODE_RK45: return "rk45";
+    case DFX_ODE_HEUN: return "heun";
+    }
+    return "unknown";
+}
+
+void
+dfx_likelihood_params_defaults (dfx_likelihood_params *p)
+{
+    memset (p, 0, sizeof *p);
+    p->solver = DFX_ODE_RK45;
+    p->rtol = 1e-3;
+    p->atol = 1e-3;
+    p->steps = 64;
+    p->overlap = -1;
+    p->batch = 16;
+    p->clamp_sigma = 1;
+}
+
+void
+dfx_likelihood_result_clear (dfx_likelihood_result *r)
+{
+    if (!r)
+        return;
+    free (r->map);
+    free (r->tiles);
+    memset (r, 0, sizeof *r);
+}
+
+static double
+now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+/* Tile origins along one axis: n tiles of size t over a length len, evenly
+ * spread, neighbours sharing at least ov pixels (a length ≤ t: one tile). */
+static uint32_t
+tile_origins (uint32_t len, uint32_t t, uint32_t ov, uint32_t *pos)
+{
+    if (len <= t) {
+        if (pos)
+            pos[0] = 0;
+        return 1;
+    }
+    const uint32_t stride = t - ov; /* ov < t */
+    const uint32_t n = (len - t + stride - 1) / stride + 1;
+    for (uint32_t i = 0; pos && i < n; i++)
+        pos[i] = (uint32_t) (((uint64_t) i * (len - t) * 2 + (n - 1)) / (2 * (uint64_t) (n - 1)));
+    return n;
+}
+
+/* Raised-cosine weight of local index j of tile i along an axis: ramps of
+ * the length of the overlap with each neighbour, 1 elsewhere, never 0. */
+static double
+axis_weight (const uint32_t *pos, uint32_t n, uint32_t i, uint32_t t, uint32_t j)
+{
+    double w = 1.0;
+    if (i > 0) {
+        uint32_t ov = pos[i - 1] + t - pos[i];
+        if (j < ov) {
+            double s = sin (0.5 * M_PI * (j + 0.5) / ov);
+            w *= s * s;
+        }
+    }
+    if (i + 1 < n) {
+        uint32_t ov = pos[i] + t - pos[i + 1];
+        if (j >= t - ov) {
+            double s = sin (0.5 * M_PI * (t - j - 0.5) / ov);
+            w *= s * s;
+        }
+    }
+    return w;
+}
+
+/* The layer as model values in [0, 1] (c_m planes of h × w) and the mask of
+ * scored pixels.  Refuses non-numbers and values outside [0, 1]. */
+static dfx_status
+layer_values (dfx_ctx *ctx, const float *px, uint32_t w, uint32_t h, uint32_t ch, int has_alpha, uint32_t cm,
+              float *val, uint8_t *scored, uint64_t *n_scored)
+{
+    const uint32_t cl = ch - (has_alpha ? 1 : 0);
+    const size_t plane = (size_t) w * h;
+    *n_scored = 0;
+    for (size_t i = 0; i < plane; i++) {
+        const float *p = px + i * ch;
+        for (uint32_t c = 0; c < ch; c++)
+            if (!isfinite (p[c]) || p[c] < -1e-3f || p[c] > 1.0f + 1e-3f)
+                return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                                   "likelihood: pixel (%zu, %zu) channel %u is %g, not a number in [0, 1]", i % w,
+                                   i / w, c, (double) p[c]);
+        float v[3];
+        for (uint32_t c = 0; c < cl; c++)
+            v[c] = fminf (1.0f, fmaxf (0.0f, p[c]));
+        if (cm == cl) {
+            for (uint32_t c = 0; c < cm; c++)
+                val[c * plane + i] = v[c];
+        } else if (cm == 1) { /* RGB layer, grey model: luminance of the encoded values */
+            val[i] = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
+        } else { /* grey layer, RGB model */
+            for (uint32_t c = 0; c < 3; c++)
+                val[c * plane + i] = v[0];
+        }
+        scored[i] = !has_alpha || p[ch - 1] > 0.0f;
+        *n_scored += scored[i];
+    }
+    return DFX_OK;
+}
+
+/* x += Δ (u − ½), u ~ U[0, 1) from Philox keyed by the seed, counter (i / 4, 1). */
+static void
+dequantise (float *val, size_t n, uint64_t seed)
+{
+    const uint32_t key[2] = {(uint32_t) seed, (uint32_t) (seed >> 32)};
+    for (size_t i = 0; i < n; i += 4) {
+        const uint32_t ctr[4] = {(uint32_t) (i / 4), (uint32_t) ((uint64_t) (i / 4) >> 32), 1, 0};
+        uint32_t o[4];
+        dfx__philox4x32 (ctr, key, o);
+        for (size_t k = 0; k < 4 && i + k < n; k++)
+            val[i + k] += (float) (((o[k] >> 8) * (1.0 / 16777216.0) - 0.5) / 255.0);
+    }
+}
+
+typedef struct progress_map {
+    const dfx_likelihood_params *p;
+    uint32_t done, total; /* batches */
+} progress_map;
+
+static int
+batch_progress (double f, void *user)
+{
+    progress_map *pm = user;
+    return pm->p->progress (((double) pm->done + f) / pm->total, pm->p->progress_user);
+}
+
+static dfx_status
+check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_params *p, uint32_t w, uint32_t h,
+              uint32_t ch, int has_alpha)
+{
+    if (!(w >= 1 && h >= 1 && w <= DFX_LIKELIHOOD_MAX_SIZE && h <= DFX_LIKELIHOOD_MAX_SIZE))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: size %ux%u is outside [1, %d] per side", w, h,
+                           DFX_LIKELIHOOD_MAX_SIZE);
+    if (ch < 1 || ch > 4 || (has_alpha != 0) != (ch == 2 || ch == 4))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                           "likelihood: %u channels %s alpha; give 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA)",
+                           ch, has_alpha ? "with" : "without");
+    if (lm->mo->channels != 1 && lm->mo->channels != 3)
+        return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "likelihood: the model has %u channels; dfx scores grey (1) "
+                           "and RGB (3) models", lm->mo->channels);
+    if ((unsigned) p->solver > DFX_ODE_HEUN)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: unknown solver %d", (int) p->solver);
+    if (p->solver == DFX_ODE_RK45 && !(p->rtol > 0.0 && p->rtol <= 1.0 && p->atol > 0.0 && p->atol <= 1.0))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: rtol %g and atol %g must be in (0, 1]",
+                           p->rtol, p->atol);
+    if (p->solver == DFX_ODE_HEUN && (p->steps < 1 || p->steps > 100000))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u Heun steps is outside [1, 100000]",
+                           p->steps);
+    if (p->batch < 1 || p->batch > DFX_LIKELIHOOD_MAX_BATCH)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: batch %u is outside [1, %d]", p->batch,
+                           DFX_LIKELIHOOD_MAX_BATCH);
+    const uint32_t t = lm->tile_w < lm->tile_h ? lm->tile_w : lm->tile_h;
+    if (p->overlap < -1 || (p->overlap >= 0 && (uint32_t) p->overlap >= t))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: overlap %d must be in [0, %u) (the tile is "
+                           "%ux%u)", p->overlap, t, lm->tile_w, lm->tile_h);
+    double smin = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min, smax = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max;
+    if (!(p->sigma_min >= 0.0) || !(p->sigma_max >= 0.0) || !(smin > 0.0) || !(smax > smin) || !isfinite (smax))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: sigma_min %g must be above 0 and below "
+                           "sigma_max %g", smin, smax);
+    return DFX_OK;
+}
+
+dfx_status
+dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p, const float *pixels, uint32_t w,
+                       uint32_t h, uint32_t ch, int has_alpha, dfx_likelihood_result *r)
+{
+    dfx_ctx *ctx = lm->mo->ctx;
+    const double t0 = now ();
+    memset (r, 0, sizeof *r);
+    dfx_status st = check_params (ctx, lm, p, w, h, ch, has_alpha);
+    if (st != DFX_OK)
+        return st;
+    const uint32_t cm = lm->mo->channels, tw = lm->tile_w, th = lm->tile_h;
+    const uint32_t ov_x = p->overlap >= 0 ? (uint32_t) p->overlap : tw / 4;
+    const uint32_t ov_y = p->overlap >= 0 ? (uint32_t) p->overlap : th / 4;
+    const size_t plane = (size_t) w * h, dv = (size_t) cm * tw * th;
+    const uint32_t nx = tile_origins (w, tw, ov_x, NULL), ny = tile_origins (h, th, ov_y, NULL);
+    const uint32_t nt = nx * ny, bmax = p->batch < nt ? p->batch : nt;
+    const double log2_bin = log2 (127.5); /* −log2 of the bin width 2/255 */
+
+    float *val = malloc (plane * cm * sizeof *val), *xb = malloc (bmax * dv * sizeof *xb);
+    uint8_t *scored = malloc (plane);
+    double *acc = calloc (plane, sizeof *acc), *wsum = calloc (plane, sizeof *wsum);
+    double *map = malloc (bmax * dv * sizeof *map), *logp = malloc (bmax * sizeof *logp);
+    uint32_t *px = malloc (nx * sizeof *px), *py = malloc (ny * sizeof *py);
+    double *wx = malloc ((size_t) nx * tw * sizeof *wx), *wy = malloc ((size_t) ny * th * sizeof *wy);
+    r->map = malloc (plane * sizeof *r->map);
+    r->tiles = calloc (nt, sizeof *r->tiles);
+    dfx_buffer *x = NULL;
+    if (!val || !xb || !scored || !acc || !wsum || !map || !logp || !px || !py || !wx || !wy || !r->map ||
+        !r->tiles) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood of %ux%u)", w, h);
+        goto cleanup;
+    }
+    uint64_t n_scored;
+    DFX_CHECK (layer_values (ctx, pixels, w, h, ch, has_alpha, cm, val, scored, &n_scored));
+    if (n_scored == 0) {
+        st = dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                         "likelihood: no pixel was scored: all %u pixels of the %ux%u layer are transparent",
+                         w * h, w, h);
+        goto cleanup;
+    }
+    if (p->dequantise)
+        dequantise (val, plane * cm, p->seed);
+    tile_origins (w, tw, ov_x, px);
+    tile_origins (h, th, ov_y, py);
+    for (uint32_t i = 0; i < nx; i++)
+        for (uint32_t j = 0; j < tw; j++)
+            wx[(size_t) i * tw + j] = axis_weight (px, nx, i, tw, j);
+    for (uint32_t i = 0; i < ny; i++)
+        for (uint32_t j = 0; j < th; j++)
+            wy[(size_t) i * th + j] = axis_weight (py, ny, i, th, j);
+    DFX_CHECK (dfx_buffer_create (ctx, bmax * dv * sizeof (float), &x));
+
+    progress_map pm = {.p = p, .total = (nt + bmax - 1) / bmax};
+    dfx__lik_desc d = {
+        .mo = lm->mo,
+        .h = th,
+        .w = tw,
+        .sigma_min = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min,
+        .sigma_max = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max,
+        .solver = p->solver == DFX_ODE_HEUN ? DFX__ODE_HEUN : DFX__ODE_RK45,
+        .rtol = p->rtol,
+        .atol = p->atol,
+        .steps = p->steps,
+        .cmax = 1.0, /* the variance of a value in [-1, 1] */
+        .clamp_sigma = p->clamp_sigma,
+        .prior_mean = lm->prior_mean,
+        .prior_var = lm->prior_var,
+        .progress = p->progress ? batch_progress : NULL,
+        .progress_user = &pm,
+    };
+    if (p->progress && p->progress (0.0, p->progress_user)) {
+        st = dfx__error (ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
+        goto cleanup;
+    }
+    for (uint32_t t0i = 0; t0i < nt; t0i += bmax, pm.done++) {
+        const uint32_t nb = nt - t0i < bmax ? nt - t0i : bmax;
+        /* Tiles in model values 2v − 1; a layer smaller than the tile repeats its last row and column. */
+        for (uint32_t b = 0; b < nb; b++) {
+            const uint32_t ti = t0i + b, ox = px[ti % nx], oy = py[ti / nx];
+            for (uint32_t c = 0; c < cm; c++)
+                for (uint32_t y = 0; y < th; y++) {
+                    const size_t sy = oy + y < h ? oy + y : h - 1;
+                    for (uint32_t xx = 0; xx < tw; xx++) {
+                        const size_t sx = ox + xx < w ? ox + xx : w - 1;
+                        xb[b * dv + ((size_t) c * th + y) * tw + xx] = 2.0f * val[c * plane + sy * w + sx] - 1.0f;
+                    }
+                }
+        }
+        DFX_CHECK (dfx_buffer_upload (ctx, x, 0, xb, nb * dv * sizeof (float)));
+        d.batch = nb;
+        dfx__lik_stats s;
+        uint32_t e0 = lm->mo->evals;
+        DFX_CHECK (dfx__likelihood (&d, x, logp, map, &s));
+        r->nfe += lm->mo->evals - e0;
+        r->steps += s.steps;
+        r->rejected += s.rejected;
+        for (uint32_t b = 0; b < nb; b++) {
+            const uint32_t ti = t0i + b, ix = ti % nx, iy = ti / nx, ox = px[ix], oy = py[iy];
+            dfx_likelihood_tile *tl = &r->tiles[ti];
+            tl->x = ox, tl->y = oy;
+            tl->width = ox + tw <= w ? tw : w - ox;
+            tl->height = oy + th <= h ? th : h - oy;
+            double tsum = 0.0;
+            for (uint32_t y = 0; y < tl->height; y++)
+                for (uint32_t xx = 0; xx < tl->width; xx++) {
+                    const size_t at = (size_t) (oy + y) * w + ox + xx;
+                    if (!scored[at])
+                        continue;
+                    double term = 0.0;
+                    for (uint32_t c = 0; c < cm; c++)
+                        term += map[b * dv + ((size_t) c * th + y) * tw + xx];
+                    const double wt = wy[(size_t) iy * th + y] * wx[(size_t) ix * tw + xx];
+                    acc[at] += wt * term;
+                    wsum[at] += wt;
+                    tsum += term;
+                    tl->pixels_scored++;
+                }
+            tl->bits_per_dim = tl->pixels_scored ? -tsum / ((double) cm * tl->pixels_scored * M_LN2) + log2_bin : NAN;
+        }
+    }
+    double lp = 0.0;
+    for (size_t i = 0; i < plane; i++) {
+        if (!scored[i]) {
+            r->map[i] = NAN;
+            continue;
+        }
+        const double term = acc[i] / wsum[i]; /* log-density of the pixel's cm values */
+        lp += term;
+        r->map[i] = (float) (-term / (cm * M_LN2) + log2_bin);
+    }
+    r->log_p = lp;
+    r->pixels_scored = n_scored;
+    r->pixels_excluded = plane - n_scored;
+    r->dims = n_scored * cm;
+    r->bits_per_dim = -lp / ((double) r->dims * M_LN2) + log2_bin;
+    r->width = w, r->height = h, r->channels = cm;
+    r->tile_count = nt, r->tile_width = tw, r->tile_height = th, r->tiles_x = nx, r->tiles_y = ny;
+    r->sigma_min = d.sigma_min, r->sigma_max = d.sigma_max;
+    r->seconds = now () - t0;
+cleanup:
+    dfx_buffer_destroy (ctx, x);
+    free (val), free (xb), free (scored), free (acc), free (wsum), free (map), free (logp);
+    free (px), free (py), free (wx), free (wy);
+    if (st != DFX_OK)
+        dfx_likelihood_result_clear (r);
+    return st;
+}

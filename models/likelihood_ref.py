@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""likelihood_ref.py — dfx's PyTorch reference of the PF-ODE log-likelihood.
+
+The ODE dfx integrates (compute/likelihood/, MATH.md "Identities" 4 and 5),
+with the U-Net of models/dfx_unet.py, the Fisher head fisher/ and the
+schedule of models/sample_ref.py, in the EDM view with u = ln σ̃ as time:
+
+  dx̃/du = x̃ − x̂0(x̃, σ̃),   log p(x̃_0) = log N(x̃_T; 0, (1 + σ̃_max²) I) + ∫ div du,
+
+from σ̃_min (the schedule's σ̃ at t = 0, or --sigma-min) to σ̃_max, fixed
+Heun steps uniform in u.  The divergence div = d − tr ∂x̂0/∂x̃ comes from:
+
+  dftm        the Fisher head: tr ∂x̂0/∂x̃ = Σ_i clamp(m_i − x̂0_i², 0, 1)/σ̃²
+              (m = fisher(α x̃, t) = E[x0⊙x0 | x̃]) — what dfx computes;
+  hutchinson  K Rademacher probes ε, one per trajectory (the same ε for the
+              whole ODE), εᵀ(∂x̂0/∂x̃)ε by a vector-Jacobian product (autograd);
+              the K trajectories run as one batch and their log p is averaged;
+  exact       the full trace, d vector-Jacobian products per evaluation
+              (small images only: chunks of --chunk basis vectors).
+
+bits/dim on 8-bit data (dfx.h "Likelihood"): −log p/(d ln 2) + log2 127.5.
+
+  likelihood_ref.py --model DIR (--images FILE.safetensors | --fashion-mnist N)
+                    [--method dftm|hutchinson|exact] [--steps N] [--probes K]
+                    [--seed S] [--double] [--json]
+
+--images reads tensor `images` [N, C, H, W] on [-1, 1] (dfx_data.py's
+format); --fashion-mnist takes the first N test-split images.  Prints the
+bits/dim per image and the time spent on divergences; writes nothing.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dfx_unet  # noqa: E402
+from sample_ref import Schedule  # noqa: E402
+
+LOG2_BIN = math.log2(127.5)
+
+
+class Model:
+    """Score network, Fisher head (when present) and schedule of a model folder."""
+
+    def __init__(self, model_dir, dtype=torch.float32):
+        self.dtype = dtype
+        self.sched = Schedule(model_dir)
+        self.unet = dfx_unet.load(model_dir, dtype)
+        self.channels = self.unet.config["in_channels"]
+        fisher = os.path.join(model_dir, "fisher")
+        self.fisher = dfx_unet.load(model_dir, dtype, subfolder="fisher") if os.path.isdir(fisher) else None
+        for p in self.unet.parameters():
+            p.requires_grad_(False)
+        if self.fisher is not None:
+            for p in self.fisher.parameters():
+                p.requires_grad_(False)
+
+    def _t(self, s, n):
+        t = float(torch.tensor(self.sched.timestep(s), dtype=torch.float32))  # dfx passes float32 timesteps
+        return torch.full((n,), t, dtype=self.dtype)
+
+    def x0hat(self, x, s):
+        alpha = 1.0 / math.sqrt(1.0 + s * s)
+        out = self.unet(alpha * x, self._t(s, x.shape[0]))[:, :self.channels]
+        p = self.sched.prediction
+        if p == "epsilon":
+            return x - s * out
+        if p == "v_prediction":
+            return alpha * alpha * x - alpha * s * out
+        return out
+
+    def second_moment(self, x, s):
+        alpha = 1.0 / math.sqrt(1.0 + s * s)
+        return self.fisher(alpha * x, self._t(s, x.shape[0]))
+
+
+def drift_div(model, x, s, method, probes=None, chunk=64):
+    """(dx̃/du, div) at σ̃ = s for a batch x; div per item."""
+    n = x.shape[0]
+    d = x[0].numel()
+    if method == "dftm":
+        with torch.no_grad():
+            x0 = model.x0hat(x, s)
+            m = model.second_moment(x, s)
+            c = (m - x0 * x0).clamp(0.0, min(1.0, s * s))
+            return x - x0, d - c.flatten(1).sum(1) / (s * s)
+    if method == "hutchinson":
+        xg = x.detach().requires_grad_(True)
+        x0 = model.x0hat(xg, s)
+        (g,) = torch.autograd.grad(x0, xg, probes)  # εᵀ ∂x̂0/∂x̃
+        return (x - x0).detach(), d - (g * probes).flatten(1).sum(1)
+    # exact: tr ∂x̂0/∂x̃ with d basis vectors, chunk at a time, per image
+    tr = torch.zeros(n, dtype=x.dtype)
+    with torch.no_grad():
+        x0 = model.x0hat(x, s)
+    for b in range(n):
+        for k0 in range(0, d, chunk):
+            k = min(chunk, d - k0)
+            xb = x[b:b + 1].detach().expand(k, *x.shape[1:]).clone().requires_grad_(True)
+            out = model.x0hat(xb, s)
+            e = torch.zeros(k, d, dtype=x.dtype)
+            e[torch.arange(k), torch.arange(k0, k0 + k)] = 1.0
+            (g,) = torch.autograd.grad(out, xb, e.view_as(out))
+            tr[b] += g.flatten(1)[torch.arange(k), torch.arange(k0, k0 + k)].sum()
+    return x - x0, d - tr
+
+
+def loglik(model, x, method="dftm", steps=32, probes=1, seed=0, sigma_min=None, sigma_max=None, chunk=64):
+    """log p(x̃_0) in nats per image of x [N, C, H, W] and the seconds spent in the divergences.
+
+    hutchinson: each image runs `probes` trajectories with its own probe; returns their mean and
+    also their standard deviation per image (None for the other methods)."""
+    smin = sigma_min or model.sched.sigma_min
+    smax = sigma_max or model.sched.sigma_max
+    n, d = x.shape[0], x[0].numel()
+    gen = torch.Generator().manual_seed(seed)
+    eps = None
+    y = x.to(model.dtype)
+    if method == "hutchinson":
+        y = y.repeat_interleave(probes, 0)
+        eps = (torch.randint(0, 2, y.shape, generator=gen) * 2 - 1).to(model.dtype)
+    u0, u1 = math.log(smin), math.log(smax)
+    h = (u1 - u0) / steps
+    acc = torch.zeros(y.shape[0], dtype=torch.float64)
+    t_div = 0.0
+    for i in range(steps):
+        u = u0 + i * h
+        t = time.perf_counter()
+        k1, a1 = drift_div(model, y, math.exp(u), method, eps, chunk)
+        yp = y + h * k1
+        k2, a2 = drift_div(model, yp, math.exp(u + h), method, eps, chunk)
+        t_div += time.perf_counter() - t
+        y = y + 0.5 * h * (k1 + k2)
+        acc += 0.5 * h * (a1 + a2).double()
+    var = 1.0 + smax * smax
+    yd = y.double().flatten(1)
+    prior = -0.5 * (yd * yd / var).sum(1) - 0.5 * d * math.log(2 * math.pi * var)
+    lp = prior + acc
+    if method == "hutchinson":
+        lp = lp.view(n, probes)
+        return lp.mean(1), lp.std(1) if probes > 1 else None, t_div
+    return lp, None, t_div
+
+
+def bits_per_dim(logp, d):
+    return -logp / (d * math.log(2.0)) + LOG2_BIN
+
+
+def main():
+    ap = argparse.ArgumentParser(description="PyTorch reference of dfx's PF-ODE log-likelihood (DF-TM with the "
+                                 "Fisher head, Hutchinson or exact trace); prints bits/dim per image and "
+                                 "the divergence time. Writes nothing.")
+    ap.add_argument("--model", required=True, help="model folder (unet/, scheduler/, fisher/ for dftm)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--images", help="safetensors file with tensor `images` [N, C, H, W] on [-1, 1]")
+    src.add_argument("--fashion-mnist", type=int, metavar="N", help="the first N Fashion-MNIST test images")
+    ap.add_argument("--method", choices=("dftm", "hutchinson", "exact"), default="dftm")
+    ap.add_argument("--steps", type=int, default=32, help="Heun steps uniform in ln sigma (default 32)")
+    ap.add_argument("--probes", type=int, default=16, help="Hutchinson probes per image (default 16)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sigma-min", type=float, default=None)
+    ap.add_argument("--double", action="store_true", help="float64 networks")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    model = Model(a.model, torch.float64 if a.double else torch.float32)
+    if a.method == "dftm" and model.fisher is None:
+        print(f"likelihood_ref: {a.model}/fisher is missing (make it with: python3 models/train_fisher.py "
+              f"{a.model})", file=sys.stderr)
+        return 1
+    if a.images:
+        from safetensors.torch import load_file
+        x = load_file(a.images)["images"]
+    else:
+        import dfx_data
+        x = dfx_data.fashion_mnist("test", model.unet.config["sample_size"])[:a.fashion_mnist]
+    t0 = time.perf_counter()
+    lp, sd, t_div = loglik(model, x, a.method, a.steps, a.probes, a.seed, a.sigma_min)
+    secs = time.perf_counter() - t0
+    d = x[0].numel()
+    bpd = bits_per_dim(lp, d).tolist()
+    spread = (sd / (d * math.log(2.0))).tolist() if sd is not None else None
+    if a.json:
+        print(json.dumps({"method": a.method, "steps": a.steps, "probes": a.probes if a.method == "hutchinson" else 0,
+                          "bits_per_dim": bpd, "probe_spread": spread, "seconds": secs,
+                          "divergence_seconds": t_div}, indent=2))
+    else:
+        for i, b in enumerate(bpd):
+            extra = f" (probe spread {spread[i]:.4f})" if spread else ""
+            print(f"image {i}: {b:.4f} bits/dim{extra}")
+        print(f"{a.method}, {a.steps} Heun steps: {secs:.1f} s ({t_div:.1f} s in divergences)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

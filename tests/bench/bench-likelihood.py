@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""bench-likelihood.py — the cost of the likelihood's divergence: DF-TM (the
+Fisher head) against the exact trace (d vector-Jacobian products) and
+Hutchinson with 1 and 16 Rademacher probes, on the shipped model
+(models/fashion-mnist-32) and its first Fashion-MNIST test image.
+
+  bench-likelihood.py --dfx DFX --work DIR [--steps 4] [--repeat 3] [--sizes 32,64]
+
+Part 1 (PyTorch CPU, float64, models/likelihood_ref.py): the seconds of one
+divergence evaluation at a few σ̃ for each method (DF-TM: one Fisher-head
+forward; Hutchinson K: one batched forward and backward of K copies; exact:
+d = 1024 backward rows), and whole PF-ODE runs at equal fixed Heun steps for
+DF-TM and Hutchinson 1 and 16, repeated with different probe seeds to show
+the spread (DF-TM has no probes: its repeats are identical).  The exact
+trace's ODE time is its per-evaluation time × the evaluations (2 per step),
+not run.  Part 2: `dfx likelihood` (Vulkan) at the same steps, per image, at
+the model's 32×32 and larger layers (tiles).  Prints Markdown; writes only
+under DIR.  The numbers depend on the machine and its load.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "..", "models")
+sys.dont_write_bytecode = True
+sys.path.insert(0, MODELS)
+import dfx_data  # noqa: E402
+import likelihood_ref as L  # noqa: E402
+
+
+def exact_rows(model, x, s, rows, chunk):
+    """Seconds for `rows` rows of the exact trace's Jacobian at σ̃ = s (scaled by the caller)."""
+    xt = x + s * torch.randn_like(x)
+    t0 = time.perf_counter()
+    for k0 in range(0, rows, chunk):
+        xb = xt.expand(chunk, *x.shape[1:]).clone().requires_grad_(True)
+        out = model.x0hat(xb, s)
+        e = torch.zeros(chunk, x[0].numel(), dtype=x.dtype)
+        e[torch.arange(chunk), torch.arange(k0, k0 + chunk)] = 1.0
+        torch.autograd.grad(out, xb, e.view_as(out))
+    return time.perf_counter() - t0
+
+
+def per_eval(model, x, method, probes, sigmas):
+    t = []
+    for s in sigmas:
+        xt = x + s * torch.randn_like(x)
+        eps = None
+        y = xt
+        if method == "hutchinson":
+            y = xt.repeat_interleave(probes, 0)
+            eps = (torch.randint(0, 2, y.shape) * 2 - 1).to(x.dtype)
+        t0 = time.perf_counter()
+        if method == "dftm":
+            L.drift_div(model, y, s, "dftm")
+        elif method == "hutchinson":
+            L.drift_div(model, y, s, "hutchinson", eps)
+        else:
+            L.drift_div(model, y, s, "exact", chunk=128)
+        t.append(time.perf_counter() - t0)
+    return statistics.mean(t)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dfx", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="32,64")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--exact-rows", type=int, default=128,
+                    help="rows of the exact trace timed (in chunks of 64); the time is scaled to all d rows")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    os.makedirs(a.work, exist_ok=True)
+    model_dir = os.path.join(MODELS, "fashion-mnist-32")
+    model = L.Model(model_dir, torch.float64)
+    x = dfx_data.fashion_mnist("test", 32)[:1].double()
+    d = x[0].numel()
+    sig = [1.0]
+
+    print(f"## Divergence per evaluation (PyTorch CPU float64, {a.threads} thread, d = {d}, σ̃ = {sig[0]})\n", flush=True)
+    print("| method | seconds per evaluation | vs exact trace |")
+    print("|---|---|---|")
+    base = time.perf_counter()
+    t_x0 = 0.0
+    for s in sig:
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model.x0hat(x + s * torch.randn_like(x), s)
+        t_x0 += (time.perf_counter() - t0) / len(sig)
+    rows = {}
+    for name, method, k in (("DF-TM (Fisher head)", "dftm", 0), ("Hutchinson, 1 probe", "hutchinson", 1),
+                            ("Hutchinson, 16 probes", "hutchinson", 16)):
+        rows[name] = per_eval(model, x, method, k, sig)
+    ex = exact_rows(model, x, sig[0], a.exact_rows, 64) * d / a.exact_rows
+    rows[f"exact trace ({d} rows; {a.exact_rows} timed, scaled)"] = ex
+    for name, t in rows.items():
+        print(f"| {name} | {t:.3f} | {100.0 * t / ex:.2f} % |")
+    print(f"\n(the score network's x̂0 alone: {t_x0:.3f} s; DF-TM's trace part is the Fisher head: "
+          f"{rows['DF-TM (Fisher head)'] - t_x0:.3f} s, {100 * (rows['DF-TM (Fisher head)'] - t_x0) / ex:.2f} % of "
+          f"the exact trace)\n", flush=True)
+
+    print(f"## PF-ODE per image at {a.steps} Heun steps ({2 * a.steps} evaluations), {a.repeat} repeats\n")
+    print("| method | bits/dim (mean ± spread over repeats) | seconds per image |")
+    print("|---|---|---|")
+    for name, method, k in (("DF-TM, PyTorch", "dftm", 1), ("Hutchinson, 1 probe", "hutchinson", 1),
+                            ("Hutchinson, 16 probes", "hutchinson", 16)):
+        b, ts = [], []
+        for r in range(a.repeat if k < 16 else min(a.repeat, 2)):
+            t0 = time.perf_counter()
+            lp, _, _ = L.loglik(model, x, method, a.steps, k, seed=100 + r)
+            ts.append(time.perf_counter() - t0)
+            b.append(float(L.bits_per_dim(lp, d)[0]))
+        sd = statistics.stdev(b) if len(b) > 1 else 0.0
+        print(f"| {name} | {statistics.mean(b):.4f} ± {sd:.4f} | {statistics.mean(ts):.1f} |", flush=True)
+    print(f"| exact trace (not run: per-evaluation time × {2 * a.steps}) | — | {ex * 2 * a.steps:.0f} |\n")
+
+    print(f"## `dfx likelihood` (Vulkan), {a.steps} Heun steps, {a.repeat} repeats\n")
+    print("| layer | tiles | bits/dim (spread) | network evaluations | seconds per image |")
+    print("|---|---|---|---|---|")
+    from PIL import Image
+    k = np.round((x[0, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
+    for size in [int(v) for v in a.sizes.split(",")]:
+        path = os.path.join(a.work, f"fm-{size}.png")
+        Image.fromarray(np.tile(k, (size // 32, size // 32)), "L").save(path)
+        b, ts, j = [], [], None
+        for r in range(a.repeat):
+            out = subprocess.run([a.dfx, "likelihood", "--model", model_dir, path, "--solver", "heun", "--steps",
+                                  str(a.steps), "--json"], capture_output=True, text=True, check=True)
+            j = json.loads(out.stdout)
+            b.append(j["bits_per_dim"])
+            ts.append(j["seconds"])
+        sd = statistics.stdev(b) if len(b) > 1 else 0.0
+        print(f"| {size}×{size} | {j['tiles_x'] * j['tiles_y']} | {statistics.mean(b):.4f} ({sd:.1g}) | "
+              f"{j['nfe']} | {statistics.mean(ts):.2f} |", flush=True)
+    print(f"\ntotal {time.perf_counter() - base:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
