@@ -77,7 +77,7 @@ def main():
     train = quality.load_set("fashion-mnist:train")
     floors = [quality.frechet(quality.feats(fx, train[i * a.n:(i + 1) * a.n]), f_test) for i in range(3)]
 
-    settings = [(skip, 0.0) for skip in a.skips.split(",")]
+    settings = [(skip, 0.0) for skip in a.skips.split(",") if skip]
     settings += [("auto", float(s)) for s in a.sigma_skips.split(",") if s]
     rows = []
     for steps in [int(s) for s in a.steps.split(",")]:
