@@ -41,20 +41,6 @@ usage (FILE *f, int rc)
 }
 
 static int
-parse_u32 (const char *opt, const char *s, unsigned long lo, unsigned long hi, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul (s, &end, 10);
-    if (!*s || *s == '-' || !end || *end || errno || v < lo || v > hi) {
-        fprintf (stderr, "dfx diagnose: %s '%s' is not a whole number in [%lu, %lu]\n", opt, s, lo, hi);
-        return 0;
-    }
-    *out = (uint32_t) v;
-    return 1;
-}
-
-static int
 parse_sigmas (const char *s, double *out, uint32_t *n)
 {
     *n = 0;
@@ -203,11 +189,11 @@ dfx_cli_diagnose (int argc, char **argv)
         else if (v && strcmp (a, "--plot") == 0)
             plot = v, i++;
         else if (v && strcmp (a, "--count") == 0) {
-            if (!parse_u32 ("--count", v, 1, 100000, &count))
+            if (!dfx_cli_parse_u32 ("diagnose", "--count", v, 1, 100000, &count))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--levels") == 0) {
-            if (!parse_u32 ("--levels", v, 1, DFX_DIAGNOSE_MAX_SIGMAS, &p.n_sigmas))
+            if (!dfx_cli_parse_u32 ("diagnose", "--levels", v, 1, DFX_DIAGNOSE_MAX_SIGMAS, &p.n_sigmas))
                 return DFX_CLI_EXIT_USAGE;
             p.sigmas = NULL, i++;
         } else if (v && strcmp (a, "--sigmas") == 0) {
@@ -215,11 +201,11 @@ dfx_cli_diagnose (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             p.sigmas = sigmas, i++;
         } else if (v && strcmp (a, "--probes") == 0) {
-            if (!parse_u32 ("--probes", v, 1, 64, &p.probes))
+            if (!dfx_cli_parse_u32 ("diagnose", "--probes", v, 1, 64, &p.probes))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--batch") == 0) {
-            if (!parse_u32 ("--batch", v, 1, 256, &p.batch))
+            if (!dfx_cli_parse_u32 ("diagnose", "--batch", v, 1, 256, &p.batch))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--seed") == 0) {

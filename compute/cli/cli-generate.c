@@ -43,20 +43,6 @@ usage (FILE *f, int rc)
 }
 
 static int
-parse_u32 (const char *opt, const char *s, unsigned long lo, unsigned long hi, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul (s, &end, 10);
-    if (!*s || *s == '-' || !end || *end || errno || v < lo || v > hi) {
-        fprintf (stderr, "dfx generate: %s '%s' is not a whole number in [%lu, %lu]\n", opt, s, lo, hi);
-        return 0;
-    }
-    *out = (uint32_t) v;
-    return 1;
-}
-
-static int
 parse_size (const char *s, uint32_t *w, uint32_t *h)
 {
     char *x = strchr (s, 'x');
@@ -67,8 +53,8 @@ parse_size (const char *s, uint32_t *w, uint32_t *h)
     }
     memcpy (buf, s, (size_t) (x - s));
     buf[x - s] = '\0';
-    return parse_u32 ("--size width", buf, 1, DFX_GENERATE_MAX_SIZE, w) &&
-           parse_u32 ("--size height", x + 1, 1, DFX_GENERATE_MAX_SIZE, h);
+    return dfx_cli_parse_u32 ("generate", "--size width", buf, 1, DFX_GENERATE_MAX_SIZE, w) &&
+           dfx_cli_parse_u32 ("generate", "--size height", x + 1, 1, DFX_GENERATE_MAX_SIZE, h);
 }
 
 /* "out.png", k → "out-k.png"; "out" → "out-k.png". */
@@ -123,11 +109,11 @@ dfx_cli_generate (int argc, char **argv)
         else if (v && strcmp (a, "--noise") == 0)
             noise_out = v, i++;
         else if (v && strcmp (a, "--steps") == 0) {
-            if (!parse_u32 ("--steps", v, 1, DFX_GENERATE_MAX_STEPS, &p.steps))
+            if (!dfx_cli_parse_u32 ("generate", "--steps", v, 1, DFX_GENERATE_MAX_STEPS, &p.steps))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--count") == 0) {
-            if (!parse_u32 ("--count", v, 1, DFX_GENERATE_MAX_COUNT, &p.count))
+            if (!dfx_cli_parse_u32 ("generate", "--count", v, 1, DFX_GENERATE_MAX_COUNT, &p.count))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--size") == 0) {

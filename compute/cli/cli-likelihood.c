@@ -42,34 +42,6 @@ usage (FILE *f, int rc)
 }
 
 static int
-parse_double (const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod (s, &end);
-    if (!*s || !end || *end || errno || !isfinite (v) || v < lo || v > hi) {
-        fprintf (stderr, "dfx likelihood: %s '%s' is not a number in [%g, %g]\n", opt, s, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-static int
-parse_uint (const char *opt, const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul (s, &end, 10);
-    if (!*s || *s == '-' || !end || *end || errno || v < lo || v > hi) {
-        fprintf (stderr, "dfx likelihood: %s '%s' is not a whole number in [%lu, %lu]\n", opt, s, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-static int
 write_heatmap (const char *path, const dfx_likelihood_result *r, dfx_colormap cmap, double lo, double hi)
 {
     const size_t n = (size_t) r->width * r->height;
@@ -101,7 +73,7 @@ dfx_cli_likelihood (int argc, char **argv)
     dfx_likelihood_params_defaults (&p);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long u;
+        uint32_t u;
         if (strcmp (a, "--json") == 0)
             json = 1;
         else if (strcmp (a, "--dequantise") == 0 || strcmp (a, "--dequantize") == 0)
@@ -125,27 +97,27 @@ dfx_cli_likelihood (int argc, char **argv)
             }
             i++;
         } else if (v && strcmp (a, "--rtol") == 0) {
-            if (!parse_double (a, v, 1e-12, 1.0, &p.rtol))
+            if (!dfx_cli_parse_double ("likelihood", a, v, 1e-12, 1.0, &p.rtol))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--atol") == 0) {
-            if (!parse_double (a, v, 1e-12, 1.0, &p.atol))
+            if (!dfx_cli_parse_double ("likelihood", a, v, 1e-12, 1.0, &p.atol))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--sigma-min") == 0) {
-            if (!parse_double (a, v, 1e-6, 1e3, &p.sigma_min))
+            if (!dfx_cli_parse_double ("likelihood", a, v, 1e-6, 1e3, &p.sigma_min))
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--steps") == 0) {
-            if (!parse_uint (a, v, 1, 100000, &u))
+            if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, 100000, &u))
                 return DFX_CLI_EXIT_USAGE;
             p.steps = (uint32_t) u, i++;
         } else if (v && strcmp (a, "--overlap") == 0) {
-            if (!parse_uint (a, v, 0, 4096, &u))
+            if (!dfx_cli_parse_u32 ("likelihood", a, v, 0, 4096, &u))
                 return DFX_CLI_EXIT_USAGE;
             p.overlap = (int) u, i++;
         } else if (v && strcmp (a, "--batch") == 0) {
-            if (!parse_uint (a, v, 1, DFX_LIKELIHOOD_MAX_BATCH, &u))
+            if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, DFX_LIKELIHOOD_MAX_BATCH, &u))
                 return DFX_CLI_EXIT_USAGE;
             p.batch = (uint32_t) u, i++;
         } else if (v && strcmp (a, "--seed") == 0) {

@@ -61,6 +61,11 @@ int dfx_cli_png_read_planar (const char *path, uint32_t channels, float lo, floa
                              uint32_t *h);
 int dfx_cli_png_write_planar (const char *path, const float *img, uint32_t channels, uint32_t w, uint32_t h);
 
+/* cli-args.c: an option's value within [lo, hi]; 0 after printing
+ * "dfx CMD: OPT 'S' is not ..." to stderr, 1 with *out set. */
+int dfx_cli_parse_u32 (const char *cmd, const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+int dfx_cli_parse_double (const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
 
