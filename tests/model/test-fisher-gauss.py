@@ -10,7 +10,10 @@ subprocess, as a user would run it.  For Gaussian data everything is closed
 form (MATH.md): x̂0 = μ + αλ/(α²λ+σ²)(x_t − αμ), diag C_t = λσ²/(α²λ+σ²),
 E[x0⊙x0 | x_t] = diag C_t + x̂0⊙x̂0.
 
-The head trains for 1500 steps of batch 256 (about 3 minutes here).
+The head trains for 1500 steps of batch 256 with PyTorch's native CPU kernels
+(--no-onednn, float32 products: about 13 minutes on a loaded 2-core VM; oneDNN gave
+sporadic non-finite gradients on an AVX-512 VM and bfloat16 products missed the
+t = 50 tolerance there).
 Asserts, on 2000 fresh x_t at each of t = 50, 200, 400, 600, 800, 999
 (σ̃ = σ_t/α_t ≈ 0.11, 0.5, 1.3, 2.9, 7.6, 157):
   * recovered diag C_t = m − x̂0⊙x̂0 (exact x̂0), plain and with m clamped to
@@ -113,7 +116,8 @@ def main():
           f"{r.stderr.strip()[-120:]})")
 
     r = subprocess.run(base + ["--work", os.path.join(work, "w2"), "--steps", str(a.steps),
-                               "--batch", str(a.batch), "--lr", str(a.lr), "--ema-decay", "0.99"],
+                               "--batch", str(a.batch), "--lr", str(a.lr), "--ema-decay", "0.99",
+                               "--matmul-precision", "highest", "--no-onednn"],
                        capture_output=True, text=True)
     print(r.stdout[-600:], r.stderr[-600:])
     if not check(r.returncode == 0, "train_fisher.py trains the head"):
