@@ -21,37 +21,22 @@ WORK.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import torch
-from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
+import benchlib  # noqa: E402
 import quality  # noqa: E402
 
 
 def generate(a, sampler, steps, out_dir):
     name, skip = (sampler[:-5], "auto") if sampler.endswith("+skip") else (sampler, "off")
-    imgs, rep, secs, n_left, seed = [], None, 0.0, a.n, a.seed
-    while n_left > 0:
-        k = min(256, n_left)
-        t = os.path.join(out_dir, f"s{seed}.safetensors")
-        cmd = [a.dfx, "generate", "--model", a.model, "--steps", str(steps), "--sampler", name, "--skip", skip,
-               "--seed", str(seed), "--count", str(k), "--grid", "-o", os.path.join(out_dir, f"s{seed}.png"),
-               "--tensor", t, "--json"]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-        rep = json.loads(r.stdout)
-        secs += rep.get("seconds", 0.0)
-        imgs.append(load_file(t)["sample"].float().clamp(-1, 1))
-        n_left -= k
-        seed += 1
-    return torch.cat(imgs), rep, secs
+    return benchlib.generate(a.dfx, a.model, a.n, a.seed, steps, name, skip, out_dir)
 
 
 def main():
@@ -68,13 +53,7 @@ def main():
     torch.set_num_threads(1)
     t0 = time.time()
 
-    test = quality.load_set("fashion-mnist:test")
-    ch = test.shape[1]
-    kind = "fmnist" if ch == 1 else "random"
-    fx = quality.extractor(kind, ch)
-    f_test = quality.feats(fx, test)
-    train = quality.load_set("fashion-mnist:train")
-    floors = [quality.frechet(quality.feats(fx, train[i * a.n:(i + 1) * a.n]), f_test) for i in range(3)]
+    kind, fx, f_test, floors = benchlib.reference(a.n)
     print(f"FD-{kind} floor ({a.n} real train images vs the test split): " + ", ".join(f"{f:.2f}" for f in floors),
           flush=True)
 

@@ -19,39 +19,17 @@ WORK/quality-nfe.json; writes only under WORK.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import torch
-from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
+import benchlib  # noqa: E402
 import quality  # noqa: E402
-
-
-def generate(a, steps, skip, sigma_skip, out_dir):
-    imgs, rep = [], None
-    n_left, seed, secs = a.n, a.seed, 0.0
-    while n_left > 0:
-        k = min(256, n_left)
-        t = os.path.join(out_dir, f"s{seed}.safetensors")
-        cmd = [a.dfx, "generate", "--model", a.model, "--steps", str(steps), "--sampler", a.sampler,
-               "--skip", skip, "--seed", str(seed), "--count", str(k), "--grid",
-               "-o", os.path.join(out_dir, f"s{seed}.png"), "--tensor", t, "--json"]
-        if sigma_skip:
-            cmd += ["--sigma-skip", str(sigma_skip)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
-        rep = json.loads(r.stdout)
-        secs += rep.get("seconds", 0.0)
-        imgs.append(load_file(t)["sample"].float().clamp(-1, 1))
-        n_left -= k
-        seed += 1
-    return torch.cat(imgs), rep, secs
 
 
 def main():
@@ -69,13 +47,7 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     torch.set_num_threads(1)
 
-    test = quality.load_set("fashion-mnist:test")
-    ch = test.shape[1]
-    kind = "fmnist" if ch == 1 else "random"
-    fx = quality.extractor(kind, ch)
-    f_test = quality.feats(fx, test)
-    train = quality.load_set("fashion-mnist:train")
-    floors = [quality.frechet(quality.feats(fx, train[i * a.n:(i + 1) * a.n]), f_test) for i in range(3)]
+    kind, fx, f_test, floors = benchlib.reference(a.n)
 
     settings = [(skip, 0.0) for skip in a.skips.split(",") if skip]
     settings += [("auto", float(s)) for s in a.sigma_skips.split(",") if s]
@@ -84,7 +56,7 @@ def main():
         for skip, ss in settings:
             d = os.path.join(a.work, f"{a.sampler}-{steps}-{skip}-{ss:g}")
             os.makedirs(d, exist_ok=True)
-            x, rep, secs = generate(a, steps, skip, ss, d)
+            x, rep, secs = benchlib.generate(a.dfx, a.model, a.n, a.seed, steps, a.sampler, skip, d, ss)
             fdv = quality.frechet(quality.feats(fx, x), f_test)
             row = {"steps": steps, "skip": rep.get("skip", skip), "sigma_skip": rep.get("sigma_skip", 0.0),
                    "steps_skipped": rep.get("steps_skipped", 0), "nfe": rep.get("nfe"),
