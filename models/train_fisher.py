@@ -31,7 +31,11 @@ import os
 import sys
 import time
 
-import torch
+# On AVX-512 CPUs (2026-11 AMD EPYC VMs) oneDNN's AVX-512 convolution kernels gave sporadic
+# non-finite outputs and gradients for finite inputs that a fresh process computes finite;
+# capping oneDNN at AVX2 removed the reproducible case.  Set before torch loads oneDNN.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dfx_data  # noqa: E402

@@ -33,7 +33,11 @@ import os
 import sys
 import time
 
-import torch
+# On AVX-512 CPUs (2026-11 AMD EPYC VMs) oneDNN's AVX-512 convolution kernels gave sporadic
+# non-finite outputs and gradients for finite inputs that a fresh process computes finite;
+# capping oneDNN at AVX2 removed the reproducible case.  Set before torch loads oneDNN.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dfx_data  # noqa: E402
@@ -256,7 +260,7 @@ def main():
     t_start = time.time()
     t_ckpt = time.time()
     run_loss, run_n, t_log = 0.0, 0, time.time()
-    bad_grads = 0
+    bad_grads, bad_run = 0, 0  # skipped batches in all, and in a row
     model.train()
     while step < a.steps:
         t0 = time.time()
@@ -286,13 +290,21 @@ def main():
         if not torch.isfinite(gnorm):
             # one non-finite gradient would poison the weights and the Adam moments: skip the batch
             bad_grads += 1
-            print(f"train_unet: non-finite gradient at step {step}: batch skipped ({bad_grads} so far)",
-                  file=sys.stderr, flush=True)
-            if bad_grads > 20:
-                print(f"train_unet: more than 20 non-finite gradients: stopping (the last good checkpoint is "
-                      f"{ckpt_path}; lower --lr)", file=sys.stderr)
+            bad_run += 1
+            where = [n for n, p in model.named_parameters()
+                     if p.grad is not None and not torch.isfinite(p.grad).all()]
+            print(f"train_unet: non-finite gradient at step {step} in {len(where)} tensors "
+                  f"({', '.join(where[:3])}{', ...' if len(where) > 3 else ''}): batch skipped "
+                  f"({bad_grads} so far)", file=sys.stderr, flush=True)
+            if bad_grads == 1:
+                torch.save({"xt": xt, "t": t, "eps": eps, "step": step, "model": model.state_dict()},
+                           os.path.join(work, "nonfinite-batch.pt"))
+            if bad_run > 10:
+                print(f"train_unet: {bad_run} non-finite gradients in a row: stopping (the last good "
+                      f"checkpoint is {ckpt_path}; lower --lr)", file=sys.stderr)
                 return 3
             continue
+        bad_run = 0
         opt.step()
         d = min(recipe["ema_decay"], (1 + step) / (10 + step))
         with torch.no_grad():

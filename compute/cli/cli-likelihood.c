@@ -3,6 +3,7 @@
  *   dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors]
  *                  [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]
  *                  [--dequantise] [--seed S] [--overlap N] [--batch N]
+ *                  [--trace dftm|hutchinson|exact] [--probes K]
  *                  [--colormap viridis|magma|grey] [--range LO:HI] [--json]
  *
  * Prints the bits/dim of the image (and with --json every tile's figure).
@@ -30,6 +31,7 @@ usage (FILE *f, int rc)
              "usage: dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors] [--json]\n"
              "                      [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]\n"
              "                      [--dequantise] [--seed S] [--overlap N] [--batch N]\n"
+             "                      [--trace dftm|hutchinson|exact] [--probes K]\n"
              "                      [--colormap viridis|magma|grey] [--range LO:HI]\n\n"
              "Scores IMAGE under the model DIR (which needs its Fisher head, DIR/fisher): the probability-flow\n"
              "ODE log-likelihood with the divergence from the Fisher head (DF-TM), in bits per dimension of\n"
@@ -37,7 +39,10 @@ usage (FILE *f, int rc)
              "that overlap by --overlap pixels (default a quarter tile), blended per pixel; transparent pixels\n"
              "are not scored.  RK45 (default, --rtol/--atol, default 1e-3) or Heun with N fixed steps.\n"
              "--heatmap: per-pixel bits/dim in a colour map (bright = unlikely; range: 1st-99th percentile or\n"
-             "LO:HI); --map: the float map as tensor `bits_per_dim`.  --json adds every tile's figure.\n");
+             "LO:HI); --map: the float map as tensor `bits_per_dim`.  --json adds every tile's figure.\n"
+             "--trace: the divergence from the Fisher head (dftm, default) or, as a benchmark baseline, from\n"
+             "the score network's Jacobian by finite differences: Hutchinson with K Rademacher probes of the\n"
+             "seed (--probes, default 1) or the exact trace (2·d network images per ODE stage: slow).\n");
     return rc;
 }
 
@@ -96,6 +101,22 @@ dfx_cli_likelihood (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             }
             i++;
+        } else if (v && strcmp (a, "--trace") == 0) {
+            if (strcmp (v, "dftm") == 0)
+                p.trace = DFX_TRACE_DFTM;
+            else if (strcmp (v, "hutchinson") == 0)
+                p.trace = DFX_TRACE_HUTCHINSON;
+            else if (strcmp (v, "exact") == 0)
+                p.trace = DFX_TRACE_EXACT;
+            else {
+                fprintf (stderr, "dfx likelihood: --trace '%s' is not dftm, hutchinson or exact\n", v);
+                return DFX_CLI_EXIT_USAGE;
+            }
+            i++;
+        } else if (v && strcmp (a, "--probes") == 0) {
+            if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, DFX_LIKELIHOOD_MAX_PROBES, &u))
+                return DFX_CLI_EXIT_USAGE;
+            p.probes = (uint32_t) u, i++;
         } else if (v && strcmp (a, "--rtol") == 0) {
             if (!dfx_cli_parse_double ("likelihood", a, v, 1e-12, 1.0, &p.rtol))
                 return DFX_CLI_EXIT_USAGE;
@@ -202,6 +223,9 @@ dfx_cli_likelihood (int argc, char **argv)
             cJSON_AddNumberToObject (o, "rtol", p.rtol);
             cJSON_AddNumberToObject (o, "atol", p.atol);
         }
+        cJSON_AddStringToObject (o, "trace", dfx_likelihood_trace_name (p.trace));
+        if (p.trace == DFX_TRACE_HUTCHINSON)
+            cJSON_AddNumberToObject (o, "probes", p.probes);
         cJSON_AddNumberToObject (o, "steps", r.steps);
         cJSON_AddNumberToObject (o, "rejected", r.rejected);
         cJSON_AddNumberToObject (o, "nfe", r.nfe);
@@ -247,9 +271,9 @@ dfx_cli_likelihood (int argc, char **argv)
                 (unsigned long long) r.pixels_scored);
         if (r.pixels_excluded)
             printf (", %llu transparent not scored", (unsigned long long) r.pixels_excluded);
-        printf (") under %s; %u tile%s of %ux%u, %s, %u network evaluations, %.1f s\n", model, r.tile_count,
-                r.tile_count == 1 ? "" : "s", r.tile_width, r.tile_height, dfx_ode_solver_name (p.solver), r.nfe,
-                r.seconds);
+        printf (") under %s; %u tile%s of %ux%u, %s, trace %s, %u network evaluations, %.1f s\n", model,
+                r.tile_count, r.tile_count == 1 ? "" : "s", r.tile_width, r.tile_height,
+                dfx_ode_solver_name (p.solver), dfx_likelihood_trace_name (p.trace), r.nfe, r.seconds);
         if (heatmap)
             printf ("wrote %s (%s, %.3g to %.3g bits/dim, bright = unlikely)\n", heatmap,
                     dfx_colormap_name ((dfx_colormap) cmap), lo, hi);

@@ -442,6 +442,22 @@ typedef enum dfx_ode_solver {
 /* "rk45", "heun"; never NULL. */
 const char *dfx_ode_solver_name (dfx_ode_solver s);
 
+/* The divergence of the ODE.  DF-TM is the method; the other two are the
+ * baselines it is measured against (tests/bench/bench-likelihood.py): the
+ * score network's own Jacobian trace by central finite differences of x̂0
+ * (step 0.01 σ̃), from `probes` fixed Rademacher probes (Hutchinson: a
+ * random estimate, 2·probes network images per stage) or from every basis
+ * vector (exact: 2·d network images per stage).  Neither is clamped. */
+typedef enum dfx_likelihood_trace {
+    DFX_TRACE_DFTM = 0,   /* the Fisher head, no Jacobian products (default) */
+    DFX_TRACE_HUTCHINSON, /* baseline: Hutchinson's estimator */
+    DFX_TRACE_EXACT       /* baseline: the exact trace */
+} dfx_likelihood_trace;
+
+/* "dftm", "hutchinson", "exact"; never NULL. */
+const char *dfx_likelihood_trace_name (dfx_likelihood_trace t);
+
+#define DFX_LIKELIHOOD_MAX_PROBES 1024
 #define DFX_LIKELIHOOD_MAX_SIZE 16384 /* width and height */
 #define DFX_LIKELIHOOD_MAX_BATCH 256
 
@@ -457,6 +473,9 @@ typedef struct dfx_likelihood_params {
     uint32_t batch;         /* tiles per network batch, 1..DFX_LIKELIHOOD_MAX_BATCH; default 16 */
     int clamp_sigma;        /* 1 (default): the head's C_ii = m_i − x̂0_i² clamped to [0, min(1, σ̃²)],
                                0: to [0, 1] only (see above) */
+    dfx_likelihood_trace trace; /* default DFX_TRACE_DFTM; the baselines need no fisher/ */
+    uint32_t probes;        /* Hutchinson probes, 1..DFX_LIKELIHOOD_MAX_PROBES; default 1; drawn from seed
+                               (a stream apart from the dequantisation's) */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
     void *progress_user;
 } dfx_likelihood_params;

@@ -44,6 +44,19 @@ dfx_likelihood_params_defaults (dfx_likelihood_params *p)
     p->overlap = -1;
     p->batch = 16;
     p->clamp_sigma = 1;
+    p->trace = DFX_TRACE_DFTM;
+    p->probes = 1;
+}
+
+const char *
+dfx_likelihood_trace_name (dfx_likelihood_trace t)
+{
+    switch (t) {
+    case DFX_TRACE_DFTM: return "dftm";
+    case DFX_TRACE_HUTCHINSON: return "hutchinson";
+    case DFX_TRACE_EXACT: return "exact";
+    }
+    return "unknown";
 }
 
 void
@@ -186,6 +199,11 @@ check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_param
     if (p->solver == DFX_ODE_HEUN && (p->steps < 1 || p->steps > 100000))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u Heun steps is outside [1, 100000]",
                            p->steps);
+    if ((unsigned) p->trace > DFX_TRACE_EXACT)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: unknown trace method %d", (int) p->trace);
+    if (p->trace == DFX_TRACE_HUTCHINSON && (p->probes < 1 || p->probes > DFX_LIKELIHOOD_MAX_PROBES))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u Hutchinson probes is outside [1, %d]",
+                           p->probes, DFX_LIKELIHOOD_MAX_PROBES);
     if (p->batch < 1 || p->batch > DFX_LIKELIHOOD_MAX_BATCH)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: batch %u is outside [1, %d]", p->batch,
                            DFX_LIKELIHOOD_MAX_BATCH);
@@ -265,6 +283,9 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         .steps = p->steps,
         .cmax = 1.0, /* the variance of a value in [-1, 1] */
         .clamp_sigma = p->clamp_sigma,
+        .trace = p->trace,
+        .probes = p->probes,
+        .probe_seed = p->seed ^ 0x50524f424553ull, /* "PROBES": a stream apart from the dequantisation's */
         .prior_mean = lm->prior_mean,
         .prior_var = lm->prior_var,
         .progress = p->progress ? batch_progress : NULL,

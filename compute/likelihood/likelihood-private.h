@@ -23,6 +23,9 @@ struct dfx__moments {
     uint32_t evals; /* calls made, for NFE reports */
     dfx_status (*eval) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
                         dfx_buffer *x0, dfx_buffer *m);
+    /* x̂0 alone (the score network only), or NULL: eval with a scratch m. */
+    dfx_status (*eval_mean) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x,
+                             double sigma, dfx_buffer *x0);
     void (*destroy) (dfx__moments *mo);
 };
 
@@ -44,6 +47,24 @@ typedef struct dfx__schedule dfx__schedule;
  * must outlive the moments. */
 dfx_status dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sched, dfx__moments **out);
 
+/* ---- baselines: the network's own divergence (trace-fd.c) ------------------ */
+
+/* Central differences of x̂0 with the step ε = DFX__TRACE_FD_REL · σ̃. */
+#define DFX__TRACE_FD_REL 1e-2
+
+typedef struct dfx__trace_fd dfx__trace_fd;
+
+/* For a likelihood run of `batch` images of h × w (channels from mo):
+ * Hutchinson with `probes` fixed Rademacher probes of the seed, or the exact
+ * diagonal (probes ignored). */
+dfx_status dfx__trace_fd_create (dfx__moments *mo, dfx_likelihood_trace method, uint32_t probes, uint64_t seed,
+                                 uint32_t batch, uint32_t h, uint32_t w, dfx__trace_fd **out);
+void dfx__trace_fd_destroy (dfx__trace_fd *t);
+
+/* K[k_off + i] ← 1 − (estimate of J_ii), J = ∂x̂0/∂x̃ at x (batch × d values,
+ * device) and σ̃; runs the network (submits). */
+dfx_status dfx__trace_fd_div (dfx__trace_fd *t, dfx_buffer *x, double sigma, dfx_buffer *K, size_t k_off);
+
 typedef enum dfx__ode_solver { DFX__ODE_RK45 = 0, DFX__ODE_HEUN } dfx__ode_solver;
 
 typedef struct dfx__lik_desc {
@@ -55,6 +76,11 @@ typedef struct dfx__lik_desc {
     uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
     double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
     int clamp_sigma;           /* 1: C_ii ≤ σ̃² too (a posterior no wider than the noise; dfx.h) */
+    /* The divergence: DF-TM from m (default), or a baseline from the score
+     * network's Jacobian (trace-fd.c; probes and seed for Hutchinson). */
+    dfx_likelihood_trace trace;
+    uint32_t probes;
+    uint64_t probe_seed;
     /* The prior at σ̃_max, separable: N(prior_mean, prior_var + σ̃_max²) per
      * value.  NULL arrays: mean 0, var 1 (the VP prior N(0, (1 + σ̃²) I)). */
     const double *prior_mean, *prior_var; /* d values each (shared by the batch) */

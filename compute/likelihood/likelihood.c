@@ -26,6 +26,7 @@ typedef struct run {
     dfx_buffer *x0, *m;       /* moments, n each */
     dfx_buffer *Y, *T, *E;    /* state, stage input, error (2n each) */
     dfx_buffer *K[7];         /* stages (2n each) */
+    dfx__trace_fd *fd;        /* the baselines' divergence, or NULL (DF-TM) */
 } run;
 
 /* K ← f(Y) at u. */
@@ -34,7 +35,17 @@ stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
 {
     const dfx__lik_desc *d = r->d;
     double sigma = exp (u);
-    dfx_status st = d->mo->eval (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0, r->m);
+    dfx_status st;
+    if (r->fd) {
+        st = d->mo->eval_mean ? d->mo->eval_mean (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0)
+                              : d->mo->eval (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0, r->m);
+        if (st == DFX_OK)
+            st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
+        if (st == DFX_OK)
+            st = dfx__trace_fd_div (r->fd, Yin, sigma, K, r->n);
+        return st;
+    }
+    st = d->mo->eval (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0, r->m);
     if (st == DFX_OK)
         st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
     if (st == DFX_OK)
@@ -186,6 +197,8 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     if (st != DFX_OK)
         goto cleanup;
     r.x0 = bufs[0], r.m = bufs[1], r.Y = bufs[2], r.T = bufs[3], r.E = bufs[4];
+    if (d->trace != DFX_TRACE_DFTM)
+        DFX_CHECK (dfx__trace_fd_create (d->mo, d->trace, d->probes, d->probe_seed, d->batch, d->h, d->w, &r.fd));
     for (int j = 0; j < 7; j++)
         r.K[j] = bufs[5 + j];
     /* Y = [x | 0] */
@@ -219,6 +232,7 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     DFX_CHECK (dfx_ctx_flush (ctx));
 cleanup:
     free (host);
+    dfx__trace_fd_destroy (r.fd);
     for (int i = 0; i < 12; i++)
         dfx_buffer_destroy (ctx, bufs[i]);
     return st;

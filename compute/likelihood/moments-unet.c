@@ -44,6 +44,17 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
     return DFX_OK;
 }
 
+static dfx_status
+unet_moments_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                        dfx_buffer *x0)
+{
+    unet_moments *um = (unet_moments *) mo;
+    dfx_status st = um->den->denoise (um->den, batch, h, w, x, sigma, x0);
+    if (st == DFX_OK)
+        mo->evals++;
+    return st;
+}
+
 static void
 unet_moments_destroy (dfx__moments *mo)
 {
@@ -69,6 +80,7 @@ dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sc
     um->base.channels = den->channels;
     um->base.name = "unet+fisher";
     um->base.eval = unet_moments_eval;
+    um->base.eval_mean = unet_moments_eval_mean;
     um->base.destroy = unet_moments_destroy;
     um->den = den;
     um->fisher = fisher;
