@@ -18,9 +18,14 @@ Commands (each writes only what it says):
            'fashion-mnist:train' / 'fashion-mnist:test' (optionally :N for the
            first N), a folder of PNGs, or a .safetensors file with tensor
            'images' (N, C, H, W) in [−1, 1].
-  reference [--out models/quality/REFERENCE.json]
+  reference [--out models/quality/REFERENCE.json] [--data DIR --name NAME]
            the metric's own reference numbers: real-vs-real (train vs test) and
-           deliberately degraded sets (blur, noise, shuffled pixels).
+           deliberately degraded sets (blur, noise, shuffled pixels).  With
+           --data, for an image folder (a colour model's data, e.g. the emoji
+           glyphs of models/prep_emoji.py) with the label-free random features:
+           its training split's two halves, training split vs held-out split
+           (train_unet.py's: the last 5 % in file order) and the first half vs
+           the second half degraded; merged into --out under NAME.
 """
 import argparse
 import json
@@ -205,6 +210,8 @@ def degrade(x, how, seed=0):
 
 def cmd_reference(args):
     torch.set_num_threads(os.cpu_count())
+    if args.data:
+        return reference_folder(args)
     train, test = fashion_mnist("train")[:10000], fashion_mnist("test")
     out = {"sets": "fashion-mnist train[:10000] vs test (10000)", "features": {}}
     for kind in ("fmnist", "random"):
@@ -213,10 +220,41 @@ def cmd_reference(args):
             r[f"real_vs_{how}"] = fd(kind, train, degrade(test, how))
         out["features"][kind] = r
         print(kind, json.dumps(r), flush=True)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(out, f, indent=2)
-        print(f"wrote {args.out}")
+    write_reference(args.out, out)
+
+
+def write_reference(path, entries):
+    """Merge `entries` into the JSON file at path (other keys kept)."""
+    if not path:
+        return
+    old = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+    old.update(entries)
+    with open(path, "w") as f:
+        json.dump(old, f, indent=2)
+    print(f"wrote {path}")
+
+
+def reference_folder(args):
+    import dfx_data
+    if not args.name:
+        raise SystemExit("reference --data needs --name (the key in the reference file)")
+    try:
+        train = dfx_data.load(args.data, "train", args.channels)
+        test = dfx_data.load(args.data, "test", args.channels)
+    except dfx_data.DataError as e:
+        raise SystemExit(f"quality: {e}")
+    h = train.shape[0] // 2
+    r = {"train_half_vs_half": fd("random", train[:h], train[h:]),
+         "train_vs_test": fd("random", train, test)}
+    for how in ("blur", "noise", "shuffle"):
+        r[f"train_half_vs_{how}_half"] = fd("random", train[:h], degrade(train[h:], how))
+    entry = {"sets": f"{args.data}: {train.shape[0]} training images (halves of {h}), {test.shape[0]} held out",
+             "features": {"random": r}}
+    print(args.name, json.dumps(entry), flush=True)
+    write_reference(args.out, {args.name: entry})
 
 
 def main():
@@ -233,6 +271,9 @@ def main():
     d.add_argument("b")
     r = sub.add_parser("reference", help="the metric's reference numbers (writes --out)")
     r.add_argument("--out", default=os.path.join(HERE, "quality", "REFERENCE.json"))
+    r.add_argument("--data", help="an image folder: its reference numbers with the random features")
+    r.add_argument("--name", help="with --data: the key under which they are stored")
+    r.add_argument("--channels", type=int, default=3, choices=(1, 3), help="with --data (default 3)")
     a = ap.parse_args()
     if a.cmd == "train":
         cmd_train(a)

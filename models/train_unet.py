@@ -27,9 +27,11 @@ and step count; a fresh optimizer, so not bit-identical to a resume).
 """
 
 import argparse
+import collections
 import copy
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -133,6 +135,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=200, help="linear lr warm-up steps")
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument("--spike-factor", type=float, default=8.0,
+                    help="skip a batch whose gradient norm is over this many times the median of the last 200 "
+                         "(default 8; 0: never)")
     ap.add_argument("--ema-decay", type=float, default=0.998,
                     help="EMA decay (warmed up as min(decay, (1+s)/(10+s)))")
     ap.add_argument("--channels-per-level", default="32,64,128", help="block_out_channels")
@@ -261,6 +266,7 @@ def main():
     t_ckpt = time.time()
     run_loss, run_n, t_log = 0.0, 0, time.time()
     bad_grads, bad_run = 0, 0  # skipped batches in all, and in a row
+    spikes, gnorms = 0, collections.deque(maxlen=200)
     model.train()
     while step < a.steps:
         t0 = time.time()
@@ -287,20 +293,32 @@ def main():
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(
             model.parameters(), recipe["grad_clip"] if recipe["grad_clip"] > 0 else float("inf"))
-        if not torch.isfinite(gnorm):
+        spike = (a.spike_factor > 0 and torch.isfinite(gnorm) and len(gnorms) >= 20
+                 and gnorm.item() > a.spike_factor * statistics.median(gnorms))
+        if spike:
+            # On the 2026-11 AVX-512 VMs PyTorch's CPU kernels now and then returned garbage (see the
+            # top); a finite one shows as a gradient many times the recent ones: skip it like a NaN.
+            spikes += 1
+            print(f"train_unet: gradient norm {gnorm.item():.3g} at step {step} is over {a.spike_factor:g}x "
+                  f"the median of the last {len(gnorms)} ({statistics.median(gnorms):.3g}): batch skipped "
+                  f"({spikes} so far)", file=sys.stderr, flush=True)
+        if torch.isfinite(gnorm) and not spike:
+            gnorms.append(gnorm.item())
+        if not torch.isfinite(gnorm) or spike:
             # one non-finite gradient would poison the weights and the Adam moments: skip the batch
             bad_grads += 1
             bad_run += 1
             where = [n for n, p in model.named_parameters()
                      if p.grad is not None and not torch.isfinite(p.grad).all()]
-            print(f"train_unet: non-finite gradient at step {step} in {len(where)} tensors "
-                  f"({', '.join(where[:3])}{', ...' if len(where) > 3 else ''}): batch skipped "
-                  f"({bad_grads} so far)", file=sys.stderr, flush=True)
-            if bad_grads == 1:
+            if not spike:
+                print(f"train_unet: non-finite gradient at step {step} in {len(where)} tensors "
+                      f"({', '.join(where[:3])}{', ...' if len(where) > 3 else ''}): batch skipped "
+                      f"({bad_grads} so far)", file=sys.stderr, flush=True)
+            if bad_grads == 1 and not spike:
                 torch.save({"xt": xt, "t": t, "eps": eps, "step": step, "model": model.state_dict()},
                            os.path.join(work, "nonfinite-batch.pt"))
             if bad_run > 10:
-                print(f"train_unet: {bad_run} non-finite gradients in a row: stopping (the last good "
+                print(f"train_unet: {bad_run} non-finite or outlier gradients in a row: stopping (the last good "
                       f"checkpoint is {ckpt_path}; lower --lr)", file=sys.stderr)
                 return 3
             continue

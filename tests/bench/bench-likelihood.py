@@ -13,9 +13,12 @@ d = 1024 backward rows), and whole PF-ODE runs at equal fixed Heun steps for
 DF-TM and Hutchinson 1 and 16, repeated with different probe seeds to show
 the spread (DF-TM has no probes: its repeats are identical).  The exact
 trace's ODE time is its per-evaluation time × the evaluations (2 per step),
-not run.  Part 2: `dfx likelihood` (Vulkan) at the same steps, per image, at
-the model's 32×32 and larger layers (tiles).  Prints Markdown; writes only
-under DIR.  The numbers depend on the machine and its load.
+not run.  Part 2: `dfx likelihood` (Vulkan) at the same steps on the 32×32
+image with each divergence inside dfx — DF-TM, and the baselines from the
+score network's Jacobian by central finite differences (`--trace
+hutchinson --probes 1|16`, repeated with different seeds, and `--trace
+exact`, run once) — then DF-TM on larger layers (tiles).  Prints Markdown;
+writes only under DIR.  The numbers depend on the machine and its load.
 """
 import argparse
 import json
@@ -127,19 +130,49 @@ def main():
         print(f"| {name} | {statistics.mean(b):.4f} ± {sd:.4f} | {statistics.mean(ts):.1f} |", flush=True)
     print(f"| exact trace (not run: per-evaluation time × {2 * a.steps}) | — | {ex * 2 * a.steps:.0f} |\n")
 
-    print(f"## `dfx likelihood` (Vulkan), {a.steps} Heun steps, {a.repeat} repeats\n")
-    print("| layer | tiles | bits/dim (spread) | network evaluations | seconds per image |")
-    print("|---|---|---|---|---|")
     from PIL import Image
     k = np.round((x[0, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
+
+    def dfx_lik(path, *extra):
+        out = subprocess.run([a.dfx, "likelihood", "--model", model_dir, path, "--solver", "heun", "--steps",
+                              str(a.steps), "--json", *extra], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    print(f"## `dfx likelihood` (Vulkan), 32×32, {a.steps} Heun steps: DF-TM against the baselines inside dfx\n")
+    print("| divergence | bits/dim (mean ± spread over repeats) | network images per ODE stage | seconds per image "
+          "| vs exact trace |")
+    print("|---|---|---|---|---|")
+    path = os.path.join(a.work, "fm-32.png")
+    Image.fromarray(k, "L").save(path)
+    runs = []
+    for name, extra, reps, per in (("DF-TM (Fisher head)", ["--trace", "dftm"], a.repeat, "1 + 1 head"),
+                                   ("Hutchinson, 1 probe", ["--trace", "hutchinson", "--probes", "1"], a.repeat,
+                                    "1 + 2"),
+                                   ("Hutchinson, 16 probes", ["--trace", "hutchinson", "--probes", "16"],
+                                    min(a.repeat, 2), "1 + 32"),
+                                   ("exact trace", ["--trace", "exact"], 1, f"1 + {2 * d}")):
+        b, ts = [], []
+        for r in range(reps):
+            j = dfx_lik(path, *extra, "--seed", str(100 + r))
+            b.append(j["bits_per_dim"])
+            ts.append(j["seconds"])
+        runs.append((name, b, ts, per))
+    t_exact = statistics.mean(runs[-1][2])
+    for name, b, ts, per in runs:
+        sd = f"{statistics.stdev(b):.4f}" if len(b) > 1 else "(1 run)"
+        print(f"| {name} | {statistics.mean(b):.4f} ± {sd} | {per} | {statistics.mean(ts):.1f} | "
+              f"{100.0 * statistics.mean(ts) / t_exact:.2f} % |", flush=True)
+    print()
+
+    print(f"## `dfx likelihood` (Vulkan, DF-TM), {a.steps} Heun steps, {a.repeat} repeats\n")
+    print("| layer | tiles | bits/dim (spread) | network evaluations | seconds per image |")
+    print("|---|---|---|---|---|")
     for size in [int(v) for v in a.sizes.split(",")]:
         path = os.path.join(a.work, f"fm-{size}.png")
         Image.fromarray(np.tile(k, (size // 32, size // 32)), "L").save(path)
         b, ts, j = [], [], None
         for r in range(a.repeat):
-            out = subprocess.run([a.dfx, "likelihood", "--model", model_dir, path, "--solver", "heun", "--steps",
-                                  str(a.steps), "--json"], capture_output=True, text=True, check=True)
-            j = json.loads(out.stdout)
+            j = dfx_lik(path)
             b.append(j["bits_per_dim"])
             ts.append(j["seconds"])
         sd = statistics.stdev(b) if len(b) > 1 else 0.0
