@@ -9,6 +9,10 @@
 #      as RGB: the same (a grey model scores the luminance, R = G = B);
 #   3. RGBA with a transparent block: those pixels excluded and reported,
 #      transparent in the heatmap;
+#   4. the benchmark baselines (--trace hutchinson|exact) on a 32x32 crop at
+#      one Heun step: reported in the JSON, Hutchinson's figure depends on the
+#      probe seed and DF-TM's does not, and the exact trace is the mean of
+#      Hutchinson's over probes (16 one-probe seeds, within 4 standard errors);
 # and bad input, each refused with a message naming the cause:
 #   a model without fisher/ (names the folder and train_fisher.py), a fully
 #   transparent image ("no pixel was scored"), a file that is not a PNG, a
@@ -41,6 +45,7 @@ a = g.convert("RGBA")
 a.putdata([(v, v, v, 0 if (5 <= x < 15 and 4 <= y < 12) else 255)
            for (v, x, y) in [(g.getpixel((x, y)), x, y) for y in range(h) for x in range(w)]])
 a.save(d + "/alpha.png")
+g.crop((0, 0, 32, 32)).save(d + "/crop.png")
 Image.new("LA", (9, 7), (100, 0)).save(d + "/clear.png")
 open(d + "/text.png", "w").write("not an image\n")
 raw = open(d + "/grey.png", "rb").read()
@@ -98,6 +103,32 @@ PY
   then ok; else bad "alpha: excluded pixels wrong"; fi
 else bad "alpha: $(cat "$tmp/err")"; fi
 check "alpha text" 0 "80 transparent not scored" "$dfx" likelihood --model "$model" "$tmp/alpha.png" $fast
+# 4. baselines
+one="--solver heun --steps 1 --json"
+if "$dfx" likelihood --model "$model" "$tmp/crop.png" $one --trace exact >"$tmp/exact.json" 2>"$tmp/err"; then
+  n=0; ok_h=1
+  while [ $n -lt 16 ] && [ $ok_h = 1 ]; do
+    "$dfx" likelihood --model "$model" "$tmp/crop.png" $one --trace hutchinson --seed $n >"$tmp/h$n.json"       2>"$tmp/err" || ok_h=0
+    n=$((n+1))
+  done
+  for s in 0 1; do "$dfx" likelihood --model "$model" "$tmp/crop.png" $one --seed $s >"$tmp/d$s.json"; done
+  if [ $ok_h = 1 ] && python3 - "$tmp" <<'PY'
+import json, statistics, sys
+d = sys.argv[1]
+ld = lambda f: json.load(open(f"{d}/{f}.json"))
+ex = ld("exact")
+h = [ld(f"h{k}") for k in range(16)]
+assert ex["trace"] == "exact" and h[0]["trace"] == "hutchinson" and h[0]["probes"] == 1, (ex["trace"], h[0])
+hb = [j["bits_per_dim"] for j in h]
+m, sd = statistics.mean(hb), statistics.stdev(hb)
+assert sd > 1e-3, f"Hutchinson does not depend on the probe seed: spread {sd}"
+assert abs(m - ex["bits_per_dim"]) < 4 * sd / 4, f"Hutchinson mean {m} (sd {sd}) vs exact {ex['bits_per_dim']}"
+d0, d1 = ld("d0"), ld("d1")
+assert d0["trace"] == "dftm" and d0["bits_per_dim"] == d1["bits_per_dim"]
+print(f"exact {ex['bits_per_dim']:.4f}, Hutchinson 16 seeds {m:.4f} ± {sd:.4f}, DF-TM {d0['bits_per_dim']:.4f}")
+PY
+  then ok; else bad "baselines: $(cat "$tmp/err")"; fi
+else bad "exact trace: $(cat "$tmp/err")"; fi
 
 # Bad input.
 check "no fisher" 1 "nofisher/fisher.*train_fisher.py" "$dfx" likelihood --model "$tmp/nofisher" "$tmp/grey.png" $fast
@@ -110,6 +141,8 @@ check "solver" 2 "--solver 'rk4' is not rk45 or heun" "$dfx" likelihood --model 
 check "rtol" 2 "--rtol 'abc' is not a number" "$dfx" likelihood --model "$model" x.png --rtol abc
 check "range" 2 "--range '3:1' is not LO:HI" "$dfx" likelihood --model "$model" x.png --range 3:1
 check "colormap" 2 "--colormap 'jet' is not viridis" "$dfx" likelihood --model "$model" x.png --colormap jet
+check "trace" 2 "--trace 'vjp' is not dftm, hutchinson or exact" "$dfx" likelihood --model "$model" x.png --trace vjp
+check "probes" 2 "--probes" "$dfx" likelihood --model "$model" x.png --trace hutchinson --probes 0
 check "overlap" 1 "overlap 32 must be in \[0, 32)" "$dfx" likelihood --model "$model" "$tmp/grey.png" --overlap 32
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
