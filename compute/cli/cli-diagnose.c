@@ -209,24 +209,16 @@ dfx_cli_diagnose (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--seed") == 0) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull (v, &end, 0);
-            if (!*v || *v == '-' || !end || *end || errno) {
-                fprintf (stderr, "dfx diagnose: --seed '%s' is not a whole number in [0, 2^64)\n", v);
+            if (!dfx_cli_parse_u64 ("diagnose", a, v, &p.seed))
                 return DFX_CLI_EXIT_USAGE;
-            }
-            p.seed = s, i++;
-        } else if (v && strcmp (a, "--fir") == 0) {
-            if (strcmp (v, "jvp") == 0)
-                p.fir = DFX_FIR_JVP;
-            else if (strcmp (v, "dfea") == 0)
-                p.fir = DFX_FIR_DFEA;
-            else {
-                fprintf (stderr, "dfx diagnose: --fir '%s' is not jvp or dfea\n", v);
-                return DFX_CLI_EXIT_USAGE;
-            }
             i++;
+        } else if (v && strcmp (a, "--fir") == 0) {
+            static const char *const firs[] = {"jvp", "dfea"};
+            static const dfx_fir_method fir_values[] = {DFX_FIR_JVP, DFX_FIR_DFEA};
+            int k;
+            if (!dfx_cli_parse_choice ("diagnose", a, v, firs, 2, &k))
+                return DFX_CLI_EXIT_USAGE;
+            p.fir = fir_values[k], i++;
         } else {
             fprintf (stderr, "dfx diagnose: unknown or incomplete argument '%s'\n", a);
             return usage (stderr, DFX_CLI_EXIT_USAGE);

@@ -121,14 +121,9 @@ dfx_cli_generate (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             i++;
         } else if (v && strcmp (a, "--seed") == 0) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull (v, &end, 0);
-            if (!*v || *v == '-' || !end || *end || errno) {
-                fprintf (stderr, "dfx generate: --seed '%s' is not a whole number in [0, 2^64)\n", v);
+            if (!dfx_cli_parse_u64 ("generate", a, v, &p.seed))
                 return DFX_CLI_EXIT_USAGE;
-            }
-            p.seed = s, i++;
+            i++;
         } else if (v && strcmp (a, "--sigma-skip") == 0) {
             char *end = NULL;
             double s = strtod (v, &end);

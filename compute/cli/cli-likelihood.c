@@ -92,27 +92,17 @@ dfx_cli_likelihood (int argc, char **argv)
         else if (v && strcmp (a, "--map") == 0)
             map_out = v, i++;
         else if (v && strcmp (a, "--solver") == 0) {
-            if (strcmp (v, "rk45") == 0)
-                p.solver = DFX_ODE_RK45;
-            else if (strcmp (v, "heun") == 0)
-                p.solver = DFX_ODE_HEUN;
-            else {
-                fprintf (stderr, "dfx likelihood: --solver '%s' is not rk45 or heun\n", v);
+            static const char *const solvers[] = {"rk45", "heun"}; /* dfx_ode_solver order */
+            int k;
+            if (!dfx_cli_parse_choice ("likelihood", a, v, solvers, 2, &k))
                 return DFX_CLI_EXIT_USAGE;
-            }
-            i++;
+            p.solver = (dfx_ode_solver) k, i++;
         } else if (v && strcmp (a, "--trace") == 0) {
-            if (strcmp (v, "dftm") == 0)
-                p.trace = DFX_TRACE_DFTM;
-            else if (strcmp (v, "hutchinson") == 0)
-                p.trace = DFX_TRACE_HUTCHINSON;
-            else if (strcmp (v, "exact") == 0)
-                p.trace = DFX_TRACE_EXACT;
-            else {
-                fprintf (stderr, "dfx likelihood: --trace '%s' is not dftm, hutchinson or exact\n", v);
+            static const char *const traces[] = {"dftm", "hutchinson", "exact"}; /* dfx_likelihood_trace order */
+            int k;
+            if (!dfx_cli_parse_choice ("likelihood", a, v, traces, 3, &k))
                 return DFX_CLI_EXIT_USAGE;
-            }
-            i++;
+            p.trace = (dfx_likelihood_trace) k, i++;
         } else if (v && strcmp (a, "--probes") == 0) {
             if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, DFX_LIKELIHOOD_MAX_PROBES, &u))
                 return DFX_CLI_EXIT_USAGE;
@@ -142,14 +132,9 @@ dfx_cli_likelihood (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             p.batch = (uint32_t) u, i++;
         } else if (v && strcmp (a, "--seed") == 0) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long s = strtoull (v, &end, 0);
-            if (!*v || *v == '-' || !end || *end || errno) {
-                fprintf (stderr, "dfx likelihood: --seed '%s' is not a whole number in [0, 2^64)\n", v);
+            if (!dfx_cli_parse_u64 ("likelihood", a, v, &p.seed))
                 return DFX_CLI_EXIT_USAGE;
-            }
-            p.seed = s, i++;
+            i++;
         } else if (v && strcmp (a, "--colormap") == 0) {
             if ((cmap = dfx_colormap_from_name (v)) < 0) {
                 fprintf (stderr, "dfx likelihood: --colormap '%s' is not viridis, magma or grey\n", v);

@@ -37,20 +37,17 @@ dfx_cli_ot_check (int argc, char **argv)
             p.seeds = atoi (argv[++i]);
         else if (i + 1 < argc && strcmp (argv[i], "--steps") == 0)
             p.steps = atoi (argv[++i]);
-        else if (i + 1 < argc && strcmp (argv[i], "--seed") == 0)
-            p.seed = strtoull (argv[++i], NULL, 10);
-        else if (i + 1 < argc && strcmp (argv[i], "--schedule") == 0) {
-            const char *s = argv[++i];
-            if (strcmp (s, "vp") == 0)
-                p.schedule = DFX_SCHEDULE_VP;
-            else if (strcmp (s, "ve") == 0)
-                p.schedule = DFX_SCHEDULE_VE;
-            else if (strcmp (s, "edm") == 0)
-                p.schedule = DFX_SCHEDULE_EDM;
-            else {
-                fprintf (stderr, "dfx ot-check: --schedule must be vp, ve or edm, not '%s'\n", s);
+        else if (i + 1 < argc && strcmp (argv[i], "--seed") == 0) {
+            if (!dfx_cli_parse_u64 ("ot-check", "--seed", argv[++i], &p.seed))
                 return DFX_CLI_EXIT_USAGE;
-            }
+        }
+        else if (i + 1 < argc && strcmp (argv[i], "--schedule") == 0) {
+            static const char *const names[] = {"vp", "ve", "edm"};
+            static const dfx_schedule_kind kinds[] = {DFX_SCHEDULE_VP, DFX_SCHEDULE_VE, DFX_SCHEDULE_EDM};
+            int k;
+            if (!dfx_cli_parse_choice ("ot-check", "--schedule", argv[++i], names, 3, &k))
+                return DFX_CLI_EXIT_USAGE;
+            p.schedule = kinds[k];
         } else {
             fprintf (stderr, "dfx ot-check: unknown or incomplete argument '%s'\n", argv[i]);
             return usage (stderr, DFX_CLI_EXIT_USAGE);

@@ -65,6 +65,11 @@ int dfx_cli_png_write_planar (const char *path, const float *img, uint32_t chann
  * "dfx CMD: OPT 'S' is not ..." to stderr, 1 with *out set. */
 int dfx_cli_parse_u32 (const char *cmd, const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 int dfx_cli_parse_double (const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+/* A seed: a whole number in [0, 2^64) (decimal, 0x hex or 0 octal). */
+int dfx_cli_parse_u64 (const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* *out = k where s is names[k]; else a message listing the names, and 0. */
+int dfx_cli_parse_choice (const char *cmd, const char *opt, const char *s, const char *const *names, int count,
+                          int *out);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
