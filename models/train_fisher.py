@@ -114,8 +114,22 @@ def closed_form_gaussian(xt, alpha, sigma, mu, lam):
     return x0hat, c.expand_as(xt), c + x0hat * x0hat
 
 
+def t_weights(ac, how):
+    """Sampling weights of the timesteps: uniform, uniform in ln σ̃_t (σ̃_t = σ_t/α_t, the
+    likelihood ODE's variable, which puts far more weight on small t), or their mean (mixed)."""
+    T = ac.shape[0]
+    uni = torch.full((T,), 1.0 / T, dtype=torch.float64)
+    if how == "uniform":
+        return uni
+    ls = 0.5 * torch.log((1 - ac.double()) / ac.double())
+    edges = torch.cat([ls[:1] - (ls[1] - ls[0]) / 2, (ls[1:] + ls[:-1]) / 2, ls[-1:] + (ls[-1] - ls[-2]) / 2])
+    w = (edges[1:] - edges[:-1]).clamp(min=0)
+    w = w / w.sum()
+    return w if how == "log-sigma" else 0.5 * (w + uni)
+
+
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
-          state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0):
+          state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform"):
     """Regress head(x_t, t) on x0⊙x0.  Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
@@ -131,6 +145,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         step, wall = state["step"], state["wall"]
     sa, s1a = ac.sqrt(), (1 - ac).sqrt()
     T = ac.shape[0]
+    tw = t_weights(ac, t_sampling)
     n = data.shape[0]
     run, rn, t_log, t_ck, t_start = 0.0, 0, time.time(), time.time(), time.time()
 
@@ -144,7 +159,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         t0 = time.time()
         idx = torch.randint(0, n, (batch,), generator=gen)
         x0 = data[idx]
-        t = torch.randint(0, T, (batch,), generator=gen)
+        t = (torch.randint(0, T, (batch,), generator=gen) if t_sampling == "uniform"
+             else torch.multinomial(tw, batch, replacement=True, generator=gen))
         eps = torch.randn(x0.shape, generator=gen)
         xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
         for g in opt.param_groups:
@@ -214,6 +230,11 @@ def main():
                     help="torch CPU threads (default 1: on a loaded 2-core machine 2 OpenMP "
                     "threads measured up to 30x slower)")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--init-head", help="with no checkpoint in --work: start from this Fisher head folder "
+                    "(e.g. MODEL/fisher, to train it further; fresh optimizer) instead of unet/'s weights")
+    ap.add_argument("--t-sampling", choices=("uniform", "log-sigma", "mixed"), default="uniform",
+                    help="timesteps uniform (default), uniform in ln σ̃ (the likelihood's variable: most "
+                         "weight at small t), or half of each")
     ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
     ap.add_argument("--no-onednn", action="store_true",
                     help="PyTorch's native CPU kernels instead of oneDNN's (on an AVX-512 VM oneDNN's float32 "
@@ -259,6 +280,14 @@ def main():
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         print(f"train_fisher: resuming {ckpt_path} at step {state['step']}", flush=True)
+    elif a.init_head:
+        try:
+            init = dfx_unet.load(a.init_head, subfolder=None)
+            head.load_state_dict(init.state_dict())
+        except (OSError, ValueError, RuntimeError) as e:
+            print(f"train_fisher: --init-head {a.init_head}: {e}", file=sys.stderr)
+            return 1
+        print(f"train_fisher: starting from {a.init_head} (fresh optimizer)", flush=True)
     elif not a.config:
         k = warm_start(head, unet)
         # the output layer starts at the data's mean of x0⊙x0 per channel, the rest from unet/
@@ -286,7 +315,7 @@ def main():
     try:
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
-              max_seconds=a.max_minutes * 60)
+              max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

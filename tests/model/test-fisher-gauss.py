@@ -14,6 +14,7 @@ The head trains for 1500 steps of batch 256 with PyTorch's native CPU kernels
 (--no-onednn, float32 products: about 13 minutes on a loaded 2-core VM; oneDNN gave
 sporadic non-finite gradients on an AVX-512 VM and bfloat16 products missed the
 t = 50 tolerance there).
+The timestep weights of --t-sampling are checked against their definition.
 Asserts, on 2000 fresh x_t at each of t = 50, 200, 400, 600, 800, 999
 (σ̃ = σ_t/α_t ≈ 0.11, 0.5, 1.3, 2.9, 7.6, 157):
   * recovered diag C_t = m − x̂0⊙x̂0 (exact x̂0), plain and with m clamped to
@@ -75,6 +76,19 @@ def main():
     import dfx_unet
     import train_fisher
     torch.set_num_threads(1)
+
+    # --t-sampling: the timestep weights against their definition on the default DDPM schedule
+    import dfx_sched
+    ac = dfx_sched.alphas_cumprod(dfx_sched.resolve_config(
+        {"num_train_timesteps": 1000, "beta_schedule": "linear", "beta_start": 1e-4, "beta_end": 0.02}))
+    wl, wm = train_fisher.t_weights(ac, "log-sigma"), train_fisher.t_weights(ac, "mixed")
+    ls = 0.5 * torch.log((1 - ac.double()) / ac.double())
+    small = int((ls < ls[0] + (ls[-1] - ls[0]) / 2).sum())  # t below the middle of ln σ̃'s range
+    check(abs(wl.sum().item() - 1) < 1e-9 and (wl >= 0).all().item(), "log-sigma weights: a distribution")
+    check(abs(wl[:small].sum().item() - 0.5) < 0.02,
+          f"log-sigma: half the weight on the {small} timesteps below the middle of ln σ̃ "
+          f"({wl[:small].sum().item():.3f})")
+    check(torch.allclose(wm, 0.5 * (wl + 1.0 / 1000)), "mixed: the mean of uniform and log-sigma")
 
     tmp = None
     if a.work:
