@@ -43,7 +43,7 @@ import dfx_sched  # noqa: E402
 import dfx_unet  # noqa: E402
 
 FISHER_DIR = "fisher"
-MAX_BAD_BATCHES = 5
+MAX_BAD_BATCHES = 10
 
 
 class ModelError(ValueError):
