@@ -473,7 +473,8 @@ typedef struct dfx_likelihood_params {
     uint32_t batch;         /* tiles per network batch, 1..DFX_LIKELIHOOD_MAX_BATCH; default 16 */
     int clamp_sigma;        /* 1 (default): the head's C_ii = m_i − x̂0_i² clamped to [0, min(1, σ̃²)],
                                0: to [0, 1] only (see above) */
-    dfx_likelihood_trace trace; /* default DFX_TRACE_DFTM; the baselines need no fisher/ */
+    dfx_likelihood_trace trace; /* default DFX_TRACE_DFTM; the baselines load the model's moments too, so they
+                               also need fisher/ (its output unused) */
     uint32_t probes;        /* Hutchinson probes, 1..DFX_LIKELIHOOD_MAX_PROBES; default 1; drawn from seed
                                (a stream apart from the dequantisation's) */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
