@@ -500,6 +500,11 @@ def load(model_dir, dtype=torch.float32, subfolder=UNET_DIR):
         if tuple(sd[k].shape) != tuple(v.shape):
             raise ValueError(f"{k}: shape {tuple(sd[k].shape)} in file, {tuple(v.shape)} expected")
     model.load_state_dict({k: v.to(v.dtype) for k, v in sd.items()})
+    # a Fisher head's output (models/train_fisher.py): "second_moment" m or "variance_ratio" r = diag C/σ̃²
+    model.fisher_output = raw.get("_dfx_fisher_output", "second_moment")
+    if model.fisher_output not in ("second_moment", "variance_ratio"):
+        raise ConfigError(f"_dfx_fisher_output: unsupported value {model.fisher_output!r} "
+                          "(supported: 'second_moment', 'variance_ratio')")
     return model.to(dtype).eval()
 
 

@@ -10,8 +10,9 @@ schedule of models/sample_ref.py, in the EDM view with u = ln σ̃ as time:
 from σ̃_min (the schedule's σ̃ at t = 0, or --sigma-min) to σ̃_max, fixed
 Heun steps uniform in u.  The divergence div = d − tr ∂x̂0/∂x̃ comes from:
 
-  dftm        the Fisher head: tr ∂x̂0/∂x̃ = Σ_i clamp(m_i − x̂0_i², 0, 1)/σ̃²
-              (m = fisher(α x̃, t) = E[x0⊙x0 | x̃]) — what dfx computes;
+  dftm        the Fisher head: tr ∂x̂0/∂x̃ = Σ_i clamp(C_ii, 0, min(1, σ̃²))/σ̃² with
+              C_ii = m_i − x̂0_i² (m = fisher(α x̃, t) = E[x0⊙x0 | x̃]), or σ̃² r_i for a
+              variance-ratio head (r = fisher(α x̃, t)) — what dfx computes;
   hutchinson  K Rademacher probes ε, one per trajectory (the same ε for the
               whole ODE), εᵀ(∂x̂0/∂x̃)ε by a vector-Jacobian product (autograd);
               the K trajectories run as one batch and their log p is averaged;
@@ -76,9 +77,14 @@ class Model:
             return alpha * alpha * x - alpha * s * out
         return out
 
-    def second_moment(self, x, s):
+    def posterior_var(self, x, s, x0):
+        """diag C = diag Cov[x0 | x̃] from the Fisher head (unclamped): m − x̂0⊙x̂0 for a second-moment
+        head, σ̃² r for a variance-ratio head (no difference of nearly equal numbers)."""
         alpha = 1.0 / math.sqrt(1.0 + s * s)
-        return self.fisher(alpha * x, self._t(s, x.shape[0]))
+        out = self.fisher(alpha * x, self._t(s, x.shape[0]))
+        if self.fisher.fisher_output == "variance_ratio":
+            return s * s * out
+        return out - x0 * x0
 
 
 def drift_div(model, x, s, method, probes=None, chunk=64):
@@ -88,8 +94,7 @@ def drift_div(model, x, s, method, probes=None, chunk=64):
     if method == "dftm":
         with torch.no_grad():
             x0 = model.x0hat(x, s)
-            m = model.second_moment(x, s)
-            c = (m - x0 * x0).clamp(0.0, min(1.0, s * s))
+            c = model.posterior_var(x, s, x0).clamp(0.0, min(1.0, s * s))
             return x - x0, d - c.flatten(1).sum(1) / (s * s)
     if method == "hutchinson":
         xg = x.detach().requires_grad_(True)

@@ -137,12 +137,16 @@ def philox_normals(seed, index, stream, n):
 
 
 def make_head(model, sched):
-    """m = E[x0⊙x0 | x̃] from the Fisher head: the network's output at (α x̃, t(σ̃))."""
-    def head(x, s):
+    """m = E[x0⊙x0 | x̃] from the Fisher head: the network's output at (α x̃, t(σ̃)), or for a
+    variance-ratio head (fisher_output "variance_ratio") x̂0⊙x̂0 + σ̃² times it."""
+    def head(x, s, x0):
         t = float(torch.tensor(sched.timestep(s), dtype=torch.float32))
         alpha = 1.0 / math.sqrt(1.0 + s * s)
         with torch.no_grad():
-            return model(alpha * x, torch.full((x.shape[0],), t, dtype=torch.float64))
+            out = model(alpha * x, torch.full((x.shape[0],), t, dtype=x.dtype))
+        if getattr(model, "fisher_output", "second_moment") == "variance_ratio":
+            return x0 * x0 + s * s * out
+        return out
     return head
 
 
@@ -195,7 +199,7 @@ def sample(denoise, sched, x_unit, steps, sampler, skip=None, sigma_skip=0.0, ga
         s, sn = sig[i], sig[i + 1]
         if sampler in STOCHASTIC:
             x0 = denoise(x, s)
-            m = head(x, s) if sampler != "ddpm" else None
+            m = head(x, s, x0) if sampler != "ddpm" else None
             nfe += 1
             z = torch.stack([philox_normals(seed, b, i + 1, x[b].numel()).reshape(x[b].shape)
                              for b in range(x.shape[0])])

@@ -14,6 +14,11 @@ conv_out, which starts at weight 0 and bias E[x0⊙x0] per channel), which
 trains much faster than a random start; --config gives another architecture
 (random start).
 
+With --target network the head is a variance-ratio head r(x_t, t) ≈ diag Cov[x0 |
+x_t]/σ̃² regressed on one-probe estimates of the frozen score network's own diagonal
+Jacobian ∂x̂0/∂x̃ (second-order Tweedie), written with "_dfx_fisher_output":
+"variance_ratio" in its config.json; models/FISHER.md says why and how dfx reads it.
+
 Refuses a model folder without unet/ or scheduler/, data whose channels or
 size do not fit the model, and stops on a NaN loss.
 
@@ -44,6 +49,12 @@ import dfx_unet  # noqa: E402
 
 FISHER_DIR = "fisher"
 MAX_BAD_BATCHES = 10
+FD_REL = 1e-2  # central-difference step of the network target, relative to σ̃ (as compute/likelihood/trace-fd.c)
+# fisher/config.json key naming what the head outputs (DESIGN.md "Model folder", dfx.h dfx_model_info):
+# "second_moment" m ≈ E[x0⊙x0 | x_t] (the default when the key is absent) or "variance_ratio"
+# r ≈ diag Cov[x0 | x_t]/σ̃² with σ̃ = σ_t/α_t, which keeps its precision at low noise, where
+# m − x̂0⊙x̂0 is a difference of nearly equal numbers.
+OUTPUT_KEY = "_dfx_fisher_output"
 
 
 class ModelError(ValueError):
@@ -68,7 +79,7 @@ def save_weights(model, config, out_dir, fp16=False):
     from safetensors.torch import save_file
     os.makedirs(out_dir, exist_ok=True)
     cfg = {"_class_name": "UNet2DModel"}
-    cfg.update({k: v for k, v in config.items() if not k.startswith("_")})
+    cfg.update({k: v for k, v in config.items() if not k.startswith("_") or k == OUTPUT_KEY})
     dt = torch.float16 if fp16 else torch.float32
     sd = {k: v.detach().to(dt).contiguous() for k, v in model.state_dict().items()}
     tmp = os.path.join(out_dir, dfx_unet.WEIGHTS_NAME + ".tmp")
@@ -128,9 +139,41 @@ def t_weights(ac, how):
     return w if how == "log-sigma" else 0.5 * (w + uni)
 
 
+def x0_from(out, xt, a, s, prediction):
+    """x̂0 from a score network's output at x_t = a x0 + s ε (a, s broadcastable)."""
+    if prediction == "epsilon":
+        return (xt - s * out) / a
+    if prediction == "v_prediction":
+        return a * xt - s * out
+    return out
+
+
+def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
+    """One-probe estimate of diag ∂x̂0/∂x̃ (x̃ = x_t/α) of the frozen score network: v ⊙ (J v) with a
+    Rademacher v and J v by central differences of x̂0 with the step rel·σ̃ in x̃ (rel·σ_t in x_t).  By
+    the second-order Tweedie identity C = σ̃² ∂x̂0/∂x̃, this is an unbiased target for the variance ratio
+    r = diag C/σ̃² of the network's own posterior, so the head's DF-TM divergence Σ(1 − r_i) estimates the
+    network's Jacobian trace (what Hutchinson measures) rather than the data's.  None if not finite."""
+    ch = xt.shape[1]
+    v = (torch.randint(0, 2, xt.shape, generator=gen) * 2 - 1).to(xt.dtype)
+    h = rel * s
+    with torch.no_grad():
+        xx = torch.cat([xt + h * v, xt - h * v])
+        out = unet(xx, torch.cat([t, t]))[:, :ch]
+        a2, s2 = torch.cat([a, a]), torch.cat([s, s])
+        x0 = x0_from(out, xx, a2, s2, prediction)
+    n = xt.shape[0]
+    jv = (x0[:n] - x0[n:]) * (a / (2 * h))  # the step in x̃ is h/α
+    r = v * jv
+    return r if torch.isfinite(r).all() else None
+
+
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
-          state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform"):
-    """Regress head(x_t, t) on x0⊙x0.  Returns the state dict needed to resume."""
+          state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
+          target="data", unet=None, prediction="epsilon"):
+    """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
+    variance ratio of the score network unet (target "network", a variance-ratio head; see
+    network_ratio_target).  Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
     for p in ema.parameters():
@@ -165,7 +208,20 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup))
-        loss = torch.mean((head(xt, t) - x0 * x0) ** 2)
+        if target == "network":
+            a4, s4 = sa[t][:, None, None, None], s1a[t][:, None, None, None]
+            y = network_ratio_target(unet, xt, t, a4, s4, prediction, gen)
+            if y is None:
+                bad += 1
+                if bad >= MAX_BAD_BATCHES:
+                    raise FloatingPointError(f"the score network's output is not finite at step {step} "
+                                             f"({bad} batches in a row): stopping")
+                print(f"train_fisher: non-finite score network output at step {step}: batch skipped",
+                      file=sys.stderr, flush=True)
+                continue
+        else:
+            y = x0 * x0
+        loss = torch.mean((head(xt, t) - y) ** 2)
         gnorm = None
         if torch.isfinite(loss):
             opt.zero_grad(set_to_none=True)
@@ -235,6 +291,11 @@ def main():
     ap.add_argument("--t-sampling", choices=("uniform", "log-sigma", "mixed"), default="uniform",
                     help="timesteps uniform (default), uniform in ln σ̃ (the likelihood's variable: most "
                          "weight at small t), or half of each")
+    ap.add_argument("--target", choices=("data", "network"), default="data",
+                    help="data (default): a second-moment head m ≈ E[x0⊙x0 | x_t] regressed on x0⊙x0 (the "
+                         "paper's trace matching); network: a variance-ratio head r ≈ diag Cov/σ̃² regressed on "
+                         "one-probe estimates of the frozen score network's diag ∂x̂0/∂x̃ (second-order "
+                         "Tweedie), so that DF-TM matches the network's own divergence")
     ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
     ap.add_argument("--no-onednn", action="store_true",
                     help="PyTorch's native CPU kernels instead of oneDNN's (on an AVX-512 VM oneDNN's float32 "
@@ -254,6 +315,7 @@ def main():
         unet = dfx_unet.load(a.model)
         scfg = dfx_sched.load(a.model)
         cfg = head_config(unet.config, a.config)
+        cfg[OUTPUT_KEY] = "variance_ratio" if a.target == "network" else "second_moment"
         torch.manual_seed(a.seed)
         head = dfx_unet.UNet2DModel(cfg)
         ch = cfg["in_channels"]
@@ -284,19 +346,36 @@ def main():
         try:
             init = dfx_unet.load(a.init_head, subfolder=None)
             head.load_state_dict(init.state_dict())
+            with open(os.path.join(a.init_head, dfx_unet.CONFIG_NAME)) as f:
+                init_output = json.load(f).get(OUTPUT_KEY, "second_moment")
         except (OSError, ValueError, RuntimeError) as e:
             print(f"train_fisher: --init-head {a.init_head}: {e}", file=sys.stderr)
             return 1
-        print(f"train_fisher: starting from {a.init_head} (fresh optimizer)", flush=True)
+        if init_output != cfg[OUTPUT_KEY]:
+            # another output: keep the features, restart the output layer at a ratio of 1/2
+            with torch.no_grad():
+                head.conv_out.weight.zero_()
+                head.conv_out.bias.fill_(0.5)
+        print(f"train_fisher: starting from {a.init_head} (fresh optimizer{', new output layer' if init_output != cfg[OUTPUT_KEY] else ''})", flush=True)
     elif not a.config:
         k = warm_start(head, unet)
-        # the output layer starts at the data's mean of x0⊙x0 per channel, the rest from unet/
+        # the output layer starts at the data's mean of x0⊙x0 per channel (a ratio of 1/2 for a
+        # variance-ratio head), the rest from unet/
         with torch.no_grad():
             head.conv_out.weight.zero_()
-            head.conv_out.bias.copy_((data.double() ** 2).mean((0, 2, 3)).float())
+            if a.target == "network":
+                head.conv_out.bias.fill_(0.5)
+            else:
+                head.conv_out.bias.copy_((data.double() ** 2).mean((0, 2, 3)).float())
         print(f"train_fisher: warm start from unet/: {k} tensors, conv_out set to "
               f"E[x0⊙x0] = {head.conv_out.bias.tolist()}", flush=True)
-    del unet
+    if a.target == "network":
+        unet.eval()
+        for p in unet.parameters():
+            p.requires_grad_(False)
+    else:
+        del unet
+        unet = None
     print(f"train_fisher: {data.shape[0]} images {tuple(data.shape[1:])}, "
           f"{dfx_unet.count(head)[0]} parameters", flush=True)
     logf = open(os.path.join(work, "fisher.log.jsonl"), "a")
@@ -315,7 +394,8 @@ def main():
     try:
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
-              max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling)
+              max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
+              prediction=scfg["prediction_type"])
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

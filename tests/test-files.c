@@ -637,6 +637,13 @@ test_unet_config (void)
                        &c) == DFX_OK &&
                c.mid_block && !c.mid_attention && c.time_embedding_dim == 896 && c.dropout == 0.1,
            "add_attention false: %s", dfx_ctx_errmsg (ctx));
+    CHECK (c.fisher_output == DFX__FISHER_SECOND_MOMENT, "a config without _dfx_fisher_output: second moment");
+    CHECK (parse_unet ("{\"_dfx_fisher_output\": \"variance_ratio\"}", &c) == DFX_OK &&
+               c.fisher_output == DFX__FISHER_VARIANCE_RATIO,
+           "_dfx_fisher_output variance_ratio: %s", dfx_ctx_errmsg (ctx));
+    CHECK (parse_unet ("{\"_dfx_fisher_output\": \"second_moment\"}", &c) == DFX_OK &&
+               c.fisher_output == DFX__FISHER_SECOND_MOMENT,
+           "_dfx_fisher_output second_moment: %s", dfx_ctx_errmsg (ctx));
 
     /* Refusals, each naming the file, the field and the value. */
     const struct {
@@ -659,6 +666,8 @@ test_unet_config (void)
         {"{\"upsample_type\": \"resnet\"}", DFX_ERR_UNSUPPORTED, "upsample_type", "resnet"},
         {"{\"resnet_time_scale_shift\": \"spatial\"}", DFX_ERR_UNSUPPORTED, "resnet_time_scale_shift", "spatial"},
         {"{\"downsample_padding\": 2}", DFX_ERR_UNSUPPORTED, "downsample_padding", "2"},
+        {"{\"_dfx_fisher_output\": \"variance\"}", DFX_ERR_UNSUPPORTED, "_dfx_fisher_output", "variance"},
+        {"{\"_dfx_fisher_output\": 1}", DFX_ERR_FORMAT, "_dfx_fisher_output", "a number"},
         {"{\"_class_name\": \"UNet2DConditionModel\"}", DFX_ERR_UNSUPPORTED, "_class_name", "UNet2DConditionModel"},
         {"{\"attention_head_dim\": 48}", DFX_ERR_UNSUPPORTED, "attention_head_dim", "48"},
         {"{\"block_out_channels\": [128, 256]}", DFX_ERR_FORMAT, "block_out_channels", "2 entries"},

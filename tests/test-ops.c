@@ -616,6 +616,43 @@ test_dftm_div (void)
     }
 }
 
+/* ---- variance-ratio head to second moment ---- */
+
+static void
+test_ratio_moment (void)
+{
+    check_rng r = {5772};
+    const size_t sizes[] = {1, 13, 1000003};
+    const double sigmas[] = {0.01, 0.37, 80.0};
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = sizes[k];
+        vec x0 = vec_new (&r, n + 3, -1, 1), m = vec_new (&r, n + 5, -0.1f, 1.1f);
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_ratio_moment (ref, m.h + 5, x0.h + 3, sigmas[k], n);
+        dfx_status st = dfx__ratio_moment (ctx, m.d, 5, x0.d, 3, sigmas[k], n);
+        CHECK (st == DFX_OK, "ratio-moment: %s", dfx_ctx_errmsg (ctx));
+        float *got = download (m.d, n + 5);
+        double e = dfx_ref_nmse (got + 5, ref, n);
+        CHECK (e <= 1e-12, "ratio-moment n=%zu σ̃=%g: nmse %.3g", n, sigmas[k], e);
+        /* the elements before the range are untouched */
+        for (size_t i = 0; i < 5; i++)
+            CHECK (got[i] == m.h[i], "ratio-moment wrote element %zu before its range", i);
+        /* at σ̃ = 0.01 the ratio survives the rounding of m: recovered to 1e-3 per element */
+        if (sigmas[k] < 0.1) {
+            double worst = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double back = ((double) got[5 + i] - (double) x0.h[3 + i] * x0.h[3 + i]) / (sigmas[k] * sigmas[k]);
+                worst = fmax (worst, fabs (back - m.h[5 + i]));
+            }
+            CHECK (worst <= 1e-3, "ratio-moment σ̃=%g: ratio back from m off by %.3g", sigmas[k], worst);
+        }
+        CHECK (dfx__ratio_moment (ctx, m.d, 5, x0.d, 3, 0.0, n) == DFX_ERR_INVALID_ARGUMENT, "σ̃ = 0 accepted");
+        CHECK (dfx__ratio_moment (ctx, m.d, 6, x0.d, 3, 1.0, n) == DFX_ERR_INVALID_ARGUMENT, "range past m accepted");
+        free (got), free (ref);
+        vec_free (&x0), vec_free (&m);
+    }
+}
+
 /* ---- Adam (the guided edit's optimiser) ---- */
 
 static void
@@ -721,6 +758,7 @@ main (void)
     ctx->kernels_generic = false;
     test_chain ();
     test_dftm_div ();
+    test_ratio_moment ();
     test_ocm_step ();
     test_gemm_batched ();
     test_sample_ops ();

@@ -403,7 +403,8 @@ void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint3
  * the divergence Σ_i (1 − C_ii/σ̃²) from the model's Fisher head (fisher/): no
  * Jacobian products, no probes, so no probe variance.  Each value's share of
  * the integral plus its share of the separable prior gives the per-pixel map.
- * The posterior variance C_ii = m_i − x̂0_i² is clamped to [0, 1] (values in
+ * The posterior variance C_ii = m_i − x̂0_i² (σ̃² r_i for a variance-ratio
+ * head, models/FISHER.md) is clamped to [0, 1] (values in
  * [-1, 1]) and, by default (clamp_sigma), to at most σ̃²: a posterior no wider
  * than the noise, exact for Gaussian data (C = σ̃²λ/(λ + σ̃²)) and for any data
  * away from the ridges between modes; at small σ̃ the head's regression error

@@ -2,9 +2,12 @@
  * likelihood-private.h): x̂0 from the score network as the denoiser
  * D(x̃; σ̃), and m = E[x0⊙x0 | x̃] from the Fisher head (MATH.md "The
  * Fisher head"), a UNet2DModel-format network that takes the same input
- * α x̃ at the same fractional timestep t(σ̃) and outputs m on the data scale.
- * Both are recorded on the context; nothing is submitted here. */
+ * α x̃ at the same fractional timestep t(σ̃) and outputs m on the data scale —
+ * or, for a head whose config says "_dfx_fisher_output": "variance_ratio",
+ * r ≈ diag C/σ̃², turned into m = x̂0⊙x̂0 + σ̃² r here (ops-fisher.h).  Both
+ * are recorded on the context; nothing is submitted here. */
 #include "likelihood-private.h"
+#include "../ops/ops-fisher.h"
 #include "../sample/sample-private.h"
 #include "../unet/unet-private.h"
 
@@ -39,6 +42,9 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
     for (uint32_t i = 0; i < batch; i++)
         um->ts[i] = (float) t;
     if ((st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, m, 0)) != DFX_OK)
+        return st;
+    if (um->fisher->arch.fisher_output == DFX__FISHER_VARIANCE_RATIO &&
+        (st = dfx__ratio_moment (mo->ctx, m, 0, x0, 0, sigma, (size_t) batch * mo->channels * h * w)) != DFX_OK)
         return st;
     mo->evals++;
     return DFX_OK;

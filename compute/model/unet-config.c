@@ -482,6 +482,10 @@ parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__unet_config
     DFX_CHECK (dfx__json_get_choice (ctx, root, "downsample_type", label, conv_only, 1, &idx));
     DFX_CHECK (dfx__json_get_choice (ctx, root, "upsample_type", label, conv_only, 1, &idx));
     DFX_CHECK (dfx__json_get_number (ctx, root, "dropout", label, 0, 1, &c->dropout));
+    static const char *const fisher_outputs[] = {"second_moment", "variance_ratio", NULL};
+    idx = DFX__FISHER_SECOND_MOMENT;
+    DFX_CHECK (dfx__json_get_choice (ctx, root, "_dfx_fisher_output", label, fisher_outputs, 0, &idx));
+    c->fisher_output = idx;
     DFX_CHECK (dfx__json_get_choice (ctx, root, "act_fn", label, silu, 0, &idx));
 
     DFX_CHECK (dfx__json_member (ctx, root, "attention_head_dim", label, &v));

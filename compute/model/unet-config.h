@@ -19,6 +19,12 @@
 #define DFX__UNET_MAX_CHANNELS 65536
 #define DFX__UNET_MAX_LAYERS 64
 
+/* What a Fisher head outputs (MATH.md "The Fisher head"). */
+enum {
+    DFX__FISHER_SECOND_MOMENT = 0, /* m ≈ E[x0⊙x0 | x̃] */
+    DFX__FISHER_VARIANCE_RATIO = 1 /* r ≈ diag Cov[x0 | x̃]/σ̃², so m = x̂0⊙x̂0 + σ̃² r */
+};
+
 typedef struct dfx__unet_config {
     int sample_size[2];          /* height, width; 0, 0 when the config has null */
     int in_channels, out_channels;
@@ -45,6 +51,9 @@ typedef struct dfx__unet_config {
     double norm_eps;             /* every GroupNorm, the attention ones included */
     int scale_shift;             /* resnet_time_scale_shift: 0 "default", 1 "scale_shift" (time_emb_proj is 2C) */
     double dropout;              /* read and ignored (inference) */
+    /* dfx's key "_dfx_fisher_output" of a Fisher head (fisher/config.json;
+     * "_"-keys are ignored by diffusers): what the network outputs. */
+    int fisher_output;           /* DFX__FISHER_SECOND_MOMENT (absent) or DFX__FISHER_VARIANCE_RATIO */
 } dfx__unet_config;
 
 /* Fills *c with diffusers' UNet2DModel defaults (a config.json of "{}"). */

@@ -11,6 +11,12 @@
 dfx_status dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, size_t x0_off, dfx_buffer *m,
                           size_t m_off, double sigma, double cmax, size_t n);
 
+/* m[m_off + i] ← x0[x0_off + i]² + σ̃²·m[m_off + i] for i < n, in place: a
+ * variance-ratio Fisher head's output r ≈ diag C/σ̃² as the second moment
+ * E[x0⊙x0 | x̃] every consumer reads (shaders/ratio-moment.comp). */
+dfx_status dfx__ratio_moment (dfx_ctx *ctx, dfx_buffer *m, size_t m_off, dfx_buffer *x0, size_t x0_off, double sigma,
+                              size_t n);
+
 /* One Adam step t ≥ 1 on n values (shaders/adam.comp): m ← b1 m + (1 − b1) g,
  * v ← b2 v + (1 − b2) g², z ← z − lr m̂/(√v̂ + eps) with the bias corrections
  * of step t.  The guided edit's optimiser on its start point. */

@@ -14,6 +14,13 @@ dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, do
 }
 
 void
+dfx_ref_ratio_moment (double *out, const float *m, const float *x0, double sigma, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (double) x0[i] * x0[i] + sigma * sigma * (double) m[i];
+}
+
+void
 dfx_ref_adam (double *z, const float *g, double *m, double *v, size_t n, double lr, double b1, double b2, double eps,
               unsigned t)
 {

@@ -62,6 +62,9 @@ void dfx_ref_ocm_step (double *out, const float *x, const float *x0, const float
 /* DF-TM integrand: 1 − clamp(m − x0², 0, cmax)/σ². */
 void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n);
 
+/* Variance-ratio head to second moment: m·σ² + x0² (m the head's ratio). */
+void dfx_ref_ratio_moment (double *out, const float *m, const float *x0, double sigma, size_t n);
+
 /* Adam step t: updates z, m, v in place (doubles), as shaders/adam.comp. */
 void dfx_ref_adam (double *z, const float *g, double *m, double *v, size_t n, double lr, double b1, double b2,
                    double eps, unsigned t);

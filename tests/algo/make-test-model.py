@@ -3,6 +3,7 @@
 
   make-test-model.py --config CFG.json --scheduler linear-eps|cosine-v|scaled-sample
                      --out DIR [--seed S] [--gaussian SEED] [--fisher SEED]
+                     [--fisher-output second_moment|variance_ratio]
 
 Writes DIR/unet (the config, weights drawn as models/make_golden.py draws
 them), DIR/scheduler (the named DDPM schedule and prediction type) and, with
@@ -35,7 +36,7 @@ SCHEDULERS = {
 }
 
 
-def make(config, scheduler, out, seed=1, gaussian=None, fisher=None):
+def make(config, scheduler, out, seed=1, gaussian=None, fisher=None, fisher_output="second_moment"):
     """Writes the model folder `out` (see the module docstring)."""
     with open(config) as f:
         cfg = json.load(f)
@@ -48,7 +49,8 @@ def make(config, scheduler, out, seed=1, gaussian=None, fisher=None):
         torch.manual_seed(fisher)
         head = dfx_unet.UNet2DModel(cfg)
         make_golden.init_weights(head, fisher)
-        dfx_unet.save(head, out, subfolder="fisher", config={"_class_name": "UNet2DModel", **head.config})
+        dfx_unet.save(head, out, subfolder="fisher", config={"_class_name": "UNet2DModel", **head.config,
+                                                             "_dfx_fisher_output": fisher_output})
     if gaussian is not None:
         ss = model.config["sample_size"]
         h, w = (ss, ss) if isinstance(ss, int) else tuple(ss)
@@ -64,8 +66,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gaussian", type=int, help="write synthetic gaussian/ statistics with this seed")
     ap.add_argument("--fisher", type=int, help="write a random-weight fisher/ head with this seed")
+    ap.add_argument("--fisher-output", choices=("second_moment", "variance_ratio"), default="second_moment",
+                    help="what the head outputs (fisher/config.json _dfx_fisher_output)")
     a = ap.parse_args()
-    make(a.config, a.scheduler, a.out, a.seed, a.gaussian, a.fisher)
+    make(a.config, a.scheduler, a.out, a.seed, a.gaussian, a.fisher, a.fisher_output)
     return 0
 
 

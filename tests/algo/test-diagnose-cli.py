@@ -3,8 +3,8 @@
 
   test-diagnose-cli.py --dfx DFX --work DIR
 
-On a random-weight RGB model with a random fisher/ head
-(tests/algo/make-test-model.py) and five 16×16 PNG images:
+On a random-weight RGB model with a random variance-ratio fisher/ head
+(tests/algo/make-test-model.py, models/FISHER.md) and five 16×16 PNG images:
 
 1. Parity: J from the head, J from the score norm, the measured MMSE and the
    FIR (--fir jvp) against a float64 PyTorch recomputation (models/
@@ -85,7 +85,7 @@ def reference(mdir, folder, count, sigmas, probes, seed):
         eps = torch.stack([sample_ref.philox_normals(seed, b, j + 1, d).reshape(x0[b].shape) for b in range(n)])
         xt = (x0 + s * eps).float().double()
         e = den(xt, s)
-        m = head(xt, s)
+        m = head(xt, s, e)
         c = (m - e * e).clamp(0.0, 1.0)
         jh = (d / tau - c.flatten(1).sum(1) / tau ** 2).mean().item()
         js = ((e - xt).flatten(1).pow(2).sum(1) / tau ** 2).mean().item()
@@ -115,7 +115,8 @@ def main():
     spec.loader.exec_module(mtm)
     cfg = os.path.join(HERE, "configs", "tiny-eps.json")
     mdir, nof = os.path.join(work, "model"), os.path.join(work, "nofisher")
-    mtm.make(cfg, "linear-eps", mdir, 1, None, 6)
+    # a variance-ratio head (models/FISHER.md); test-generate's OCM models carry second-moment heads
+    mtm.make(cfg, "linear-eps", mdir, 1, None, 6, "variance_ratio")
     mtm.make(cfg, "linear-eps", nof, 1)
     data = os.path.join(work, "data")
     write_pngs(data, 5, (16, 16), "RGB", 1)

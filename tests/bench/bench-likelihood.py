@@ -213,7 +213,7 @@ def part3(model, x, d):
         xt = x + s * noise
         with torch.no_grad():
             x0 = model.x0hat(xt, s)
-            c = model.second_moment(xt, s) - x0 * x0
+            c = model.posterior_var(xt, s, x0)
         dd = (1 - c.clamp(0.0, min(1.0, s * s)) / (s * s)).mean().item()
         du = (1 - c / (s * s)).mean().item()
         z = (torch.randint(0, 2, (32, *x.shape[1:]), generator=g) * 2 - 1).to(x.dtype)
