@@ -160,7 +160,8 @@ def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
     with torch.no_grad():
         xx = torch.cat([xt + h * v, xt - h * v])
         out = unet(xx, torch.cat([t, t]))[:, :ch]
-        a2, s2 = torch.cat([a, a]), torch.cat([s, s])
+        n1 = (xt.shape[0],) + (1,) * (xt.dim() - 1)
+        a2, s2 = torch.cat([a.expand(n1), a.expand(n1)]), torch.cat([s.expand(n1), s.expand(n1)])
         x0 = x0_from(out, xx, a2, s2, prediction)
     n = xt.shape[0]
     jv = (x0[:n] - x0[n:]) * (a / (2 * h))  # the step in x̃ is h/α
