@@ -12,7 +12,8 @@ Heun steps uniform in u.  The divergence div = d − tr ∂x̂0/∂x̃ comes fro
 
   dftm        the Fisher head: tr ∂x̂0/∂x̃ = Σ_i clamp(C_ii, 0, min(1, σ̃²))/σ̃² with
               C_ii = m_i − x̂0_i² (m = fisher(α x̃, t) = E[x0⊙x0 | x̃]), or σ̃² r_i for a
-              variance-ratio head (r = fisher(α x̃, t)) — what dfx computes;
+              variance-ratio head (r = fisher(α x̃, t), not clamped: it estimates the
+              score network's own Jacobian diagonal) — what dfx computes;
   hutchinson  K Rademacher probes ε, one per trajectory (the same ε for the
               whole ODE), εᵀ(∂x̂0/∂x̃)ε by a vector-Jacobian product (autograd);
               the K trajectories run as one batch and their log p is averaged;
@@ -94,7 +95,9 @@ def drift_div(model, x, s, method, probes=None, chunk=64):
     if method == "dftm":
         with torch.no_grad():
             x0 = model.x0hat(x, s)
-            c = model.posterior_var(x, s, x0).clamp(0.0, min(1.0, s * s))
+            c = model.posterior_var(x, s, x0)
+            if model.fisher.fisher_output != "variance_ratio":  # a variance-ratio head is not clamped
+                c = c.clamp(0.0, min(1.0, s * s))
             return x - x0, d - c.flatten(1).sum(1) / (s * s)
     if method == "hutchinson":
         xg = x.detach().requires_grad_(True)

@@ -169,12 +169,72 @@ def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
     return r if torch.isfinite(r).all() else None
 
 
+class OdePool:
+    """States of the likelihood's PF-ODE (MATH.md; EDM view dx̃/du = x̃ − x̂0, u = ln σ̃) started at
+    training images at t = 0 and integrated by Heun with the frozen score network up to t = T − 1, on a
+    grid of integer timesteps uniform in ln σ̃ with a random offset per refill.  These are the inputs
+    a likelihood evaluation gives the head — images with little noise at a large σ̃, unlike x_t of the
+    forward process — and the score network's Jacobian there differs from its Jacobian on x_t (on the
+    Fashion-MNIST model its mean diagonal is −0.1 along the ODE, +0.1 on x_t), so a head trained on
+    x_t alone does not match it there.  take(m) returns m states (x_t = α x̃, t)."""
+
+    def __init__(self, unet, data, ac, prediction, gen, n_traj=16, n_steps=12):
+        self.unet, self.data, self.prediction, self.gen = unet, data, prediction, gen
+        self.n_traj, self.n_steps = n_traj, n_steps
+        self.sa, self.s1a = ac.sqrt(), (1 - ac).sqrt()
+        self.ls = 0.5 * torch.log((1 - ac.double()) / ac.double())  # ln σ̃ per timestep
+        self.xs, self.ts = [], []
+
+    def _x0(self, xtil, t):
+        a = self.sa[t].reshape(-1, 1, 1, 1)
+        s = self.s1a[t].reshape(-1, 1, 1, 1)
+        xt = a * xtil
+        out = self.unet(xt, t)[:, :xtil.shape[1]]
+        return x0_from(out, xt, a, s, self.prediction)
+
+    def refill(self):
+        T = self.ls.shape[0]
+        u0, u1 = self.ls[0].item(), self.ls[-1].item()
+        du = (u1 - u0) / self.n_steps
+        grid = u0 + du * (torch.arange(self.n_steps + 1, dtype=torch.float64)
+                          + torch.rand((), generator=self.gen, dtype=torch.float64))
+        grid = torch.cat([self.ls[:1], grid[grid < u1]])
+        ts = torch.unique(torch.searchsorted(self.ls, grid).clamp(max=T - 1))
+        n = self.n_traj
+        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)].clone()
+        with torch.no_grad():
+            for k in range(len(ts)):
+                t = torch.full((n,), int(ts[k]))
+                self.xs.append(self.sa[t].reshape(-1, 1, 1, 1) * x)
+                self.ts.append(t)
+                if k + 1 == len(ts):
+                    break
+                tn = torch.full((n,), int(ts[k + 1]))
+                h = (self.ls[tn[0]] - self.ls[t[0]]).item()
+                k1 = x - self._x0(x, t)
+                xp = x + h * k1
+                k2 = xp - self._x0(xp, tn)
+                x = x + 0.5 * h * (k1 + k2)
+        if not all(torch.isfinite(v).all() for v in self.xs):
+            self.xs, self.ts = [], []
+            raise FloatingPointError("a PF-ODE trajectory of the score network is not finite")
+
+    def take(self, m):
+        while sum(v.shape[0] for v in self.xs) < m:
+            self.refill()
+        xs, ts = torch.cat(self.xs), torch.cat(self.ts)
+        perm = torch.randperm(xs.shape[0], generator=self.gen)
+        self.xs, self.ts = [xs[perm[m:]]], [ts[perm[m:]]]
+        return xs[perm[:m]], ts[perm[:m]]
+
+
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
-          target="data", unet=None, prediction="epsilon"):
+          target="data", unet=None, prediction="epsilon", ode_fraction=0.0):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
-    network_ratio_target).  Returns the state dict needed to resume."""
+    network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
+    Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
     for p in ema.parameters():
@@ -199,6 +259,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
 
     head.train()
     bad = 0
+    m_ode = int(round(batch * ode_fraction)) if target == "network" else 0
+    pool = OdePool(unet, data, ac, prediction, gen) if m_ode else None
     while step < steps:
         t0 = time.time()
         idx = torch.randint(0, n, (batch,), generator=gen)
@@ -207,6 +269,16 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
              else torch.multinomial(tw, batch, replacement=True, generator=gen))
         eps = torch.randn(x0.shape, generator=gen)
         xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
+        if m_ode:
+            try:
+                xo, to = pool.take(m_ode)
+            except FloatingPointError as e:
+                print(f"train_fisher: {e} at step {step}: batch skipped", file=sys.stderr, flush=True)
+                bad += 1
+                if bad >= MAX_BAD_BATCHES:
+                    raise
+                continue
+            xt, t = torch.cat([xt[m_ode:], xo]), torch.cat([t[m_ode:], to])
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup))
         if target == "network":
@@ -297,6 +369,9 @@ def main():
                          "paper's trace matching); network: a variance-ratio head r ≈ diag Cov/σ̃² regressed on "
                          "one-probe estimates of the frozen score network's diag ∂x̂0/∂x̃ (second-order "
                          "Tweedie), so that DF-TM matches the network's own divergence")
+    ap.add_argument("--ode-fraction", type=float, default=0.5,
+                    help="with --target network: the share of each batch taken from PF-ODE trajectories of "
+                         "training images (the inputs a likelihood gives the head; default 0.5)")
     ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
     ap.add_argument("--no-onednn", action="store_true",
                     help="PyTorch's native CPU kernels instead of oneDNN's (on an AVX-512 VM oneDNN's float32 "
@@ -396,7 +471,7 @@ def main():
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
-              prediction=scfg["prediction_type"])
+              prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

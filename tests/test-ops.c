@@ -601,19 +601,25 @@ test_dftm_div (void)
 {
     check_rng r = {2718};
     const size_t sizes[] = {1, 13, 1000003};
+    /* clamped as for a second-moment head, and unclamped (±∞) as for a variance-ratio head */
+    const double lo[] = {0.0, -INFINITY, -0.05}, hi[] = {1.0, INFINITY, 0.3};
     for (size_t k = 0; k < 3; k++) {
         size_t n = sizes[k];
         vec x0 = vec_new (&r, n + 3, -1, 1), m = vec_new (&r, n + 5, 0, 1.2f), out = vec_new (&r, n + 7, 0, 0);
-        dfx_status st = dfx__dftm_div (ctx, out.d, 7, x0.d, 3, m.d, 5, 0.37, 1.0, n);
+        dfx_status st = dfx__dftm_div (ctx, out.d, 7, x0.d, 3, m.d, 5, 0.37, lo[k], hi[k], n);
         CHECK (st == DFX_OK, "dftm-div: %s", dfx_ctx_errmsg (ctx));
         double *ref = malloc (n * sizeof (double));
-        dfx_ref_dftm_div (ref, x0.h + 3, m.h + 5, 0.37, 1.0, n);
+        dfx_ref_dftm_div (ref, x0.h + 3, m.h + 5, 0.37, lo[k], hi[k], n);
         float *got = download (out.d, n + 7);
         double e = dfx_ref_nmse (got + 7, ref, n);
-        CHECK (e <= 1e-10, "dftm-div n=%zu: nmse %.3g", n, e);
+        CHECK (e <= 1e-10, "dftm-div n=%zu clamp [%g, %g]: nmse %.3g", n, lo[k], hi[k], e);
         free (got), free (ref);
         vec_free (&x0), vec_free (&m), vec_free (&out);
     }
+    vec a = vec_new (&r, 4, 0, 1), o = vec_new (&r, 4, 0, 0);
+    CHECK (dfx__dftm_div (ctx, o.d, 0, a.d, 0, a.d, 0, 1.0, 0.1, 1.0, 4) == DFX_ERR_INVALID_ARGUMENT,
+           "dftm-div: a lower clamp above 0 accepted");
+    vec_free (&a), vec_free (&o);
 }
 
 /* ---- variance-ratio head to second moment ---- */

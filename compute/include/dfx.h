@@ -403,12 +403,15 @@ void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint3
  * the divergence Σ_i (1 − C_ii/σ̃²) from the model's Fisher head (fisher/): no
  * Jacobian products, no probes, so no probe variance.  Each value's share of
  * the integral plus its share of the separable prior gives the per-pixel map.
- * The posterior variance C_ii = m_i − x̂0_i² (σ̃² r_i for a variance-ratio
- * head, models/FISHER.md) is clamped to [0, 1] (values in
- * [-1, 1]) and, by default (clamp_sigma), to at most σ̃²: a posterior no wider
- * than the noise, exact for Gaussian data (C = σ̃²λ/(λ + σ̃²)) and for any data
- * away from the ridges between modes; at small σ̃ the head's regression error
- * is many times σ̃² and would otherwise dominate the integral.
+ * With a second-moment head the posterior variance C_ii = m_i − x̂0_i² is
+ * clamped to [0, 1] (values in [-1, 1]) and, by default (clamp_sigma), to at
+ * most σ̃²: a posterior no wider than the noise, exact for Gaussian data
+ * (C = σ̃²λ/(λ + σ̃²)) and for any data away from the ridges between modes; at
+ * small σ̃ such a head's regression error is many times σ̃² and would otherwise
+ * dominate the integral.  A variance-ratio head (models/FISHER.md, both
+ * shipped models) estimates the score network's own ∂x̂0/∂x̃ diagonal, which
+ * can leave [0, 1] along the ODE: its C_ii = σ̃² r_i is not clamped, so that
+ * DF-TM follows the divergence of the network's PF-ODE.
  *
  * Data scale and bits/dim: a pixel value v ∈ [0, 1] (8-bit k/255) is the model
  * value x = 2v − 1, the training mapping.  The 8-bit bin of a value is the
@@ -472,8 +475,9 @@ typedef struct dfx_likelihood_params {
     uint64_t seed;          /* of the dequantisation noise; default 0 */
     int overlap;            /* tile overlap in pixels; -1 (default): a quarter of the tile */
     uint32_t batch;         /* tiles per network batch, 1..DFX_LIKELIHOOD_MAX_BATCH; default 16 */
-    int clamp_sigma;        /* 1 (default): the head's C_ii = m_i − x̂0_i² clamped to [0, min(1, σ̃²)],
-                               0: to [0, 1] only (see above) */
+    int clamp_sigma;        /* 1 (default): a second-moment head's C_ii = m_i − x̂0_i² clamped to
+                               [0, min(1, σ̃²)], 0: to [0, 1] only (see above; a variance-ratio head's
+                               C is never clamped) */
     dfx_likelihood_trace trace; /* default DFX_TRACE_DFTM; the baselines load the model's moments too, so they
                                also need fisher/ (its output unused) */
     uint32_t probes;        /* Hutchinson probes, 1..DFX_LIKELIHOOD_MAX_PROBES; default 1; drawn from seed

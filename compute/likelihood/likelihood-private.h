@@ -21,6 +21,10 @@ struct dfx__moments {
     uint32_t channels;
     const char *name;
     uint32_t evals; /* calls made, for NFE reports */
+    /* 1: m comes from a variance-ratio head, which estimates the score
+     * network's own ∂x̂0/∂x̃ diagonal (models/FISHER.md) and can be negative
+     * or above 1 where the network's is: the likelihood leaves C unclamped. */
+    int network_ratio;
     dfx_status (*eval) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
                         dfx_buffer *x0, dfx_buffer *m);
     /* x̂0 alone (the score network only), or NULL: eval with a scratch m. */

@@ -49,8 +49,10 @@ stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
     if (st == DFX_OK)
         st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
     if (st == DFX_OK)
-        st = dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma,
-                            d->clamp_sigma ? fmin (d->cmax, sigma * sigma) : d->cmax, r->n);
+        st = d->mo->network_ratio
+                 ? dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma, -INFINITY, INFINITY, r->n)
+                 : dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma, 0.0,
+                                  d->clamp_sigma ? fmin (d->cmax, sigma * sigma) : d->cmax, r->n);
     return st;
 }
 

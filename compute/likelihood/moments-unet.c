@@ -90,6 +90,7 @@ dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sc
     um->base.destroy = unet_moments_destroy;
     um->den = den;
     um->fisher = fisher;
+    um->base.network_ratio = fisher->arch.fisher_output == DFX__FISHER_VARIANCE_RATIO;
     um->sched = sched;
     *out = &um->base;
     return DFX_OK;

@@ -6,10 +6,11 @@
 
 #include "../dfx-private.h"
 
-/* out[i] = 1 − clamp(m[i] − x0[i]², 0, cmax)/σ̃² for i < n: the per-pixel
- * DF-TM divergence integrand with u = ln σ̃ (shaders/dftm-div.comp). */
+/* out[i] = 1 − clamp(m[i] − x0[i]², cmin, cmax)/σ̃² for i < n: the per-pixel
+ * DF-TM divergence integrand with u = ln σ̃ (shaders/dftm-div.comp).
+ * cmin ≤ 0 ≤ cmax; ±INFINITY: that side unclamped. */
 dfx_status dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, size_t x0_off, dfx_buffer *m,
-                          size_t m_off, double sigma, double cmax, size_t n);
+                          size_t m_off, double sigma, double cmin, double cmax, size_t n);
 
 /* m[m_off + i] ← x0[x0_off + i]² + σ̃²·m[m_off + i] for i < n, in place: a
  * variance-ratio Fisher head's output r ≈ diag C/σ̃² as the second moment

@@ -59,8 +59,9 @@ void dfx_ref_spectral_mix (double *out, const float *z, const float *a, uint32_t
 void dfx_ref_ocm_step (double *out, const float *x, const float *x0, const float *m, const float *z, double a, double b,
                        double v0, double k, double cmax, double vmax, size_t n);
 
-/* DF-TM integrand: 1 − clamp(m − x0², 0, cmax)/σ². */
-void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmax, size_t n);
+/* DF-TM integrand: 1 − clamp(m − x0², cmin, cmax)/σ². */
+void dfx_ref_dftm_div (double *out, const float *x0, const float *m, double sigma, double cmin, double cmax,
+                       size_t n);
 
 /* Variance-ratio head to second moment: m·σ² + x0² (m the head's ratio). */
 void dfx_ref_ratio_moment (double *out, const float *m, const float *x0, double sigma, size_t n);
