@@ -16,7 +16,8 @@ sporadic non-finite gradients on an AVX-512 VM and bfloat16 products missed the
 t = 50 tolerance there).
 The timestep weights of --t-sampling are checked against their definition, and
 --target network's one-probe target against diag C/σ̃² of a correlated Gaussian
-whose score network is exact (mean of 20000 probes, each prediction type).
+whose score network is exact (mean of 20000 probes, each prediction type), and
+--ode-fraction's PF-ODE states against the Gaussian's closed-form ODE.
 Asserts, on 2000 fresh x_t at each of t = 50, 200, 400, 600, 800, 999
 (σ̃ = σ_t/α_t ≈ 0.11, 0.5, 1.3, 2.9, 7.6, 157):
   * recovered diag C_t = m − x̂0⊙x̂0 (exact x̂0), plain and with m clamped to
@@ -95,6 +96,45 @@ def check_network_target(torch, train_fisher, ac):
                   f"diag C/σ̃² (range {want.min().item():.3f}..{want.max().item():.3f})")
 
 
+def check_ode_pool(torch, train_fisher, ac):
+    """--ode-fraction's states: OdePool's Heun trajectories of an exact Gaussian score network (d = 8,
+    Σ full) equal the closed-form PF-ODE x̃(σ̃) = μ + (Σ + σ̃²I)^½ (Σ + σ̃0²I)^-½ (x̃0 − μ) (MATH.md
+    "Gaussian skip", EDM view), at integer timesteps covering t = 0 to T − 1, stored as x_t = α x̃."""
+    g = torch.Generator().manual_seed(12)
+    d = 8
+    a = torch.randn(d, d, generator=g, dtype=torch.float64) * 0.3
+    cov = a @ a.T + 0.02 * torch.eye(d, dtype=torch.float64)
+    mu = torch.linspace(-0.4, 0.4, d, dtype=torch.float64)
+    lam, u = torch.linalg.eigh(cov)
+    sa, s1a = ac.double().sqrt(), (1 - ac.double()).sqrt()
+
+    def net(xt, ts):  # epsilon prediction, exact for N(μ, Σ)
+        al, si = sa[ts].reshape(-1, 1), s1a[ts].reshape(-1, 1)
+        x = xt.reshape(xt.shape[0], d)
+        st2 = (si / al) ** 2  # σ̃² per row
+        xtil = x / al
+        w = (u.T @ (xtil - mu).T).T * (lam / (lam + st2))
+        x0 = mu + w @ u.T
+        return ((x - al * x0) / si).reshape(xt.shape)
+
+    data = (mu + torch.randn(64, d, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(cov).T)
+    pool = train_fisher.OdePool(net, data.reshape(64, 2, 2, 2), ac.double(), "epsilon", g, n_traj=4, n_steps=400)
+    pool.refill()
+    ts = torch.stack([t[0] for t in pool.ts])
+    x_start = pool.xs[0].reshape(4, d) / sa[0]
+    s0 = (s1a[0] / sa[0]).item()
+    worst = 0.0
+    for xs, t in zip(pool.xs, pool.ts):
+        s = (s1a[t[0]] / sa[t[0]]).item()
+        scale = torch.sqrt((lam + s * s) / (lam + s0 * s0))
+        want = mu + ((x_start - mu) @ u * scale) @ u.T
+        got = xs.reshape(4, d) / sa[t[0]]
+        worst = max(worst, ((got - want).norm() / want.norm()).item())
+    check(int(ts[0]) == 0 and int(ts[-1]) == ac.shape[0] - 1 and bool((ts[1:] > ts[:-1]).all()),
+          f"ODE pool: {len(ts)} increasing integer timesteps from 0 to {ac.shape[0] - 1}")
+    check(worst < 1e-3, f"ODE pool: Heun states within {worst:.2g} (relative) of the closed-form Gaussian PF-ODE")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description="Check that train_fisher.py recovers diag C_t on "
@@ -127,6 +167,7 @@ def main():
           f"({wl[:small].sum().item():.3f})")
     check(torch.allclose(wm, 0.5 * (wl + 1.0 / 1000)), "mixed: the mean of uniform and log-sigma")
     check_network_target(torch, train_fisher, ac)
+    check_ode_pool(torch, train_fisher, ac)
 
     tmp = None
     if a.work:
