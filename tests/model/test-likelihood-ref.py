@@ -19,7 +19,7 @@ same fixed Heun steps:
    target of 0.02 bits/dim and asserted below GAP_BOUND = 2.0 bits/dim.  That
    bound guards what the shipped variance-ratio heads achieve (measured
    2026-11-29: +1.32 Fashion-MNIST, +1.56 emoji; the second-moment heads they
-   replaced gave +3.08 and +2.62 on the same images and steps); the 0.02
+   replaced gave +4.18 and +3.41 on the same images and steps); the 0.02
    target is not met (models/FISHER.md, BENCHMARKS.md "Likelihood").
 
 Usage: test-likelihood-ref.py --models DIR --dfx DFX --work DIR
