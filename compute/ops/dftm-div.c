@@ -10,15 +10,6 @@ typedef struct push_div {
 } push_div;
 _Static_assert (sizeof (push_div) == 28, "mirrors dftm-div.comp's Push block");
 
-static dfx_status
-need (dfx_ctx *ctx, dfx_buffer *b, size_t off, size_t n, const char *what)
-{
-    if (!b || off > UINT32_MAX || n > UINT32_MAX - off || (off + n) > b->size / sizeof (float))
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "dftm-div: %s range [%zu, %zu) outside its buffer", what, off,
-                           off + n);
-    return DFX_OK;
-}
-
 dfx_status
 dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, size_t x0_off, dfx_buffer *m,
                size_t m_off, double sigma, double cmin, double cmax, size_t n)
@@ -27,8 +18,9 @@ dfx__dftm_div (dfx_ctx *ctx, dfx_buffer *out, size_t out_off, dfx_buffer *x0, si
     if (n == 0 || !(sigma > 0.0) || !(cmin <= cmax) || !(cmin <= 0.0) || !(cmax >= 0.0))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "dftm-div: n %zu, σ̃ %g, clamp [%g, %g]", n, sigma, cmin,
                            cmax);
-    if ((st = need (ctx, out, out_off, n, "output")) || (st = need (ctx, x0, x0_off, n, "x̂0")) ||
-        (st = need (ctx, m, m_off, n, "second moment")))
+    if ((st = dfx__fisher_range (ctx, "dftm-div", out, out_off, n, "output")) ||
+        (st = dfx__fisher_range (ctx, "dftm-div", x0, x0_off, n, "x̂0")) ||
+        (st = dfx__fisher_range (ctx, "dftm-div", m, m_off, n, "second moment")))
         return st;
     push_div push = {(uint32_t) n, (uint32_t) out_off, (uint32_t) x0_off, (uint32_t) m_off,
                      (float) (1.0 / (sigma * sigma)), (float) fmax (cmin, -FLT_MAX), (float) fmin (cmax, FLT_MAX)};

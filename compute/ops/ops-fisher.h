@@ -6,6 +6,17 @@
 
 #include "../dfx-private.h"
 
+/* DFX_OK when [off, off + n) floats lie in b and fit the shaders' 32-bit
+ * offsets; otherwise DFX_ERR_INVALID_ARGUMENT naming the op and the operand. */
+static inline dfx_status
+dfx__fisher_range (dfx_ctx *ctx, const char *op, dfx_buffer *b, size_t off, size_t n, const char *what)
+{
+    if (!b || off > UINT32_MAX || n > UINT32_MAX - off || (off + n) > b->size / sizeof (float))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "%s: %s range [%zu, %zu) outside its buffer", op, what, off,
+                           off + n);
+    return DFX_OK;
+}
+
 /* out[i] = 1 − clamp(m[i] − x0[i]², cmin, cmax)/σ̃² for i < n: the per-pixel
  * DF-TM divergence integrand with u = ln σ̃ (shaders/dftm-div.comp).
  * cmin ≤ 0 ≤ cmax; ±INFINITY: that side unclamped. */

@@ -10,22 +10,14 @@ typedef struct push_rm {
 } push_rm;
 _Static_assert (sizeof (push_rm) == 16, "mirrors ratio-moment.comp's Push block");
 
-static dfx_status
-need (dfx_ctx *ctx, dfx_buffer *b, size_t off, size_t n, const char *what)
-{
-    if (!b || off > UINT32_MAX || n > UINT32_MAX - off || (off + n) > b->size / sizeof (float))
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "ratio-moment: %s range [%zu, %zu) outside its buffer", what,
-                           off, off + n);
-    return DFX_OK;
-}
-
 dfx_status
 dfx__ratio_moment (dfx_ctx *ctx, dfx_buffer *m, size_t m_off, dfx_buffer *x0, size_t x0_off, double sigma, size_t n)
 {
     dfx_status st;
     if (n == 0 || !(sigma > 0.0) || !isfinite (sigma * sigma))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "ratio-moment: n %zu, σ̃ %g", n, sigma);
-    if ((st = need (ctx, m, m_off, n, "ratio")) || (st = need (ctx, x0, x0_off, n, "x̂0")))
+    if ((st = dfx__fisher_range (ctx, "ratio-moment", m, m_off, n, "ratio")) ||
+        (st = dfx__fisher_range (ctx, "ratio-moment", x0, x0_off, n, "x̂0")))
         return st;
     push_rm push = {(uint32_t) n, (uint32_t) m_off, (uint32_t) x0_off, (float) (sigma * sigma)};
     dfx__dispatch_desc d = {
