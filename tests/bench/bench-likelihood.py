@@ -207,6 +207,14 @@ def part2(a, model_dir, x, d):
 ODE_STEPS = 8
 
 
+def network_div(model, xt, s, g, probes=32):
+    """The score network's divergence per dimension at xt (one image): Hutchinson mean and standard error."""
+    z = (torch.randint(0, 2, (probes, *xt.shape[1:]), generator=g) * 2 - 1).to(xt.dtype)
+    _, div = L.drift_div(model, xt.expand(probes, *xt.shape[1:]).clone(), s, "hutchinson", z)
+    hv = div / xt[0].numel()
+    return hv.mean().item(), hv.std().item() / math.sqrt(probes)
+
+
 def part3(model, x, d):
     print(f"\n## Divergence per dimension along σ̃ (test image 0 noised at σ̃, PyTorch float64)\n")
     print("| σ̃ | DF-TM (clamped) | DF-TM unclamped | network (Hutchinson, 32 probes) | DF-TM − network |")
@@ -221,11 +229,8 @@ def part3(model, x, d):
             c = model.posterior_var(xt, s, x0)
         dd = (1 - c.clamp(0.0, min(1.0, s * s)) / (s * s)).mean().item()
         du = (1 - c / (s * s)).mean().item()
-        z = (torch.randint(0, 2, (32, *x.shape[1:]), generator=g) * 2 - 1).to(x.dtype)
-        _, div = L.drift_div(model, xt.expand(32, *x.shape[1:]).clone(), s, "hutchinson", z)
-        hv = div / d
-        print(f"| {s:.3g} | {dd:.4f} | {du:.4g} | {hv.mean().item():.4f} ± {hv.std().item() / math.sqrt(32):.4f} | "
-              f"{dd - hv.mean().item():+.4f} |", flush=True)
+        hm, hs = network_div(model, xt, s, g)
+        print(f"| {s:.3g} | {dd:.4f} | {du:.4g} | {hm:.4f} ± {hs:.4f} | {dd - hm:+.4f} |", flush=True)
 
     print(f"\n## Divergence per dimension along the PF-ODE from test image 0 ({ODE_STEPS} Heun steps, PyTorch "
           f"float64)\n")
@@ -242,11 +247,9 @@ def part3(model, x, d):
         if model.fisher.fisher_output != "variance_ratio":
             c = c.clamp(0.0, min(1.0, s * s))
         dd = (1 - c / (s * s)).mean().item()
-        z = (torch.randint(0, 2, (32, *x.shape[1:]), generator=g) * 2 - 1).to(x.dtype)
-        _, div = L.drift_div(model, y.expand(32, *x.shape[1:]).clone(), s, "hutchinson", z)
-        hv = div / d
-        print(f"| {s:.3g} | {((y - x).norm() / math.sqrt(d)).item():.3g} | {dd:.4f} | {hv.mean().item():.4f} ± "
-              f"{hv.std().item() / math.sqrt(32):.4f} | {dd - hv.mean().item():+.4f} |", flush=True)
+        hm, hs = network_div(model, y, s, g)
+        print(f"| {s:.3g} | {((y - x).norm() / math.sqrt(d)).item():.3g} | {dd:.4f} | {hm:.4f} ± {hs:.4f} | "
+              f"{dd - hm:+.4f} |", flush=True)
         if i < ODE_STEPS:
             with torch.no_grad():
                 k1 = y - x0
