@@ -46,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dfx_data  # noqa: E402
 import dfx_sched  # noqa: E402
 import dfx_unet  # noqa: E402
+from sample import x0_eps  # noqa: E402
 
 FISHER_DIR = "fisher"
 MAX_BAD_BATCHES = 10
@@ -139,15 +140,6 @@ def t_weights(ac, how):
     return w if how == "log-sigma" else 0.5 * (w + uni)
 
 
-def x0_from(out, xt, a, s, prediction):
-    """x̂0 from a score network's output at x_t = a x0 + s ε (a, s broadcastable)."""
-    if prediction == "epsilon":
-        return (xt - s * out) / a
-    if prediction == "v_prediction":
-        return a * xt - s * out
-    return out
-
-
 def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
     """One-probe estimate of diag ∂x̂0/∂x̃ (x̃ = x_t/α) of the frozen score network: v ⊙ (J v) with a
     Rademacher v and J v by central differences of x̂0 with the step rel·σ̃ in x̃ (rel·σ_t in x_t).  By
@@ -162,7 +154,7 @@ def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
         out = unet(xx, torch.cat([t, t]))[:, :ch]
         n1 = (xt.shape[0],) + (1,) * (xt.dim() - 1)
         a2, s2 = torch.cat([a.expand(n1), a.expand(n1)]), torch.cat([s.expand(n1), s.expand(n1)])
-        x0 = x0_from(out, xx, a2, s2, prediction)
+        x0 = x0_eps(out, xx, a2, s2, prediction, False)[0]
     n = xt.shape[0]
     jv = (x0[:n] - x0[n:]) * (a / (2 * h))  # the step in x̃ is h/α
     r = v * jv
@@ -190,7 +182,7 @@ class OdePool:
         s = self.s1a[t].reshape(-1, 1, 1, 1)
         xt = a * xtil
         out = self.unet(xt, t)[:, :xtil.shape[1]]
-        return x0_from(out, xt, a, s, self.prediction)
+        return x0_eps(out, xt, a, s, self.prediction, False)[0]
 
     def refill(self):
         T = self.ls.shape[0]
