@@ -118,7 +118,8 @@ def check_ode_pool(torch, train_fisher, ac):
         return ((x - al * x0) / si).reshape(xt.shape)
 
     data = (mu + torch.randn(64, d, generator=g, dtype=torch.float64) @ torch.linalg.cholesky(cov).T)
-    pool = train_fisher.OdePool(net, data.reshape(64, 2, 2, 2), ac.double(), "epsilon", g, n_traj=4, n_steps=400)
+    pool = train_fisher.OdePool(net, data.reshape(64, 2, 2, 2), ac.double(), "epsilon", g, n_traj=4,
+                                n_steps=(400, 400))
     pool.refill()
     ts = torch.stack([t[0] for t in pool.ts])
     x_start = pool.xs[0].reshape(4, d) / sa[0]
@@ -133,6 +134,14 @@ def check_ode_pool(torch, train_fisher, ac):
     check(int(ts[0]) == 0 and int(ts[-1]) == ac.shape[0] - 1 and bool((ts[1:] > ts[:-1]).all()),
           f"ODE pool: {len(ts)} increasing integer timesteps from 0 to {ac.shape[0] - 1}")
     check(worst < 1e-3, f"ODE pool: Heun states within {worst:.2g} (relative) of the closed-form Gaussian PF-ODE")
+    pool = train_fisher.OdePool(net, data.reshape(64, 2, 2, 2), ac.double(), "epsilon", g, n_traj=4, n_steps=(8, 64))
+    counts = []
+    for _ in range(12):
+        pool.xs, pool.ts = [], []
+        pool.refill()
+        counts.append(len(pool.ts))
+    check(min(counts) >= 8 and max(counts) <= 66 and len(set(counts)) > 3,
+          f"ODE pool: step counts drawn from 8..64 per refill gave {sorted(counts)} states per trajectory")
 
 
 def main():
