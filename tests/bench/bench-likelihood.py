@@ -24,8 +24,12 @@ and unclamped) against 1 − J_ii of the score network (Hutchinson, 32 probes,
 float64 autograd) on the image noised at each σ̃; their difference
 integrated over ln σ̃ is the bits/dim gap of the two likelihoods — and the
 same along the PF-ODE trajectory from the image, the states the likelihood
-actually visits (little noise at a large σ̃).  The numbers depend on the
-machine and its load.
+actually visits (little noise at a large σ̃).  Part 4: bits/dim of the first
+two test images against the number of Heun steps, DF-TM and Hutchinson (4
+probes per image) on the same trajectories, with the Richardson extrapolation
+of the last two step counts (Heun is second order) and `dfx likelihood`'s
+default RK45 for DF-TM: how far each is from its converged value at a given
+cost.  The numbers depend on the machine and its load.
 """
 import argparse
 import json
@@ -88,7 +92,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sizes", default="32,64")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--parts", default="1,2,3", help="which parts to run (default 1,2,3)")
+    ap.add_argument("--parts", default="1,2,3,4", help="which parts to run (default 1,2,3,4)")
+    ap.add_argument("--step-counts", default="2,8,32,64", help="part 4's Heun step counts (default 2,8,32,64)")
     ap.add_argument("--exact-rows", type=int, default=128,
                     help="rows of the exact trace timed (in chunks of 64); the time is scaled to all d rows")
     a = ap.parse_args()
@@ -109,6 +114,8 @@ def main():
         part2(a, model_dir, x, d)
     if 3 in parts:
         part3(model, x, d)
+    if 4 in parts:
+        part4(a, model, model_dir, dfx_data.fashion_mnist("test", 32)[:2].double(), d)
     print(f"\ntotal {time.perf_counter() - base:.0f} s")
     return 0
 
@@ -256,6 +263,48 @@ def part3(model, x, d):
                 yp = y + h * k1
                 k2 = yp - model.x0hat(yp, math.exp(u0 + (i + 1) * h))
                 y = y + 0.5 * h * (k1 + k2)
+
+
+PROBES_4 = 4
+
+
+def part4(a, model, model_dir, x, d):
+    from PIL import Image
+    counts = [int(v) for v in a.step_counts.split(",")]
+    n = x.shape[0]
+    print(f"\n## bits/dim against Heun steps (test images 0–{n - 1}, PyTorch float64; Hutchinson "
+          f"{PROBES_4} probes per image)\n")
+    print("| Heun steps | " + " | ".join(f"DF-TM {i} | Hutchinson {i}" for i in range(n)) + " | mean gap | seconds "
+          "(DF-TM, Hutchinson) |")
+    print("|---|" + "---|---|" * n + "---|---|")
+    rows = []
+    for steps in counts:
+        t0 = time.perf_counter()
+        lp, _, _ = L.loglik(model, x, "dftm", steps)
+        t1 = time.perf_counter()
+        lh, sd, _ = L.loglik(model, x, "hutchinson", steps, PROBES_4, seed=1)
+        t2 = time.perf_counter()
+        b, h = L.bits_per_dim(lp, d).tolist(), L.bits_per_dim(lh, d).tolist()
+        se = [float(v) / (d * math.log(2.0)) / math.sqrt(PROBES_4) for v in sd]
+        rows.append((b, h))
+        cells = " | ".join(f"{b[i]:.4f} | {h[i]:.4f} ± {se[i]:.4f}" for i in range(n))
+        print(f"| {steps} | {cells} | {np.mean(b) - np.mean(h):+.4f} | {t1 - t0:.1f}, {t2 - t1:.1f} |", flush=True)
+    if len(counts) >= 2 and counts[-1] == 2 * counts[-2]:
+        (b1, h1), (b2, h2) = rows[-2], rows[-1]
+        eb = [b2[i] + (b2[i] - b1[i]) / 3 for i in range(n)]
+        eh = [h2[i] + (h2[i] - h1[i]) / 3 for i in range(n)]
+        cells = " | ".join(f"{eb[i]:.4f} | {eh[i]:.4f}" for i in range(n))
+        print(f"| extrapolated ({counts[-2]}, {counts[-1]}) | {cells} | {np.mean(eb) - np.mean(eh):+.4f} | — |")
+    rk = []
+    for i in range(n):
+        k = np.round((x[i, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
+        path = os.path.join(a.work, f"fm-test-{i}.png")
+        Image.fromarray(k, "L").save(path)
+        out = subprocess.run([a.dfx, "likelihood", "--model", model_dir, path, "--json"], capture_output=True,
+                             text=True, check=True)
+        j = json.loads(out.stdout)
+        rk.append(f"{j['bits_per_dim']:.4f} ({j['nfe']} evaluations)")
+    print(f"\n`dfx likelihood` default (RK45, rtol = atol = 1e-3), DF-TM: {', '.join(rk)}", flush=True)
 
 
 if __name__ == "__main__":
