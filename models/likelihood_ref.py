@@ -88,24 +88,24 @@ class Model:
         return out - x0 * x0
 
 
-def drift_div(model, x, s, method, probes=None, chunk=64):
-    """(dx̃/du, div) at σ̃ = s for a batch x; div per item."""
-    n = x.shape[0]
-    d = x[0].numel()
+def drift_div_values(model, x, s, method, probes=None, chunk=64):
+    """(dx̃/du, the divergence per value) at σ̃ = s for a batch x: 1 − C_ii/σ̃² (dftm), 1 − ε_i (εᵀJ)_i
+    (hutchinson, J = ∂x̂0/∂x̃) or 1 − J_ii (exact); both results are shaped as x."""
     if method == "dftm":
         with torch.no_grad():
             x0 = model.x0hat(x, s)
             c = model.posterior_var(x, s, x0)
             if model.fisher.fisher_output != "variance_ratio":  # a variance-ratio head is not clamped
                 c = c.clamp(0.0, min(1.0, s * s))
-            return x - x0, d - c.flatten(1).sum(1) / (s * s)
+            return x - x0, 1.0 - c / (s * s)
     if method == "hutchinson":
         xg = x.detach().requires_grad_(True)
         x0 = model.x0hat(xg, s)
         (g,) = torch.autograd.grad(x0, xg, probes)  # εᵀ ∂x̂0/∂x̃
-        return (x - x0).detach(), d - (g * probes).flatten(1).sum(1)
-    # exact: tr ∂x̂0/∂x̃ with d basis vectors, chunk at a time, per image
-    tr = torch.zeros(n, dtype=x.dtype)
+        return (x - x0).detach(), 1.0 - g * probes
+    # exact: diag ∂x̂0/∂x̃ with d basis vectors, chunk at a time, per image
+    n, d = x.shape[0], x[0].numel()
+    jd = torch.zeros(n, d, dtype=x.dtype)
     with torch.no_grad():
         x0 = model.x0hat(x, s)
     for b in range(n):
@@ -116,15 +116,72 @@ def drift_div(model, x, s, method, probes=None, chunk=64):
             e = torch.zeros(k, d, dtype=x.dtype)
             e[torch.arange(k), torch.arange(k0, k0 + k)] = 1.0
             (g,) = torch.autograd.grad(out, xb, e.view_as(out))
-            tr[b] += g.flatten(1)[torch.arange(k), torch.arange(k0, k0 + k)].sum()
-    return x - x0, d - tr
+            jd[b, k0:k0 + k] = g.flatten(1)[torch.arange(k), torch.arange(k0, k0 + k)]
+    return x - x0, (1.0 - jd).view_as(x)
 
 
-def loglik(model, x, method="dftm", steps=32, probes=1, seed=0, sigma_min=None, sigma_max=None, chunk=64):
+def drift_div(model, x, s, method, probes=None, chunk=64):
+    """(dx̃/du, div) at σ̃ = s for a batch x; div per item."""
+    dx, v = drift_div_values(model, x, s, method, probes, chunk)
+    return dx, v.flatten(1).sum(1)
+
+
+# Dormand–Prince 5(4), as compute/likelihood/likelihood.c.
+DP_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
+DP_A = ((), (1 / 5,), (3 / 40, 9 / 40), (44 / 45, -56 / 15, 32 / 9),
+        (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+        (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+        (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84))
+DP_B5 = (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0)
+DP_B4 = (5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40)
+
+
+def _rk45(f, y, a, u0, u1, rtol, atol, max_steps=100000):
+    """Integrates (dy, da) = f(y, u) from u0 to u1 with dfx's controller (likelihood.c: one step size for
+    the batch, the error's RMS over [y | a] against atol + rtol · RMS of the new state, first step
+    (u1 − u0)/64).  Returns (y, a, accepted steps, rejected steps)."""
+    u, h = u0, (u1 - u0) / 64.0
+    k = [f(y, u)]
+    acc = rej = 0
+    nv = 2 * y.numel()
+    while u < u1 - 1e-12 * abs(u1):
+        h = min(h, u1 - u)
+        k = k[:1]
+        for i in range(1, 7):
+            yi = y + h * sum(c * kj[0] for c, kj in zip(DP_A[i], k) if c != 0.0)
+            ai = a + h * sum(c * kj[1] for c, kj in zip(DP_A[i], k) if c != 0.0)
+            if i == 6:
+                y6, a6 = yi, ai
+            k.append(f(yi, u + DP_C[i] * h))
+        ey = h * sum((b5 - b4) * kj[0] for b5, b4, kj in zip(DP_B5, DP_B4, k) if b5 != b4)
+        ea = h * sum((b5 - b4) * kj[1] for b5, b4, kj in zip(DP_B5, DP_B4, k) if b5 != b4)
+        e2 = float((ey.double() ** 2).sum() + (ea.double() ** 2).sum())
+        y2 = float((y6.double() ** 2).sum() + (a6.double() ** 2).sum())
+        err = math.sqrt(e2 / nv) / (atol + rtol * math.sqrt(y2 / nv))
+        if not math.isfinite(err):
+            raise FloatingPointError(f"likelihood ODE diverged at σ̃ = {math.exp(u):g}")
+        if err <= 1.0:
+            y, a, u = y6, a6, u + h
+            k = [k[6]]
+            acc += 1
+        else:
+            rej += 1
+        h *= min(5.0, max(0.2, 0.9 * err ** -0.2 if err > 0 else 5.0))
+        if acc + rej > max_steps:
+            raise FloatingPointError(f"likelihood ODE needs more than {max_steps} steps")
+    return y, a, acc, rej
+
+
+def loglik(model, x, method="dftm", steps=32, probes=1, seed=0, sigma_min=None, sigma_max=None, chunk=64,
+           solver="heun", rtol=1e-3, atol=1e-3, stats=None):
     """log p(x̃_0) in nats per image of x [N, C, H, W] and the seconds spent in the divergences.
 
-    hutchinson: each image runs `probes` trajectories with its own probe; returns their mean and
-    also their standard deviation per image (None for the other methods)."""
+    solver "heun": `steps` fixed steps uniform in ln σ̃; "rk45": Dormand–Prince with dfx's step-size
+    control (rtol, atol) over the state and the per-value divergence integrals, as `dfx likelihood`'s
+    default.  hutchinson: each image runs `probes` trajectories with its own probe (fixed along the
+    trajectory); returns their mean and also their standard deviation per image (None for the other
+    methods).  A dict `stats` receives the network evaluations ("nfe") and the accepted and rejected
+    steps."""
     smin = sigma_min or model.sched.sigma_min
     smax = sigma_max or model.sched.sigma_max
     n, d = x.shape[0], x[0].numel()
@@ -135,26 +192,40 @@ def loglik(model, x, method="dftm", steps=32, probes=1, seed=0, sigma_min=None, 
         y = y.repeat_interleave(probes, 0)
         eps = (torch.randint(0, 2, y.shape, generator=gen) * 2 - 1).to(model.dtype)
     u0, u1 = math.log(smin), math.log(smax)
-    h = (u1 - u0) / steps
-    acc = torch.zeros(y.shape[0], dtype=torch.float64)
-    t_div = 0.0
-    for i in range(steps):
-        u = u0 + i * h
+    t_div, nfe = [0.0], [0]
+
+    def f(yy, u):
         t = time.perf_counter()
-        k1, a1 = drift_div(model, y, math.exp(u), method, eps, chunk)
-        yp = y + h * k1
-        k2, a2 = drift_div(model, yp, math.exp(u + h), method, eps, chunk)
-        t_div += time.perf_counter() - t
-        y = y + 0.5 * h * (k1 + k2)
-        acc += 0.5 * h * (a1 + a2).double()
+        out = drift_div_values(model, yy, math.exp(u), method, eps, chunk)
+        t_div[0] += time.perf_counter() - t
+        nfe[0] += 1
+        return out
+
+    if solver == "rk45":
+        y, a, n_acc, n_rej = _rk45(f, y, torch.zeros_like(y), u0, u1, rtol, atol)
+        acc = a.double().flatten(1).sum(1)
+    elif solver == "heun":
+        n_acc, n_rej = steps, 0
+        h = (u1 - u0) / steps
+        acc = torch.zeros(y.shape[0], dtype=torch.float64)
+        for i in range(steps):
+            u = u0 + i * h
+            k1, a1 = f(y, u)
+            k2, a2 = f(y + h * k1, u + h)
+            y = y + 0.5 * h * (k1 + k2)
+            acc += 0.5 * h * (a1 + a2).double().flatten(1).sum(1)
+    else:
+        raise ValueError(f"solver {solver!r}: heun or rk45")
+    if stats is not None:
+        stats.update(nfe=nfe[0], steps=n_acc, rejected=n_rej)
     var = 1.0 + smax * smax
     yd = y.double().flatten(1)
     prior = -0.5 * (yd * yd / var).sum(1) - 0.5 * d * math.log(2 * math.pi * var)
     lp = prior + acc
     if method == "hutchinson":
         lp = lp.view(n, probes)
-        return lp.mean(1), lp.std(1) if probes > 1 else None, t_div
-    return lp, None, t_div
+        return lp.mean(1), lp.std(1) if probes > 1 else None, t_div[0]
+    return lp, None, t_div[0]
 
 
 def bits_per_dim(logp, d):
@@ -170,7 +241,11 @@ def main():
     src.add_argument("--images", help="safetensors file with tensor `images` [N, C, H, W] on [-1, 1]")
     src.add_argument("--fashion-mnist", type=int, metavar="N", help="the first N Fashion-MNIST test images")
     ap.add_argument("--method", choices=("dftm", "hutchinson", "exact"), default="dftm")
+    ap.add_argument("--solver", choices=("heun", "rk45"), default="heun",
+                    help="heun (default, --steps fixed steps) or rk45 (--rtol, --atol: dfx likelihood's default)")
     ap.add_argument("--steps", type=int, default=32, help="Heun steps uniform in ln sigma (default 32)")
+    ap.add_argument("--rtol", type=float, default=1e-3)
+    ap.add_argument("--atol", type=float, default=1e-3)
     ap.add_argument("--probes", type=int, default=16, help="Hutchinson probes per image (default 16)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sigma-min", type=float, default=None)
@@ -190,20 +265,23 @@ def main():
         import dfx_data
         x = dfx_data.fashion_mnist("test", model.unet.config["sample_size"])[:a.fashion_mnist]
     t0 = time.perf_counter()
-    lp, sd, t_div = loglik(model, x, a.method, a.steps, a.probes, a.seed, a.sigma_min)
+    st = {}
+    lp, sd, t_div = loglik(model, x, a.method, a.steps, a.probes, a.seed, a.sigma_min, solver=a.solver,
+                           rtol=a.rtol, atol=a.atol, stats=st)
     secs = time.perf_counter() - t0
     d = x[0].numel()
     bpd = bits_per_dim(lp, d).tolist()
     spread = (sd / (d * math.log(2.0))).tolist() if sd is not None else None
     if a.json:
-        print(json.dumps({"method": a.method, "steps": a.steps, "probes": a.probes if a.method == "hutchinson" else 0,
+        print(json.dumps({"method": a.method, "solver": a.solver, "steps": st["steps"], "nfe": st["nfe"], "probes": a.probes if a.method == "hutchinson" else 0,
                           "bits_per_dim": bpd, "probe_spread": spread, "seconds": secs,
                           "divergence_seconds": t_div}, indent=2))
     else:
         for i, b in enumerate(bpd):
             extra = f" (probe spread {spread[i]:.4f})" if spread else ""
             print(f"image {i}: {b:.4f} bits/dim{extra}")
-        print(f"{a.method}, {a.steps} Heun steps: {secs:.1f} s ({t_div:.1f} s in divergences)")
+        how = f"{a.steps} Heun steps" if a.solver == "heun" else f"RK45 ({st['steps']} steps)"
+        print(f"{a.method}, {how}, {st['nfe']} evaluations: {secs:.1f} s ({t_div:.1f} s in divergences)")
     return 0
 
 
