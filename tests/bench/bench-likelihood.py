@@ -27,9 +27,9 @@ same along the PF-ODE trajectory from the image, the states the likelihood
 actually visits (little noise at a large σ̃).  Part 4: bits/dim of the first
 two test images against the number of Heun steps, DF-TM and Hutchinson (4
 probes per image) on the same trajectories, with the Richardson extrapolation
-of the last two step counts (Heun is second order) and `dfx likelihood`'s
-default RK45 for DF-TM: how far each is from its converged value at a given
-cost.  The numbers depend on the machine and its load.
+of the last two step counts (Heun is second order), PyTorch's RK45 (dfx's
+step-size control) at two tolerances, and `dfx likelihood`'s default RK45 for
+DF-TM: how far each is from its converged value at a given cost.  The numbers depend on the machine and its load.
 """
 import argparse
 import json
@@ -295,6 +295,20 @@ def part4(a, model, model_dir, x, d):
         eh = [h2[i] + (h2[i] - h1[i]) / 3 for i in range(n)]
         cells = " | ".join(f"{eb[i]:.4f} | {eh[i]:.4f}" for i in range(n))
         print(f"| extrapolated ({counts[-2]}, {counts[-1]}) | {cells} | {np.mean(eb) - np.mean(eh):+.4f} | — |")
+    for tol in (1e-3, 3e-4):
+        t0 = time.perf_counter()
+        st = {}
+        lp, _, _ = L.loglik(model, x, "dftm", solver="rk45", rtol=tol, atol=tol, stats=st)
+        t1 = time.perf_counter()
+        sth = {}
+        lh, sd, _ = L.loglik(model, x, "hutchinson", probes=PROBES_4, seed=1, solver="rk45", rtol=tol, atol=tol,
+                             stats=sth)
+        t2 = time.perf_counter()
+        b, h = L.bits_per_dim(lp, d).tolist(), L.bits_per_dim(lh, d).tolist()
+        se = [float(v) / (d * math.log(2.0)) / math.sqrt(PROBES_4) for v in sd]
+        cells = " | ".join(f"{b[i]:.4f} | {h[i]:.4f} ± {se[i]:.4f}" for i in range(n))
+        print(f"| RK45 {tol:g} ({st['nfe']}, {sth['nfe']} evaluations) | {cells} | {np.mean(b) - np.mean(h):+.4f} | "
+              f"{t1 - t0:.1f}, {t2 - t1:.1f} |", flush=True)
     rk = []
     for i in range(n):
         k = np.round((x[i, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
