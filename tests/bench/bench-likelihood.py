@@ -29,7 +29,8 @@ two test images against the number of Heun steps, DF-TM and Hutchinson (4
 probes per image) on the same trajectories, with the Richardson extrapolation
 of the last two step counts (Heun is second order), PyTorch's RK45 (dfx's
 step-size control) at two tolerances, and `dfx likelihood`'s default RK45 for
-DF-TM: how far each is from its converged value at a given cost.  The numbers depend on the machine and its load.
+DF-TM: how far each is from its converged value at a given cost.  The
+numbers depend on the machine and its load.
 """
 import argparse
 import json
@@ -94,6 +95,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parts", default="1,2,3,4", help="which parts to run (default 1,2,3,4)")
     ap.add_argument("--step-counts", default="2,8,32,64", help="part 4's Heun step counts (default 2,8,32,64)")
+    ap.add_argument("--rk45-tols", default="1e-3,3e-4", help="part 4's RK45 tolerances (default 1e-3,3e-4)")
     ap.add_argument("--exact-rows", type=int, default=128,
                     help="rows of the exact trace timed (in chunks of 64); the time is scaled to all d rows")
     a = ap.parse_args()
@@ -277,38 +279,32 @@ def part4(a, model, model_dir, x, d):
     print("| Heun steps | " + " | ".join(f"DF-TM {i} | Hutchinson {i}" for i in range(n)) + " | mean gap | seconds "
           "(DF-TM, Hutchinson) |")
     print("|---|" + "---|---|" * n + "---|---|")
-    rows = []
-    for steps in counts:
+
+    def row(label, **solver):
+        """Prints one row (DF-TM and Hutchinson with the same solver); returns their bits/dim."""
+        st, sth = {}, {}
         t0 = time.perf_counter()
-        lp, _, _ = L.loglik(model, x, "dftm", steps)
+        lp, _, _ = L.loglik(model, x, "dftm", stats=st, **solver)
         t1 = time.perf_counter()
-        lh, sd, _ = L.loglik(model, x, "hutchinson", steps, PROBES_4, seed=1)
+        lh, sd, _ = L.loglik(model, x, "hutchinson", probes=PROBES_4, seed=1, stats=sth, **solver)
         t2 = time.perf_counter()
         b, h = L.bits_per_dim(lp, d).tolist(), L.bits_per_dim(lh, d).tolist()
         se = [float(v) / (d * math.log(2.0)) / math.sqrt(PROBES_4) for v in sd]
-        rows.append((b, h))
         cells = " | ".join(f"{b[i]:.4f} | {h[i]:.4f} ± {se[i]:.4f}" for i in range(n))
-        print(f"| {steps} | {cells} | {np.mean(b) - np.mean(h):+.4f} | {t1 - t0:.1f}, {t2 - t1:.1f} |", flush=True)
+        if solver.get("solver") == "rk45":
+            label += f" ({st['nfe']}, {sth['nfe']} evaluations)"
+        print(f"| {label} | {cells} | {np.mean(b) - np.mean(h):+.4f} | {t1 - t0:.1f}, {t2 - t1:.1f} |", flush=True)
+        return b, h
+
+    rows = [row(str(steps), steps=steps) for steps in counts]
     if len(counts) >= 2 and counts[-1] == 2 * counts[-2]:
         (b1, h1), (b2, h2) = rows[-2], rows[-1]
         eb = [b2[i] + (b2[i] - b1[i]) / 3 for i in range(n)]
         eh = [h2[i] + (h2[i] - h1[i]) / 3 for i in range(n)]
         cells = " | ".join(f"{eb[i]:.4f} | {eh[i]:.4f}" for i in range(n))
         print(f"| extrapolated ({counts[-2]}, {counts[-1]}) | {cells} | {np.mean(eb) - np.mean(eh):+.4f} | — |")
-    for tol in (1e-3, 3e-4):
-        t0 = time.perf_counter()
-        st = {}
-        lp, _, _ = L.loglik(model, x, "dftm", solver="rk45", rtol=tol, atol=tol, stats=st)
-        t1 = time.perf_counter()
-        sth = {}
-        lh, sd, _ = L.loglik(model, x, "hutchinson", probes=PROBES_4, seed=1, solver="rk45", rtol=tol, atol=tol,
-                             stats=sth)
-        t2 = time.perf_counter()
-        b, h = L.bits_per_dim(lp, d).tolist(), L.bits_per_dim(lh, d).tolist()
-        se = [float(v) / (d * math.log(2.0)) / math.sqrt(PROBES_4) for v in sd]
-        cells = " | ".join(f"{b[i]:.4f} | {h[i]:.4f} ± {se[i]:.4f}" for i in range(n))
-        print(f"| RK45 {tol:g} ({st['nfe']}, {sth['nfe']} evaluations) | {cells} | {np.mean(b) - np.mean(h):+.4f} | "
-              f"{t1 - t0:.1f}, {t2 - t1:.1f} |", flush=True)
+    for tol in (float(v) for v in a.rk45_tols.split(",")):
+        row(f"RK45 {tol:g}", solver="rk45", rtol=tol, atol=tol)
     rk = []
     for i in range(n):
         k = np.round((x[i, 0].numpy() + 1.0) * 127.5).astype(np.uint8)
