@@ -233,14 +233,10 @@ class OdePool:
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
-          ode_steps=(8, 64), trace_weight=0.0):
+          ode_steps=(8, 64)):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
     network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
-    trace_weight > 0 adds trace_weight · (Σ_i residual_i)²/d per sample: the minimiser (the
-    conditional mean) is the same, but DF-TM integrates the sum of the head's values, and a bias
-    of 0.002 in their mean, small against the per-value noise, moves a likelihood by 0.03
-    bits/dim.
     Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
@@ -301,10 +297,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
                 continue
         else:
             y = x0 * x0
-        res = head(xt, t) - y
-        loss = torch.mean(res ** 2)
-        if trace_weight > 0:
-            loss = loss + trace_weight * torch.mean(res.flatten(1).sum(1) ** 2) / res[0].numel()
+        loss = torch.mean((head(xt, t) - y) ** 2)
         gnorm = None
         if torch.isfinite(loss):
             opt.zero_grad(set_to_none=True)
@@ -385,9 +378,6 @@ def main():
     ap.add_argument("--ode-steps", default="8:64", metavar="LO:HI",
                     help="with --target network: each PF-ODE trajectory takes a number of Heun steps drawn "
                          "log-uniformly from LO..HI (default 8:64)")
-    ap.add_argument("--trace-weight", type=float, default=0.0, metavar="W",
-                    help="add W · (sum of the residuals)²/d per sample to the loss: weighs the error of the "
-                         "head's trace, which DF-TM integrates (default 0: off)")
     ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
     ap.add_argument("--no-onednn", action="store_true",
                     help="PyTorch's native CPU kernels instead of oneDNN's (on an AVX-512 VM oneDNN's float32 "
@@ -403,9 +393,6 @@ def main():
             raise ValueError
     except ValueError:
         print(f"train_fisher: --ode-steps {a.ode_steps!r}: expected LO:HI with 1 <= LO <= HI", file=sys.stderr)
-        return 1
-    if not (a.trace_weight >= 0 and math.isfinite(a.trace_weight)):
-        print(f"train_fisher: --trace-weight {a.trace_weight}: expected a finite value >= 0", file=sys.stderr)
         return 1
     torch.set_num_threads(a.threads)
     torch.set_float32_matmul_precision(a.matmul_precision)
@@ -498,7 +485,7 @@ def main():
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
               prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction,
-              ode_steps=ode_steps, trace_weight=a.trace_weight)
+              ode_steps=ode_steps)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3
