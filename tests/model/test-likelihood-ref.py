@@ -21,11 +21,12 @@ of the model's own data: Fashion-MNIST's test set; for emoji-32 the held-out
    within issue 6's 0.02 bits/dim (GAP_BOUND).  8 images with 4 probes cost
    what 4 with 8 did and shrink by √2 what the per-image scatter of the gap
    (standard deviation 0.06 Fashion-MNIST, 0.10 emoji) adds to the mean's.
-   Both sides are compared near convergence: with few fixed steps the network's own divergence is
-   far from it (Fashion-MNIST test image 0: Hutchinson −0.16 bits/dim after
-   8 Heun steps, 1.64 after 32, 1.80 with RK45), DF-TM much less so (1.31,
-   1.56, 1.57 with an earlier head), so an equal-step gap measures the
-   discretisation as much as the head (BENCHMARKS.md "Likelihood").
+   Both sides are compared near convergence: with few fixed steps the
+   network's own divergence is far from it (Fashion-MNIST test image 0:
+   Hutchinson −0.16 bits/dim after 8 Heun steps, 1.64 after 32, 1.80 with
+   RK45), DF-TM much less so (1.31, 1.56, 1.57 with an earlier head), so an
+   equal-step gap measures the discretisation as much as the head
+   (BENCHMARKS.md "Likelihood").
    Measured 2026-11-29 with the shipped heads: +0.011 Fashion-MNIST, −0.003
    emoji (standard errors 0.008 and 0.007; per image −0.05 to +0.10 and
    −0.14 to +0.19); on 16 and 12 images with 8 probes each, −0.011 and
