@@ -67,6 +67,7 @@ DEFAULTS = {
 
 DOWN_TYPES = ("DownBlock2D", "AttnDownBlock2D")
 UP_TYPES = ("UpBlock2D", "AttnUpBlock2D")
+PAD_OUT = 8  # output channels a narrow conv_out is padded to in training (UNet2DModel.out_conv)
 OLD_ATTENTION_NAMES = {"query": "to_q", "key": "to_k", "value": "to_v", "proj_attn": "to_out.0"}
 
 
@@ -402,6 +403,23 @@ class UNet2DModel(nn.Module):
 
         self.conv_norm_out = nn.GroupNorm(c["norm_num_groups"], c0, eps=c["norm_eps"], affine=True)
         self.conv_out = nn.Conv2d(c0, c["out_channels"], 3, padding=1)
+        # Training pads conv_out to PAD_OUT output channels (see out_conv); the weights and
+        # the state dict keep the real shape.
+        self.pad_narrow = False
+
+    def out_conv(self, h):
+        """conv_out, computed with its weight zero-padded to PAD_OUT output channels when
+        self.pad_narrow is set, then cut back.  On AVX-512 CPUs oneDNN's backward of a 3×3
+        convolution with 1 or 3 output channels gave an input gradient 0.3–0.95 off in relative
+        L2 (models/gradcheck.py finds it); padded to 8 channels (with oneDNN capped at AVX2) it is
+        within 4e-6 of float64.  The padded rows are zeros, so the output is unchanged."""
+        w, b = self.conv_out.weight, self.conv_out.bias
+        k = w.shape[0]
+        if not self.pad_narrow or k >= PAD_OUT:
+            return self.conv_out(h)
+        w = torch.cat([w, w.new_zeros((PAD_OUT - k,) + tuple(w.shape[1:]))])
+        b = torch.cat([b, b.new_zeros(PAD_OUT - k)])
+        return F.conv2d(h, w, b, padding=1)[:, :k]
 
     def downscale(self):
         """The factor H and W must be divisible by: 2^(number of downsamplers)."""
@@ -433,7 +451,7 @@ class UNet2DModel(nn.Module):
         for blk in self.up_blocks:
             h = blk(h, emb, skips)
         assert not skips
-        return self.conv_out(F.silu(self.conv_norm_out(h)))
+        return self.out_conv(F.silu(self.conv_norm_out(h)))
 
 
 def rename_old_attention(sd):

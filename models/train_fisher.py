@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dfx_data  # noqa: E402
 import dfx_sched  # noqa: E402
 import dfx_unet  # noqa: E402
+import gradcheck  # noqa: E402
 from sample import x0_eps  # noqa: E402
 
 FISHER_DIR = "fisher"
@@ -230,6 +231,21 @@ class OdePool:
         return xs[perm[:m]], ts[perm[:m]]
 
 
+def check_gradient(head, data, sa, s1a, nb=16):
+    """The float64 check of the head's training gradient on a fixed batch (raises
+    gradcheck.GradientError).  The regression target is x0⊙x0 here whatever --target is: the
+    target is a constant of the loss, so it does not change which kernels the backward runs."""
+    g0 = torch.Generator().manual_seed(12345)
+    x0 = data[torch.randint(0, data.shape[0], (nb,), generator=g0)]
+    t = torch.randint(0, sa.shape[0], (nb,), generator=g0)
+    xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * torch.randn(x0.shape, generator=g0)
+    gradcheck.check(head, head_loss, {"xt": xt, "t": t, "y": x0 * x0}, label="train_fisher")
+
+
+def head_loss(head, b):
+    return torch.mean((head(b["xt"], b["t"]) - b["y"]) ** 2)
+
+
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
@@ -261,6 +277,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
                 "gen": gen.get_state(), "step": step, "wall": wall}
 
     head.train()
+    head.pad_narrow = True
+    check_gradient(head, data, sa, s1a)
     bad = 0
     m_ode = int(round(batch * ode_fraction)) if target == "network" else 0
     pool = OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps) if m_ode else None
@@ -489,6 +507,9 @@ def main():
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3
+    except gradcheck.GradientError as e:
+        print(e, file=sys.stderr)
+        return 4
     print(f"train_fisher: wrote {os.path.join(a.model, FISHER_DIR)}", flush=True)
     return 0
 
