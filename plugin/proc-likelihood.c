@@ -248,6 +248,8 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     job.layers = g_new0 (LayerJob, n);
     dfx_likelihood_params_defaults (&job.params);
     job.params.overlap = overlap;
+    if (overlap >= 0) /* a tile overlap asks for the tiles of before; -1: the whole layer at once */
+        job.params.layout = DFX_LIKELIHOOD_TILES;
     job.params.rtol = job.params.atol = tolerance;
     if (steps > 0) {
         job.params.solver = DFX_ODE_HEUN;

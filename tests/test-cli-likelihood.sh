@@ -4,7 +4,9 @@
 # quick) on small PNG files made here:
 #   1. a 45x37 grey image: JSON with bits/dim equal to the mean of the map
 #      written with --map (the per-pixel map averages to the layer's figure),
-#      tiles covering the image, a heatmap PNG of the image's size;
+#      with --tiles, tiles covering the image, a heatmap PNG of the image's
+#      size; by default (the whole layer at once) one tile of 48x40 (the
+#      image padded to the U-Net's multiple), map mean equal to the figure;
 #   2. the same pixels as an indexed (palette) PNG: converted, same bits/dim;
 #      as RGB: the same (a grey model scores the luminance, R = G = B);
 #   3. RGBA with a transparent block: those pixels excluded and reported,
@@ -55,7 +57,7 @@ mkdir -p "$tmp/nofisher" && ln -s "$model/unet" "$tmp/nofisher/unet" && ln -s "$
 
 fast="--solver heun --steps 4"
 # 1. grey
-if "$dfx" likelihood --model "$model" "$tmp/grey.png" $fast --json --heatmap "$tmp/heat.png" \
+if "$dfx" likelihood --model "$model" "$tmp/grey.png" $fast --tiles --json --heatmap "$tmp/heat.png" \
      --map "$tmp/map.safetensors" >"$tmp/grey.json" 2>"$tmp/err"; then
   if python3 - "$tmp" <<'PY'
 import json, math, sys
@@ -78,11 +80,27 @@ print("grey 45x37: %.4f bits/dim, 4 tiles, map mean equal" % j["bits_per_dim"])
 PY
   then ok; else bad "grey: JSON, map or heatmap wrong"; fi
 else bad "grey: $(cat "$tmp/err")"; fi
+if "$dfx" likelihood --model "$model" "$tmp/grey.png" $fast --json --map "$tmp/mapw.safetensors" \
+     >"$tmp/whole.json" 2>"$tmp/err"; then
+  if python3 - "$tmp" <<'PY'
+import json, sys
+import numpy as np
+from safetensors.numpy import load_file
+d = sys.argv[1]
+j = json.load(open(d + "/whole.json"))
+m = load_file(d + "/mapw.safetensors")["bits_per_dim"]
+assert m.shape == (37, 45) and np.isfinite(m).all(), m.shape
+assert abs(float(np.mean(m.astype(np.float64))) - j["bits_per_dim"]) < 1e-4, (np.mean(m), j["bits_per_dim"])
+assert j["layout"] == "whole" and len(j["tiles"]) == 1 and (j["tile_width"], j["tile_height"]) == (48, 40), j
+print("grey 45x37 whole: %.4f bits/dim, one 48x40 canvas, map mean equal" % j["bits_per_dim"])
+PY
+  then ok; else bad "grey whole: JSON or map wrong"; fi
+else bad "grey whole: $(cat "$tmp/err")"; fi
 bpd() { python3 -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["bits_per_dim"])' "$1"; }
 # 2. indexed and RGB give the grey image's figure
 for f in indexed rgb; do
   if "$dfx" likelihood --model "$model" "$tmp/$f.png" $fast --json >"$tmp/$f.json" 2>"$tmp/err"; then
-    a=$(bpd "$tmp/grey.json") b=$(bpd "$tmp/$f.json")
+    a=$(bpd "$tmp/whole.json") b=$(bpd "$tmp/$f.json")
     if python3 -c "import sys; sys.exit(abs($a - $b) > 2e-4)"; then ok; else bad "$f: $b bits/dim, grey $a"; fi
   else bad "$f: $(cat "$tmp/err")"; fi
 done

@@ -99,6 +99,7 @@ params (dfx_likelihood_params *p, int overlap)
 {
     dfx_likelihood_params_defaults (p);
     p->rtol = p->atol = 1e-6;
+    p->layout = DFX_LIKELIHOOD_TILES; /* these cases check the tiles; test-likelihood-skip.c the whole layer */
     p->overlap = overlap;
     p->batch = 5;
 }

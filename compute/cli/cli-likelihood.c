@@ -29,14 +29,19 @@ usage (FILE *f, int rc)
     fprintf (f,
              "usage: dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors] [--json]\n"
              "                      [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]\n"
-             "                      [--dequantise] [--seed S] [--overlap N] [--batch N]\n"
+             "                      [--dequantise] [--seed S] [--tiles] [--overlap N] [--batch N]\n"
+             "                      [--skip auto|pca|spectral|off] [--sigma-skip S]\n"
              "                      [--trace dftm|hutchinson|exact] [--probes K]\n"
              "                      [--colormap viridis|magma|grey] [--range LO:HI]\n\n"
              "Scores IMAGE under the model DIR (which needs its Fisher head, DIR/fisher): the probability-flow\n"
              "ODE log-likelihood with the divergence from the Fisher head (DF-TM), in bits per dimension of\n"
-             "8-bit data (lower is more likely).  Images of any size are cut into tiles of the model's size\n"
-             "that overlap by --overlap pixels (default a quarter tile), blended per pixel; transparent pixels\n"
-             "are not scored.  RK45 (default, --rtol/--atol, default 1e-3) or Heun with N fixed steps.\n"
+             "8-bit data (lower is more likely).  Images of any size go through the networks whole (their\n"
+             "attention sees a window of the model's size), so the map has no tile seams; --tiles (or\n"
+             "--overlap N) cuts them into tiles of the model's size that overlap by N pixels (default a\n"
+             "quarter tile), blended per pixel, as before.  Transparent pixels are not scored.  --skip: above\n"
+             "sigma_skip (gaussian/'s calibrated one, or --sigma-skip) the density is the Gaussian's of\n"
+             "gaussian/ in closed form, so the networks run below it only (auto: when gaussian/ is there).\n"
+             "  RK45 (default, --rtol/--atol, default 1e-3) or Heun with N fixed steps.\n"
              "--heatmap: per-pixel bits/dim in a colour map (bright = unlikely; range: 1st-99th percentile or\n"
              "LO:HI); --map: the float map as tensor `bits_per_dim`.  --json adds every tile's figure.\n"
              "--trace: the divergence from the Fisher head (dftm, default) or, as a benchmark baseline, from\n"
@@ -122,10 +127,22 @@ dfx_cli_likelihood (int argc, char **argv)
             if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, 100000, &u))
                 return DFX_CLI_EXIT_USAGE;
             p.steps = (uint32_t) u, i++;
+        } else if (strcmp (a, "--tiles") == 0) {
+            p.layout = DFX_LIKELIHOOD_TILES;
         } else if (v && strcmp (a, "--overlap") == 0) {
             if (!dfx_cli_parse_u32 ("likelihood", a, v, 0, 4096, &u))
                 return DFX_CLI_EXIT_USAGE;
-            p.overlap = (int) u, i++;
+            p.overlap = (int) u, p.layout = DFX_LIKELIHOOD_TILES, i++;
+        } else if (v && strcmp (a, "--skip") == 0) {
+            static const char *const skips[] = {"auto", "pca", "spectral", "off"}; /* dfx_skip order */
+            int k;
+            if (!dfx_cli_parse_choice ("likelihood", a, v, skips, 4, &k))
+                return DFX_CLI_EXIT_USAGE;
+            p.skip = (dfx_skip) k, i++;
+        } else if (v && strcmp (a, "--sigma-skip") == 0) {
+            if (!dfx_cli_parse_double ("likelihood", a, v, 1e-6, 1e6, &p.sigma_skip))
+                return DFX_CLI_EXIT_USAGE;
+            i++;
         } else if (v && strcmp (a, "--batch") == 0) {
             if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, DFX_LIKELIHOOD_MAX_BATCH, &u))
                 return DFX_CLI_EXIT_USAGE;
@@ -217,6 +234,9 @@ dfx_cli_likelihood (int argc, char **argv)
         cJSON_AddNumberToObject (o, "sigma_max", r.sigma_max);
         cJSON_AddBoolToObject (o, "dequantise", p.dequantise);
         cJSON_AddNumberToObject (o, "seed", (double) p.seed);
+        cJSON_AddStringToObject (o, "layout", p.layout == DFX_LIKELIHOOD_TILES ? "tiles" : "whole");
+        cJSON_AddStringToObject (o, "skip", dfx_skip_name (r.skip));
+        cJSON_AddNumberToObject (o, "sigma_skip", r.sigma_skip);
         cJSON_AddNumberToObject (o, "tile_width", r.tile_width);
         cJSON_AddNumberToObject (o, "tile_height", r.tile_height);
         cJSON_AddNumberToObject (o, "tiles_x", r.tiles_x);
@@ -255,9 +275,10 @@ dfx_cli_likelihood (int argc, char **argv)
                 (unsigned long long) r.pixels_scored);
         if (r.pixels_excluded)
             printf (", %llu transparent not scored", (unsigned long long) r.pixels_excluded);
-        printf (") under %s; %u tile%s of %ux%u, %s, trace %s, %u network evaluations, %.1f s\n", model,
-                r.tile_count, r.tile_count == 1 ? "" : "s", r.tile_width, r.tile_height,
-                dfx_ode_solver_name (p.solver), dfx_likelihood_trace_name (p.trace), r.nfe, r.seconds);
+        printf (") under %s; %u tile%s of %ux%u, %s, trace %s, skip %s (sigma %.3g), %u network evaluations, "
+                "%.1f s\n", model, r.tile_count, r.tile_count == 1 ? "" : "s", r.tile_width, r.tile_height,
+                dfx_ode_solver_name (p.solver), dfx_likelihood_trace_name (p.trace), dfx_skip_name (r.skip),
+                r.sigma_skip, r.nfe, r.seconds);
         if (heatmap)
             printf ("wrote %s (%s, %.3g to %.3g bits/dim, bright = unlikely)\n", heatmap,
                     dfx_colormap_name ((dfx_colormap) cmap), lo, hi);

@@ -465,6 +465,13 @@ const char *dfx_likelihood_trace_name (dfx_likelihood_trace t);
 #define DFX_LIKELIHOOD_MAX_SIZE 16384 /* width and height */
 #define DFX_LIKELIHOOD_MAX_BATCH 256
 
+/* How a layer goes through the networks. */
+typedef enum dfx_likelihood_layout {
+    DFX_LIKELIHOOD_WHOLE = 0, /* the whole layer at once (the U-Net is convolutional; its attention sees a
+                                 window of the model's size around each position): no tile seams (default) */
+    DFX_LIKELIHOOD_TILES      /* overlapping tiles of the model's size, blended (before issue 20) */
+} dfx_likelihood_layout;
+
 typedef struct dfx_likelihood_params {
     dfx_ode_solver solver;  /* default DFX_ODE_RK45 */
     double rtol, atol;      /* RK45 tolerances, each in (0, 1]; default 1e-3 (2e-3 bits/dim of 1e-5 on fashion-mnist-32) */
@@ -473,7 +480,8 @@ typedef struct dfx_likelihood_params {
     double sigma_max;       /* σ̃ of the prior; 0 (default): the model's σ̃ at t = T − 1 */
     int dequantise;         /* 1: uniform dequantisation over the 8-bit bin; default 0 */
     uint64_t seed;          /* of the dequantisation noise; default 0 */
-    int overlap;            /* tile overlap in pixels; -1 (default): a quarter of the tile */
+    dfx_likelihood_layout layout; /* default DFX_LIKELIHOOD_WHOLE */
+    int overlap;            /* tiles only: overlap in pixels; -1 (default): a quarter of the tile */
     uint32_t batch;         /* tiles per network batch, 1..DFX_LIKELIHOOD_MAX_BATCH; default 16 */
     int clamp_sigma;        /* 1 (default): a second-moment head's C_ii = m_i − x̂0_i² clamped to
                                [0, min(1, σ̃²)], 0: to [0, 1] only (see above; a variance-ratio head's
@@ -482,6 +490,12 @@ typedef struct dfx_likelihood_params {
                                also need fisher/ (its output unused) */
     uint32_t probes;        /* Hutchinson probes, 1..DFX_LIKELIHOOD_MAX_PROBES; default 1; drawn from seed
                                (a stream apart from the dequantisation's) */
+    dfx_skip skip;          /* Gaussian skip (MATH.md "Gaussian skip for the likelihood"): the networks run
+                               from σ̃_min to σ̃_skip only, the Gaussian of gaussian/ gives the density there.
+                               AUTO: gaussian/'s mode at its grid size, spectral at other sizes, off without a
+                               calibrated gaussian/; PCA and SPECTRAL need that part; OFF (default: on the
+                               shipped models it moves bits/dim by about 0.1, BENCHMARKS.md) */
+    double sigma_skip;      /* σ̃_skip; 0 (default): the calibrated one of the mode */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
     void *progress_user;
 } dfx_likelihood_params;
@@ -508,6 +522,8 @@ typedef struct dfx_likelihood_result {
     uint32_t nfe;                 /* network evaluations (one evaluates a whole batch of tiles) */
     uint32_t steps, rejected;     /* ODE steps accepted and rejected, summed over the batches */
     double sigma_min, sigma_max;  /* the σ̃ range integrated */
+    dfx_skip skip;                /* the Gaussian skip used: PCA, SPECTRAL or OFF */
+    double sigma_skip;            /* where the network ODE stopped (= sigma_max without a skip) */
     double seconds;               /* wall time */
 } dfx_likelihood_result;
 

@@ -46,6 +46,8 @@ dfx_likelihood_params_defaults (dfx_likelihood_params *p)
     p->clamp_sigma = 1;
     p->trace = DFX_TRACE_DFTM;
     p->probes = 1;
+    p->layout = DFX_LIKELIHOOD_WHOLE;
+    p->skip = DFX_SKIP_OFF; /* on the shipped models the skip moves bits/dim by about 0.1 (BENCHMARKS.md) */
 }
 
 const char *
@@ -165,6 +167,60 @@ dequantise (float *val, size_t n, uint64_t seed)
     }
 }
 
+typedef struct gauss_prior {
+    dfx_ctx *ctx;
+    const dfx__gauss_stats *g;
+    dfx_skip mode;
+    uint32_t h, w;
+} gauss_prior;
+
+static dfx_status
+gauss_prior_terms (void *user, uint32_t batch, const float *x, double sigma, double *terms)
+{
+    const gauss_prior *gp = user;
+    return dfx__gauss_log_density (gp->ctx, gp->g, gp->mode, batch, gp->h, gp->w, x, sigma, terms);
+}
+
+/* The skip's mode and σ̃ for a canvas of tw × th (OFF: none). */
+static dfx_status
+skip_choice (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_params *p, uint32_t tw, uint32_t th,
+             double smin, double smax, dfx_skip *mode, double *sigma)
+{
+    const dfx__gauss_stats *g = lm->gauss;
+    *mode = DFX_SKIP_OFF, *sigma = smax;
+    if (p->skip == DFX_SKIP_OFF || (p->skip == DFX_SKIP_AUTO && !g))
+        return DFX_OK;
+    if (!g)
+        return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "likelihood: the %s Gaussian skip needs the model's gaussian/ "
+                           "folder (python3 models/gaussian_stats.py --model MODEL makes it)", dfx_skip_name (p->skip));
+    dfx_skip m = p->skip;
+    if (m == DFX_SKIP_AUTO) {
+        m = tw == g->width && th == g->height && g->channels == lm->mo->channels ? g->mode : DFX_SKIP_SPECTRAL;
+        if ((m == DFX_SKIP_PCA && !g->has_pca) || (m == DFX_SKIP_SPECTRAL && !g->has_spectral))
+            return DFX_OK;
+    }
+    if (g->channels != lm->mo->channels)
+        return dfx__error (ctx, DFX_ERR_FORMAT, "likelihood: the Gaussian statistics have %u channels, the model %u",
+                           g->channels, lm->mo->channels);
+    double cal = m == DFX_SKIP_PCA ? g->sigma_skip_pca : g->sigma_skip_spectral;
+    if (!(cal > 0.0))
+        cal = g->sigma_skip;
+    double s = p->sigma_skip > 0.0 ? p->sigma_skip : cal;
+    if (!(s > 0.0)) {
+        if (p->skip == DFX_SKIP_AUTO)
+            return DFX_OK; /* not calibrated */
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: the %s skip needs sigma_skip (gaussian/ holds "
+                           "no calibrated one)", dfx_skip_name (m));
+    }
+    if (!(s > smin) || !isfinite (s))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: sigma_skip %g must be above sigma_min %g", s,
+                           smin);
+    if (s >= smax)
+        return DFX_OK;
+    *mode = m, *sigma = s;
+    return DFX_OK;
+}
+
 typedef struct progress_map {
     const dfx_likelihood_params *p;
     uint32_t done, total; /* batches */
@@ -212,6 +268,11 @@ check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_param
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: overlap %d must be in [0, %u) (the tile is "
                            "%ux%u)", p->overlap, t, lm->tile_w, lm->tile_h);
     double smin = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min, smax = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max;
+    if ((unsigned) p->layout > DFX_LIKELIHOOD_TILES)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: unknown layout %d", (int) p->layout);
+    if ((unsigned) p->skip > DFX_SKIP_OFF || !(p->sigma_skip >= 0.0))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: skip %d with sigma_skip %g (give a mode and "
+                           "sigma_skip ≥ 0)", (int) p->skip, p->sigma_skip);
     if (!(p->sigma_min >= 0.0) || !(p->sigma_max >= 0.0) || !(smin > 0.0) || !(smax > smin) || !isfinite (smax))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: sigma_min %g must be above 0 and below "
                            "sigma_max %g", smin, smax);
@@ -228,12 +289,19 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     dfx_status st = check_params (ctx, lm, p, w, h, ch, has_alpha);
     if (st != DFX_OK)
         return st;
-    const uint32_t cm = lm->mo->channels, tw = lm->tile_w, th = lm->tile_h;
+    const uint32_t cm = lm->mo->channels;
+    uint32_t tw = lm->tile_w, th = lm->tile_h;
+    const int whole = p->layout == DFX_LIKELIHOOD_WHOLE;
+    if (whole) { /* one tile: the layer, padded to the networks' multiple by repeating its edge */
+        const uint32_t mult = lm->multiple ? lm->multiple : 1;
+        tw = (w + mult - 1) / mult * mult, th = (h + mult - 1) / mult * mult;
+    }
+    const int own_prior = tw == lm->tile_w && th == lm->tile_h;
     const uint32_t ov_x = p->overlap >= 0 ? (uint32_t) p->overlap : tw / 4;
     const uint32_t ov_y = p->overlap >= 0 ? (uint32_t) p->overlap : th / 4;
     const size_t plane = (size_t) w * h, dv = (size_t) cm * tw * th;
     const uint32_t nx = tile_origins (w, tw, ov_x, NULL), ny = tile_origins (h, th, ov_y, NULL);
-    const uint32_t nt = nx * ny, bmax = p->batch < nt ? p->batch : nt;
+    const uint32_t nt = nx * ny, bmax = whole ? 1 : p->batch < nt ? p->batch : nt;
     const double log2_bin = log2 (127.5); /* −log2 of the bin width 2/255 */
 
     float *val = malloc (plane * cm * sizeof *val), *xb = malloc (bmax * dv * sizeof *xb);
@@ -270,13 +338,19 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
             wy[(size_t) i * th + j] = axis_weight (py, ny, i, th, j);
     DFX_CHECK (dfx_buffer_create (ctx, bmax * dv * sizeof (float), &x));
 
+    const double smin = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min;
+    const double smax = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max;
+    dfx_skip skip_mode;
+    double sigma_end;
+    DFX_CHECK (skip_choice (ctx, lm, p, tw, th, smin, smax, &skip_mode, &sigma_end));
+    gauss_prior gp = {.ctx = ctx, .g = lm->gauss, .mode = skip_mode, .h = th, .w = tw};
     progress_map pm = {.p = p, .total = (nt + bmax - 1) / bmax};
     dfx__lik_desc d = {
         .mo = lm->mo,
         .h = th,
         .w = tw,
-        .sigma_min = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min,
-        .sigma_max = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max,
+        .sigma_min = smin,
+        .sigma_max = sigma_end,
         .solver = p->solver == DFX_ODE_HEUN ? DFX__ODE_HEUN : DFX__ODE_RK45,
         .rtol = p->rtol,
         .atol = p->atol,
@@ -286,8 +360,10 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         .trace = p->trace,
         .probes = p->probes,
         .probe_seed = p->seed ^ 0x50524f424553ull, /* "PROBES": a stream apart from the dequantisation's */
-        .prior_mean = lm->prior_mean,
-        .prior_var = lm->prior_var,
+        .prior_mean = own_prior ? lm->prior_mean : NULL,
+        .prior_var = own_prior ? lm->prior_var : NULL,
+        .prior = skip_mode != DFX_SKIP_OFF ? gauss_prior_terms : NULL,
+        .prior_user = &gp,
         .progress = p->progress ? batch_progress : NULL,
         .progress_user = &pm,
     };
@@ -358,7 +434,8 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     r->bits_per_dim = -lp / ((double) r->dims * M_LN2) + log2_bin;
     r->width = w, r->height = h, r->channels = cm;
     r->tile_count = nt, r->tile_width = tw, r->tile_height = th, r->tiles_x = nx, r->tiles_y = ny;
-    r->sigma_min = d.sigma_min, r->sigma_max = d.sigma_max;
+    r->sigma_min = d.sigma_min, r->sigma_max = smax;
+    r->skip = skip_mode, r->sigma_skip = sigma_end;
     r->seconds = now () - t0;
 cleanup:
     dfx_buffer_destroy (ctx, x);

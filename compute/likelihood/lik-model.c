@@ -33,6 +33,8 @@ dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixel
         .tile_h = mi.sample_height,
         .sigma_min = s->sigma_min,
         .sigma_max = s->sigma_max,
+        .multiple = mi.size_multiple,
+        .gauss = dfx__model_gauss (m),
     };
     return dfx__likelihood_image (&lm, p, pixels, width, height, channels, has_alpha, r);
 }

@@ -88,11 +88,25 @@ typedef struct dfx__lik_desc {
     /* The prior at σ̃_max, separable: N(prior_mean, prior_var + σ̃_max²) per
      * value.  NULL arrays: mean 0, var 1 (the VP prior N(0, (1 + σ̃²) I)). */
     const double *prior_mean, *prior_var; /* d values each (shared by the batch) */
+    /* Or a prior of any form: per-value terms of log p_{σ̃_max}(x̃) for the
+     * batch (host, batch × d floats in, doubles out) that sum to each item's
+     * log-density; NULL: the separable prior above. */
+    dfx_status (*prior) (void *user, uint32_t batch, const float *x, double sigma, double *terms);
+    void *prior_user;
     /* Called after each accepted step with the fraction of ln σ̃ covered;
      * nonzero stops the run with DFX_ERR_CANCELLED.  May be NULL. */
     int (*progress) (double fraction, void *user);
     void *progress_user;
 } dfx__lik_desc;
+
+/* Per-value terms of log N(x̃; μ, Σ + σ̃² I) for the Gaussian statistics g
+ * (lik-gauss.c; MATH.md "Gaussian skip for the likelihood"): x is batch × c·h·w
+ * floats on the model's scale, terms as many doubles, each item's summing to
+ * its log-density.  mode DFX_SKIP_PCA (h × w the statistics' grid) or
+ * DFX_SKIP_SPECTRAL (any h × w, periodic canvas). */
+struct dfx__gauss_stats;
+dfx_status dfx__gauss_log_density (dfx_ctx *ctx, const struct dfx__gauss_stats *g, dfx_skip mode, uint32_t batch,
+                                   uint32_t h, uint32_t w, const float *x, double sigma, double *terms);
 
 typedef struct dfx__lik_stats {
     uint32_t steps, rejected, evals;
@@ -114,6 +128,8 @@ typedef struct dfx__lik_model {
     uint32_t tile_w, tile_h;
     double sigma_min, sigma_max;              /* defaults for p->sigma_min/max = 0 */
     const double *prior_mean, *prior_var;     /* per tile value, or NULL (see dfx__lik_desc) */
+    uint32_t multiple;                        /* whole layout: the canvas is padded to a multiple of this */
+    const struct dfx__gauss_stats *gauss;     /* for the Gaussian skip, or NULL */
 } dfx__lik_model;
 
 /* dfx_likelihood on any moments: channel matching, alpha, dequantisation,

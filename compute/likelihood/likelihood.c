@@ -190,6 +190,7 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     run r = {.d = d, .ctx = ctx, .n = (size_t) n};
     dfx_status st = DFX_OK;
     float *host = NULL;
+    double *pterm = NULL;
     dfx_buffer *bufs[12] = {0};
     int nb = 0;
     uint32_t evals0 = d->mo->evals;
@@ -217,14 +218,27 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     DFX_CHECK (dfx_buffer_download (ctx, r.Y, 0, host, 2 * r.n * sizeof (float)));
     DFX_CHECK (dfx__lincomb (ctx, x, 0, 1.0f, r.Y, 0, 0.0f, NULL, 0, 0.0f, r.n));
     const double s2 = d->sigma_max * d->sigma_max;
+    if (d->prior) {
+        pterm = malloc (r.n * sizeof *pterm);
+        if (!pterm) {
+            st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood)");
+            goto cleanup;
+        }
+        DFX_CHECK (d->prior (d->prior_user, d->batch, host, d->sigma_max, pterm));
+    }
     for (uint32_t b = 0; b < d->batch; b++) {
         double total = 0.0;
         for (uint64_t i = 0; i < dv; i++) {
             size_t k = (size_t) (b * dv + i);
-            double mu = d->prior_mean ? d->prior_mean[i] : 0.0;
-            double var = (d->prior_var ? d->prior_var[i] : 1.0) + s2;
-            double e = host[k] - mu;
-            double term = -0.5 * (e * e / var + log (2.0 * M_PI * var)) + host[r.n + k];
+            double term;
+            if (pterm) {
+                term = pterm[k] + host[r.n + k];
+            } else {
+                double mu = d->prior_mean ? d->prior_mean[i] : 0.0;
+                double var = (d->prior_var ? d->prior_var[i] : 1.0) + s2;
+                double e = host[k] - mu;
+                term = -0.5 * (e * e / var + log (2.0 * M_PI * var)) + host[r.n + k];
+            }
             if (map)
                 map[k] = term;
             total += term;
@@ -234,6 +248,7 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     DFX_CHECK (dfx_ctx_flush (ctx));
 cleanup:
     free (host);
+    free (pterm);
     dfx__trace_fd_destroy (r.fd);
     for (int i = 0; i < 12; i++)
         dfx_buffer_destroy (ctx, bufs[i]);

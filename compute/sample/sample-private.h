@@ -135,6 +135,10 @@ dfx_status dfx__skip_spectral (dfx__skip *s, uint32_t batch, uint32_t h, uint32_
 void dfx__spectral_matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double sigma_from, double sigma_to,
                              float *a);
 
+/* S at bin (ky, kx) of an h × w canvas, resampled from the statistics' grid
+ * (bilinear in frequency, periodic): c·c interleaved complex into s. */
+void dfx__spectral_cov_at (const dfx__gauss_stats *g, uint32_t h, uint32_t w, uint32_t ky, uint32_t kx, double *s);
+
 /* ---- small dense linear algebra (linalg.c) ---------------------------------- */
 
 #define DFX__HERM_MAX 16

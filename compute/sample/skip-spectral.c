@@ -35,33 +35,38 @@ src_pos (uint32_t k, uint32_t n, uint32_t n_src)
 }
 
 void
-dfx__spectral_matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double sigma_from, double sigma_to,
-                        float *a)
+dfx__spectral_cov_at (const dfx__gauss_stats *g, uint32_t h, uint32_t w, uint32_t ky, uint32_t kx, double *s)
 {
     const uint32_t c = g->channels, H = g->height, W = g->width;
     const size_t cc2 = 2 * (size_t) c * c;
+    double py = src_pos (ky, h, H);
+    uint32_t y0 = (uint32_t) py, y1 = (y0 + 1) % H;
+    double ty = py - y0;
+    double px = src_pos (kx, w, W);
+    uint32_t x0 = (uint32_t) px, x1 = (x0 + 1) % W;
+    double tx = px - x0;
+    const double *s00 = g->spec_cov + ((size_t) y0 * W + x0) * cc2, *s01 = g->spec_cov + ((size_t) y0 * W + x1) * cc2,
+                 *s10 = g->spec_cov + ((size_t) y1 * W + x0) * cc2, *s11 = g->spec_cov + ((size_t) y1 * W + x1) * cc2;
+    for (size_t i = 0; i < cc2; i++)
+        s[i] = (1 - ty) * ((1 - tx) * s00[i] + tx * s01[i]) + ty * ((1 - tx) * s10[i] + tx * s11[i]);
+}
+
+void
+dfx__spectral_matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double sigma_from, double sigma_to,
+                        float *a)
+{
+    const uint32_t c = g->channels;
+    const size_t cc2 = 2 * (size_t) c * c;
     const double arg[2] = {sigma_from, sigma_to};
     double s[2 * DFX__HERM_MAX * DFX__HERM_MAX], f[2 * DFX__HERM_MAX * DFX__HERM_MAX];
-    for (uint32_t ky = 0; ky < h; ky++) {
-        double py = src_pos (ky, h, H);
-        uint32_t y0 = (uint32_t) py, y1 = (y0 + 1) % H;
-        double ty = py - y0;
+    for (uint32_t ky = 0; ky < h; ky++)
         for (uint32_t kx = 0; kx < w; kx++) {
-            double px = src_pos (kx, w, W);
-            uint32_t x0 = (uint32_t) px, x1 = (x0 + 1) % W;
-            double tx = px - x0;
-            const double *s00 = g->spec_cov + ((size_t) y0 * W + x0) * cc2,
-                         *s01 = g->spec_cov + ((size_t) y0 * W + x1) * cc2,
-                         *s10 = g->spec_cov + ((size_t) y1 * W + x0) * cc2,
-                         *s11 = g->spec_cov + ((size_t) y1 * W + x1) * cc2;
-            for (size_t i = 0; i < cc2; i++)
-                s[i] = (1 - ty) * ((1 - tx) * s00[i] + tx * s01[i]) + ty * ((1 - tx) * s10[i] + tx * s11[i]);
+            dfx__spectral_cov_at (g, h, w, ky, kx, s);
             dfx__hermitian_function ((int) c, s, factor_fn, arg, f);
             float *ak = a + ((size_t) ky * w + kx) * cc2;
             for (size_t i = 0; i < cc2; i++)
                 ak[i] = (float) f[i];
         }
-    }
 }
 
 dfx_status
