@@ -4,6 +4,10 @@
 A data source is named by one string:
   fashion-mnist          Debian's dataset-fashion-mnist: 28×28 grey padded with
                          black to the requested size (train split: 60000, test: 10000)
+  photos[:N]             N fixed RGB patches of the photo model's photographs
+                         (models/photo_data.py; default 20000): 'train' from the
+                         training photographs, 'test' from the held-out ones
+                         (budgie-backgrounds), each drawn with a fixed seed
   FOLDER                 every image under FOLDER (recursive, sorted by path), all
                          of one size; grey (1 channel) or RGB (3, alpha over black)
   FILE.safetensors       a tensor 'images' [N, C, H, W] already on [-1, 1]
@@ -112,6 +116,15 @@ def load(source, split="train", channels=1, size=None, holdout=0.05):
     """float32 [N, C, H, W] on [-1, 1] for a data source string (see the module doc)."""
     if source == "fashion-mnist":
         return fashion_mnist(split, size or 32)
+    if source == "photos" or source.startswith("photos:"):
+        import photo_data
+        n = int(source.split(":")[1]) if ":" in source else 20000
+        which = "held-out" if split == "test" else "train"
+        try:
+            return photo_data.PatchSampler(which, size or 32).batch(
+                n, torch.Generator().manual_seed(1 if which == "train" else 1234), hflip=False)
+        except photo_data.PhotoError as e:
+            raise DataError(str(e)) from e
     if source.endswith(".safetensors"):
         if not os.path.isfile(source):
             raise DataError(f"{source}: no such file")
