@@ -541,7 +541,7 @@ def save(model, model_dir, subfolder=UNET_DIR, old_attention=None, config=None):
     with open(os.path.join(d, CONFIG_NAME), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
-    sd = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
+    sd = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
     if old_attention is not None:
         sd = to_old_attention(sd, old_attention)
     save_file(sd, os.path.join(d, WEIGHTS_NAME), metadata={"format": "pt"})

@@ -96,13 +96,13 @@ def make_loss(recipe, sa, s1a):
     how, gamma = recipe.get("loss_weight", "uniform"), recipe.get("snr_gamma", 5.0)
 
     def loss_fn(model, b):
-        x0, t, eps = b["x0"], b["t"], b["eps"]
-        a = sa[t].to(x0.dtype)[:, None, None, None]
-        s = s1a[t].to(x0.dtype)[:, None, None, None]
+        x0, t, eps = b["x0"], b["t"].cpu(), b["eps"]  # t indexes the schedule on the CPU
+        a = sa[t].to(x0)[:, None, None, None]
+        s = s1a[t].to(x0)[:, None, None, None]
         xt = a * x0 + s * eps
         target = eps if pred_type == "epsilon" else a * eps - s * x0
-        w = loss_weight((sa[t] ** 2 / s1a[t] ** 2), pred_type, how, gamma).to(x0.dtype)
-        return torch.mean(w[:, None, None, None] * (model(xt, t) - target) ** 2)
+        w = loss_weight((sa[t] ** 2 / s1a[t] ** 2), pred_type, how, gamma).to(x0)
+        return torch.mean(w[:, None, None, None] * (model(xt, t.to(x0.device)) - target) ** 2)
     return loss_fn
 
 
@@ -235,6 +235,8 @@ def main():
                     help="torch CPU threads (default 1: on a loaded 2-core machine 2 OpenMP "
                     "threads measured up to 30x slower)")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (the data order, timesteps and "
+                    "noise are still drawn on the CPU, so a run's batches do not depend on it)")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--matmul-precision", default="highest", choices=("highest", "high", "medium"),
                     help="torch float32 matmul precision (default highest; 'medium' lets oneDNN use "
@@ -248,6 +250,10 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.set_float32_matmul_precision(a.matmul_precision)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False  # the float64 check holds float32 to 1e-4
+        torch.backends.cuda.matmul.allow_tf32 = False
     torch.use_deterministic_algorithms(True, warn_only=True)
     work = a.work or os.path.join("build-train", os.path.basename(os.path.normpath(a.out)))
     os.makedirs(work, exist_ok=True)
@@ -285,7 +291,7 @@ def main():
         return 1
 
     torch.manual_seed(recipe["seed"])
-    model = dfx_unet.UNet2DModel(ucfg)
+    model = dfx_unet.UNet2DModel(ucfg).to(dev)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -365,7 +371,8 @@ def main():
     g0 = torch.Generator().manual_seed(12345)
     nb = 16
     x0c = data.batch(nb, g0) if sampler else data[:nb]
-    cb = {"x0": x0c, "t": torch.randint(0, T, (nb,), generator=g0), "eps": torch.randn(x0c.shape, generator=g0)}
+    cb = {"x0": x0c.to(dev), "t": torch.randint(0, T, (nb,), generator=g0),
+          "eps": torch.randn(x0c.shape, generator=g0).to(dev)}
     try:
         gradcheck.check(model, loss_fn, cb, label="train_unet")
     except gradcheck.GradientError as e:
@@ -402,7 +409,8 @@ def main():
                 flip = torch.rand(B, generator=gen) < 0.5
                 x0 = torch.where(flip[:, None, None, None], x0.flip(-1), x0)
         t = torch.randint(0, T, (B,), generator=gen)
-        eps = torch.randn(x0.shape, generator=gen)
+        eps = torch.randn(x0.shape, generator=gen).to(dev)
+        x0 = x0.to(dev)
         lr = lr_at(recipe, step, total)
         for g in opt.param_groups:
             g["lr"] = lr
