@@ -16,7 +16,8 @@ Commands (each writes only what it says):
   fd       --features fmnist|random A B
            prints the Fréchet distance between two image sets.  A set is
            'fashion-mnist:train' / 'fashion-mnist:test' (optionally :N for the
-           first N), a folder of PNGs, or a .safetensors file with tensor
+           first N), 'photos:train:N' / 'photos:test:N' (N fixed patches of the
+           photo model's training / held-out photographs), a folder of PNGs, or a .safetensors file with tensor
            'images' (N, C, H, W) in [−1, 1].
   reference [--out models/quality/REFERENCE.json] [--data DIR --name NAME]
            the metric's own reference numbers: real-vs-real (train vs test) and
@@ -103,6 +104,13 @@ def load_set(spec, channels=None):
         parts = spec.split(":")
         x = fashion_mnist(parts[1])
         return x[: int(parts[2])] if len(parts) > 2 else x
+    if spec.startswith("photos:"):
+        # fixed patches of the photo model's photographs (models/photo_data.py):
+        # photos:train[:N] from the training photographs, photos:test[:N] held out
+        from dfx_data import load as data_load
+        parts = spec.split(":")
+        n = int(parts[2]) if len(parts) > 2 else 1024
+        return data_load(f"photos:{n}", "test" if parts[1] == "test" else "train")
     if spec.endswith(".safetensors"):
         from safetensors.torch import load_file
         t = load_file(spec)
