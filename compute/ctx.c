@@ -57,6 +57,7 @@ dfx_ctx_options_defaults (dfx_ctx_options *opt)
     const char *v = getenv ("DFX_VALIDATION");
     opt->validation = v && *v ? strcmp (v, "0") != 0 : DFX_DEFAULT_VALIDATION;
     opt->pipeline_cache_dir = getenv ("DFX_PIPELINE_CACHE");
+    opt->model_variant = getenv ("DFX_VARIANT");
 }
 
 static char *
@@ -95,6 +96,8 @@ dfx_ctx_create (const dfx_ctx_options *opt, dfx_ctx **out)
         ctx->cache_dir = *opt->pipeline_cache_dir ? strdup (opt->pipeline_cache_dir) : NULL;
     else
         ctx->cache_dir = default_cache_dir ();
+    if (opt->model_variant && *opt->model_variant && !(ctx->model_variant = strdup (opt->model_variant)))
+        return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     if (opt->offline)
         return DFX_OK;
     dfx_status st = dfx__device_open (ctx, opt);
@@ -127,6 +130,7 @@ dfx_ctx_destroy (dfx_ctx *ctx)
     }
     dfx__device_close (ctx);
     dfx__free (ctx->cache_dir);
+    free (ctx->model_variant);
     dfx__free (ctx);
 }
 

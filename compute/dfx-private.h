@@ -74,6 +74,7 @@ typedef struct dfx__profile {
 struct dfx_ctx {
     char errmsg[DFX__ERRMSG_MAX];
     char *cache_dir;
+    char *model_variant;    /* weights variant of model folders ("fp16"); NULL: the default rule */
 
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;

@@ -46,13 +46,21 @@ dfx__model_search_path (void)
     return (gchar **)g_ptr_array_free (dirs, FALSE);
 }
 
+/* A model folder in one of the layouts dfx loads (compute/model/model-files.h):
+ * unet/config.json, a pipeline's model_index.json, or a single-model folder
+ * with config.json at its root. */
 static gboolean
 is_model (const gchar *dir)
 {
-    gchar *config = g_build_filename (dir, "unet", "config.json", NULL);
-    gboolean ok = g_file_test (config, G_FILE_TEST_IS_REGULAR);
+    static const gchar *const marks[][2] = {{"unet", "config.json"}, {"model_index.json", NULL},
+                                            {"config.json", NULL}};
+    gboolean ok = FALSE;
 
-    g_free (config);
+    for (guint i = 0; i < G_N_ELEMENTS (marks) && !ok; i++) {
+        gchar *path = g_build_filename (dir, marks[i][0], marks[i][1], NULL);
+        ok = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+        g_free (path);
+    }
     return ok;
 }
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@ static const struct {
     {"likelihood", dfx_cli_likelihood, "bits/dim and a per-pixel heatmap of an image under a model (DF-TM)"},
     {"diagnose", dfx_cli_diagnose, "Fisher information, its rate and the MMSE of a model on data images"},
     {"edit", dfx_cli_edit, "edit an image to follow a guide inside a mask (DF-EA adjoint optimisation)"},
+    {"convert", dfx_cli_convert, "write a model's PyTorch .bin weights as safetensors beside them"},
 };
 
 static void
@@ -27,7 +29,10 @@ usage (FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf (f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf (f, "\nEvery command takes --json for machine-readable output and --help.\n"
-                "Environment: DFX_DEVICE=<index|name> picks the Vulkan device.\n");
+                "Every command that takes --model also takes --variant NAME: the weights variant of a diffusers\n"
+                "folder (--variant fp16: diffusion_pytorch_model.fp16.safetensors); by default the plain weights,\n"
+                "else the folder's only variant.\n"
+                "Environment: DFX_DEVICE=<index|name> picks the Vulkan device; DFX_VARIANT=NAME as --variant.\n");
 }
 
 double
@@ -60,6 +65,22 @@ main (int argc, char **argv)
         printf ("dfx %s\n", DFX_VERSION);
         return 0;
     }
+    /* --variant NAME is for every command: it becomes the contexts' default
+     * (dfx_ctx_options.model_variant reads DFX_VARIANT). */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--variant") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0] || strchr (argv[i + 1], '/')) {
+                fprintf (stderr, "dfx: --variant needs a name such as fp16\n");
+                return DFX_CLI_EXIT_USAGE;
+            }
+            setenv ("DFX_VARIANT", argv[++i], 1);
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argc = n;
+    argv[argc] = NULL;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp (argv[1], commands[i].name) == 0)
             return commands[i].run (argc - 1, argv + 1);

@@ -73,6 +73,11 @@ typedef struct dfx_ctx_options {
     /* 1: no Vulkan at all: the context only carries errors, for file
      * parsing and tooling (fuzz targets, model checks). */
     int offline;
+    /* Weights variant of the model folders loaded through this context, as
+     * diffusers' `variant` ("fp16": diffusion_pytorch_model.fp16.safetensors);
+     * NULL/"": the plain files, else the folder's only variant.  Defaults to
+     * $DFX_VARIANT. */
+    const char *model_variant;
 } dfx_ctx_options;
 
 /* Fills *opt with the defaults described above (reads the environment). */
@@ -236,8 +241,12 @@ typedef struct dfx_unet_info {
     double conv_flops, gemm_flops;        /* per forward of that shape (2 per multiply-add) */
 } dfx_unet_info;
 
-/* Loads model_dir/unet (config.json + diffusion_pytorch_model.safetensors)
- * and uploads the weights once.  Refuses unsupported configs and malformed,
+/* Loads the UNet2DModel of model_dir and uploads the weights once.  The
+ * folder may be a diffusers pipeline (model_index.json, or unet/ with
+ * config.json) or a single-model folder (config.json at its root); weights
+ * as diffusion_pytorch_model.safetensors, .bin (torch.save, read without
+ * running any code), sharded (*.index.json) or a variant (see
+ * dfx_ctx_options.model_variant).  Refuses unsupported configs and malformed,
  * incomplete or mis-shaped weights with a message naming the file, field or
  * tensor.  Ownership: *out is freed with dfx_unet_destroy(); it refers to ctx,
  * which must outlive it. */
@@ -248,6 +257,15 @@ dfx_status dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *
 
 /* Frees the network and its device memory.  Accepts NULL. */
 void dfx_unet_destroy (dfx_unet *u);
+
+/* Writes the safetensors form of model_dir's U-Net weights when they are
+ * PyTorch .bin files (one, or the shards of a *.bin.index.json), so that
+ * later loads are memory-mapped: diffusion_pytorch_model[.VARIANT].safetensors
+ * beside them, one file, every tensor with its own dtype and bytes (no
+ * rounding), written atomically.  The .bin files stay.  *written (NULL when
+ * the weights already are safetensors, nothing written) is the path, freed
+ * with dfx_free().  Needs no device (an offline context will do). */
+dfx_status dfx_model_convert (dfx_ctx *ctx, const char *model_dir, char **written);
 
 void dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info);
 

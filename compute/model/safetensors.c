@@ -444,6 +444,94 @@ cleanup:
 }
 
 dfx_status
+dfx__st_from_tensors (dfx_ctx *ctx, const char *label, const dfx__st_tensor *tensors, int n, void *map,
+                      size_t map_size, dfx__st_file **out)
+{
+    dfx__st_file *f = NULL;
+    dfx_status st;
+    *out = NULL;
+    if (file_new (ctx, label, &f) != DFX_OK) {
+        if (map)
+            munmap (map, map_size);
+        return DFX_ERR_OUT_OF_HOST_MEMORY;
+    }
+    f->map = map;
+    f->map_size = map_size;
+    size_t chars = 1;
+    for (int i = 0; i < n; i++)
+        chars += strlen (tensors[i].name) + 1;
+    f->tensors = dfx__calloc ((size_t) n + 1, sizeof *f->tensors);
+    f->by_name = dfx__calloc ((size_t) n + 1, sizeof *f->by_name);
+    f->meta = dfx__calloc (1, sizeof *f->meta);
+    f->strings = dfx__calloc (chars, 1);
+    const dfx__st_tensor **order = (const dfx__st_tensor **) dfx__calloc ((size_t) n + 1, sizeof *order);
+    if (!f->tensors || !f->by_name || !f->meta || !f->strings || !order) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "%s: out of host memory", label);
+        goto cleanup;
+    }
+    char *s = f->strings;
+    for (int i = 0; i < n; i++) {
+        f->tensors[i] = tensors[i];
+        size_t nl = strlen (tensors[i].name) + 1;
+        f->tensors[i].name = memcpy (s, tensors[i].name, nl);
+        s += nl;
+    }
+    f->n = n;
+    qsort (f->tensors, (size_t) n, sizeof *f->tensors, cmp_offset);
+    for (int i = 0; i < n; i++)
+        order[i] = &f->tensors[i];
+    qsort (order, (size_t) n, sizeof *order, cmp_name);
+    st = DFX_OK;
+    for (int i = 0; i < n; i++) {
+        f->by_name[i] = (int) (order[i] - f->tensors);
+        if (i > 0 && strcmp (order[i - 1]->name, order[i]->name) == 0) {
+            char a[160];
+            st = dfx__error (ctx, DFX_ERR_FORMAT, "%s: tensor name '%s' appears twice", label,
+                             dfx__printable (a, sizeof a, order[i]->name));
+            goto cleanup;
+        }
+    }
+    *out = f;
+    f = NULL;
+cleanup:
+    dfx__free (order);
+    dfx__st_close (f);
+    return st;
+}
+
+dfx_status
+dfx__map_file (dfx_ctx *ctx, const char *path, void **map, size_t *size)
+{
+    *map = NULL;
+    *size = 0;
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dfx__error (ctx, DFX_ERR_IO, "%s: cannot open: %s", path, strerror (errno));
+    struct stat sb;
+    dfx_status st = DFX_OK;
+    if (fstat (fd, &sb) != 0)
+        st = dfx__error (ctx, DFX_ERR_IO, "%s: cannot stat: %s", path, strerror (errno));
+    else if (!S_ISREG (sb.st_mode))
+        st = dfx__error (ctx, DFX_ERR_IO, "%s: not a regular file", path);
+    else if (sb.st_size == 0)
+        st = dfx__error (ctx, DFX_ERR_FORMAT, "%s: the file is empty", path);
+    else if ((uintmax_t) sb.st_size > SIZE_MAX)
+        st = dfx__error (ctx, DFX_ERR_IO, "%s: the file is too large to map", path);
+    else {
+        void *m = mmap (NULL, (size_t) sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED)
+            st = dfx__error (ctx, DFX_ERR_IO, "%s: cannot map %lld bytes: %s", path, (long long) sb.st_size,
+                             strerror (errno));
+        else {
+            *map = m;
+            *size = (size_t) sb.st_size;
+        }
+    }
+    close (fd);
+    return st;
+}
+
+dfx_status
 dfx__st_open (dfx_ctx *ctx, const char *path, dfx__st_file **out)
 {
     dfx__st_file *f = NULL;
@@ -665,8 +753,12 @@ emit_header (char *buf, const dfx__st_out *t, int n, const uint64_t *sizes)
         if (i)
             at = put (buf, at, ",", 1);
         at = put_json_string (buf, at, t[i].name);
-        static const char head[] = ":{\"dtype\":\"F32\",\"shape\":[";
+        static const char head[] = ":{\"dtype\":\"";
         at = put (buf, at, head, sizeof head - 1);
+        const char *dt = t[i].raw ? dtypes[t[i].dtype].name : "F32";
+        at = put (buf, at, dt, strlen (dt));
+        static const char head2[] = "\",\"shape\":[";
+        at = put (buf, at, head2, sizeof head2 - 1);
         for (int d = 0; d < t[i].ndim; d++) {
             if (d)
                 at = put (buf, at, ",", 1);
@@ -707,11 +799,14 @@ check_outputs (dfx_ctx *ctx, const char *path, const dfx__st_out *t, int n, uint
                                    nm, (long long) t[i].shape[d]);
             overflow |= __builtin_mul_overflow (count, (uint64_t) t[i].shape[d], &count);
         }
-        overflow |= __builtin_mul_overflow (count, (uint64_t) 4, &sizes[i]);
+        if (t[i].raw && (unsigned) t[i].dtype >= DFX__DTYPE_COUNT)
+            return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has an invalid dtype", path, nm);
+        uint64_t esize = t[i].raw ? dtypes[t[i].dtype].size : 4;
+        overflow |= __builtin_mul_overflow (count, esize, &sizes[i]);
         overflow |= __builtin_add_overflow (total, sizes[i], &total);
         if (overflow || total > (uint64_t) INT64_MAX / 2)
             return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "%s: tensor '%s' is too large", path, nm);
-        if (count && !t[i].data)
+        if (count && !t[i].data && !t[i].raw)
             return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "%s: tensor '%s' has no data", path, nm);
     }
     return DFX_OK;
@@ -767,6 +862,10 @@ dfx__st_write_f32 (dfx_ctx *ctx, const char *path, const dfx__st_out *tensors, i
     fd = -1; /* owned by fp now */
     int ok = fwrite (header, 1, 8 + padded, fp) == 8 + padded;
     for (int i = 0; ok && i < n; i++) {
+        if (tensors[i].raw) {
+            ok = sizes[i] == 0 || fwrite (tensors[i].raw, 1, (size_t) sizes[i], fp) == sizes[i];
+            continue;
+        }
         size_t count = (size_t) (sizes[i] / 4);
         const float *x = tensors[i].data;
         for (size_t at = 0; ok && at < count;) {

@@ -72,6 +72,19 @@ dfx_status dfx__st_open (dfx_ctx *ctx, const char *path, dfx__st_file **out);
 dfx_status dfx__st_open_memory (dfx_ctx *ctx, const void *data, size_t size, const char *label,
                                 dfx__st_file **out);
 
+/* A file made from n tensors that another reader found in a buffer (the
+ * PyTorch .bin reader, torch-pickle.c): names are copied, data pointers are
+ * kept (they must lie in the buffer and stay valid until close); ranges may
+ * overlap (storages shared between tensors); names must be unique (else
+ * DFX_ERR_FORMAT naming label and the name).  map/map_size: a mapping the
+ * file unmaps when closed (NULL, 0: none), also on failure. */
+dfx_status dfx__st_from_tensors (dfx_ctx *ctx, const char *label, const dfx__st_tensor *tensors, int n, void *map,
+                                 size_t map_size, dfx__st_file **out);
+
+/* Maps the regular file at path read-only: *map, *size (a file of 0 bytes
+ * is DFX_ERR_FORMAT).  DFX_ERR_IO naming the path.  Unmap with munmap(). */
+dfx_status dfx__map_file (dfx_ctx *ctx, const char *path, void **map, size_t *size);
+
 /* Unmaps and frees.  Accepts NULL. */
 void dfx__st_close (dfx__st_file *f);
 
@@ -107,15 +120,19 @@ dfx_status dfx__st_read_f32 (dfx_ctx *ctx, const dfx__st_file *f, const char *na
 float dfx__f16_to_f32 (uint16_t h);
 float dfx__bf16_to_f32 (uint16_t h);
 
-/* A tensor to write: float32, row-major, ndim 0 to 8. */
+/* A tensor to write: float32, row-major, ndim 0 to 8; or, when raw is set,
+ * raw little-endian bytes of dtype (written as they are, for conversion
+ * without loss). */
 typedef struct dfx__st_out {
     const char *name;
     int ndim;
     int64_t shape[DFX__ST_MAX_DIMS];
     const float *data;                /* product of shape elements; may be NULL when that is 0 */
+    const void *raw;                  /* NULL: data (F32); else shape product × dtype size bytes */
+    dfx__dtype dtype;                 /* of raw */
 } dfx__st_out;
 
-/* Writes n tensors as a safetensors file of dtype F32 at path: the header
+/* Writes n tensors as a safetensors file (F32, or the dtype of raw ones) at path: the header
  * (tensors in the given order, data packed in that order) padded with spaces
  * to a multiple of 8 bytes, then the data, little-endian.  The file appears
  * atomically (written to a temporary file in the same folder, then renamed),

@@ -3,6 +3,7 @@
  * the padded canvas, then the sampler (sampler.c) on the U-Net denoiser.
  * The front ends (CLI, plug-in) call only this. */
 #include "model-private.h"
+#include "../model/model-files.h"
 #include "../unet/unet-private.h"
 
 #include <math.h>
@@ -82,8 +83,12 @@ dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
     struct stat sb;
     dfx_status st;
     DFX_CHECK (dfx_unet_load (ctx, dir, &m->unet));
-    snprintf (path, sizeof path, "%s/scheduler/scheduler_config.json", dir);
-    DFX_CHECK (dfx__sched_config_load (ctx, path, &m->sc));
+    dfx__model_files *mf = NULL;
+    DFX_CHECK (dfx__model_files_find (ctx, dir, "unet", ctx->model_variant, &mf));
+    st = dfx__sched_config_load (ctx, mf->scheduler, &m->sc);
+    dfx__model_files_free (mf);
+    if (st != DFX_OK)
+        goto cleanup;
     DFX_CHECK (dfx__schedule_from_config (ctx, m->sc, &m->sched));
     DFX_CHECK (dfx__denoiser_unet (m->unet, &m->sched, m->sc->prediction_type, &m->den));
     snprintf (path, sizeof path, "%s/fisher/config.json", dir);

@@ -17,6 +17,7 @@
 
 typedef struct dfx__wt {
     char *name;
+    int file;        /* which weights file (shard) while loading */
     int chunk;       /* which weight buffer */
     uint32_t off;    /* element offset in it */
     int ndim;
@@ -56,7 +57,7 @@ typedef struct dfx__step {
 
 struct dfx_unet {
     dfx_ctx *ctx;
-    char *path;              /* the safetensors file, for messages */
+    char *path;              /* the weights file (or shard index), for messages */
     dfx__unet_config arch;
     /* Weights in buffers no larger than the device's storage-buffer range;
      * a module's tensors (weight and bias, gamma and beta) share a buffer. */

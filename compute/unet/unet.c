@@ -8,6 +8,7 @@
  * planned program and downloads the output: one submit.
  */
 #include "unet-private.h"
+#include "../model/model-files.h"
 #include "../model/safetensors.h"
 #include "../model/unet-config.h"
 #include "../ops/ops-sample.h"
@@ -91,22 +92,27 @@ module_len (const char *name)
     return dot ? (size_t) (dot - name) : 0;
 }
 
+/* Reads the weights of files (one, or the shards of a set) into the
+ * device buffers; path names them in messages. */
 static dfx_status
-load_weights (dfx_unet *u, const char *path)
+load_weights (dfx_unet *u, dfx__st_file **files, int n_files, const char *path)
 {
     dfx_ctx *ctx = u->ctx;
-    dfx__st_file *f = NULL;
     float **host = NULL;
     uint64_t *chunk_floats = NULL;
-    dfx_status st = dfx__st_open (ctx, path, &f);
-    if (st != DFX_OK)
-        return st;
-    int n = dfx__st_count (f);
+    dfx_status st = DFX_OK;
+    int n = 0;
+    for (int k = 0; k < n_files; k++)
+        n += dfx__st_count (files[k]);
     u->wt = calloc ((size_t) (n ? n : 1), sizeof *u->wt);
     if (!u->wt)
         goto oom;
-    for (int i = 0; i < n; i++) {
-        const dfx__st_tensor *t = dfx__st_at (f, i);
+    for (int j = 0; j < n; j++) {
+        /* Tensor i of file k, file after file. */
+        int k = 0, i = j;
+        while (i >= dfx__st_count (files[k]))
+            i -= dfx__st_count (files[k++]);
+        const dfx__st_tensor *t = dfx__st_at (files[k], i);
         if (t->dtype != DFX__DTYPE_F32 && t->dtype != DFX__DTYPE_F16 && t->dtype != DFX__DTYPE_BF16 &&
             t->dtype != DFX__DTYPE_F64)
             continue; /* not a weight (e.g. an integer buffer) */
@@ -118,6 +124,7 @@ load_weights (dfx_unet *u, const char *path)
         dfx__wt *w = &u->wt[u->n_wt++];
         if (!(w->name = strdup (t->name)))
             goto oom;
+        w->file = k;
         w->ndim = t->ndim;
         for (int d = 0; d < t->ndim; d++)
             w->shape[d] = t->shape[d];
@@ -129,6 +136,12 @@ load_weights (dfx_unet *u, const char *path)
     /* Sorted by name, a module's tensors are neighbours: cut buffers only
      * between modules, each at most the storage-buffer range. */
     qsort (u->wt, (size_t) u->n_wt, sizeof *u->wt, wt_cmp);
+    for (int i = 1; i < u->n_wt; i++)
+        if (strcmp (u->wt[i - 1].name, u->wt[i].name) == 0) {
+            st = dfx__error (ctx, DFX_ERR_FORMAT, "tensor '%s' of %s is in two shards (%s and %s)", u->wt[i].name,
+                             path, dfx__st_label (files[u->wt[i - 1].file]), dfx__st_label (files[u->wt[i].file]));
+            goto cleanup;
+        }
     uint64_t limit = ctx->props.limits.maxStorageBufferRange / sizeof (float);
     if (ctx->max_alloc && ctx->max_alloc / sizeof (float) < limit)
         limit = ctx->max_alloc / sizeof (float);
@@ -179,7 +192,8 @@ load_weights (dfx_unet *u, const char *path)
         if (!(host[c] = malloc (chunk_floats[c] * sizeof (float))))
             goto oom;
     for (int i = 0; i < u->n_wt; i++)
-        DFX_CHECK (dfx__st_read_f32 (ctx, f, u->wt[i].name, -1, NULL, host[u->wt[i].chunk] + u->wt[i].off));
+        DFX_CHECK (dfx__st_read_f32 (ctx, files[u->wt[i].file], u->wt[i].name, -1, NULL,
+                                     host[u->wt[i].chunk] + u->wt[i].off));
     for (int c = 0; c < u->n_chunks; c++) {
         DFX_CHECK (dfx_buffer_create (ctx, chunk_floats[c] * sizeof (float), &u->chunks[c]));
         DFX_CHECK (dfx_buffer_upload (ctx, u->chunks[c], 0, host[c], chunk_floats[c] * sizeof (float)));
@@ -194,7 +208,6 @@ cleanup:
             free (host[c]);
     free (host);
     free (chunk_floats);
-    dfx__st_close (f);
     return st;
 }
 
@@ -212,25 +225,34 @@ dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_u
     if (!u)
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);
     u->ctx = ctx;
-    char path[4096];
+    dfx__model_files *mf = NULL;
+    dfx__st_file **files = NULL;
     dfx_status st;
-    snprintf (path, sizeof path, "%s/%s/config.json", model_dir, part);
-    DFX_CHECK (dfx__unet_config_load (ctx, path, &u->arch));
-    snprintf (path, sizeof path, "%s/%s/diffusion_pytorch_model.safetensors", model_dir, part);
-    u->path = strdup (path);
+    DFX_CHECK (dfx__model_files_find (ctx, model_dir, part, ctx->model_variant, &mf));
+    DFX_CHECK (dfx__unet_config_load (ctx, mf->config, &u->arch));
+    u->path = strdup (mf->weights);
     if (!u->path) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);
         goto cleanup;
     }
-    DFX_CHECK (load_weights (u, path));
+    DFX_CHECK (dfx__model_files_open (ctx, mf, &files));
+    st = load_weights (u, files, mf->n_files, u->path);
+    for (int i = 0; i < mf->n_files; i++)
+        dfx__st_close (files[i]);
+    free (files);
+    files = NULL;
+    if (st != DFX_OK)
+        goto cleanup;
     /* Plan the config's own sample size once: this checks every weight now. */
     uint32_t mult = 1u << (u->arch.n_levels - 1);
     uint32_t sh = u->arch.sample_size[0] > 0 ? (uint32_t) u->arch.sample_size[0] : 4 * mult;
     uint32_t sw = u->arch.sample_size[1] > 0 ? (uint32_t) u->arch.sample_size[1] : 4 * mult;
     DFX_CHECK (dfx__unet_plan (u, 1, sh, sw));
+    dfx__model_files_free (mf);
     *out = u;
     return DFX_OK;
 cleanup:
+    dfx__model_files_free (mf);
     dfx_unet_destroy (u);
     return st;
 }
