@@ -27,7 +27,7 @@ import sys
 import numpy as np
 import torch
 
-FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
+FMNIST_DIR = os.environ.get("DFX_FMNIST_DIR", "/usr/share/datasets/fashion-mnist")
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 

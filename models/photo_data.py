@@ -8,7 +8,7 @@ Each file is pinned by package, version and SHA-256, so a training run that
 resumes in another session sees the same pixels; a changed file is refused.
 
 The packages are fetched with `apt-get download` into a cache folder (default
-build-train/debs) and unpacked there; nothing is installed.
+build-train/debs, or $DFX_PHOTO_CACHE) and unpacked there; nothing is installed.
 
 Patches: each photo is kept as a pyramid (box-filtered downscales by the
 factors in SCALES, each by PIL's reduce(), so deterministic), and a patch is a
@@ -79,6 +79,8 @@ class PhotoError(ValueError):
 
 
 def default_cache():
+    if os.environ.get("DFX_PHOTO_CACHE"):
+        return os.environ["DFX_PHOTO_CACHE"]
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.join(os.path.dirname(here), "build-train", "debs")
 

@@ -480,7 +480,7 @@ def main():
             t_ckpt = time.time()
             print(f"train_unet: checkpoint at step {step}", flush=True)
         if out_of_time:
-            print(f"train_unet: --max-minutes reached at step {step}", flush=True)
+            print(f"train_unet: stopping at step {step} (--max-minutes or --stop-at)", flush=True)
             break
     logf.close()
     return 0
