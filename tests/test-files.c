@@ -8,6 +8,7 @@
 #include "dfx-private.h"
 #include "model/safetensors.h"
 #include "model/sched-config.h"
+#include "model/torch-pickle.h"
 #include "model/unet-config.h"
 
 #include <dirent.h>
@@ -906,6 +907,109 @@ test_sched_config (void)
     CHECK (dfx__sched_config_load (ctx, path, &s) == DFX_ERR_IO && s == NULL && msg_has (path), "missing");
 }
 
+/* ---- The PyTorch .bin reader (compute/model/torch-pickle.c) ------------ */
+
+typedef struct tblob {
+    unsigned char b[1024];
+    size_t n;
+} tblob;
+
+static void
+tput (tblob *x, const void *p, size_t n)
+{
+    memcpy (x->b + x->n, p, n);
+    x->n += n;
+}
+
+#define PUT(x, lit) tput ((x), (lit), sizeof (lit) - 1)
+
+/* A legacy torch.save stream of {"w": storage[1:3]} over a float storage
+ * "k" of 3 elements 1, 2, 3; little_endian as given. */
+static void
+legacy_stream (tblob *x, int little)
+{
+    static const unsigned char magic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    x->n = 0;
+    PUT (x, "\x80\x02\x8a\x0a");
+    tput (x, magic, sizeof magic);
+    PUT (x, ".\x80\x02M\xe9\x03.");
+    PUT (x, "\x80\x02}(X\x0d\x00\x00\x00" "little_endian");
+    tput (x, little ? "\x88" : "\x89", 1);
+    PUT (x, "u.");
+    PUT (x, "\x80\x02}(X\x01\x00\x00\x00" "w" "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00" "storage"
+            "ctorch\nFloatStorage\nX\x01\x00\x00\x00" "k" "X\x03\x00\x00\x00" "cpu" "K\x03Nt" "QK\x01K\x02\x85K\x01\x85\x89}tRu.");
+    PUT (x, "\x80\x02](X\x01\x00\x00\x00" "k" "e.");
+    PUT (x, "\x03\x00\x00\x00\x00\x00\x00\x00");
+    float v[3] = {1, 2, 3};
+    tput (x, v, sizeof v);
+}
+
+static void
+test_torch_pickle (void)
+{
+    dfx__st_file *f = NULL;
+    tblob x;
+    legacy_stream (&x, 1);
+    dfx_status st = dfx__torch_open_memory (ctx, x.b, x.n, LABEL, &f);
+    CHECK (st == DFX_OK && f && dfx__st_count (f) == 1, "legacy stream: %s", dfx_ctx_errmsg (ctx));
+    if (st == DFX_OK) {
+        const dfx__st_tensor *t = dfx__st_find (f, "w");
+        float out[2] = {0, 0};
+        CHECK (t && t->dtype == DFX__DTYPE_F32 && t->ndim == 1 && t->shape[0] == 2, "legacy tensor w");
+        CHECK (dfx__st_read_f32 (ctx, f, "w", 1, (int64_t[]) {2}, out) == DFX_OK && out[0] == 2 && out[1] == 3,
+               "w = storage[1:3] = (2, 3): got (%g, %g)", out[0], out[1]);
+        dfx__st_close (f);
+        f = NULL;
+    }
+    legacy_stream (&x, 0);
+    CHECK (dfx__torch_open_memory (ctx, x.b, x.n, LABEL, &f) == DFX_ERR_UNSUPPORTED && !f && msg_has (LABEL) &&
+               msg_has ("big-endian"),
+           "big-endian: %s", dfx_ctx_errmsg (ctx));
+    legacy_stream (&x, 1);
+    int refused = 0;
+    for (size_t cut = 0; cut < x.n; cut++) {
+        st = dfx__torch_open_memory (ctx, x.b, cut, LABEL, &f);
+        refused += st != DFX_OK && !f && msg_has (LABEL);
+        dfx__st_close (f);
+        f = NULL;
+    }
+    CHECK (refused == (int) x.n, "every truncation refused naming the file (%d of %zu)", refused, x.n);
+
+    /* Pickles that would run code in Python: refused at the global, by name. */
+    static const struct {
+        const char *what;
+        const char *bytes;
+        size_t n;
+        const char *needle;
+    } evil[] = {
+#define EVIL(w, b, s) {w, b, sizeof (b) - 1, s}
+        EVIL ("os.system via GLOBAL + REDUCE", "\x80\x02" "cposix\nsystem\nX\x04\x00\x00\x00" "true\x85R.",
+              "posix.system"),
+        EVIL ("builtins.eval via STACK_GLOBAL", "\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93\x8c\x01" "1\x85R.",
+              "builtins.eval"),
+        EVIL ("INST opcode", "\x80\x02(iposix\nsystem\n.", "'i'"),
+        EVIL ("NEWOBJ opcode", "\x80\x02" "ccollections\nOrderedDict\n)\x81.", "0x81"),
+        EVIL ("OrderedDict with arguments", "\x80\x02" "ccollections\nOrderedDict\n(K\x01tR.", "OrderedDict"),
+        EVIL ("a storage type called", "\x80\x02" "ctorch\nFloatStorage\n)R.", "FloatStorage"),
+        EVIL ("persistent id not a storage", "\x80\x02X\x01\x00\x00\x00" "aQ.", "persistent id"),
+        EVIL ("memo read before write", "\x80\x02h\x05.", "memo"),
+        EVIL ("stack underflow", "\x80\x02R.", "stack"),
+#undef EVIL
+    };
+    for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+        st = dfx__torch_open_memory (ctx, evil[i].bytes, evil[i].n, LABEL, &f);
+        CHECK (st != DFX_OK && !f && msg_has (LABEL) && msg_has (evil[i].needle), "%s: %s", evil[i].what,
+               dfx_ctx_errmsg (ctx));
+        dfx__st_close (f);
+        f = NULL;
+    }
+    CHECK (dfx__torch_open_memory (ctx, "PK\x05\x06", 4, LABEL, &f) == DFX_ERR_FORMAT && msg_has (LABEL) &&
+               msg_has ("end-of-directory"),
+           "a 4-byte zip: %s", dfx_ctx_errmsg (ctx));
+    CHECK (dfx__torch_open_memory (ctx, "{\"a\": 1}", 8, LABEL, &f) == DFX_ERR_FORMAT && msg_has ("not a PyTorch"),
+           "JSON is not a .bin: %s", dfx_ctx_errmsg (ctx));
+}
+
 int
 main (void)
 {
@@ -926,6 +1030,7 @@ main (void)
     test_writer ();
     test_unet_config ();
     test_sched_config ();
+    test_torch_pickle ();
 
     rmdir (tmpdir);
     dfx_ctx_destroy (ctx);
