@@ -20,17 +20,24 @@ Jacobian ∂x̂0/∂x̃ (second-order Tweedie), written with "_dfx_fisher_output
 "variance_ratio" in its config.json; models/FISHER.md says why and how dfx reads it.
 
 Refuses a model folder without unet/ or scheduler/, data whose channels or
-size do not fit the model, and stops on a NaN loss.
+size do not fit the model, and stops on a NaN loss.  Before the first step (of a
+fresh run and of every resume) the head's float32 training gradient is checked
+against float64 on a fixed batch (models/gradcheck.py); above 1e-4 it refuses
+(exit status 4) and names the tensor.
 
 Writes MODEL/fisher/config.json and MODEL/fisher/diffusion_pytorch_model.
-safetensors (EMA weights; float32, or float16 with --fp16), and under --work
-(default build-train/fisher-<model name>) fisher-ckpt.pt and
-fisher.log.jsonl; run it again with the same --work and a larger --steps to
-continue.
+safetensors (EMA weights; float32, or float16 with --fp16), the resumable
+state --state (default WORK/fisher-ckpt.pt: weights, AdamW moments, RNG, the
+unused PF-ODE states of the pool, step; the float32 EMA is the fisher/ export,
+checked by SHA-256 on resume) and WORK/fisher.log.jsonl (WORK: --work, default
+build-train/fisher-<model name>).  Run it again with the same --state and model
+folder to continue bit-for-bit (checked: 4 + 4 steps with a checkpoint every step
+equal 8 straight, PF-ODE pool included).
 """
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import os
@@ -231,6 +238,14 @@ class OdePool:
         return xs[perm[:m]], ts[perm[:m]]
 
 
+def tensors_sha(sd):
+    h = hashlib.sha256()
+    for k, v in sorted(sd.items()):
+        h.update(k.encode())
+        h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def check_gradient(head, data, sa, s1a, nb=16):
     """The float64 check of the head's training gradient on a fixed batch (raises
     gradcheck.GradientError).  The regression target is x0⊙x0 here whatever --target is: the
@@ -249,7 +264,7 @@ def head_loss(head, b):
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
-          ode_steps=(8, 64)):
+          ode_steps=(8, 64), stop_at=0):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
     network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
@@ -273,8 +288,11 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     run, rn, t_log, t_ck, t_start = 0.0, 0, time.time(), time.time(), time.time()
 
     def snapshot():
-        return {"model": head.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                "gen": gen.get_state(), "step": step, "wall": wall}
+        st = {"model": head.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+              "gen": gen.get_state(), "step": step, "wall": wall}
+        if pool is not None:  # the PF-ODE states not yet used: a resume takes the same ones
+            st["pool"] = (list(pool.xs), list(pool.ts))
+        return st
 
     head.train()
     head.pad_narrow = True
@@ -282,6 +300,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     bad = 0
     m_ode = int(round(batch * ode_fraction)) if target == "network" else 0
     pool = OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps) if m_ode else None
+    if pool is not None and state is not None and "pool" in state:
+        pool.xs, pool.ts = list(state["pool"][0]), list(state["pool"][1])
     while step < steps:
         t0 = time.time()
         idx = torch.randint(0, n, (batch,), generator=gen)
@@ -346,7 +366,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
             log({"step": step, "loss": round(run / rn, 6),
                  "s_per_step": round((time.time() - t_log) / rn, 3), "wall": round(wall, 1)})
             run, rn, t_log = 0.0, 0, time.time()
-        out_of_time = max_seconds > 0 and time.time() - t_start > max_seconds
+        out_of_time = (max_seconds > 0 and time.time() - t_start > max_seconds) or (stop_at and step >= stop_at)
         if ckpt is not None and (time.time() - t_ck > ckpt_seconds or step == steps or out_of_time):
             ckpt(snapshot(), ema)
             t_ck = time.time()
@@ -369,9 +389,12 @@ def main():
     ap.add_argument("--holdout", type=float, default=0.05)
     ap.add_argument("--config", help="a UNet2DModel config.json for the head (default: unet's, "
                     "warm-started from its weights)")
-    ap.add_argument("--work", help="checkpoint folder (default build-train/fisher-<model name>)")
+    ap.add_argument("--work", help="log folder (default build-train/fisher-<model name>)")
+    ap.add_argument("--state", help="the resumable training state, one file (default WORK/fisher-ckpt.pt); "
+                    "the EMA is not in it but in MODEL/fisher/, checked by its SHA-256 on resume")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: no limit)")
+    ap.add_argument("--stop-at", type=int, default=0, help="stop (after a checkpoint) at this step")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--ema-decay", type=float, default=0.995)
@@ -444,10 +467,24 @@ def main():
 
     work = a.work or os.path.join("build-train", "fisher-" + os.path.basename(os.path.normpath(a.model)))
     os.makedirs(work, exist_ok=True)
-    ckpt_path = os.path.join(work, "fisher-ckpt.pt")
+    ckpt_path = a.state or os.path.join(work, "fisher-ckpt.pt")
+    if os.path.dirname(ckpt_path):
+        os.makedirs(os.path.dirname(ckpt_path), exist_ok=True)
     state = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if "ema" not in state:
+            try:
+                ema_sd = dfx_unet.load(a.model, subfolder=FISHER_DIR).state_dict()
+            except (OSError, ValueError, RuntimeError) as e:
+                print(f"train_fisher: {a.model}/{FISHER_DIR}: cannot read the EMA weights the state "
+                      f"{ckpt_path} needs: {e}", file=sys.stderr)
+                return 1
+            if tensors_sha(ema_sd) != state.get("ema_sha256"):
+                print(f"train_fisher: {a.model}/{FISHER_DIR} is not the EMA the state {ckpt_path} was "
+                      f"saved with (SHA-256 differs): restore both from the same commit", file=sys.stderr)
+                return 1
+            state["ema"] = ema_sd
         print(f"train_fisher: resuming {ckpt_path} at step {state['step']}", flush=True)
     elif a.init_head:
         try:
@@ -493,17 +530,21 @@ def main():
         print(json.dumps(rec), flush=True)
 
     def ckpt(st, ema):
+        # the EMA goes to fisher/ first (float32: its hash must survive the round trip)
+        save_weights(ema, cfg, os.path.join(a.model, FISHER_DIR), a.fp16)
+        if not a.fp16:  # a float16 export is not the EMA itself: keep the EMA in the state then
+            st = {k: v for k, v in st.items() if k != "ema"}
+            st["ema_sha256"] = tensors_sha(ema.state_dict())
         tmp = ckpt_path + ".tmp"
         torch.save(dict(st, config=cfg), tmp)
         os.replace(tmp, ckpt_path)
-        save_weights(ema, cfg, os.path.join(a.model, FISHER_DIR), a.fp16)
 
     try:
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
               prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction,
-              ode_steps=ode_steps)
+              ode_steps=ode_steps, stop_at=a.stop_at)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3
