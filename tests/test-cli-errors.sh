@@ -19,6 +19,10 @@ check "info argument" 2 "unknown argument '--bogus'" "$dfx" info --bogus
 check "unet without model" 2 "--model and --input are required" "$dfx" unet --input x.safetensors
 check "unet missing folder" 1 "/nonexistent/unet/config.json" "$dfx" unet --model /nonexistent --input x.safetensors
 check "unet bad timestep" 2 "is not a number" "$dfx" unet --model m --input x --timestep abc
+check "vae without mode" 2 "--encode or --decode" "$dfx" vae --model m --input x --output y
+check "vae both modes" 2 "one of --encode and --decode" "$dfx" vae --encode --decode --model m --input x --output y
+check "vae logvar on decode" 2 "--logvar goes with --encode" "$dfx" vae --decode --model m --input x --output y --logvar z
+check "vae missing folder" 1 "/nonexistent/vae/config.json" "$dfx" vae --model /nonexistent --encode --input x --output y
 check "bench usage" 2 "usage: dfx bench" "$dfx" bench
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -14,6 +14,7 @@
 
 int dfx_cli_info (int argc, char **argv);
 int dfx_cli_unet (int argc, char **argv);
+int dfx_cli_vae (int argc, char **argv);
 int dfx_cli_bench (int argc, char **argv);
 int dfx_cli_ot_check (int argc, char **argv);
 int dfx_cli_generate (int argc, char **argv);

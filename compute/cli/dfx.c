@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"info", dfx_cli_info, "list Vulkan devices and the one dfx uses"},
     {"unet", dfx_cli_unet, "evaluate the score network on a tensor file"},
+    {"vae", dfx_cli_vae, "encode or decode with an autoencoder (AutoencoderKL, DIR/vae)"},
     {"bench", dfx_cli_bench, "time the kernels or the U-Net"},
     {"ot-check", dfx_cli_ot_check, "is the sampling map optimal transport? (Dirac-mixture data)"},
     {"generate", dfx_cli_generate, "generate images with a model (PF-ODE / OCM sampling, Gaussian skip)"},

@@ -277,6 +277,52 @@ void dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info);
 dfx_status dfx_unet_forward (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, const float *sample,
                              const float *timesteps, float *out);
 
+/* ---- Autoencoders: a diffusers AutoencoderKL (vae/) ---------------------------
+ *
+ *     dfx_vae *v = NULL;
+ *     if (dfx_vae_load (ctx, "path/to/pipeline", &v) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     dfx_vae_info vi;
+ *     dfx_vae_get_info (v, &vi);            // latent = image / vi.downscale, vi.latent_channels
+ *     dfx_vae_encode (v, 1, 64, 64, image, mean, NULL);
+ *     dfx_vae_decode (v, 1, 64 / vi.downscale, 64 / vi.downscale, mean, image2);
+ *     dfx_vae_destroy (v);
+ */
+
+typedef struct dfx_vae dfx_vae;
+
+typedef struct dfx_vae_info {
+    uint32_t in_channels, out_channels, latent_channels;
+    uint32_t downscale;                   /* image size / latent size; images are multiples of it */
+    uint32_t sample_height, sample_width; /* the config's sample_size (0: null) */
+    double scaling_factor, shift_factor;  /* a diffusion model sees (z − shift)·scaling (the caller applies it) */
+    uint64_t parameters;                  /* weights of both halves */
+} dfx_vae_info;
+
+/* Loads model_dir/vae (config.json + diffusion_pytorch_model.safetensors,
+ * or .bin / shards as for the U-Net) and uploads the weights once; both
+ * halves are planned at a small size, so a missing or mis-shaped tensor is
+ * refused here, by name.  Unsupported config values are refused naming the
+ * field.  Ownership: *out is freed with dfx_vae_destroy(); ctx must outlive it. */
+dfx_status dfx_vae_load (dfx_ctx *ctx, const char *model_dir, dfx_vae **out);
+
+/* Frees the autoencoder and its device memory.  Accepts NULL. */
+void dfx_vae_destroy (dfx_vae *v);
+
+void dfx_vae_get_info (const dfx_vae *v, dfx_vae_info *info);
+
+/* Encoder: image NCHW float32 (batch, in_channels, height, width), height and
+ * width multiples of downscale → the posterior's mean and (when logvar is not
+ * NULL) its log-variance clamped to [−30, 20], each (batch, latent_channels,
+ * height/downscale, width/downscale).  Unscaled: diffusers' encode().  The
+ * first call for a shape plans it; one submit. */
+dfx_status dfx_vae_encode (dfx_vae *v, uint32_t batch, uint32_t height, uint32_t width, const float *image, float *mean,
+                           float *logvar);
+
+/* Decoder: latent (batch, latent_channels, height, width) → sample (batch,
+ * out_channels, height·downscale, width·downscale), as diffusers' decode(). */
+dfx_status dfx_vae_decode (dfx_vae *v, uint32_t batch, uint32_t height, uint32_t width, const float *latent,
+                           float *sample);
+
 /* ---- Models and generation ---------------------------------------------------
  *
  *     dfx_model *m = NULL;

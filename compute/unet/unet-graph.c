@@ -221,19 +221,22 @@ resnet (builder *b, tensor x, const char *prefix, uint32_t cout, float out_scale
 {
     const dfx__unet_config *a = &b->u->arch;
     char p[160];
-    uint32_t tw = a->scale_shift ? 2 * cout : cout;
-    /* t = time_emb_proj (silu (temb)) */
-    snprintf (p, sizeof p, "%s.time_emb_proj", prefix);
-    uint32_t t = linear (b, b->temb_act_off, (uint32_t) a->time_embedding_dim, p, tw);
+    uint32_t tw = a->scale_shift ? 2 * cout : cout, t = 0;
+    const int has_t = a->time_embedding_dim > 0; /* an autoencoder's resnets have no time embedding */
+    if (has_t) { /* t = time_emb_proj (silu (temb)) */
+        snprintf (p, sizeof p, "%s.time_emb_proj", prefix);
+        t = linear (b, b->temb_act_off, (uint32_t) a->time_embedding_dim, p, tw);
+    }
     snprintf (p, sizeof p, "%s.norm1", prefix);
     tensor h1 = groupnorm (b, x, p, (uint32_t) a->norm_num_groups, 1, 0, 0);
     snprintf (p, sizeof p, "%s.conv1", prefix);
-    tensor h2 = conv (b, h1, p, cout, 3, 1, 0, NULL, 1.0f, t, a->scale_shift ? 0 : tw);
+    tensor h2 = conv (b, h1, p, cout, 3, 1, 0, NULL, 1.0f, t, has_t && !a->scale_shift ? tw : 0);
     drop (b, h1);
     snprintf (p, sizeof p, "%s.norm2", prefix);
-    tensor h3 = groupnorm (b, h2, p, (uint32_t) a->norm_num_groups, 1, t, a->scale_shift ? tw : 0);
+    tensor h3 = groupnorm (b, h2, p, (uint32_t) a->norm_num_groups, 1, t, has_t && a->scale_shift ? tw : 0);
     drop (b, h2);
-    release (b, t);
+    if (has_t)
+        release (b, t);
     tensor sc = x;
     if (x.c != cout) {
         snprintf (p, sizeof p, "%s.conv_shortcut", prefix);
@@ -450,6 +453,97 @@ build (builder *b, uint32_t h, uint32_t w)
     (void) x;
 }
 
+/* ---- AutoencoderKL halves (diffusers Encoder / Decoder) ---- */
+
+/* h ← f (h): the old h is dropped unless it is the network's input. */
+static tensor
+next (builder *b, tensor old, tensor new, const tensor *input)
+{
+    if (old.off != input->off)
+        drop (b, old);
+    return new;
+}
+
+/* resnet → attention (one head, GroupNorm of norm_num_groups) → resnet. */
+static tensor
+vae_mid (builder *b, tensor h, const tensor *input, const char *half)
+{
+    const dfx__unet_config *a = &b->u->arch;
+    char p[160];
+    snprintf (p, sizeof p, "%s.mid_block.resnets.0", half);
+    h = next (b, h, resnet (b, h, p, h.c, 1.0f), input);
+    if (a->mid_attention) {
+        snprintf (p, sizeof p, "%s.mid_block.attentions.0", half);
+        h = next (b, h, attention (b, h, p, (uint32_t) a->mid_attention_groups, 1.0f), input);
+    }
+    snprintf (p, sizeof p, "%s.mid_block.resnets.1", half);
+    return next (b, h, resnet (b, h, p, h.c, 1.0f), input);
+}
+
+/* GroupNorm + SiLU, then conv_out 3×3. */
+static tensor
+vae_out (builder *b, tensor h, const tensor *input, const char *half, uint32_t cout)
+{
+    char p[160];
+    snprintf (p, sizeof p, "%s.conv_norm_out", half);
+    h = next (b, h, groupnorm (b, h, p, (uint32_t) b->u->arch.norm_num_groups, 1, 0, 0), input);
+    snprintf (p, sizeof p, "%s.conv_out", half);
+    return next (b, h, conv (b, h, p, cout, 3, 1, 0, NULL, 1.0f, 0, 0), input);
+}
+
+/* Encoder (image → 2L moments) then quant_conv; or post_quant_conv then Decoder. */
+static void
+build_vae (builder *b, uint32_t h, uint32_t w)
+{
+    dfx_unet *u = b->u;
+    const dfx__unet_config *a = &u->arch;
+    const dfx__vae_config *v = &u->vae;
+    const uint32_t n = (uint32_t) a->n_levels, L = (uint32_t) v->latent_channels;
+    char p[160];
+    if (u->net == DFX__NET_VAE_ENCODER) {
+        tensor x = new_tensor (b, (uint32_t) a->in_channels, h, w);
+        u->in_off = x.off;
+        tensor cur = conv (b, x, "encoder.conv_in", (uint32_t) a->block_out_channels[0], 3, 1, 0, NULL, 1.0f, 0, 0);
+        for (uint32_t i = 0; i < n; i++) {
+            for (uint32_t j = 0; j < (uint32_t) a->layers_per_block; j++) {
+                snprintf (p, sizeof p, "encoder.down_blocks.%u.resnets.%u", i, j);
+                cur = next (b, cur, resnet (b, cur, p, (uint32_t) a->block_out_channels[i], 1.0f), &x);
+            }
+            if (i + 1 < n) { /* downsample_padding 0 in the arch: right/bottom pad, stride 2 */
+                snprintf (p, sizeof p, "encoder.down_blocks.%u.downsamplers.0.conv", i);
+                cur = next (b, cur, conv (b, cur, p, cur.c, 3, 2, 0, NULL, 1.0f, 0, 0), &x);
+            }
+        }
+        cur = vae_mid (b, cur, &x, "encoder");
+        cur = vae_out (b, cur, &x, "encoder", 2 * L);
+        if (v->use_quant_conv)
+            cur = next (b, cur, conv (b, cur, "quant_conv", 2 * L, 1, 1, 0, NULL, 1.0f, 0, 0), &x);
+        u->out_off = cur.off;
+        return;
+    }
+    tensor z = new_tensor (b, L, h, w);
+    u->in_off = z.off;
+    tensor cur = z;
+    if (v->use_post_quant_conv)
+        cur = conv (b, z, "post_quant_conv", L, 1, 1, 0, NULL, 1.0f, 0, 0);
+    cur = next (b, cur, conv (b, cur, "decoder.conv_in", (uint32_t) a->block_out_channels[n - 1], 3, 1, 0, NULL, 1.0f, 0, 0),
+                &z);
+    cur = vae_mid (b, cur, &z, "decoder");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t cout = (uint32_t) a->block_out_channels[n - 1 - i];
+        for (uint32_t j = 0; j < (uint32_t) a->layers_per_block + 1; j++) {
+            snprintf (p, sizeof p, "decoder.up_blocks.%u.resnets.%u", i, j);
+            cur = next (b, cur, resnet (b, cur, p, cout, 1.0f), &z);
+        }
+        if (i + 1 < n) { /* nearest ×2, then conv 3×3 */
+            snprintf (p, sizeof p, "decoder.up_blocks.%u.upsamplers.0.conv", i);
+            cur = next (b, cur, conv (b, cur, p, cout, 3, 1, 1, NULL, 1.0f, 0, 0), &z);
+        }
+    }
+    cur = vae_out (b, cur, &z, "decoder", (uint32_t) a->out_channels);
+    u->out_off = cur.off;
+}
+
 /* An arena reference (ARENA, virtual offset) → (its buffer, local offset). */
 static void
 place (dfx_unet *u, dfx_buffer **buf, uint32_t *off)
@@ -478,14 +572,15 @@ dfx__unet_program_free (dfx_unet *u)
 dfx_status
 dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
 {
-    if (u->steps && u->batch == batch && u->h == h && u->w == w)
+    if (u->steps && u->batch == batch && u->h == h && u->w == w && u->plan_net == u->net)
         return DFX_OK;
     dfx__unet_program_free (u);
-    uint32_t mult = 1u << (u->arch.n_levels - 1);
+    uint32_t mult = u->net == DFX__NET_VAE_DECODER ? 1u : 1u << (u->arch.n_levels - 1);
+    static const char *const what[3] = {"U-Net input", "autoencoder image", "autoencoder latent"};
     if (batch == 0 || h == 0 || w == 0 || h % mult || w % mult)
         return dfx__error (u->ctx, DFX_ERR_INVALID_ARGUMENT,
-                           "U-Net input %u×%u (batch %u): height and width must be positive multiples of %u", h, w,
-                           batch, mult);
+                           "%s %u×%u (batch %u): height and width must be positive multiples of %u", what[u->net], h,
+                           w, batch, mult);
     builder *b = calloc (1, sizeof *b);
     if (!b)
         return dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
@@ -500,7 +595,11 @@ dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
     b->limit = limit / ALIGN * ALIGN;
     u->arena_limit = b->limit;
     u->batch = batch, u->h = h, u->w = w;
-    build (b, h, w);
+    u->plan_net = u->net;
+    if (u->is_vae)
+        build_vae (b, h, w);
+    else
+        build (b, h, w);
     dfx_status st = b->st;
     uint64_t peak = b->peak;
     free (b);

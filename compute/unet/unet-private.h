@@ -11,6 +11,7 @@
 #define DFX_UNET_PRIVATE_H
 
 #include "../model/unet-config.h"
+#include "../model/vae-config.h"
 #include "../ops/ops-private.h"
 
 
@@ -55,10 +56,17 @@ typedef struct dfx__step {
     } u;
 } dfx__step;
 
+/* Which network a dfx_unet runs: the U-Net, or a half of an AutoencoderKL. */
+enum { DFX__NET_UNET = 0, DFX__NET_VAE_ENCODER = 1, DFX__NET_VAE_DECODER = 2 };
+
 struct dfx_unet {
     dfx_ctx *ctx;
     char *path;              /* the weights file (or shard index), for messages */
-    dfx__unet_config arch;
+    dfx__unet_config arch;   /* for an autoencoder: dfx__vae_config_to_arch (&vae) */
+    int is_vae;              /* 1: an AutoencoderKL (vae holds its config) */
+    dfx__vae_config vae;
+    int net;                 /* DFX__NET_*: what the next plan builds (encoder or decoder for a VAE) */
+    int plan_net;            /* what the current program computes */
     /* Weights in buffers no larger than the device's storage-buffer range;
      * a module's tensors (weight and bias, gamma and beta) share a buffer. */
     dfx_buffer **chunks;
@@ -87,7 +95,8 @@ struct dfx_unet {
 dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, dfx_buffer **buf,
                              uint32_t *off);
 
-/* Builds the program for (batch, h, w) and allocates its arena. */
+/* Builds the program of u->net for (batch, h, w) and allocates its arena
+ * (h, w: the input's size, the latent's for the decoder). */
 dfx_status dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w);
 void dfx__unet_program_free (dfx_unet *u);
 
@@ -99,5 +108,13 @@ void dfx__unet_program_free (dfx_unet *u);
 dfx_status dfx__unet_forward_dev (dfx_unet *u, uint32_t batch, uint32_t height, uint32_t width, dfx_buffer *in,
                                   size_t in_off, float in_scale, const float *timesteps, dfx_buffer *out,
                                   size_t out_off);
+
+/* Loads a network folder: model_dir/part with a UNet2DModel config, or with
+ * vae = 1 an AutoencoderKL config (both halves planned once to check every
+ * weight).  Ownership: *out freed with dfx_unet_destroy(). */
+dfx_status dfx__net_load (dfx_ctx *ctx, const char *model_dir, const char *part, int vae, dfx_unet **out);
+
+/* Records the planned program of an autoencoder half (no time embedding). */
+dfx_status dfx__net_record (dfx_unet *u);
 
 #endif

@@ -220,6 +220,12 @@ dfx_unet_load (dfx_ctx *ctx, const char *model_dir, dfx_unet **out)
 dfx_status
 dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_unet **out)
 {
+    return dfx__net_load (ctx, model_dir, part, 0, out);
+}
+
+dfx_status
+dfx__net_load (dfx_ctx *ctx, const char *model_dir, const char *part, int vae, dfx_unet **out)
+{
     *out = NULL;
     dfx_unet *u = calloc (1, sizeof *u);
     if (!u)
@@ -229,7 +235,13 @@ dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_u
     dfx__st_file **files = NULL;
     dfx_status st;
     DFX_CHECK (dfx__model_files_find (ctx, model_dir, part, ctx->model_variant, &mf));
-    DFX_CHECK (dfx__unet_config_load (ctx, mf->config, &u->arch));
+    if (vae) {
+        DFX_CHECK (dfx__vae_config_load (ctx, mf->config, &u->vae));
+        dfx__vae_config_to_arch (&u->vae, &u->arch);
+        u->is_vae = 1;
+    } else {
+        DFX_CHECK (dfx__unet_config_load (ctx, mf->config, &u->arch));
+    }
     u->path = strdup (mf->weights);
     if (!u->path) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory loading %s", model_dir);
@@ -247,7 +259,14 @@ dfx_unet_load_part (dfx_ctx *ctx, const char *model_dir, const char *part, dfx_u
     uint32_t mult = 1u << (u->arch.n_levels - 1);
     uint32_t sh = u->arch.sample_size[0] > 0 ? (uint32_t) u->arch.sample_size[0] : 4 * mult;
     uint32_t sw = u->arch.sample_size[1] > 0 ? (uint32_t) u->arch.sample_size[1] : 4 * mult;
-    DFX_CHECK (dfx__unet_plan (u, 1, sh, sw));
+    if (vae) { /* both halves, the decoder last (on the encoder's latent size) */
+        u->net = DFX__NET_VAE_ENCODER;
+        DFX_CHECK (dfx__unet_plan (u, 1, 4 * mult, 4 * mult));
+        u->net = DFX__NET_VAE_DECODER;
+        DFX_CHECK (dfx__unet_plan (u, 1, 4, 4));
+    } else {
+        DFX_CHECK (dfx__unet_plan (u, 1, sh, sw));
+    }
     dfx__model_files_free (mf);
     *out = u;
     return DFX_OK;
@@ -358,6 +377,15 @@ record_program (dfx_unet *u, uint32_t batch, const float *timesteps)
     timestep_embedding (&u->arch, timesteps, batch, emb);
     dfx_status st = dfx_buffer_upload (u->ctx, u->emb_buf, (size_t) u->emb_off * 4, emb, nemb * sizeof (float));
     free (emb);
+    for (int i = 0; i < u->n_steps && st == DFX_OK; i++)
+        st = record_step (u->ctx, &u->steps[i]);
+    return st;
+}
+
+dfx_status
+dfx__net_record (dfx_unet *u)
+{
+    dfx_status st = DFX_OK;
     for (int i = 0; i < u->n_steps && st == DFX_OK; i++)
         st = record_step (u->ctx, &u->steps[i]);
     return st;

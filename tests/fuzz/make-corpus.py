@@ -3,7 +3,7 @@
 
 Writes a few tiny, valid inputs: safetensors files (corpus-safetensors/,
 every dtype, metadata, a scalar, a zero-size tensor, padding) and diffusers
-configs (corpus-config/: UNet2DModel and DDPM/DDIM scheduler configs).  The
+configs (corpus-config/: UNet2DModel, AutoencoderKL and DDPM/DDIM scheduler configs).  The
 output is deterministic; the files are built byte by byte with the standard
 library.  With --check, each safetensors file is also loaded with the
 `safetensors` Python package to confirm that the reference reader accepts it.
@@ -81,6 +81,19 @@ CONFIGS = {
         "layers_per_block": 1, "attention_head_dim": 8, "norm_num_groups": 8, "attn_norm_num_groups": 4,
         "resnet_time_scale_shift": "scale_shift", "add_attention": False, "dropout": 0.1, "act_fn": "swish",
         "downsample_type": "conv", "upsample_type": None, "class_embed_type": None, "num_class_embeds": None},
+    # Stable Diffusion 1.x's vae/config.json, and a small AutoencoderKL with every field set
+    "vae-sd1.json": {
+        "_class_name": "AutoencoderKL", "_diffusers_version": "0.6.0", "act_fn": "silu",
+        "block_out_channels": [128, 256, 512, 512], "down_block_types": ["DownEncoderBlock2D"] * 4,
+        "in_channels": 3, "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32, "out_channels": 3,
+        "sample_size": 512, "up_block_types": ["UpDecoderBlock2D"] * 4},
+    "vae-small.json": {
+        "_class_name": "AutoencoderKL", "block_out_channels": [8, 16], "down_block_types": ["DownEncoderBlock2D"] * 2,
+        "up_block_types": ["UpDecoderBlock2D"] * 2, "layers_per_block": 1, "norm_num_groups": 8,
+        "latent_channels": 2, "in_channels": 1, "out_channels": 2, "use_quant_conv": False,
+        "use_post_quant_conv": False, "mid_block_add_attention": False, "scaling_factor": 0.3611,
+        "shift_factor": 0.1159, "latents_mean": None, "latents_std": [1.0, 2.0], "force_upcast": True,
+        "sample_size": [16, 8]},
     "sched-ddpm.json": {
         "_class_name": "DDPMScheduler", "_diffusers_version": "0.1.1", "beta_end": 0.02, "beta_schedule": "linear",
         "beta_start": 0.0001, "clip_sample": True, "num_train_timesteps": 1000, "trained_betas": None,

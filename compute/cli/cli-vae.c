@@ -1,0 +1,155 @@
+/* cli-vae.c — `dfx vae`: run an AutoencoderKL (DIR/vae) on a tensor file.
+ *
+ *   dfx vae --model DIR --encode --input X.safetensors --output Y.safetensors [--logvar Z.safetensors] [--json]
+ *   dfx vae --model DIR --decode --input Y.safetensors --output X.safetensors [--json]
+ *
+ * --encode reads tensor `sample` (N, C, H, W float32) and writes the
+ * posterior mean as `latent` (unscaled, as diffusers' encode(); --logvar also
+ * writes the clamped log-variance as `logvar`); --decode reads `latent` and
+ * writes `sample`.  The debugging tool and the Vulkan side of the parity tests.
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+usage (FILE *f, int rc)
+{
+    fprintf (f, "usage: dfx vae --model DIR (--encode|--decode) --input X.safetensors --output Y.safetensors\n"
+                "               [--logvar Z.safetensors] [--json]\n\n"
+                "Runs the AutoencoderKL of DIR/vae.  --encode: tensor `sample` (N,C,H,W) of X → the latent mean as\n"
+                "tensor `latent` of Y (unscaled; --logvar writes the log-variance as `logvar` of Z).\n"
+                "--decode: tensor `latent` of X → tensor `sample` of Y.\n");
+    return rc;
+}
+
+int
+dfx_cli_vae (int argc, char **argv)
+{
+    const char *model = NULL, *input = NULL, *output = NULL, *lvpath = NULL;
+    int json = 0, mode = 0; /* 1 encode, 2 decode */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp (argv[i], "--help") == 0)
+            return usage (stdout, 0);
+        else if (strcmp (argv[i], "--encode") == 0 || strcmp (argv[i], "--decode") == 0) {
+            int m = argv[i][2] == 'e' ? 1 : 2;
+            if (mode && mode != m) {
+                fprintf (stderr, "dfx vae: give one of --encode and --decode\n");
+                return usage (stderr, DFX_CLI_EXIT_USAGE);
+            }
+            mode = m;
+        } else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
+            model = argv[++i];
+        else if (i + 1 < argc && strcmp (argv[i], "--input") == 0)
+            input = argv[++i];
+        else if (i + 1 < argc && strcmp (argv[i], "--output") == 0)
+            output = argv[++i];
+        else if (i + 1 < argc && strcmp (argv[i], "--logvar") == 0)
+            lvpath = argv[++i];
+        else {
+            fprintf (stderr, "dfx vae: unknown or incomplete argument '%s'\n", argv[i]);
+            return usage (stderr, DFX_CLI_EXIT_USAGE);
+        }
+    }
+    if (!model || !input || !output || !mode) {
+        fprintf (stderr, "dfx vae: --model, --encode or --decode, --input and --output are required\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+    if (lvpath && mode != 1) {
+        fprintf (stderr, "dfx vae: --logvar goes with --encode\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+    const char *in_name = mode == 1 ? "sample" : "latent", *out_name = mode == 1 ? "latent" : "sample";
+    dfx_ctx_options opt;
+    dfx_ctx_options_defaults (&opt);
+    dfx_ctx *ctx = NULL;
+    dfx_vae *v = NULL;
+    float *x = NULL, *y = NULL, *lv = NULL;
+    int rc = 0, ndim = 0;
+    int64_t shape[8];
+    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    if (st != DFX_OK)
+        goto fail;
+    double t0 = dfx_cli_now ();
+    if ((st = dfx_vae_load (ctx, model, &v)) != DFX_OK)
+        goto fail;
+    double t_load = dfx_cli_now () - t0;
+    if ((st = dfx_tensor_read (ctx, input, in_name, &ndim, shape, &x)) != DFX_OK)
+        goto fail;
+    dfx_vae_info info;
+    dfx_vae_get_info (v, &info);
+    const uint32_t f = info.downscale, cin = mode == 1 ? info.in_channels : info.latent_channels;
+    const int64_t lim = mode == 1 ? 8192 : 8192 / f;
+    if (ndim != 4 || shape[1] != cin || shape[0] < 1 || shape[0] > 4096 || shape[2] < 1 || shape[3] < 1 ||
+        shape[2] > lim || shape[3] > lim || (mode == 1 && (shape[2] % f || shape[3] % f))) {
+        fprintf (stderr,
+                 "dfx vae: tensor '%s' of %s must be (N, %u, H, W) with N ≤ 4096 and H, W ≤ %lld%s (it is %d-D",
+                 in_name, input, cin, (long long) lim, mode == 1 ? ", multiples of the downscale" : "", ndim);
+        for (int i = 0; i < ndim; i++)
+            fprintf (stderr, "%s%lld", i ? "×" : " ", (long long) shape[i]);
+        fprintf (stderr, "; downscale %u)\n", f);
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    uint32_t n = (uint32_t) shape[0], h = (uint32_t) shape[2], w = (uint32_t) shape[3];
+    int64_t oshape[4] = {n, mode == 1 ? info.latent_channels : info.out_channels, mode == 1 ? h / f : h * f,
+                         mode == 1 ? w / f : w * f};
+    size_t nout = (size_t) (oshape[0] * oshape[1] * oshape[2] * oshape[3]);
+    y = malloc (nout * sizeof (float));
+    lv = lvpath ? malloc (nout * sizeof (float)) : NULL;
+    if (!y || (lvpath && !lv)) {
+        fprintf (stderr, "dfx vae: out of host memory\n");
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    double t1 = dfx_cli_now ();
+    st = mode == 1 ? dfx_vae_encode (v, n, h, w, x, y, lv) : dfx_vae_decode (v, n, h, w, x, y);
+    if (st != DFX_OK)
+        goto fail;
+    double t_run = dfx_cli_now () - t1;
+    if ((st = dfx_tensor_write (ctx, output, out_name, 4, oshape, y)) != DFX_OK)
+        goto fail;
+    if (lvpath && (st = dfx_tensor_write (ctx, lvpath, "logvar", 4, oshape, lv)) != DFX_OK)
+        goto fail;
+    double sum2 = 0.0;
+    for (size_t i = 0; i < nout; i++)
+        sum2 += (double) y[i] * y[i];
+    if (json) {
+        cJSON *o = cJSON_CreateObject ();
+        cJSON *sh = cJSON_AddArrayToObject (o, "output_shape");
+        for (int i = 0; i < 4; i++)
+            cJSON_AddItemToArray (sh, cJSON_CreateNumber ((double) oshape[i]));
+        cJSON_AddStringToObject (o, "tensor", out_name);
+        cJSON_AddNumberToObject (o, "output_rms", sqrt (sum2 / (double) nout));
+        cJSON_AddNumberToObject (o, "parameters", (double) info.parameters);
+        cJSON_AddNumberToObject (o, "downscale", info.downscale);
+        cJSON_AddNumberToObject (o, "scaling_factor", info.scaling_factor);
+        cJSON_AddNumberToObject (o, "shift_factor", info.shift_factor);
+        cJSON_AddNumberToObject (o, "load_seconds", t_load);
+        cJSON_AddNumberToObject (o, "run_seconds", t_run);
+        cJSON_AddStringToObject (o, "output", output);
+        char *s = cJSON_Print (o);
+        puts (s);
+        cJSON_free (s);
+        cJSON_Delete (o);
+    } else {
+        printf ("%s (%lld, %lld, %lld, %lld), rms %.6g; %llu parameters; %.3f s (plan included); written to %s\n",
+                out_name, (long long) oshape[0], (long long) oshape[1], (long long) oshape[2], (long long) oshape[3],
+                sqrt (sum2 / (double) nout), (unsigned long long) info.parameters, t_run, output);
+    }
+    goto out;
+fail:
+    rc = dfx_cli_fail (ctx, st);
+out:
+    free (y), free (lv);
+    dfx_free (x);
+    dfx_vae_destroy (v);
+    dfx_ctx_destroy (ctx);
+    return rc;
+}
