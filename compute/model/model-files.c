@@ -287,7 +287,8 @@ dfx__model_files_find (dfx_ctx *ctx, const char *dir, const char *part, const ch
     }
 
     int found = 0;
-    const char *use = is_unet ? variant : NULL;
+    /* Pipelines ship variants of unet/ and vae/ alike; dfx's own parts have plain names. */
+    const char *use = is_unet || strcmp (part, "vae") == 0 ? variant : NULL;
     found = find_weights (m, use);
     char v[MAX_VARIANTS][64];
     int nv = 0;

@@ -14,8 +14,9 @@
  * NAME.safetensors.index.V.json, NAME.V.bin, NAME.bin.index.V.json.  With no
  * variant asked for, the plain names come first; when there are none and
  * the folder has exactly one variant, that one is used; several are a
- * refusal that lists them.  dfx's other networks (part "fisher") live in
- * DIR/PART/ with plain names.
+ * refusal that lists them.  The autoencoder (part "vae") lives in DIR/vae/
+ * with the same weight names and variants; dfx's other networks (part
+ * "fisher") live in DIR/PART/ with plain names.
  *
  * No weights are read here except through dfx__model_files_open().
  */

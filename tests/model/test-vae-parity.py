@@ -14,7 +14,10 @@ name, a wrong shape, a size not a multiple of the downscale, a missing weight,
 a mis-shaped weight, unsupported config values; each must fail with a message
 naming the tensor, file or field, and write no output.
 
-usage: test-vae-parity.py --dfx DFX --models DIR --work DIR --config NAME [--config NAME...] [--refusals]
+--layouts checks the weights as pipelines also ship them: an fp16 variant
+(--variant fp16, or alone in the folder) and a torch.save .bin.
+
+usage: test-vae-parity.py --dfx DFX --models DIR --work DIR [--config NAME...] [--refusals] [--layouts]
 """
 
 import argparse
@@ -186,6 +189,57 @@ def refusals(V, G, dfx, work):
     check(rc == 0, f"the restored model fails: {msg}")
 
 
+def layouts(V, G, dfx, work):
+    """The weights as diffusers also ships them: an fp16 variant (picked with --variant fp16, and
+    alone in its folder without it) and a torch.save .bin; the output matches the float64
+    reference of the weights as stored (fp16-rounded for the variant)."""
+    import torch
+    from safetensors.torch import load_file, save_file
+    d, x, z = make(V, G, "small", os.path.join(work, "layouts"))
+    vae = os.path.join(d, "model", "vae")
+    plain = os.path.join(vae, V.WEIGHTS_NAME)
+    sd = load_file(plain)
+    img = os.path.join(d, "image.safetensors")
+
+    def encode(*extra):
+        out = os.path.join(d, "layout.safetensors")
+        if os.path.exists(out):
+            os.remove(out)
+        rc, msg = run(dfx, "--model", os.path.join(d, "model"), "--encode", "--input", img, "--output", out, *extra)
+        return load_file(out)["latent"] if check(rc == 0, f"layout {extra}: dfx vae failed: {msg}") else None
+
+    def reference(state):
+        ref = V.AutoencoderKL(json.load(open(os.path.join(vae, V.CONFIG_NAME)))).double().eval()
+        ref.load_state_dict(V.rename_old_attention({k: v.double() for k, v in state.items()}))
+        with torch.no_grad():
+            return ref.encode(x.double())[0]
+
+    want = reference(sd)
+    sd16 = {k: v.half().contiguous() for k, v in sd.items()}
+    save_file(sd16, os.path.join(vae, "diffusion_pytorch_model.fp16.safetensors"))
+    want16 = reference(sd16)
+    check(rel_l2(want16, want) > 1e-5, "the fp16 weights change the output (else the variant test proves nothing)")
+    for extra, ref, what in (((), want, "plain beside an fp16 variant"), (("--variant", "fp16"), want16, "--variant fp16")):
+        got = encode(*extra)
+        if got is not None:
+            e = rel_l2(got, ref)
+            print(f"layout {what}: latent rel-L2 {e:.3e}")
+            check(e <= BOUND, f"layout {what}: rel-L2 {e:.3e} > {BOUND:.0e}")
+    os.remove(plain)
+    got = encode()
+    if got is not None:
+        e = rel_l2(got, want16)
+        print(f"layout fp16 variant alone: latent rel-L2 {e:.3e}")
+        check(e <= BOUND, f"layout fp16 variant alone: rel-L2 {e:.3e}")
+    os.remove(os.path.join(vae, "diffusion_pytorch_model.fp16.safetensors"))
+    torch.save(sd, os.path.join(vae, "diffusion_pytorch_model.bin"))
+    got = encode()
+    if got is not None:
+        e = rel_l2(got, want)
+        print(f"layout torch.save .bin: latent rel-L2 {e:.3e}")
+        check(e <= BOUND, f"layout .bin: rel-L2 {e:.3e}")
+
+
 def main():
     ap = argparse.ArgumentParser(description="dfx vae against the float64 reference; writes only under --work.")
     ap.add_argument("--dfx", required=True)
@@ -193,6 +247,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--config", action="append", default=[], choices=sorted(CONFIGS))
     ap.add_argument("--refusals", action="store_true")
+    ap.add_argument("--layouts", action="store_true", help="fp16 variant and .bin weights")
     a = ap.parse_args()
     import torch
     torch.set_num_threads(1)
@@ -205,6 +260,8 @@ def main():
         parity(V, G, a.dfx, name, a.work)
     if a.refusals:
         refusals(V, G, a.dfx, a.work)
+    if a.layouts:
+        layouts(V, G, a.dfx, a.work)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 
