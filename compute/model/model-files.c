@@ -260,24 +260,37 @@ dfx__model_files_find (dfx_ctx *ctx, const char *dir, const char *part, const ch
     if (!m || !index || !sub || !bare)
         goto oom;
     int is_unet = strcmp (part, "unet") == 0;
+    int root_files = 0; /* the single-model layout: network and schedule at the root */
     if (is_unet && is_file (index)) {
         if ((st = read_model_index (ctx, dir, index, &m->folder, &m->scheduler)) != DFX_OK)
             goto cleanup;
+        /* Early hub repositories keep a model_index.json beside root files. */
+        char *cfg = fmt ("%s/config.json", m->folder);
+        if (cfg && !is_file (cfg) && is_file (bare)) {
+            free (m->folder);
+            free (m->scheduler);
+            m->folder = m->scheduler = NULL;
+            root_files = 1;
+        }
+        free (cfg);
     } else if (is_file (sub) || !is_unet) {
         m->folder = fmt ("%s/%s", dir, part);
         m->scheduler = fmt ("%s/scheduler/scheduler_config.json", dir);
-    } else if (is_file (bare)) {
+    } else if (!is_file (bare)) {
+        st = dfx__error (ctx, DFX_ERR_IO, "%s: cannot open: %s is not a model folder (expected %s/unet/config.json "
+                         "of a diffusers pipeline, %s/model_index.json, or %s/config.json with the weights beside it)",
+                         sub, dir, dir, dir, dir);
+        goto cleanup;
+    } else {
+        root_files = 1;
+    }
+    if (root_files) {
         m->folder = fmt ("%s", dir);
         m->scheduler = fmt ("%s/scheduler_config.json", dir);
         if (m->scheduler && !is_file (m->scheduler)) {
             free (m->scheduler);
             m->scheduler = fmt ("%s/scheduler/scheduler_config.json", dir);
         }
-    } else {
-        st = dfx__error (ctx, DFX_ERR_IO, "%s: cannot open: %s is not a model folder (expected %s/unet/config.json "
-                         "of a diffusers pipeline, %s/model_index.json, or %s/config.json with the weights beside it)",
-                         sub, dir, dir, dir, dir);
-        goto cleanup;
     }
     if (!m->folder || !m->scheduler || !(m->config = fmt ("%s/config.json", m->folder)))
         goto oom;

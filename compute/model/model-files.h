@@ -3,7 +3,9 @@
  *
  * Layouts of a model folder DIR (network "unet"):
  *   - DIR/model_index.json (a pipeline): the UNet2DModel component's folder
- *     (normally DIR/unet) and the scheduler's (DIR/scheduler);
+ *     (normally DIR/unet) and the scheduler's (DIR/scheduler); when that
+ *     folder has no config.json but DIR has one (early hub repositories),
+ *     the single-model layout below;
  *   - DIR/unet/config.json without model_index.json (dfx's own models);
  *   - DIR/config.json (the older single-model layout): the network at the
  *     root, with scheduler_config.json beside it (else DIR/scheduler/).

@@ -12,6 +12,7 @@ environment; the weights come from torch.save and safetensors), as:
                    (float16 weights), loaded by default and with --variant fp16
   bare-bin         config.json, diffusion_pytorch_model.bin and
                    scheduler_config.json at the root (the older layout)
+  hub-root         the same with a model_index.json beside them (no unet/)
   legacy-bin       the .bin in torch.save's legacy (non-zip) format, bfloat16
   shards-st        diffusion_pytorch_model.safetensors.index.json + 2 shards
   shards-bin-fp16  diffusion_pytorch_model.bin.index.fp16.json + 2 .bin shards
@@ -118,6 +119,13 @@ def main():
     torch.save(sd, os.path.join(d, "diffusion_pytorch_model.bin"))
     layouts.append(("bare-bin", d, [], sd))
 
+    d = os.path.join(a.work, "hub-root")  # model_index.json beside root files, no unet/
+    write_json(os.path.join(d, "model_index.json"), index)
+    write_json(os.path.join(d, "config.json"), cfg)
+    write_json(os.path.join(d, "scheduler_config.json"), sched)
+    torch.save(sd, os.path.join(d, "diffusion_pytorch_model.bin"))
+    layouts.append(("hub-root", d, [], sd))
+
     d = pipeline("legacy-bin")
     torch.save(as_dtype(torch.bfloat16), os.path.join(d, "unet", "diffusion_pytorch_model.bin"),
                _use_new_zipfile_serialization=False)
@@ -199,15 +207,15 @@ def main():
 
     # The schedule of the bare and pipeline layouts is found: generation equals the plain layout's.
     gens = {}
-    for name in ("plain", "bare-bin", "pipeline-bin"):
+    for name in ("plain", "bare-bin", "pipeline-bin", "hub-root"):
         t = os.path.join(a.work, f"gen-{name}.safetensors")
         r = dfx("generate", "--model", os.path.join(a.work, name), "--steps", "2", "--sampler", "ddim",
                 "--seed", "3", "-o", os.path.join(a.work, f"gen-{name}.png"), "--tensor", t)
         check(r.returncode == 0, f"dfx generate {name}: exit {r.returncode} {r.stderr.strip()}")
         if r.returncode == 0:
             gens[name] = load_file(t)["sample"]
-    if len(gens) == 3:
-        check(torch.equal(gens["plain"], gens["bare-bin"]) and torch.equal(gens["plain"], gens["pipeline-bin"]),
+    if len(gens) == 4:
+        check(all(torch.equal(gens["plain"], v) for v in gens.values()),
               "dfx generate: bare and model_index layouts give the plain layout's images bit for bit")
 
     # ---- Refusals ----
