@@ -107,9 +107,17 @@ def alphas_cumprod(c, dtype=torch.float32):
     return torch.cumprod(1.0 - betas(c, dtype), dim=0)
 
 
+def config_path(model_dir):
+    """MODEL_DIR/scheduler/scheduler_config.json, or scheduler_config.json at
+    the root of a single-model folder (as dfx's loader)."""
+    p = os.path.join(model_dir, SCHED_DIR, CONFIG_NAME)
+    root = os.path.join(model_dir, CONFIG_NAME)
+    return root if not os.path.isfile(p) and os.path.isfile(root) else p
+
+
 def load(model_dir):
-    """Resolved config of MODEL_DIR/scheduler/scheduler_config.json."""
-    with open(os.path.join(model_dir, SCHED_DIR, CONFIG_NAME)) as f:
+    """Resolved config of the model folder's scheduler_config.json (config_path())."""
+    with open(config_path(model_dir)) as f:
         raw = json.load(f)
     return resolve_config(raw)
 

@@ -493,21 +493,90 @@ def to_old_attention(sd, conv_style=lambda name: False):
     return out
 
 
+WEIGHTS_BASE = "diffusion_pytorch_model"
+
+
+def network_dir(model_dir, subfolder=UNET_DIR):
+    """The folder of a model's network, by the rules of dfx's loader
+    (compute/model/model-files.h): model_index.json's UNet2DModel component,
+    MODEL_DIR/unet, or MODEL_DIR itself when config.json sits at its root."""
+    if not subfolder:
+        return model_dir
+    d = os.path.join(model_dir, subfolder)
+    if subfolder != UNET_DIR:
+        return d
+    index = os.path.join(model_dir, "model_index.json")
+    if os.path.isfile(index):
+        with open(index) as f:
+            comps = json.load(f)
+        for k, v in comps.items():
+            if not k.startswith("_") and isinstance(v, list) and len(v) == 2 and v[1] == "UNet2DModel":
+                d = os.path.join(model_dir, k)
+                break
+    if not os.path.isfile(os.path.join(d, CONFIG_NAME)) and os.path.isfile(os.path.join(model_dir, CONFIG_NAME)):
+        return model_dir
+    return d
+
+
+def weights_path(d, variant=None):
+    """The weights file (or shard index) of network folder D that dfx's loader
+    picks: safetensors, its index, .bin, its index; of VARIANT (default
+    $DFX_VARIANT) when given, else the plain names, else the only variant.
+    Raises FileNotFoundError naming the folder."""
+    if variant is None:
+        variant = os.environ.get("DFX_VARIANT") or None
+    b = WEIGHTS_BASE
+    if variant:
+        names = [f"{b}.{variant}.safetensors", f"{b}.safetensors.index.{variant}.json", f"{b}.{variant}.bin",
+                 f"{b}.bin.index.{variant}.json"]
+    else:
+        names = [f"{b}.safetensors", f"{b}.safetensors.index.json", f"{b}.bin", f"{b}.bin.index.json"]
+    for n in names:
+        if os.path.isfile(os.path.join(d, n)):
+            return os.path.join(d, n)
+    if not variant and os.path.isdir(d):
+        found = set()
+        for f in os.listdir(d):
+            for pre, suf in ((b + ".", ".safetensors"), (b + ".", ".bin"), (b + ".safetensors.index.", ".json"),
+                             (b + ".bin.index.", ".json")):
+                if f.startswith(pre) and f.endswith(suf) and len(f) > len(pre) + len(suf):
+                    v = f[len(pre):-len(suf)]
+                    if "." not in v and "-of-" not in v:
+                        found.add(v)
+        if len(found) == 1:
+            return weights_path(d, found.pop())
+        if found:
+            raise FileNotFoundError(f"{d}: no {b}.safetensors or .bin, but the variants {', '.join(sorted(found))}: "
+                                    "choose one with DFX_VARIANT")
+    raise FileNotFoundError(f"{d}: no weights (expected {names[0]}, {names[2]} or a sharded {names[1]})")
+
+
 def load_state_dict_file(path):
+    """A state dict from safetensors, a torch.save .bin (weights only) or a shard index."""
+    if path.endswith(".json"):
+        with open(path) as f:
+            shards = dict.fromkeys(json.load(f)["weight_map"].values())
+        sd = {}
+        for fn in shards:
+            sd.update(load_state_dict_file(os.path.join(os.path.dirname(path), fn)))
+        return sd
+    if path.endswith(".bin"):
+        return torch.load(path, map_location="cpu", weights_only=True)
     from safetensors.torch import load_file
     return load_file(path)
 
 
 def load(model_dir, dtype=torch.float32, subfolder=UNET_DIR):
-    """Load MODEL_DIR/unet/{config.json, diffusion_pytorch_model.safetensors}.
+    """Load a model folder's UNet2DModel (config.json and weights in any layout
+    dfx loads: network_dir(), weights_path()).
 
     Missing or unexpected tensors and shape mismatches raise ValueError naming them.
     """
-    d = os.path.join(model_dir, subfolder) if subfolder else model_dir
+    d = network_dir(model_dir, subfolder)
     with open(os.path.join(d, CONFIG_NAME)) as f:
         raw = json.load(f)
     model = UNet2DModel(raw)
-    sd = rename_old_attention(load_state_dict_file(os.path.join(d, WEIGHTS_NAME)))
+    sd = rename_old_attention(load_state_dict_file(weights_path(d)))
     want = model.state_dict()
     missing = sorted(set(want) - set(sd))
     extra = sorted(set(sd) - set(want))

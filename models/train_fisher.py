@@ -78,8 +78,22 @@ def check_model_folder(model_dir, need=("unet", "scheduler")):
              "fisher": [dfx_unet.CONFIG_NAME, dfx_unet.WEIGHTS_NAME]}
     if not os.path.isdir(model_dir):
         raise ModelError(f"{model_dir}: not a folder")
-    missing = [f"{p}/{f}" for p in need for f in files[p]
-               if not os.path.isfile(os.path.join(model_dir, p, f))]
+    missing = []
+    for p in need:
+        if p == "unet":  # any layout dfx loads (dfx_unet.network_dir, weights_path)
+            d = dfx_unet.network_dir(model_dir)
+            if not os.path.isfile(os.path.join(d, dfx_unet.CONFIG_NAME)):
+                missing.append(f"{p}/{dfx_unet.CONFIG_NAME}")
+            else:
+                try:
+                    dfx_unet.weights_path(d)
+                except FileNotFoundError:
+                    missing.append(f"{p}/{dfx_unet.WEIGHTS_NAME}")
+        elif p == "scheduler":
+            if not os.path.isfile(dfx_sched.config_path(model_dir)):
+                missing.append(f"{p}/{dfx_sched.CONFIG_NAME}")
+        else:
+            missing += [f"{p}/{f}" for f in files[p] if not os.path.isfile(os.path.join(model_dir, p, f))]
     if missing:
         raise ModelError(f"{model_dir}: missing {', '.join(missing)}")
 

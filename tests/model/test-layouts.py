@@ -182,6 +182,22 @@ def main():
         outputs[name] = y
         check(err <= 1e-5, f"{name}: rel-L2 {err:.2e} against the float64 reference (<= 1e-5)")
 
+    # The PyTorch tooling (models/dfx_unet.py, dfx_sched.py) reads the same layouts.
+    import dfx_sched
+    for name, d, extra, state in layouts:
+        os.environ.pop("DFX_VARIANT", None)
+        if extra:
+            os.environ["DFX_VARIANT"] = extra[1]
+        try:
+            m = dfx_unet.load(d)
+            got = m.state_dict()
+            same = all(torch.equal(got[k], state[k].float()) for k in state)
+            sc = dfx_sched.load(d)
+            check(same and sc["beta_end"] == 0.02, f"{name}: models/dfx_unet.load and dfx_sched.load read it")
+        except Exception as e:  # a failure of the tooling is a failed check, with its message
+            check(False, f"{name}: models/dfx_unet.load: {e}")
+    os.environ.pop("DFX_VARIANT", None)
+
     # dfx convert: safetensors beside the .bin, same tensors and dtypes, same output.
     for name, d, st_name in (("pipeline-bin", os.path.join(a.work, "pipeline-bin"),
                               "unet/diffusion_pytorch_model.safetensors"),
