@@ -342,6 +342,41 @@ test_groupnorm (void)
     }
 }
 
+/* ---- neighbourhood attention ---- */
+
+static void
+test_attn_window (void)
+{
+    check_rng r = {23};
+    /* batch, c, dh, h, w, wh, ww: a window inside the canvas, one larger than it (global), odd sizes */
+    const uint32_t shapes[][7] = {{2, 6, 3, 13, 7, 5, 4}, {1, 4, 4, 8, 8, 8, 8}, {1, 8, 2, 3, 11, 4, 16},
+                                  {1, 3, 3, 17, 5, 16, 16}};
+    for (size_t i = 0; i < 4; i++) {
+        const uint32_t *sh = shapes[i];
+        const size_t n = (size_t) sh[0] * sh[1] * sh[3] * sh[4];
+        vec q = vec_new (&r, n + 3, -2, 2), k = vec_new (&r, n + 1, -2, 2), v = vec_new (&r, n, -1, 1),
+            o = vec_new (&r, n + 2, 0, 0);
+        const double scale = 1.0 / sqrt ((double) sh[2]);
+        dfx__attn_window_desc d = {sh[0], sh[1], sh[3], sh[4], sh[2], sh[5], sh[6], (float) scale,
+                                   q.d, k.d, v.d, o.d, 3, 1, 0, 2};
+        dfx_status st = dfx__attn_window (ctx, &d);
+        CHECK (st == DFX_OK, "attn-window: %s", dfx_ctx_errmsg (ctx));
+        double *ref = malloc (n * sizeof (double));
+        dfx_ref_attn_window (ref, q.h + 3, k.h + 1, v.h, sh[0], sh[1], sh[3], sh[4], sh[2], sh[5], sh[6], scale);
+        float *got = download (o.d, n + 2);
+        double e = dfx_ref_nmse (got + 2, ref, n);
+        CHECK (e <= 1e-11, "attn-window b%u c%u dh%u %ux%u window %ux%u: nmse %.3g", sh[0], sh[1], sh[2], sh[3], sh[4],
+               sh[5], sh[6], e);
+        free (got), free (ref);
+        vec_free (&q), vec_free (&k), vec_free (&v), vec_free (&o);
+    }
+    vec a = vec_new (&r, 64, 0, 1);
+    dfx__attn_window_desc bad = {1, 4, 4, 4, 3, 2, 2, 1.0f, a.d, a.d, a.d, a.d, 0, 0, 0, 0};
+    CHECK (dfx__attn_window (ctx, &bad) == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "attn-window"),
+           "attn-window: 3 channels in heads of 2 refused: %s", dfx_ctx_errmsg (ctx));
+    vec_free (&a);
+}
+
 /* ---- softmax and channel copy ---- */
 
 static void
@@ -763,6 +798,7 @@ main (void)
     }
     ctx->kernels_generic = false;
     test_chain ();
+    test_attn_window ();
     test_dftm_div ();
     test_ratio_moment ();
     test_ocm_step ();

@@ -192,12 +192,14 @@ fail:
 }
 
 static int
-bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_t w, int repeat, int json)
+bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_t w, int repeat, int json, int global)
 {
     dfx_unet *u = NULL;
     float *x = NULL, *y = NULL, *t = NULL;
     double *times = calloc ((size_t) repeat, sizeof *times);
     dfx_status st = dfx_unet_load (ctx, model, &u);
+    if (st == DFX_OK)
+        dfx_unet_set_global_attention (u, global);
     if (st != DFX_OK)
         goto fail;
     dfx_unet_info info;
@@ -295,13 +297,15 @@ int
 dfx_cli_bench (int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : NULL, *model = NULL;
-    int repeat = 5, json = 0, compare = 0;
+    int repeat = 5, json = 0, compare = 0, global = 0;
     unsigned batch = 1, h = 0, w = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
             json = 1;
         else if (strcmp (argv[i], "--compare") == 0)
             compare = 1;
+        else if (strcmp (argv[i], "--global-attention") == 0)
+            global = 1;
         else if (i + 1 < argc && strcmp (argv[i], "--repeat") == 0)
             repeat = atoi (argv[++i]);
         else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
@@ -321,7 +325,8 @@ dfx_cli_bench (int argc, char **argv)
     if (!what || (strcmp (what, "kernels") && strcmp (what, "unet")) || repeat < 1 || repeat > 1000 || batch < 1 ||
         batch > 256 || (strcmp (what, "unet") == 0 && !model)) {
         fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--json]\n"
-                         "       dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--json]\n");
+                         "       dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--global-attention]\n"
+                         "                      [--json]\n");
         return DFX_CLI_EXIT_USAGE;
     }
     dfx_ctx_options opt;
@@ -334,7 +339,7 @@ dfx_cli_bench (int argc, char **argv)
     else if (strcmp (what, "kernels") == 0)
         rc = bench_kernels (ctx, repeat, json, compare);
     else
-        rc = bench_unet (ctx, model, batch, h, w, repeat, json);
+        rc = bench_unet (ctx, model, batch, h, w, repeat, json, global);
     dfx_ctx_destroy (ctx);
     return rc;
 }

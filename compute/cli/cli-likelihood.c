@@ -30,13 +30,14 @@ usage (FILE *f, int rc)
              "usage: dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors] [--json]\n"
              "                      [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]\n"
              "                      [--dequantise] [--seed S] [--tiles] [--overlap N] [--batch N]\n"
-             "                      [--skip auto|pca|spectral|off] [--sigma-skip S]\n"
+             "                      [--skip auto|pca|spectral|off] [--sigma-skip S] [--global-attention]\n"
              "                      [--trace dftm|hutchinson|exact] [--probes K]\n"
              "                      [--colormap viridis|magma|grey] [--range LO:HI]\n\n"
              "Scores IMAGE under the model DIR (which needs its Fisher head, DIR/fisher): the probability-flow\n"
              "ODE log-likelihood with the divergence from the Fisher head (DF-TM), in bits per dimension of\n"
              "8-bit data (lower is more likely).  Images of any size go through the networks whole (their\n"
-             "attention sees a window of the model's size), so the map has no tile seams; --tiles (or\n"
+             "attention sees a window of the model's size; --global-attention: the whole image), so the map\n"
+             "has no tile seams; --tiles (or\n"
              "--overlap N) cuts them into tiles of the model's size that overlap by N pixels (default a\n"
              "quarter tile), blended per pixel, as before.  Transparent pixels are not scored.  --skip: above\n"
              "sigma_skip (gaussian/'s calibrated one, or --sigma-skip) the density is the Gaussian's of\n"
@@ -127,6 +128,8 @@ dfx_cli_likelihood (int argc, char **argv)
             if (!dfx_cli_parse_u32 ("likelihood", a, v, 1, 100000, &u))
                 return DFX_CLI_EXIT_USAGE;
             p.steps = (uint32_t) u, i++;
+        } else if (strcmp (a, "--global-attention") == 0) {
+            p.global_attention = 1;
         } else if (strcmp (a, "--tiles") == 0) {
             p.layout = DFX_LIKELIHOOD_TILES;
         } else if (v && strcmp (a, "--overlap") == 0) {

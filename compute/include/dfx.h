@@ -269,6 +269,14 @@ dfx_status dfx_model_convert (dfx_ctx *ctx, const char *model_dir, char **writte
 
 void dfx_unet_get_info (const dfx_unet *u, dfx_unet_info *info);
 
+/* Attention on canvases larger than the network's sample_size: 0 (default)
+ * each query attends to the training size's window of tokens around it
+ * (shifted inward at the borders: the same tokens as in training, cost linear
+ * in the area; at the training size it is the global attention exactly);
+ * 1: every token of the canvas (the diffusers forward; cost quadratic in the
+ * area).  Not thread-safe with a forward of the same network. */
+void dfx_unet_set_global_attention (dfx_unet *u, int global);
+
 /* out = network(sample, timesteps): sample and out are NCHW float32 of
  * (batch, in/out_channels, height, width), timesteps one float per batch
  * item (the model's discrete timestep index, fractional allowed).  The first
@@ -560,6 +568,9 @@ typedef struct dfx_likelihood_params {
                                calibrated gaussian/; PCA and SPECTRAL need that part; OFF (default: on the
                                shipped models it moves bits/dim by about 0.1, BENCHMARKS.md) */
     double sigma_skip;      /* σ̃_skip; 0 (default): the calibrated one of the mode */
+    int global_attention;   /* whole layout on a layer larger than the model: 0 (default): each position's
+                               attention sees the model's size around it; 1: the whole layer (cost grows with
+                               the square of the area) */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
     void *progress_user;
 } dfx_likelihood_params;

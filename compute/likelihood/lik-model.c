@@ -20,6 +20,7 @@ dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixel
     dfx_status st = dfx__model_moments (m, &mo);
     if (st != DFX_OK)
         return st;
+    dfx__model_set_attention_global (m, p->global_attention);
     dfx_model_info mi;
     dfx_model_get_info (m, &mi);
     if (!mi.sample_width || !mi.sample_height)

@@ -101,6 +101,19 @@ dfx_status dfx__groupnorm (dfx_ctx *ctx, const dfx__groupnorm_desc *d);
 /* Row-wise softmax(scale·x) in place over rows×cols at off. */
 dfx_status dfx__softmax (dfx_ctx *ctx, dfx_buffer *x, uint32_t off, uint32_t rows, uint32_t cols, float scale);
 
+/* Neighbourhood attention (attn-window.c): o = softmax(scale·q·kᵀ) v per
+ * head over the wh × ww keys around each query (shifted inward at the
+ * borders; a window at least the canvas is global attention).  q, k, v, o:
+ * batch × c × h·w, channel = head·dh + j; o must not overlap q, k, v. */
+#define DFX__ATTN_WINDOW_MAX_KEYS 1024
+typedef struct dfx__attn_window_desc {
+    uint32_t batch, c, h, w, dh, wh, ww;
+    float scale;
+    dfx_buffer *q, *k, *v, *o;
+    uint32_t q_off, k_off, v_off, o_off;
+} dfx__attn_window_desc;
+dfx_status dfx__attn_window (dfx_ctx *ctx, const dfx__attn_window_desc *d);
+
 /* dst[:, coff:coff+cs] = src (NCHW, hw pixels). */
 dfx_status dfx__copy_channels (dfx_ctx *ctx, dfx_buffer *dst, uint32_t dst_off, uint32_t cd, uint32_t coff,
                                dfx_buffer *src, uint32_t src_off, uint32_t cs, uint32_t batch, uint32_t hw);

@@ -41,6 +41,10 @@ void dfx_ref_conv2d (double *out, const float *in, uint32_t b, uint32_t cin, uin
 void dfx_ref_groupnorm (double *out, const float *in, uint32_t b, uint32_t c, uint32_t hw, uint32_t groups, double eps,
                         const float *gamma, const float *beta, const float *ss, uint32_t ss_stride, int silu);
 
+/* Neighbourhood attention as attn-window.comp (ops-private.h), in double. */
+void dfx_ref_attn_window (double *o, const float *q, const float *k, const float *v, uint32_t batch, uint32_t c,
+                          uint32_t h, uint32_t w, uint32_t dh, uint32_t wh, uint32_t ww, double scale);
+
 /* Row-wise softmax(scale·x). */
 void dfx_ref_softmax (double *out, const float *x, uint32_t rows, uint32_t cols, double scale);
 

@@ -21,6 +21,10 @@ const dfx__gauss_stats *dfx__model_gauss (const dfx_model *m);
  * that makes it.  m is not clamped: consumers clamp m ≥ x̂0⊙x̂0. */
 dfx_status dfx__model_moments (dfx_model *m, dfx__moments **out);
 
+/* Both networks' attention over the whole canvas (1) or in training-size
+ * windows on larger canvases (0, the default; unet-private.h). */
+void dfx__model_set_attention_global (dfx_model *m, int global);
+
 #define DFX__MAKE_FISHER "python3 models/train_fisher.py"
 
 #endif

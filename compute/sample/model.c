@@ -158,6 +158,14 @@ dfx__model_moments (dfx_model *m, dfx__moments **out)
     return DFX_OK;
 }
 
+void
+dfx__model_set_attention_global (dfx_model *m, int global)
+{
+    dfx__unet_set_attention_global (m->unet, global);
+    if (m->fisher)
+        dfx__unet_set_attention_global (m->fisher, global);
+}
+
 static double
 calibrated_sigma (const dfx__gauss_stats *g, dfx_skip mode)
 {

@@ -31,6 +31,7 @@ typedef struct builder {
     uint64_t peak;
     uint32_t temb_act_off; /* silu(time embedding), batch × temb_dim */
     uint64_t limit;        /* floats per arena buffer: no tensor crosses a multiple */
+    uint32_t canvas_h, canvas_w; /* the input's size */
     char name[160];
 } builder;
 
@@ -250,6 +251,31 @@ resnet (builder *b, tensor x, const char *prefix, uint32_t cout, float out_scale
     return y;
 }
 
+/* y = (Wo · O + bias + x) / rescale; drops o. */
+static tensor
+attention_out (builder *b, tensor x, const char *prefix, tensor o, float rescale)
+{
+    const uint32_t C = x.c, HW = x.h * x.w;
+    char p[160];
+    tensor y = new_tensor (b, C, x.h, x.w);
+    snprintf (p, sizeof p, "%s.to_out.0", prefix);
+    dfx_buffer *wb, *bb;
+    uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0, &wb), bo = weight (b, p, "bias", 1, C, 0, 0, 0, &bb);
+    dfx__step *s = push_step (b, DFX__STEP_GEMM);
+    if (!s)
+        return x;
+    dfx__gemm_desc *g = &s->u.gemm;
+    dfx__gemm_desc_init (g);
+    g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
+    g->a = (dfx__mat){wb, wo, C, 1, 0, 0};
+    g->b = (dfx__mat){ARENA, o.off, HW, 1, C * HW, 0};
+    g->c = (dfx__mat){ARENA, y.off, HW, 1, C * HW, 0};
+    g->bias = bb, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
+    g->res = ARENA, g->res_off = x.off, g->out_scale = 1.0f / rescale;
+    drop (b, o);
+    return y;
+}
+
 static tensor
 attention (builder *b, tensor x, const char *prefix, uint32_t groups, float rescale)
 {
@@ -282,6 +308,27 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     }
     if (groups)
         drop (b, n);
+    /* On a canvas larger than the training size: each query attends to the
+     * training size's window of tokens around it (ops attn-window).  U-Nets
+     * only: an autoencoder's attention stays global, as in diffusers. */
+    const int *ss = a->sample_size;
+    const uint32_t wh = ss[0] > 0 ? (uint32_t) ((uint64_t) ss[0] * x.h / b->canvas_h) : 0;
+    const uint32_t ww = ss[1] > 0 ? (uint32_t) ((uint64_t) ss[1] * x.w / b->canvas_w) : 0;
+    if (b->u->net == DFX__NET_UNET && !b->u->attn_global && wh >= 1 && ww >= 1 && (x.h > wh || x.w > ww) &&
+        (uint64_t) wh * ww <= DFX__ATTN_WINDOW_MAX_KEYS) {
+        tensor o = new_tensor (b, C, x.h, x.w);
+        dfx__step *s = push_step (b, DFX__STEP_ATTN_WINDOW);
+        if (!s)
+            return x;
+        s->u.aw = (dfx__attn_window_desc){
+            .batch = b->batch, .c = C, .h = x.h, .w = x.w, .dh = dh, .wh = wh, .ww = ww,
+            .scale = (float) (1.0 / sqrt ((double) dh)),
+            .q = ARENA, .k = ARENA, .v = ARENA, .o = ARENA,
+            .q_off = qkv[0].off, .k_off = qkv[1].off, .v_off = qkv[2].off, .o_off = o.off,
+        };
+        drop (b, qkv[0]), drop (b, qkv[1]), drop (b, qkv[2]);
+        return attention_out (b, x, prefix, o, rescale);
+    }
     /* Scores (batch, heads, Q, HW) = Q_hᵀ K_h / √dh for a chunk of Q queries,
      * softmax over keys, then O_h[:, chunk] (dh × Q) = V_h · Pᵀ, written head
      * by head into C × HW.  One chunk holds every query unless the scores
@@ -324,23 +371,7 @@ attention (builder *b, tensor x, const char *prefix, uint32_t groups, float resc
     drop (b, qkv[0]), drop (b, qkv[1]);
     release (b, sc);
     drop (b, qkv[2]);
-    /* y = (Wo · O + bias + x) / rescale */
-    tensor y = new_tensor (b, C, x.h, x.w);
-    snprintf (p, sizeof p, "%s.to_out.0", prefix);
-    dfx_buffer *wb, *bb;
-    uint32_t wo = weight (b, p, "weight", 2, C, C, 0, 0, &wb), bo = weight (b, p, "bias", 1, C, 0, 0, 0, &bb);
-    if (!(s = push_step (b, DFX__STEP_GEMM)))
-        return x;
-    g = &s->u.gemm;
-    dfx__gemm_desc_init (g);
-    g->m = C, g->n = HW, g->k = C, g->batch_outer = b->batch;
-    g->a = (dfx__mat){wb, wo, C, 1, 0, 0};
-    g->b = (dfx__mat){ARENA, o.off, HW, 1, C * HW, 0};
-    g->c = (dfx__mat){ARENA, y.off, HW, 1, C * HW, 0};
-    g->bias = bb, g->bias_off = bo, g->bias_mode = DFX__BIAS_ROW;
-    g->res = ARENA, g->res_off = x.off, g->out_scale = 1.0f / rescale;
-    drop (b, o);
-    return y;
+    return attention_out (b, x, prefix, o, rescale);
 }
 
 static tensor
@@ -569,6 +600,20 @@ dfx__unet_program_free (dfx_unet *u)
     u->batch = u->h = u->w = 0;
 }
 
+void
+dfx_unet_set_global_attention (dfx_unet *u, int global)
+{
+    dfx__unet_set_attention_global (u, global);
+}
+
+void
+dfx__unet_set_attention_global (dfx_unet *u, int global)
+{
+    if (u->attn_global != (global != 0))
+        dfx__unet_program_free (u);
+    u->attn_global = global != 0;
+}
+
 dfx_status
 dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
 {
@@ -586,6 +631,7 @@ dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
         return dfx__error (u->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory planning the U-Net");
     b->u = u;
     b->batch = batch;
+    b->canvas_h = h, b->canvas_w = w;
     dfx_ctx *ctx = u->ctx;
     uint64_t limit = ctx->props.limits.maxStorageBufferRange / sizeof (float);
     if (ctx->max_alloc && ctx->max_alloc / sizeof (float) < limit)
@@ -639,6 +685,10 @@ dfx__unet_plan (dfx_unet *u, uint32_t batch, uint32_t h, uint32_t w)
             place (u, &s->u.copy.dst, &s->u.copy.dst_off), place (u, &s->u.copy.src, &s->u.copy.src_off);
             break;
         case DFX__STEP_SILU: place (u, &s->u.silu.buf, &s->u.silu.off); break;
+        case DFX__STEP_ATTN_WINDOW:
+            place (u, &s->u.aw.q, &s->u.aw.q_off), place (u, &s->u.aw.k, &s->u.aw.k_off);
+            place (u, &s->u.aw.v, &s->u.aw.v_off), place (u, &s->u.aw.o, &s->u.aw.o_off);
+            break;
         }
     }
     u->in_buf = u->emb_buf = u->out_buf = ARENA;

@@ -31,7 +31,8 @@ typedef enum dfx__step_kind {
     DFX__STEP_GROUPNORM,
     DFX__STEP_SOFTMAX,
     DFX__STEP_COPY,
-    DFX__STEP_SILU
+    DFX__STEP_SILU,
+    DFX__STEP_ATTN_WINDOW
 } dfx__step_kind;
 
 typedef struct dfx__step {
@@ -40,6 +41,7 @@ typedef struct dfx__step {
         dfx__gemm_desc gemm;
         dfx__conv2d_desc conv;
         dfx__groupnorm_desc gn;
+        dfx__attn_window_desc aw;
         struct {
             dfx_buffer *buf;
             uint32_t off, rows, cols;
@@ -74,6 +76,10 @@ struct dfx_unet {
     dfx__wt *wt;             /* sorted by name */
     int n_wt;
     uint64_t n_params;
+    /* 1: attention over the whole canvas at every size; 0 (default): on a
+     * canvas larger than sample_size, each query attends to a window of the
+     * training size's tokens around it (ops attn-window). */
+    int attn_global;
     /* The program for (batch, h, w). */
     uint32_t batch, h, w;
     dfx__step *steps;
@@ -94,6 +100,10 @@ struct dfx_unet {
  * attention names (query/key/value/proj_attn) and [C,C,1,1] linear weights. */
 dfx_status dfx__unet_weight (dfx_unet *u, const char *name, int ndim, const int64_t *shape, dfx_buffer **buf,
                              uint32_t *off);
+
+/* Attention over the whole canvas (global = 1) or in training-size windows on
+ * larger canvases (0, the default); drops the planned program on a change. */
+void dfx__unet_set_attention_global (dfx_unet *u, int global);
 
 /* Builds the program of u->net for (batch, h, w) and allocates its arena
  * (h, w: the input's size, the latent's for the decoder). */

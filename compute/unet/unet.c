@@ -352,6 +352,8 @@ record_step (dfx_ctx *ctx, const dfx__step *s)
     case DFX__STEP_GEMM: return dfx__gemm (ctx, &s->u.gemm);
     case DFX__STEP_CONV: return dfx__conv2d (ctx, &s->u.conv);
     case DFX__STEP_GROUPNORM: return dfx__groupnorm (ctx, &s->u.gn);
+    case DFX__STEP_ATTN_WINDOW:
+        return dfx__attn_window (ctx, &s->u.aw);
     case DFX__STEP_SOFTMAX:
         return dfx__softmax (ctx, s->u.softmax.buf, s->u.softmax.off, s->u.softmax.rows, s->u.softmax.cols, s->u.softmax.scale);
     case DFX__STEP_COPY:

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""bench-heatmap.py — the likelihood heatmap of a layer (issue 20): today's
+overlapping tiles against the whole layer at once, solvers, the Gaussian
+skip, windowed against global attention, with PyTorch side by side.
+
+  bench-heatmap.py --dfx DFX --work DIR [--size 256] [--model models/emoji-32] [--rows A,B,...]
+                   [--ref-tol 1e-4] [--threads 1]
+
+The image: a size × size crop of python3-matplotlib's grace_hopper.jpg (a
+photograph from a Debian package: face, uniform, flat blue background).
+Each row runs `dfx likelihood` once (one core when started under `taskset -c
+1` with LP_NUM_THREADS=1) and reports wall seconds, network evaluations, the
+bits/dim, its difference from the converged RK45 value of today's method
+(tiles, --ref-tol), the peak resident memory of the process, and the map's
+tile-periodic component at the tile stride (tests/model/test-likelihood-seams.py
+defines it) with its prominence (≈ 1: no structure at that period).  Then the
+U-Net forward at size × size: `dfx bench unet` with windowed and global
+attention, and the PyTorch reference (models/dfx_unet.py, global attention as
+diffusers) in float32 and float64; the float32 row counts only when it is
+within 1e-4 (relative L2) of float64.  Prints Markdown; writes only under DIR.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PHOTO = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"
+# Runs argv and prints its peak resident set (KiB, Vulkan's lavapipe memory included) last on stderr.
+PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+
+spec = importlib.util.spec_from_file_location("seams", os.path.join(ROOT, "tests", "model",
+                                                                    "test-likelihood-seams.py"))
+seams = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(seams)
+
+ROWS = {
+    "ref": ("today's method converged: tiles 32, overlap 8, RK45 rtol = atol = REF", ["--tiles", "--rtol", "REF",
+                                                                                     "--atol", "REF"]),
+    "tiles": ("today's method: tiles 32, overlap 8, RK45 1e-3", ["--tiles"]),
+    "whole": ("whole layer, windowed attention, RK45 1e-3", []),
+    "whole-3e-3": ("whole layer, RK45 3e-3", ["--rtol", "3e-3", "--atol", "3e-3"]),
+    "whole-1e-2": ("whole layer, RK45 1e-2", ["--rtol", "1e-2", "--atol", "1e-2"]),
+    "whole-heun8": ("whole layer, Heun 8 steps", ["--solver", "heun", "--steps", "8"]),
+    "whole-heun16": ("whole layer, Heun 16 steps", ["--solver", "heun", "--steps", "16"]),
+    "whole-skip": ("whole layer, RK45 1e-3, Gaussian skip (spectral, calibrated σ̃)", ["--skip", "auto"]),
+    "tiles-skip": ("tiles, RK45 1e-3, Gaussian skip (PCA, calibrated σ̃)", ["--tiles", "--skip", "auto"]),
+    "whole-ref": ("whole layer converged: RK45 REF", ["--rtol", "REF", "--atol", "REF"]),
+    "whole-global": ("whole layer, global attention, RK45 1e-3", ["--global-attention"]),
+}
+
+
+def run_row(dfx, model, img, work, key, ref_tol):
+    name, args = ROWS[key]
+    args = [a.replace("REF", str(ref_tol)) for a in args]
+    out = os.path.join(work, f"{key}.safetensors")
+    cmd = [dfx, "likelihood", "--model", model, img, "--json", "--map", out, *args]
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    peak = float(r.stderr.strip().splitlines()[-1])
+    from safetensors.numpy import load_file
+    j = json.loads(r.stdout)
+    m = load_file(out)["bits_per_dim"].astype(np.float64)
+    return dict(key=key, name=name.replace("REF", str(ref_tol)), wall=wall, nfe=j["nfe"], bpd=j["bits_per_dim"],
+                peak=peak / 1024.0, per=seams.periodic(m, 24),
+                prom=seams.prominence(m, 24), skip=j.get("skip"), sigma_skip=j.get("sigma_skip"))
+
+
+def torch_rows(model, size, repeat):
+    import torch
+    sys.path.insert(0, os.path.join(ROOT, "models"))
+    import dfx_unet
+    rows = []
+    torch.manual_seed(0)
+    out = {}
+    for dt in (torch.float64, torch.float32):
+        net = dfx_unet.load(os.path.join(model, "unet")).to(dt).eval()
+        x = torch.randn(1, net.config["in_channels"], size, size, generator=torch.Generator().manual_seed(1)).to(dt)
+        ts = torch.full((1,), 500.0, dtype=dt)
+        best = 1e9
+        with torch.no_grad():
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                y = net(x, ts)
+                best = min(best, time.perf_counter() - t0)
+        out[dt] = y.double()
+        rows.append((dt, best))
+    rel = float((out[torch.float32] - out[torch.float64]).norm() / out[torch.float64].norm())
+    return rows, rel
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Time the likelihood heatmap: tiles against the whole layer, "
+                                 "solvers, skip, attention; prints Markdown.")
+    ap.add_argument("--dfx", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "emoji-32"))
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--crop", default="128,100", help="left,top of the crop in the photograph")
+    ap.add_argument("--rows", default="tiles,whole,whole-3e-3,whole-1e-2,whole-heun8,whole-heun16,whole-skip,"
+                    "tiles-skip,whole-ref,ref")
+    ap.add_argument("--ref-tol", type=float, default=1e-4)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-unet", action="store_true")
+    a = ap.parse_args()
+    from PIL import Image
+    os.makedirs(a.work, exist_ok=True)
+    x0, y0 = (int(v) for v in a.crop.split(","))
+    img = os.path.join(a.work, f"photo{a.size}.png")
+    Image.open(PHOTO).convert("RGB").crop((x0, y0, x0 + a.size, y0 + a.size)).save(img)
+    res = [run_row(a.dfx, a.model, img, a.work, k, a.ref_tol) for k in a.rows.split(",")]
+    ref = next((r for r in res if r["key"] == "ref"), None)
+    base = next((r for r in res if r["key"] == "tiles"), None)
+    print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {PHOTO}; model {os.path.basename(a.model)}; "
+          f"host {platform.processor() or platform.machine()}, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}.\n")
+    print("| method | s | NFE | bits/dim | − converged tiles | peak RSS MB | tile-periodic (p 24) | prominence "
+          "| time vs today |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in res:
+        d = f"{r['bpd'] - ref['bpd']:+.4f}" if ref else "–"
+        sp = f"{base['wall'] / r['wall']:.2f}×" if base else "–"
+        pk = f"{r['peak']:.0f}"
+        print(f"| {r['name']} | {r['wall']:.1f} | {r['nfe']} | {r['bpd']:.4f} | {d} | {pk} | {r['per']:.2e} | "
+              f"{r['prom']:.2f} | {sp} |")
+    if a.no_unet:
+        return
+    print()
+    rows = []
+    for g in (0, 1):
+        cmd = [a.dfx, "bench", "unet", "--model", a.model, "--size", f"{a.size}x{a.size}",
+               "--repeat", str(a.repeat), "--json"] + (["--global-attention"] if g else [])
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)}: {r.stderr.strip()}")
+        u = json.loads(r.stdout)
+        rows.append((f"dfx (Vulkan), {'global' if g else 'windowed'} attention", u["best_s"],
+                     u["activation_bytes"] / 2**20))
+    tr, rel = torch_rows(a.model, a.size, a.repeat)
+    import torch
+    for dt, s in tr:
+        ok = dt == torch.float64 or rel <= 1e-4
+        rows.append((f"PyTorch CPU {str(dt).split('.')[-1]}, global attention ({torch.get_num_threads()} threads)"
+                     + ("" if ok else f" — does not count: {rel:.1e} from float64"), s, None))
+    print(f"U-Net forward ({os.path.basename(a.model)}/unet, batch 1, {a.size}×{a.size}, best of {a.repeat}); "
+          f"PyTorch float32 vs float64: relative L2 {rel:.1e}.\n")
+    print("| forward | s | activations MiB |")
+    print("|---|---|---|")
+    for n, s, m in rows:
+        print(f"| {n} | {s:.3f} | {'' if m is None else f'{m:.0f}'} |")
+
+
+if __name__ == "__main__":
+    main()
