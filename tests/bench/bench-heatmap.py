@@ -6,8 +6,9 @@ skip, windowed against global attention, with PyTorch side by side.
   bench-heatmap.py --dfx DFX --work DIR [--size 256] [--model models/emoji-32] [--rows A,B,...]
                    [--ref-tol 1e-4] [--threads 1]
 
-The image: a size × size crop of python3-matplotlib's grace_hopper.jpg (a
-photograph from a Debian package: face, uniform, flat blue background).
+The image: a size × size crop of budgie-backgrounds' extreme-desert-hike.jpg
+(CC0, held out from training, fetched by models/photo_data.py) reduced 4× by
+box filtering: sky, the crest of a dune, its shadow side.
 Each row runs `dfx likelihood` once (one core when started under `taskset -c
 1` with LP_NUM_THREADS=1) and reports wall seconds, network evaluations, the
 bits/dim, its difference from the converged RK45 value of today's method
@@ -32,7 +33,6 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PHOTO = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"
 # Runs argv and prints its peak resident set (KiB, Vulkan's lavapipe memory included) last on stderr.
 PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
@@ -73,8 +73,8 @@ def run_row(dfx, model, img, work, key, ref_tol):
     j = json.loads(r.stdout)
     m = load_file(out)["bits_per_dim"].astype(np.float64)
     return dict(key=key, name=name.replace("REF", str(ref_tol)), wall=wall, nfe=j["nfe"], bpd=j["bits_per_dim"],
-                peak=peak / 1024.0, per=seams.periodic(m, 24),
-                prom=seams.prominence(m, 24), skip=j.get("skip"), sigma_skip=j.get("sigma_skip"))
+                peak=peak / 1024.0, m=m, tiles=[t["x"] for t in j["tiles"]], skip=j.get("skip"),
+                sigma_skip=j.get("sigma_skip"))
 
 
 def torch_rows(model, size, repeat):
@@ -107,24 +107,38 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "emoji-32"))
     ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--crop", default="128,100", help="left,top of the crop in the photograph")
+    ap.add_argument("--crop", default="480,150", help="left,top of the crop in the reduced photograph (960×640)")
+    ap.add_argument("--cache", help="folder for the photo's .deb (default WORK/debs)")
     ap.add_argument("--rows", default="tiles,whole,whole-3e-3,whole-1e-2,whole-heun8,whole-heun16,whole-skip,"
                     "tiles-skip,whole-ref,ref")
     ap.add_argument("--ref-tol", type=float, default=1e-4)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-unet", action="store_true")
     a = ap.parse_args()
-    from PIL import Image
+    sys.path.insert(0, os.path.join(ROOT, "models"))
+    import photo_data
     os.makedirs(a.work, exist_ok=True)
     x0, y0 = (int(v) for v in a.crop.split(","))
     img = os.path.join(a.work, f"photo{a.size}.png")
-    Image.open(PHOTO).convert("RGB").crop((x0, y0, x0 + a.size, y0 + a.size)).save(img)
-    res = [run_row(a.dfx, a.model, img, a.work, k, a.ref_tol) for k in a.rows.split(",")]
+    folder = photo_data.package_root(photo_data.BUDGIE, a.cache or os.path.join(a.work, "debs"))
+    photo = photo_data.load_photo(folder, seams.PHOTO, dict(photo_data.HELD_OUT)[seams.PHOTO])
+    photo.reduce(seams.REDUCE).crop((x0, y0, x0 + a.size, y0 + a.size)).save(img)
+    res = []
+    for k in a.rows.split(","):
+        res.append(run_row(a.dfx, a.model, img, a.work, k, a.ref_tol))
+        print(f"{k}: {res[-1]['wall']:.1f} s, {res[-1]['nfe']} NFE, {res[-1]['bpd']:.4f} bits/dim", file=sys.stderr)
+    # the tile stride of today's tiles: the period their seams would have
+    xs = next((r["tiles"] for r in res if len(r["tiles"]) > 1), [0, 24])
+    xs = sorted(set(xs))
+    period = max(2, round((xs[-1] - xs[0]) / max(1, len(xs) - 1)))
+    for r in res:
+        r["per"], r["prom"] = seams.periodic(r["m"], period), seams.prominence(r["m"], period)
     ref = next((r for r in res if r["key"] == "ref"), None)
     base = next((r for r in res if r["key"] == "tiles"), None)
-    print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {PHOTO}; model {os.path.basename(a.model)}; "
+    print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {seams.PHOTO} reduced {seams.REDUCE}×; model "
+          f"{os.path.basename(a.model)}; tile stride {period}; "
           f"host {platform.processor() or platform.machine()}, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}.\n")
-    print("| method | s | NFE | bits/dim | − converged tiles | peak RSS MB | tile-periodic (p 24) | prominence "
+    print(f"| method | s | NFE | bits/dim | − converged tiles | peak RSS MB | tile-periodic (p {period}) | prominence "
           "| time vs today |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in res:
