@@ -79,6 +79,7 @@ def run_row(dfx, model, img, work, key, ref_tol):
 
 def torch_rows(model, size, repeat):
     import torch
+    torch.set_num_threads(int(os.environ.get("LP_NUM_THREADS") or 1))
     sys.path.insert(0, os.path.join(ROOT, "models"))
     import dfx_unet
     rows = []
@@ -124,15 +125,17 @@ def main():
     photo = photo_data.load_photo(folder, seams.PHOTO, dict(photo_data.HELD_OUT)[seams.PHOTO])
     photo.reduce(seams.REDUCE).crop((x0, y0, x0 + a.size, y0 + a.size)).save(img)
     res = []
-    for k in a.rows.split(","):
+    for k in [k for k in a.rows.split(",") if k]:
         res.append(run_row(a.dfx, a.model, img, a.work, k, a.ref_tol))
         print(f"{k}: {res[-1]['wall']:.1f} s, {res[-1]['nfe']} NFE, {res[-1]['bpd']:.4f} bits/dim", file=sys.stderr)
     # the tile stride of today's tiles: the period their seams would have
-    xs = next((r["tiles"] for r in res if len(r["tiles"]) > 1), [0, 24])
+    xs = next((r["tiles"] for r in res if len(r["tiles"]) > 1), [0, 24]) if res else [0, 24]
     xs = sorted(set(xs))
     period = max(2, round((xs[-1] - xs[0]) / max(1, len(xs) - 1)))
     for r in res:
         r["per"], r["prom"] = seams.periodic(r["m"], period), seams.prominence(r["m"], period)
+    if not res:
+        print(f"(no likelihood rows; {a.size}×{a.size} crop at ({x0}, {y0}))")
     ref = next((r for r in res if r["key"] == "ref"), None)
     base = next((r for r in res if r["key"] == "tiles"), None)
     print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {seams.PHOTO} reduced {seams.REDUCE}×; model "
