@@ -1,7 +1,9 @@
-/* unet-graph.c — builds the forward program of a UNet2DModel for one input
- * shape: the op descriptors in execution order, and the placement of every
- * activation in one arena by a first-fit planner that frees each tensor after
- * its last use.  Recording and submitting are in unet.c; numerics in ops/. */
+/* unet-graph.c — builds the forward program of a UNet2DModel, or of an
+ * AutoencoderKL's encoder or decoder (the same resnets, attention and
+ * samplers without a time embedding), for one input shape: the op
+ * descriptors in execution order, and the placement of every activation in
+ * one arena by a first-fit planner that frees each tensor after its last
+ * use.  Recording and submitting are in unet.c and vae.c; numerics in ops/. */
 #include "unet-private.h"
 
 #include <math.h>

@@ -1,4 +1,5 @@
-/* unet.c — loading a diffusers UNet2DModel folder and running its forward.
+/* unet.c — loading a diffusers UNet2DModel folder (or an AutoencoderKL's,
+ * for vae.c) and running its forward.
  *
  * Loading reads every floating-point tensor of the safetensors file into one
  * device buffer (converted to float32, uploaded once) and indexes it by name;
