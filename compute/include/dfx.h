@@ -493,15 +493,21 @@ void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint3
  * seed's Philox stream), which makes the figure a bound on the discrete
  * data's −log2 P per value in expectation over u.
  *
- * Layers of any size: the layer is cut into tiles of the model's sample size
+ * Layers of any size (p.layout): by default the whole layer goes through the
+ * networks at once, padded by repeating its edge to the U-Net's size
+ * multiple; on a layer larger than the model's sample size each attention
+ * query sees the sample size's window of positions around it
+ * (dfx_unet_set_global_attention; p.global_attention for the whole layer),
+ * so the map has no tile seams and costs linearly in the area.  The layer's
+ * bits/dim is then the mean of the map: for a layer of the model's size the
+ * model's bits/dim of the image; for a larger one the convolutional network's
+ * density of the whole layer, every pixel scored in its surroundings.  With
+ * DFX_LIKELIHOOD_TILES the layer is cut into tiles of the model's sample size
  * (at least p.overlap pixels shared by neighbours, a smaller layer padded by
  * repeating its edge), the tiles go through the networks `batch` at a time,
  * and the per-pixel maps are blended with raised-cosine weights that sum to
- * one at every pixel.  The layer's bits/dim is the mean of the blended map
- * over the scored pixels: for a layer of the model's size with every pixel
- * scored it is the model's bits/dim of the image; for a larger layer it is the
- * average bits/dim of model-sized crops around each pixel, not the density of
- * the whole layer (the model defines none).
+ * one at every pixel: for a larger layer the average bits/dim of model-sized
+ * crops around each pixel (BENCHMARKS.md compares the two).
  *
  * Channels: a grey model scores the luminance (0.2126 R + 0.7152 G + 0.0722 B
  * of the encoded values) of an RGB layer; an RGB model scores a grey layer
