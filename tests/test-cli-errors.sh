@@ -22,6 +22,7 @@ check "unet bad timestep" 2 "is not a number" "$dfx" unet --model m --input x --
 check "vae without mode" 2 "--encode or --decode" "$dfx" vae --model m --input x --output y
 check "vae both modes" 2 "one of --encode and --decode" "$dfx" vae --encode --decode --model m --input x --output y
 check "vae logvar on decode" 2 "--logvar goes with --encode" "$dfx" vae --decode --model m --input x --output y --logvar z
+check "vae bad repeat" 2 "is not a count" "$dfx" vae --encode --model m --input x --output y --repeat -3
 check "vae missing folder" 1 "/nonexistent/vae/config.json" "$dfx" vae --model /nonexistent --encode --input x --output y
 check "bench usage" 2 "usage: dfx bench" "$dfx" bench
 echo "$pass passed, $fail failed"

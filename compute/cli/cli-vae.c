@@ -1,12 +1,15 @@
 /* cli-vae.c — `dfx vae`: run an AutoencoderKL (DIR/vae) on a tensor file.
  *
- *   dfx vae --model DIR --encode --input X.safetensors --output Y.safetensors [--logvar Z.safetensors] [--json]
- *   dfx vae --model DIR --decode --input Y.safetensors --output X.safetensors [--json]
+ *   dfx vae --model DIR --encode --input X.safetensors --output Y.safetensors [--logvar Z.safetensors]
+ *           [--repeat N] [--json]
+ *   dfx vae --model DIR --decode --input Y.safetensors --output X.safetensors [--repeat N] [--json]
  *
  * --encode reads tensor `sample` (N, C, H, W float32) and writes the
  * posterior mean as `latent` (unscaled, as diffusers' encode(); --logvar also
  * writes the clamped log-variance as `logvar`); --decode reads `latent` and
- * writes `sample`.  The debugging tool and the Vulkan side of the parity tests.
+ * writes `sample`.  --repeat N runs it N more times and reports the best and
+ * median seconds (tests/bench/bench-vae.py).  The debugging tool and the
+ * Vulkan side of the parity tests.
  */
 #include "cli.h"
 
@@ -20,10 +23,11 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f, "usage: dfx vae --model DIR (--encode|--decode) --input X.safetensors --output Y.safetensors\n"
-                "               [--logvar Z.safetensors] [--json]\n\n"
+                "               [--logvar Z.safetensors] [--repeat N] [--json]\n\n"
                 "Runs the AutoencoderKL of DIR/vae.  --encode: tensor `sample` (N,C,H,W) of X → the latent mean as\n"
                 "tensor `latent` of Y (unscaled; --logvar writes the log-variance as `logvar` of Z).\n"
-                "--decode: tensor `latent` of X → tensor `sample` of Y.\n");
+                "--decode: tensor `latent` of X → tensor `sample` of Y.\n"
+                "--repeat N: N more runs after the first (which plans), best and median seconds reported.\n");
     return rc;
 }
 
@@ -31,7 +35,7 @@ int
 dfx_cli_vae (int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *output = NULL, *lvpath = NULL;
-    int json = 0, mode = 0; /* 1 encode, 2 decode */
+    int json = 0, mode = 0, repeat = 0; /* mode 1 encode, 2 decode */
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
             json = 1;
@@ -52,6 +56,15 @@ dfx_cli_vae (int argc, char **argv)
             output = argv[++i];
         else if (i + 1 < argc && strcmp (argv[i], "--logvar") == 0)
             lvpath = argv[++i];
+        else if (i + 1 < argc && strcmp (argv[i], "--repeat") == 0) {
+            char *end = NULL;
+            long r = strtol (argv[++i], &end, 10);
+            if (!end || *end || r < 0 || r > 1000) {
+                fprintf (stderr, "dfx vae: --repeat '%s' is not a count in [0, 1000]\n", argv[i]);
+                return DFX_CLI_EXIT_USAGE;
+            }
+            repeat = (int) r;
+        }
         else {
             fprintf (stderr, "dfx vae: unknown or incomplete argument '%s'\n", argv[i]);
             return usage (stderr, DFX_CLI_EXIT_USAGE);
@@ -112,7 +125,31 @@ dfx_cli_vae (int argc, char **argv)
     st = mode == 1 ? dfx_vae_encode (v, n, h, w, x, y, lv) : dfx_vae_decode (v, n, h, w, x, y);
     if (st != DFX_OK)
         goto fail;
-    double t_run = dfx_cli_now () - t1;
+    double t_run = dfx_cli_now () - t1, best = 0.0, median = 0.0;
+    if (repeat) {
+        double *times = malloc ((size_t) repeat * sizeof *times);
+        if (!times) {
+            fprintf (stderr, "dfx vae: out of host memory\n");
+            rc = DFX_CLI_EXIT_ERROR;
+            goto out;
+        }
+        for (int i = 0; i < repeat && st == DFX_OK; i++) {
+            double t2 = dfx_cli_now ();
+            st = mode == 1 ? dfx_vae_encode (v, n, h, w, x, y, lv) : dfx_vae_decode (v, n, h, w, x, y);
+            times[i] = dfx_cli_now () - t2;
+        }
+        if (st != DFX_OK) {
+            free (times);
+            goto fail;
+        }
+        for (int i = 1; i < repeat; i++) /* insertion sort: a few numbers */
+            for (int j = i; j > 0 && times[j] < times[j - 1]; j--) {
+                double t = times[j];
+                times[j] = times[j - 1], times[j - 1] = t;
+            }
+        best = times[0], median = times[repeat / 2];
+        free (times);
+    }
     if ((st = dfx_tensor_write (ctx, output, out_name, 4, oshape, y)) != DFX_OK)
         goto fail;
     if (lvpath && (st = dfx_tensor_write (ctx, lvpath, "logvar", 4, oshape, lv)) != DFX_OK)
@@ -133,6 +170,10 @@ dfx_cli_vae (int argc, char **argv)
         cJSON_AddNumberToObject (o, "shift_factor", info.shift_factor);
         cJSON_AddNumberToObject (o, "load_seconds", t_load);
         cJSON_AddNumberToObject (o, "run_seconds", t_run);
+        if (repeat) {
+            cJSON_AddNumberToObject (o, "best_s", best);
+            cJSON_AddNumberToObject (o, "median_s", median);
+        }
         cJSON_AddStringToObject (o, "output", output);
         char *s = cJSON_Print (o);
         puts (s);
