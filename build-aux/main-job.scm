@@ -87,7 +87,7 @@
   (let* ((img (gimp-file-load RUN-NONINTERACTIVE src))
          (bg (vector-ref (gimp-image-get-layers img) 0))
          (r (plug-in-dfx-likelihood #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector bg)
-                                    #:model model #:steps steps))
+                                    #:model model #:solver "fixed" #:steps steps #:legend #f))
          (heat (vector-ref (gimp-item-get-children (cadr r)) 0)))
     (display (string-append "dfx-likelihood-bpd=" (number->string (vector-ref (car r) 0)) "\n"))
     (display (string-append "dfx-likelihood-name=" (gimp-item-get-name heat) "\n"))

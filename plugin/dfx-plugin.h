@@ -12,6 +12,7 @@
 #include <libgimp/gimp.h>
 
 #include "dfx.h"
+#include "dfx-ui.h"
 
 /* The plug-in's gettext domain; meson passes GETTEXT_PACKAGE="dfx" so that
  * _() is dgettext ("dfx", ...) whatever textdomain() is current. */
@@ -54,6 +55,20 @@ GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);
  * message that contains libdfx's own message. */
 dfx_ctx *dfx__plugin_ctx_open (GError **error);
 
+/* Runs the settings dialog spec (ui/dfx-ui.h) with its model chooser
+ * filled (dialog.c): every installed model by name with its card's line,
+ * and the default model for grey or colour images by name.
+ * spec->model_property defaults to "model".  Returns TRUE to go on. */
+gboolean dfx__dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, gboolean grey_image,
+                          DfxUiDialog *spec);
+
+/* A new layer (not inserted) holding the legend of likelihood heatmaps in
+ * colour map cmap spanning lo..hi bits/dim (legend.c): a colour bar, the
+ * scale under it and which end is unlikely, as wide as the image (200 to
+ * 480 pixels) and 52 high, grey with alpha in grey images.  The caller
+ * inserts and places it. */
+GimpLayer *dfx__legend_layer_new (GimpImage *image, dfx_colormap cmap, double lo, double hi);
+
 /* ---- Generation, shared by both generate procedures (generate.c) --------- */
 
 /* What one generation run asks for and what it produced.  Filled by
@@ -72,21 +87,24 @@ typedef struct {
  * count.  Defaults are libdfx's (dfx_generate_params_defaults()). */
 void dfx__generate_add_arguments (GimpProcedure *procedure);
 
-/* Shows the settings dialog of a generate procedure (ui/), with a line
- * naming the default model for grey_image.  Returns TRUE to go on. */
+/* Shows the settings dialog of a generate procedure (ui/): the model
+ * chooser (default for grey_image), then width and height when the
+ * procedure has them, the seed with its New seed button, the number of
+ * images, the sampler, steps and skip under Advanced, and note (NULL:
+ * none) at the bottom.  Returns TRUE to go on. */
 gboolean dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gboolean grey_image,
-                               const gchar *title);
+                               const gchar *title, const gchar *note);
 
 /* Runs one generation from config: resolves the model folder (the
  * argument, else the default for grey or colour images, model-path.c),
- * shows dfx's progress dialog with its Cancel button for interactive runs
+ * shows dfx's progress dialog titled title with its Cancel button for interactive runs
  * with a display (the work runs in a worker thread) or reports through
  * gimp_progress_update() otherwise, and leaves the pixels in *job.  Calls
  * nothing that changes an image.  Returns FALSE and sets *error on failure;
  * a cancel is the error code DFX_ERR_CANCELLED.  width/height 0: the
  * model's size. */
 gboolean dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
-                            guint height, DfxGenerateJob *job, GError **error);
+                            guint height, const gchar *title, DfxGenerateJob *job, GError **error);
 
 /* Frees what *job holds (not job itself). */
 void dfx__generate_job_clear (DfxGenerateJob *job);
@@ -126,6 +144,25 @@ gchar *dfx__model_default (gboolean grey_image, GError **error);
  * folder <datadir>/dfx/models, and the models/ folder of the source tree the
  * plug-in was built from.  Returns a NULL-terminated array (g_strfreev). */
 gchar **dfx__model_search_path (void);
+
+/* An installed model, as the dialogs list it (dfx__model_list()). */
+typedef struct {
+    gchar *name;     /* the folder's name, e.g. "emoji-32" */
+    gchar *dir;      /* the folder */
+    gchar *label;    /* "emoji-32 — dfx's default colour model (32×32, colour)" */
+    guint width, height, channels; /* from unet/config.json; 0 when not found */
+    gboolean fisher; /* fisher/ is there (likelihood needs it) */
+} DfxModelEntry;
+
+/* Every model folder in the models folders of the search order, the first
+ * of each name, sorted by name; the label takes the line after the title
+ * of the folder's README.md (its model card) when there is one.  Returns a
+ * GPtrArray of DfxModelEntry that frees them (g_ptr_array_unref). */
+GPtrArray *dfx__model_list (void);
+
+/* The entry of the default model (dfx__model_default()) in list; NULL when
+ * dfx found none. */
+const DfxModelEntry *dfx__model_list_default (GPtrArray *list, gboolean grey_image);
 
 /* Checks that dir is a model folder (unet/config.json in it).  Returns
  * FALSE and sets *error naming the folder and what is missing. */

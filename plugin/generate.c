@@ -16,8 +16,6 @@
  */
 #include "dfx-plugin.h"
 
-#include "dfx-ui.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,46 +28,49 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
 
     /* A string, not a GFile: GIMP refuses a GFile of a missing folder as
      * a calling error with its own message, before dfx can name the folder
-     * and say how to get the models.  The dialog shows a folder chooser. */
+     * and say how to get the models.  The dialog shows a model chooser.
+     * Mnemonics: see ui/dialog-settings.c (h r c l s are the dialog's). */
     gimp_procedure_add_string_argument (
-        procedure, "model", _ ("_Model folder"),
-        _ ("Folder of the diffusion model (unet/ and scheduler/ inside, optionally gaussian/). Empty: dfx's "
-           "default model, the grey one for grey images and the colour one otherwise, looked up in the folders "
-           "of $DFX_MODELS, then dfx/models in GIMP's user folder, then the system's dfx/models folder, then the "
-           "models folder of dfx's source"),
+        procedure, "model", _ ("_Model"),
+        _ ("The diffusion model that paints the image: a model folder (unet/ and scheduler/ inside, optionally "
+           "gaussian/). Empty: dfx's default model, the grey one for grey images and the colour one otherwise, "
+           "looked up in the folders of $DFX_MODELS, then dfx/models in GIMP's user folder, then the system's "
+           "dfx/models folder, then the models folder of dfx's source"),
         "", G_PARAM_READWRITE);
 
     gimp_procedure_add_choice_argument (
-        procedure, "sampler", _ ("S_ampler"),
-        _ ("How the sampling ODE is solved. The OCM samplers add noise of the optimal diagonal covariance at "
-           "each step and need the model's fisher/ head; they do well with few steps"),
-        gimp_choice_new_with_values ("heun", DFX_SAMPLER_HEUN, _ ("Heun (two network evaluations a step)"), NULL,
-                                     "euler", DFX_SAMPLER_EULER, _ ("Euler (one network evaluation a step)"), NULL,
-                                     "ddim", DFX_SAMPLER_DDIM, _ ("DDIM (one network evaluation a step)"), NULL,
-                                     "ddpm", DFX_SAMPLER_DDPM, _ ("DDPM (stochastic, fixed variance)"), NULL,
-                                     "ocm-ddpm", DFX_SAMPLER_OCM_DDPM,
-                                     _ ("OCM-DDPM (stochastic, optimal covariance; needs fisher/)"), NULL,
-                                     "ocm-ddim", DFX_SAMPLER_OCM_DDIM,
-                                     _ ("OCM-DDIM (DDIM with optimal covariance; needs fisher/)"), NULL, NULL),
+        procedure, "sampler", _ ("Sam_pler"),
+        _ ("How each step moves from noise to image. Heun gives the most detail for a number of steps; the "
+           "one-evaluation samplers are twice as fast a step; the OCM samplers add noise of the optimal "
+           "covariance and do well with few steps (they need the model's fisher/ head)"),
+        gimp_choice_new_with_values ("heun", DFX_SAMPLER_HEUN, _ ("Heun: most detail a step (two evaluations)"),
+                                     NULL, "euler", DFX_SAMPLER_EULER, _ ("Euler: fast steps"), NULL, "ddim",
+                                     DFX_SAMPLER_DDIM, _ ("DDIM: fast steps"), NULL, "ddpm", DFX_SAMPLER_DDPM,
+                                     _ ("DDPM: with fresh noise each step"), NULL, "ocm-ddpm",
+                                     DFX_SAMPLER_OCM_DDPM, _ ("OCM-DDPM: good in few steps (needs fisher/)"),
+                                     NULL, "ocm-ddim", DFX_SAMPLER_OCM_DDIM,
+                                     _ ("OCM-DDIM: good in few steps (needs fisher/)"), NULL, NULL),
         dfx_sampler_name (d.sampler), G_PARAM_READWRITE);
 
-    gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
-                                     _ ("Sampler steps: more steps, more detail, more time"), 1,
-                                     DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "steps", _ ("_Quality steps"),
+                                     _ ("Steps from noise to image: more steps give finer detail and take "
+                                        "longer"),
+                                     1, DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
 
     gimp_procedure_add_choice_argument (
-        procedure, "skip", _ ("Gaussian s_kip"),
-        _ ("Skip the early, noisy part of sampling in closed form: fewer network evaluations for the same image "
-           "quality. Needs the model's gaussian/ statistics"),
-        gimp_choice_new_with_values ("auto", DFX_SKIP_AUTO, _ ("Automatic (the model's calibrated skip)"), NULL,
+        procedure, "skip", _ ("S_kip the noisy start"),
+        _ ("Computes the early, noisy part of the way in one go instead of step by step: fewer evaluations "
+           "for the same image quality. Needs the model's gaussian/ statistics"),
+        gimp_choice_new_with_values ("auto", DFX_SKIP_AUTO, _ ("Automatic (as calibrated for the model)"), NULL,
                                      "pca", DFX_SKIP_PCA, _ ("PCA (the model's own size only)"), NULL, "spectral",
                                      DFX_SKIP_SPECTRAL, _ ("Spectral (any size)"), NULL, "off", DFX_SKIP_OFF,
                                      _ ("Off"), NULL, NULL),
         dfx_skip_name (d.skip), G_PARAM_READWRITE);
 
-    gimp_procedure_add_int_argument (procedure, "seed", _ ("S_eed"),
-                                     _ ("Random seed: the same seed on the same device gives the same image"), 0,
-                                     G_MAXINT, (gint)d.seed, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "seed", _ ("Variation (s_eed)"),
+                                     _ ("Which image of the many the model can make: another number, another "
+                                        "image; the same number, settings and device give the same image"),
+                                     0, G_MAXINT, (gint)d.seed, G_PARAM_READWRITE);
 
     gimp_procedure_add_int_argument (procedure, "count", _ ("_Number of images"),
                                      _ ("How many images to generate, each as a layer of its own (image k uses "
@@ -79,24 +80,22 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
 
 gboolean
 dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gboolean grey_image,
-                      const gchar *title)
+                      const gchar *title, const gchar *note)
 {
-    static const gchar *const names[] = {"sampler", "steps", "skip", "seed", "count", "width", "height",
-                                         NULL};
-    GError *error = NULL;
-    gchar *dir = dfx__model_default (grey_image, &error);
-    gchar *note;
-    gboolean run;
+    static const gchar *const names[] = {"width", "height", "seed", "count", NULL};
+    static const gchar *const advanced[] = {"sampler", "steps", "skip", NULL};
+    DfxUiDialog spec = {
+        .title = title,
+        .ok_label = _ ("_Generate"),
+        .names = names,
+        .seed_property = "seed",
+        .width_property = "width",
+        .height_property = "height",
+        .advanced = advanced,
+        .note = note,
+    };
 
-    if (dir != NULL)
-        note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
-    else
-        note = g_strdup (_ ("dfx found no default model: choose a model folder."));
-    run = dfx__ui_settings_dialog (procedure, config, title, NULL, names, "model", note);
-    g_free (note);
-    g_free (dir);
-    g_clear_error (&error);
-    return run;
+    return dfx__dialog_run (procedure, config, grey_image, &spec);
 }
 
 /* ---- The run ---------------------------------------------------------------- */
@@ -221,7 +220,7 @@ work_ui (DfxUiProgress *progress, gpointer data)
 
 gboolean
 dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
-                   guint height, DfxGenerateJob *job, GError **error)
+                   guint height, const gchar *title, DfxGenerateJob *job, GError **error)
 {
     gchar *model = NULL;
     gint steps, seed, count;
@@ -260,7 +259,7 @@ dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean g
         gchar *text = g_strdup_printf (_ ("Generating with the model %s"), base);
 
         job->params.progress = progress_ui;
-        dfx__ui_progress_run (_ ("dfx: Generate"), text, work_ui, &r);
+        dfx__ui_progress_run (title, text, work_ui, &r);
         g_free (text);
         g_free (base);
     } else {

@@ -15,9 +15,13 @@
  *   4. models/ of the source tree the plug-in was built from
  *      (DFX_SOURCE_MODELS_DIR), so a developer's build works uninstalled.
  * In each, DFX_MODEL_GREY or DFX_MODEL_COLOUR, the preferred one first; the
- * first folder found wins.
+ * first folder found wins.  The dialogs list every model of these folders
+ * by name, with a line of its model card (README.md) and its size read
+ * from unet/config.json.
  */
 #include "dfx-plugin.h"
+
+#include <string.h>
 
 #ifndef DFX_SYSTEM_MODELS_DIR
 #error "DFX_SYSTEM_MODELS_DIR must be defined (plugin/meson.build passes it)"
@@ -119,4 +123,160 @@ dfx__model_default (gboolean grey_image, GError **error)
     g_free (list);
     g_strfreev (dirs);
     return NULL;
+}
+
+/* ---- The list of installed models ---------------------------------------- */
+
+static void
+entry_free (gpointer data)
+{
+    DfxModelEntry *e = data;
+
+    g_free (e->name);
+    g_free (e->dir);
+    g_free (e->label);
+    g_free (e);
+}
+
+/* The first whole number after "key": in the JSON text (a list such as
+ * [32, 32] gives its first element); 0 when absent.  For a label only:
+ * libdfx validates the file when it loads the model. */
+static guint
+json_uint (const gchar *text, const gchar *key)
+{
+    gchar *pattern = g_strdup_printf ("\"%s\"\\s*:\\s*\\[?\\s*([0-9]+)", key);
+    GRegex *re = g_regex_new (pattern, 0, 0, NULL);
+    GMatchInfo *match = NULL;
+    guint v = 0;
+
+    if (re != NULL && g_regex_match (re, text, 0, &match)) {
+        gchar *digits = g_match_info_fetch (match, 1);
+        v = (guint)MIN (g_ascii_strtoull (digits, NULL, 10), G_MAXUINT);
+        g_free (digits);
+    }
+    g_match_info_free (match);
+    if (re != NULL)
+        g_regex_unref (re);
+    g_free (pattern);
+    return v;
+}
+
+/* The model card's line: what follows " — " (or " - ") in its first
+ * heading, else its first line of prose; NULL without a README.md. */
+static gchar *
+card_line (const gchar *dir)
+{
+    gchar *path = g_build_filename (dir, "README.md", NULL), *text = NULL, *line = NULL;
+
+    if (g_file_get_contents (path, &text, NULL, NULL)) {
+        gchar **lines = g_strsplit (text, "\n", 40);
+        for (gchar **l = lines; *l != NULL && line == NULL; l++) {
+            gchar *t = g_strstrip (*l);
+            if (*t == '#') {
+                const gchar *dash = strstr (t, " \u2014 ");
+                if (dash != NULL)
+                    line = g_strdup (dash + strlen (" \u2014 "));
+                else if ((dash = strstr (t, " - ")) != NULL)
+                    line = g_strdup (dash + 3);
+            } else if (*t != '\0' && *t != '!' && *t != '<') {
+                line = g_strdup (t);
+            }
+        }
+        g_strfreev (lines);
+        if (line != NULL && g_utf8_strlen (line, -1) > 60) {
+            gchar *cut = g_utf8_substring (line, 0, 57);
+            g_free (line);
+            line = g_strconcat (cut, "...", NULL);
+            g_free (cut);
+        }
+    }
+    g_free (text);
+    g_free (path);
+    return line;
+}
+
+static DfxModelEntry *
+entry_new (const gchar *dir, const gchar *name)
+{
+    DfxModelEntry *e = g_new0 (DfxModelEntry, 1);
+    gchar *config = g_build_filename (dir, "unet", "config.json", NULL), *text = NULL, *fisher;
+    gchar *line = card_line (dir), *kind;
+
+    e->name = g_strdup (name);
+    e->dir = g_strdup (dir);
+    if (g_file_get_contents (config, &text, NULL, NULL)) {
+        e->width = e->height = json_uint (text, "sample_size");
+        e->channels = json_uint (text, "in_channels");
+    }
+    fisher = g_build_filename (dir, "fisher", NULL);
+    e->fisher = g_file_test (fisher, G_FILE_TEST_IS_DIR);
+    kind = e->channels == 1 || e->channels == 2 ? g_strdup (_ ("grey"))
+         : e->channels >= 3                     ? g_strdup (_ ("colour"))
+                                                : g_strdup (_ ("unknown kind"));
+    if (e->width > 0 && line != NULL)
+        /* TRANSLATORS: model list entry: name, model card line, size, grey/colour. */
+        e->label = g_strdup_printf (_ ("%s \u2014 %s (%u\u00d7%u, %s)"), name, line, e->width, e->height, kind);
+    else if (e->width > 0)
+        /* TRANSLATORS: model list entry: name, size, grey/colour. */
+        e->label = g_strdup_printf (_ ("%s (%u\u00d7%u, %s)"), name, e->width, e->height, kind);
+    else
+        e->label = g_strdup (name);
+    g_free (kind);
+    g_free (line);
+    g_free (fisher);
+    g_free (text);
+    g_free (config);
+    return e;
+}
+
+static gint
+entry_compare (gconstpointer a, gconstpointer b)
+{
+    const DfxModelEntry *x = *(DfxModelEntry *const *)a, *y = *(DfxModelEntry *const *)b;
+
+    return g_utf8_collate (x->name, y->name);
+}
+
+GPtrArray *
+dfx__model_list (void)
+{
+    GPtrArray *list = g_ptr_array_new_with_free_func (entry_free);
+    GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    gchar **dirs = dfx__model_search_path ();
+
+    for (gchar **d = dirs; *d != NULL; d++) {
+        GDir *folder = g_dir_open (*d, 0, NULL);
+        const gchar *name;
+
+        if (folder == NULL)
+            continue;
+        while ((name = g_dir_read_name (folder)) != NULL) {
+            gchar *dir = g_build_filename (*d, name, NULL);
+            if (!g_hash_table_contains (seen, name) && is_model (dir)) {
+                g_hash_table_add (seen, g_strdup (name));
+                g_ptr_array_add (list, entry_new (dir, name));
+            }
+            g_free (dir);
+        }
+        g_dir_close (folder);
+    }
+    g_ptr_array_sort (list, entry_compare);
+    g_strfreev (dirs);
+    g_hash_table_unref (seen);
+    return list;
+}
+
+const DfxModelEntry *
+dfx__model_list_default (GPtrArray *list, gboolean grey_image)
+{
+    gchar *dir = dfx__model_default (grey_image, NULL);
+    const DfxModelEntry *found = NULL;
+
+    for (guint i = 0; dir != NULL && i < list->len && found == NULL; i++) {
+        const DfxModelEntry *e = g_ptr_array_index (list, i);
+        if (strcmp (e->dir, dir) == 0)
+            found = e;
+    }
+    g_free (dir);
+    return found;
 }

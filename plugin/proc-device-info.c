@@ -2,7 +2,7 @@
  *
  * For: reporting which Vulkan device dfx computes on (name, type, driver),
  * as three string return values for scripts and, when run interactively,
- * as a message in GIMP.  It opens the device for real, so it also answers
+ * in an information dialog (a message in GIMP without a display).  It opens the device for real, so it also answers
  * "does dfx work on this machine", and it fails with dfx's own message
  * (GIMP_PDB_EXECUTION_ERROR) when there is no usable device.
  * Not for: choosing the device (that is $DFX_DEVICE, read by libdfx) or
@@ -54,7 +54,12 @@ device_info_run (GimpProcedure *procedure, GimpProcedureConfig *config, gpointer
 
     if (run_mode == GIMP_RUN_INTERACTIVE) {
         gchar *text = g_strdup_printf (_ ("dfx computes on: %s\nDevice type: %s\nDriver: %s"), name, type, driver);
-        gimp_message (text);
+        /* Plain information: dfx's own dialog with an "i", not GIMP's
+         * message box (a warning triangle); the message without a display. */
+        if (dfx__ui_available (run_mode))
+            dfx__ui_info_dialog (_ ("Device Info"), _ ("dfx is ready to compute"), text);
+        else
+            gimp_message (text);
         g_free (text);
     }
 

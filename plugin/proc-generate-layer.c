@@ -14,8 +14,6 @@
  */
 #include "dfx-plugin.h"
 
-#include "dfx-ui.h"
-
 /* The layer the new ones go above: the first selected drawable when it is a
  * layer, else the first selected layer of the image; NULL for the top of
  * the image. */
@@ -54,17 +52,30 @@ generate_layer_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *i
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
     if (!gimp_selection_bounds (image, &non_empty, &x1, &y1, &x2, &y2) || !non_empty) {
+        non_empty = FALSE;
         x1 = y1 = 0;
         x2 = gimp_image_get_width (image);
         y2 = gimp_image_get_height (image);
     }
 
-    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode) &&
-        !dfx__generate_dialog (procedure, config, base == GIMP_GRAY, _ ("Generate a Layer with dfx")))
-        return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
+        gchar *note = non_empty
+                          /* TRANSLATORS: the size of the layer the dialog will make, in pixels. */
+                          ? g_strdup_printf (_ ("The new layer is %d \u00d7 %d pixels: the size and place of the "
+                                                "selection. It goes above the active layer."),
+                                             x2 - x1, y2 - y1)
+                          : g_strdup_printf (_ ("The new layer is %d \u00d7 %d pixels: the whole canvas (select "
+                                                "an area for a smaller one). It goes above the active layer."),
+                                             x2 - x1, y2 - y1);
+        gboolean go = dfx__generate_dialog (procedure, config, base == GIMP_GRAY, _ ("Generate Layer"), note);
 
-    if (!dfx__generate_run (config, run_mode, base == GIMP_GRAY, (guint)(x2 - x1), (guint)(y2 - y1), &job,
-                            &error)) {
+        g_free (note);
+        if (!go)
+            return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    }
+
+    if (!dfx__generate_run (config, run_mode, base == GIMP_GRAY, (guint)(x2 - x1), (guint)(y2 - y1),
+                            _ ("Generate Layer"), &job, &error)) {
         dfx__generate_job_clear (&job);
         return gimp_procedure_new_return_values (procedure, dfx__generate_error_status (error), error);
     }

@@ -11,8 +11,6 @@
  */
 #include "dfx-plugin.h"
 
-#include "dfx-ui.h"
-
 static GimpValueArray *
 generate_run (GimpProcedure *procedure, GimpProcedureConfig *config, gpointer run_data)
 {
@@ -26,13 +24,16 @@ generate_run (GimpProcedure *procedure, GimpProcedureConfig *config, gpointer ru
 
     g_object_get (config, "run-mode", &run_mode, NULL);
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode) &&
-        !dfx__generate_dialog (procedure, config, FALSE, _ ("Generate an Image with dfx")))
+        !dfx__generate_dialog (procedure, config, FALSE, _ ("Generate an Image"),
+                               _ ("dfx opens the result as a new image, one layer per image: grey for a grey "
+                                  "model, RGB for a colour one.")))
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     g_object_get (config, "width", &width, "height", &height, NULL);
 
     /* A new image: the colour model is the default (generate.c falls back
      * to the grey one); the image's mode then follows the model. */
-    if (!dfx__generate_run (config, run_mode, FALSE, (guint)width, (guint)height, &job, &error)) {
+    if (!dfx__generate_run (config, run_mode, FALSE, (guint)width, (guint)height, _ ("Generate an Image"), &job,
+                            &error)) {
         dfx__generate_job_clear (&job);
         return gimp_procedure_new_return_values (procedure, dfx__generate_error_status (error), error);
     }
@@ -90,12 +91,20 @@ dfx__proc_generate_new (GimpPlugIn *plug_in)
     gimp_procedure_add_enum_argument (procedure, "run-mode", _ ("Run mode"), _ ("The run mode"), GIMP_TYPE_RUN_MODE,
                                       GIMP_RUN_INTERACTIVE, G_PARAM_READWRITE);
     dfx__generate_add_arguments (procedure);
+    /* Real sizes, the default models' own (32); choosing a model in the
+     * dialog sets them to that model's size.  0 stays accepted for scripts
+     * (the model's own size, as `dfx generate` without --width), but the
+     * dialog never shows it (dfx__generate_dialog replaces it). */
     gimp_procedure_add_int_argument (procedure, "width", _ ("_Width"),
-                                     _ ("Width of the image in pixels; 0: the model's own size"), 0,
-                                     DFX_GENERATE_MAX_SIZE, 0, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "height", _ ("_Height"),
-                                     _ ("Height of the image in pixels; 0: the model's own size"), 0,
-                                     DFX_GENERATE_MAX_SIZE, 0, G_PARAM_READWRITE);
+                                     _ ("Width of the new image in pixels. Picking a model sets it to the "
+                                        "model's own size; other sizes work too (scripts: 0 is the model's "
+                                        "own size)"),
+                                     0, DFX_GENERATE_MAX_SIZE, 32, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "height", _ ("He_ight"),
+                                     _ ("Height of the new image in pixels. Picking a model sets it to the "
+                                        "model's own size; other sizes work too (scripts: 0 is the model's "
+                                        "own size)"),
+                                     0, DFX_GENERATE_MAX_SIZE, 32, G_PARAM_READWRITE);
 
     gimp_procedure_add_image_return_value (procedure, "image", _ ("Image"), _ ("The generated image"), FALSE,
                                            G_PARAM_READWRITE);

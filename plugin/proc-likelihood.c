@@ -5,19 +5,19 @@
  * For: reading each selected layer (with its alpha: transparent pixels are
  * not scored), running dfx_likelihood() on all of them (progress per tile, in
  * a worker under dfx's dialog when there is a display), then, only when every
- * layer succeeded, adding a layer group "Likelihood" above the first selected
- * layer with one heatmap per input layer — same size and place, named with
- * the input's name, its bits/dim and the colour range — in one undo group,
- * and returning the bits/dim as a double array.  Output: a perceptual colour
- * map (bright = unlikely; in a grey image its luminance) or a grey map (the
- * same range, linear).  On any failure or cancel the image is left exactly
- * as it was.
- * Not for: numerics (libdfx) or colour tables (compute/cli/colormap.c).
+ * layer succeeded, adding a layer group "Likelihood" at the top of the layer
+ * stack, where it is seen, with one heatmap per input layer — same size and
+ * place, named with the input's name, its bits/dim and the colour range, one
+ * range shared by all — and a legend layer (colour bar with the bits/dim
+ * scale, legend.c) on top, in one undo group, and returning the bits/dim as
+ * a double array.  Output: a perceptual colour map (bright = unlikely) or a
+ * grey map (the same range, linear).  A grey image is converted to RGB
+ * (in the same undo step, and the dialog says so) when the heatmap has
+ * colours, so the colour map is not lost.  On any failure or cancel the
+ * image is left exactly as it was.
+ * Not for: numerics (libdfx) or colour tables (libdfx's dfx_colormap_*).
  */
 #include "dfx-plugin.h"
-
-#include "colormap.h"
-#include "dfx-ui.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -184,6 +184,28 @@ write_heatmap (const LayerJob *l, GimpLayer *layer, gboolean grey, OutputKind ki
     gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, (gint)w, (gint)h);
 }
 
+/* The colour range shared by all the heatmaps (so their colours compare),
+ * from every scored pixel of every layer; the layer's bits/dim ± 0.05 when
+ * no pixel is a number. */
+static void
+shared_range (const Job *job, double *lo, double *hi)
+{
+    gsize total = 0, at = 0;
+    gfloat *all;
+
+    for (guint i = 0; i < job->n; i++)
+        total += (gsize)job->layers[i].width * job->layers[i].height;
+    all = g_new (gfloat, MAX (total, 1));
+    for (guint i = 0; i < job->n; i++) {
+        const LayerJob *l = &job->layers[i];
+        memcpy (all + at, l->result.map, (gsize)l->width * l->height * sizeof *all);
+        at += (gsize)l->width * l->height;
+    }
+    if (!dfx_colormap_range (all, total, lo, hi))
+        *lo = job->layers[0].result.bits_per_dim - 0.05, *hi = job->layers[0].result.bits_per_dim + 0.05;
+    g_free (all);
+}
+
 static GimpValueArray *
 likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
                 GimpProcedureConfig *config, gpointer run_data)
@@ -195,6 +217,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     GError *error = NULL;
     gchar *model = NULL;
     gint overlap, steps;
+    gboolean legend;
     gdouble tolerance;
     OutputKind kind;
     dfx_colormap cmap;
@@ -217,19 +240,24 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
         }
 
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"overlap", "tolerance", "steps", "colormap", "output", NULL};
-        gchar *dir = dfx__model_default (grey, NULL);
-        gchar *note = dir != NULL ? g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir)
-                                  : g_strdup (_ ("dfx found no default model: choose a model folder."));
-        gboolean go = dfx__ui_settings_dialog (procedure, config, _ ("Likelihood Heatmap with dfx"), _ ("_Score"),
-                                              names, "model", note);
-        g_free (note);
-        g_free (dir);
-        if (!go)
+        static const gchar *const names[] = {"colormap", "output", "legend", NULL};
+        static const gchar *const advanced[] = {"solver", "tolerance", "steps", "overlap", NULL};
+        DfxUiDialog spec = {
+            .title = _ ("Likelihood Heatmap"),
+            .ok_label = _ ("Sc_ore"),
+            .names = names,
+            .advanced = advanced,
+            .note = grey ? _ ("This image is grey: to keep the colours of the heatmap, dfx converts it to RGB "
+                              "(one undo step undoes it). Show the grey map to keep the image grey.")
+                         : _ ("The heatmaps and their legend go into a new layer group at the top of the "
+                              "layer stack: bright = unlikely under the model."),
+        };
+        if (!dfx__dialog_run (procedure, config, grey, &spec))
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
 
-    g_object_get (config, "model", &model, "overlap", &overlap, "tolerance", &tolerance, "steps", &steps, NULL);
+    g_object_get (config, "model", &model, "overlap", &overlap, "tolerance", &tolerance, "steps", &steps, "legend",
+                  &legend, NULL);
     kind = (OutputKind)gimp_procedure_config_get_choice_id (config, "output");
     cmap = (dfx_colormap)gimp_procedure_config_get_choice_id (config, "colormap");
     if (model != NULL && *model != '\0') {
@@ -251,7 +279,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     if (overlap >= 0) /* a tile overlap asks for the tiles of before; -1: the whole layer at once */
         job.params.layout = DFX_LIKELIHOOD_TILES;
     job.params.rtol = job.params.atol = tolerance;
-    if (steps > 0) {
+    if (gimp_procedure_config_get_choice_id (config, "solver") == DFX_ODE_HEUN) {
         job.params.solver = DFX_ODE_HEUN;
         job.params.steps = (uint32_t)steps;
     }
@@ -269,7 +297,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     if (dfx__ui_available (run_mode)) {
         gchar *b = g_path_get_basename (job.model_dir);
         gchar *text = g_strdup_printf (_ ("Scoring %u layer(s) with the model %s"), n, b);
-        dfx__ui_progress_run (_ ("dfx: Likelihood"), text, work_ui, &job);
+        dfx__ui_progress_run (_ ("Likelihood Heatmap"), text, work_ui, &job);
         g_free (text);
         g_free (b);
     } else {
@@ -288,22 +316,23 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
 
     /* Everything that can fail has; from here on only GIMP is written. */
     gdouble *bpd = g_new (gdouble, n);
-    GimpLayer *anchor = GIMP_LAYER (drawables[0]), *parent = NULL, *group;
-    GimpItem *p = gimp_item_get_parent (GIMP_ITEM (anchor));
-    gint position = gimp_image_get_item_position (image, GIMP_ITEM (anchor));
-    parent = p != NULL ? GIMP_LAYER (p) : NULL;
+    const gboolean to_rgb = grey && kind == OUTPUT_HEATMAP && cmap != DFX_COLORMAP_GREY;
+    const gboolean grey_out = grey && !to_rgb;
+    GimpLayer *group;
+    double lo, hi;
 
+    shared_range (&job, &lo, &hi);
     gimp_image_undo_group_start (image);
+    if (to_rgb)
+        gimp_image_convert_rgb (image);
+    /* At the top of the stack: nothing the user has hides it. */
     group = GIMP_LAYER (gimp_group_layer_new (image, _ ("Likelihood")));
-    gimp_image_insert_layer (image, group, parent, position);
+    gimp_image_insert_layer (image, group, NULL, 0);
     for (guint i = n; i-- > 0;) {
         LayerJob *l = &job.layers[i];
-        double lo, hi;
         gchar *name;
         GimpLayer *layer;
 
-        if (!dfx_colormap_range (l->result.map, (gsize)l->width * l->height, &lo, &hi))
-            lo = l->result.bits_per_dim - 0.05, hi = l->result.bits_per_dim + 0.05;
         bpd[i] = l->result.bits_per_dim;
         if (kind == OUTPUT_GREY)
             /* TRANSLATORS: heatmap layer name: input layer, bits/dim, the grey range */
@@ -314,11 +343,19 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
             name = g_strdup_printf (_ ("%s: %.3f bits/dim (%s %.2f–%.2f bits/dim, bright = unlikely)"), l->name,
                                     l->result.bits_per_dim, dfx_colormap_name (cmap), lo, hi);
         layer = gimp_layer_new (image, name, (gint)l->width, (gint)l->height,
-                                grey ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
+                                grey_out ? GIMP_GRAYA_IMAGE : GIMP_RGBA_IMAGE, 100.0, GIMP_LAYER_MODE_NORMAL);
         g_free (name);
         gimp_image_insert_layer (image, layer, group, 0);
         gimp_layer_set_offsets (layer, l->x, l->y);
-        write_heatmap (l, layer, grey, kind, cmap, lo, hi);
+        write_heatmap (l, layer, grey_out, kind, cmap, lo, hi);
+    }
+    if (legend) {
+        /* On top of the heatmaps, at the canvas's bottom left corner. */
+        GimpLayer *key = dfx__legend_layer_new (image, kind == OUTPUT_GREY ? DFX_COLORMAP_GREY : cmap, lo, hi);
+        gimp_image_insert_layer (image, key, group, 0);
+        gimp_layer_set_offsets (key, 0,
+                                MAX (0, gimp_image_get_height (image) -
+                                            gimp_drawable_get_height (GIMP_DRAWABLE (key))));
     }
     gimp_image_undo_group_end (image);
     if (run_mode != GIMP_RUN_NONINTERACTIVE)
@@ -357,35 +394,46 @@ dfx__proc_likelihood_new (GimpPlugIn *plug_in)
         DFX_PROC_LIKELIHOOD);
     gimp_procedure_set_attribution (procedure, "dfx authors", "dfx authors", "2026");
 
+    /* Mnemonics: see ui/dialog-settings.c (h r c l s are the dialog's, o
+     * the OK button's "Sc_ore"). */
     gimp_procedure_add_string_argument (
-        procedure, "model", _ ("_Model folder"),
-        _ ("Folder of the diffusion model (unet/, scheduler/ and fisher/ inside). Empty: dfx's default model, "
-           "the grey one for grey images and the colour one otherwise"),
+        procedure, "model", _ ("_Model"),
+        _ ("The diffusion model that judges the pixels: a model folder (unet/, scheduler/ and fisher/ inside). "
+           "Empty: dfx's default model, the grey one for grey images and the colour one otherwise"),
         "", G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "overlap", _ ("Tile _overlap"),
-                                     _ ("Pixels neighbouring tiles share (-1: a quarter of the model's size)"), -1,
-                                     1024, d.overlap, G_PARAM_READWRITE);
-    gimp_procedure_add_double_argument (procedure, "tolerance", _ ("Solver _tolerance"),
-                                        _ ("Relative and absolute tolerance of the adaptive ODE solver: smaller is "
-                                           "more exact and slower"),
-                                        1e-8, 1e-1, d.rtol, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "steps", _ ("Fixed _steps"),
-                                     _ ("0: the adaptive solver with the tolerance above; more than 0: that many "
-                                        "fixed Heun steps (two network evaluations each), as `dfx likelihood "
-                                        "--solver heun --steps N`"),
-                                     0, 100000, 0, G_PARAM_READWRITE);
     gimp_procedure_add_choice_argument (
-        procedure, "colormap", _ ("_Colour map"), _ ("Colours of the heatmap"),
-        gimp_choice_new_with_values ("viridis", DFX_COLORMAP_VIRIDIS, _ ("Viridis"), NULL, "magma",
-                                     DFX_COLORMAP_MAGMA, _ ("Magma"), NULL, "grey", DFX_COLORMAP_GREY, _ ("Grey"),
-                                     NULL, NULL),
+        procedure, "colormap", _ ("Colour _palette"), _ ("The colours of the heatmap, from likely to unlikely"),
+        gimp_choice_new_with_values ("viridis", DFX_COLORMAP_VIRIDIS, _ ("Viridis (blue to yellow)"), NULL,
+                                     "magma", DFX_COLORMAP_MAGMA, _ ("Magma (black to pale yellow)"), NULL, "grey",
+                                     DFX_COLORMAP_GREY, _ ("Grey (black to white)"), NULL, NULL),
         "viridis", G_PARAM_READWRITE);
     gimp_procedure_add_choice_argument (
-        procedure, "output", _ ("O_utput"), _ ("What the new layers show"),
-        gimp_choice_new_with_values ("heatmap", OUTPUT_HEATMAP, _ ("Heatmap in the colour map"), NULL, "grey-map",
-                                     OUTPUT_GREY, _ ("Grey map of bits/dim (the range in the layer name)"), NULL,
-                                     NULL),
+        procedure, "output", _ ("Sho_w"), _ ("What the new layers show"),
+        gimp_choice_new_with_values ("heatmap", OUTPUT_HEATMAP, _ ("Heatmap in the palette"), NULL, "grey-map",
+                                     OUTPUT_GREY, _ ("Grey map (keeps a grey image grey)"), NULL, NULL),
         "heatmap", G_PARAM_READWRITE);
+    gimp_procedure_add_boolean_argument (procedure, "legend", _ ("Add a le_gend"),
+                                         _ ("A layer with the colour bar and its bits/dim scale on top of the "
+                                            "heatmaps, at the bottom left of the canvas"),
+                                         TRUE, G_PARAM_READWRITE);
+    gimp_procedure_add_choice_argument (
+        procedure, "solver", _ ("_Integration"),
+        _ ("How the probability-flow ODE is solved: adaptive steps until the tolerance is met, or a fixed number "
+           "of Heun steps (two network evaluations each), as `dfx likelihood --solver heun --steps N`"),
+        gimp_choice_new_with_values ("adaptive", DFX_ODE_RK45, _ ("Adaptive (accurate to the tolerance)"), NULL,
+                                     "fixed", DFX_ODE_HEUN, _ ("Fixed steps (faster, rougher)"), NULL, NULL),
+        "adaptive", G_PARAM_READWRITE);
+    gimp_procedure_add_double_argument (procedure, "tolerance", _ ("_Tolerance"),
+                                        _ ("Of the adaptive integration: smaller is more exact and slower"),
+                                        1e-6, 1e-1, d.rtol, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "steps", _ ("_Fixed steps"),
+                                     _ ("Steps of the fixed-step integration: more is more exact and slower"), 1,
+                                     100000, 16, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "overlap", _ ("Tile o_verlap"),
+                                     _ ("Pixels that neighbouring tiles of the model's size share in a large "
+                                        "layer: more overlap, smoother seams, more time (8 is a quarter of the "
+                                        "default models' 32-pixel tiles)"),
+                                     0, 1024, 8, G_PARAM_READWRITE);
 
     gimp_procedure_add_double_array_return_value (procedure, "bits-per-dim", _ ("Bits per dimension"),
                                                   _ ("The bits/dim of each selected layer, in their order"),

@@ -32,6 +32,43 @@ gboolean dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig 
                                   const gchar *ok_label, const gchar *const *names, const gchar *folder_name,
                                   const gchar *note);
 
+/* An installed model, as the model chooser lists it. */
+typedef struct {
+    const gchar *label; /* what the list shows: name, a line of its model card, size */
+    const gchar *path;  /* the model folder */
+    guint width, height; /* the model's own image size; 0 when unknown */
+} DfxUiModel;
+
+/* What dfx__ui_dialog_run() shows.  Property names absent from the
+ * procedure are skipped; lists are NULL-terminated. */
+typedef struct {
+    const gchar *title;
+    const gchar *ok_label;          /* translated, with a mnemonic that clashes with no other */
+    const gchar *model_property;    /* string property holding a model folder ("" = the default); NULL: no chooser */
+    const DfxUiModel *models;       /* the installed models (n_models) */
+    guint n_models;
+    const gchar *default_label;     /* the default model's label; NULL: dfx found none */
+    const gchar *const *names;      /* the main settings, in order, under the model chooser */
+    const gchar *seed_property;     /* gets a "New seed" button beside it; NULL: none */
+    const gchar *width_property;    /* set to the chosen model's size when the user picks a model */
+    const gchar *height_property;
+    const gchar *const *advanced;   /* the method's knobs, in a closed "Advanced" expander; NULL: none */
+    const gchar *note;              /* a line at the bottom (what the result will be); NULL: none */
+} DfxUiDialog;
+
+/* Shows the settings dialog of procedure as spec describes: the model
+ * chooser (the default model by name, every installed model with its
+ * card's line, "Other folder…"), the main settings, the seed with its
+ * "New seed" button, the Advanced expander, the note.  Numbers of type
+ * double get spin buttons with increments that fit their range.  Returns
+ * TRUE when the user pressed the OK button; config then holds the chosen
+ * values (GIMP saves them as the last-used ones). */
+gboolean dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const DfxUiDialog *spec);
+
+/* Shows an information dialog (not a warning: an "i" icon) titled title
+ * with a bold heading and text, and a Close button; returns when closed. */
+void dfx__ui_info_dialog (const gchar *title, const gchar *heading, const gchar *text);
+
 typedef struct _DfxUiProgress DfxUiProgress;
 
 /* The long work: runs in a worker thread, calls dfx__ui_progress_report()
@@ -40,9 +77,10 @@ typedef struct _DfxUiProgress DfxUiProgress;
 typedef void (*DfxUiWorkFunc) (DfxUiProgress *progress, gpointer data);
 
 /* Runs work (data) in a worker thread while a modal dialog titled title
- * shows text, a progress bar and a Cancel button; returns when work has
- * returned (after a cancel too: the work decides when to stop).  Returns
- * TRUE when the user asked to cancel. */
+ * (the procedure's name, e.g. "Generate Layer") shows text, a progress bar
+ * with the percentage and the estimated time left, and a Cancel button;
+ * returns when work has returned (after a cancel too: the work decides when
+ * to stop).  Returns TRUE when the user asked to cancel. */
 gboolean dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work, gpointer data);
 
 /* From the worker: the fraction done (0..1; negative: unknown, the bar

@@ -72,6 +72,22 @@ dfx__ui_progress_preview (DfxUiProgress *p, guint width, guint height, guint bpp
         g_idle_add (show_preview, p);
 }
 
+/* "42 s", "2 min 05 s", "1 h 03 min": a duration as a person reads it. */
+static gchar *
+format_seconds (gdouble seconds)
+{
+    const gint s = (gint)(seconds + 0.5);
+
+    if (s < 60)
+        /* TRANSLATORS: a duration in seconds. */
+        return g_strdup_printf (_ ("%d s"), s);
+    if (s < 3600)
+        /* TRANSLATORS: a duration in minutes and seconds. */
+        return g_strdup_printf (_ ("%d min %02d s"), s / 60, s % 60);
+    /* TRANSLATORS: a duration in hours and minutes. */
+    return g_strdup_printf (_ ("%d h %02d min"), s / 3600, s / 60 % 60);
+}
+
 /* Main thread: brings the bar up to the latest report. */
 static gboolean
 show_progress (gpointer user)
@@ -93,8 +109,22 @@ show_progress (gpointer user)
 
         f = CLAMP (f, 0.0, 1.0);
         gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->bar), f);
-        /* TRANSLATORS: progress: percent done, then seconds so far. */
-        text = g_strdup_printf (_ ("%d %% (%.0f s)"), (gint)(f * 100.0 + 0.5), elapsed);
+        /* With G_MESSAGES_DEBUG=dfx on the console (the ui tests wait for
+         * it before they press Cancel). */
+        g_debug ("progress %.3f after %.1f s", f, elapsed);
+        /* The time left at the pace so far, once there is a pace to go by
+         * (2 % done and a second gone); until then the time so far. */
+        if (f >= 0.02 && f < 1.0 && elapsed >= 1.0) {
+            gchar *left = format_seconds (elapsed * (1.0 - f) / f);
+            /* TRANSLATORS: progress: percent done, then the estimated time left ("2 min 05 s"). */
+            text = g_strdup_printf (_ ("%d %% (about %s left)"), (gint)(f * 100.0), left);
+            g_free (left);
+        } else {
+            gchar *so_far = format_seconds (elapsed);
+            /* TRANSLATORS: progress: percent done, then the time so far ("12 s"). */
+            text = g_strdup_printf (_ ("%d %% (%s so far)"), (gint)(f * 100.0), so_far);
+            g_free (so_far);
+        }
         gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->bar), text);
         g_free (text);
     }

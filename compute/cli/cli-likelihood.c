@@ -12,10 +12,9 @@
  * image's size; the colour range is the map's 1st to 99th percentile unless
  * --range gives one.  --map writes the float map as tensor `bits_per_dim`
  * (height × width, NaN where not scored).  No numerics here: everything is
- * dfx_likelihood(); the colours are colormap.c.
+ * dfx_likelihood(); the colours are libdfx's (dfx_colormap_*).
  */
 #include "cli.h"
-#include "colormap.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

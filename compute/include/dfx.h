@@ -623,6 +623,31 @@ void dfx_likelihood_result_clear (dfx_likelihood_result *r);
  * zeroed. */
 dfx_status dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixels, uint32_t width,
                            uint32_t height, uint32_t channels, int has_alpha, dfx_likelihood_result *r);
+
+/* ---- Colour maps of likelihood heatmaps (likelihood/colormap.c) ----------
+ *
+ * Shared by every front end (the CLI's heatmap PNG, the plug-in's heatmap
+ * layers and their legend).  Each map is a table of anchor colours
+ * (sRGB-encoded), evenly spaced over [0, 1], interpolated linearly.  Viridis
+ * and magma are the perceptually uniform maps of matplotlib (van der Walt and
+ * Smith, 2015); the anchors are their published colours at even steps,
+ * sampled, not code.  "grey" is a plain ramp.  Low values are dark: on a
+ * bits/dim map, bright means unlikely.  Pure functions: thread-safe. */
+typedef enum dfx_colormap { DFX_COLORMAP_VIRIDIS = 0, DFX_COLORMAP_MAGMA, DFX_COLORMAP_GREY } dfx_colormap;
+
+/* "viridis", "magma", "grey"; never NULL ("unknown" for other values). */
+const char *dfx_colormap_name (dfx_colormap c);
+
+/* The map of a name; -1 when none. */
+int dfx_colormap_from_name (const char *name);
+
+/* rgb[0..2] (0..1, sRGB-encoded) of t, clamped to [0, 1]; NaN gives black. */
+void dfx_colormap_eval (dfx_colormap c, double t, float rgb[3]);
+
+/* The colour range of a map of n values (NaN skipped): the 1st and 99th
+ * percentile, widened to at least 0.1 around their middle.  Returns 0 when no
+ * value is a number (or when a scratch copy cannot be allocated). */
+int dfx_colormap_range (const float *v, size_t n, double *lo, double *hi);
 /* ---- Fisher-information diagnostics (MATH.md "Fisher information and its rate") ----
  *
  * Over a grid of noise levels σ (the VE / EDM form x̃ = x0 + σ ε, τ = σ²) and

@@ -1,5 +1,12 @@
-/* colormap.c — perceptual colour maps (see colormap.h). */
-#include "colormap.h"
+/* colormap.c — the colour maps of likelihood heatmaps (declared in dfx.h).
+ *
+ * For: turning a value in [0, 1] into an sRGB colour of viridis, magma or a
+ * grey ramp, and the robust range (1st..99th percentile) a heatmap spans.
+ * Used by the CLI's heatmap PNG and by the plug-in's heatmap layers and
+ * their legend, so that both show the same colours.
+ * Not for: computing likelihoods (likelihood.c) or writing images.
+ */
+#include "dfx.h"
 
 #include <math.h>
 #include <stdlib.h>
