@@ -38,16 +38,17 @@
 
 ; (dfx-main-generate MODEL COUNT STEPS PNG): generates COUNT images with
 ; plug-in-dfx-generate from the model folder MODEL (seed 0, STEPS sampler
-; steps, or the procedure's default when STEPS is 0; the rest its
-; defaults), lays them out as a grid of ceil(sqrt(COUNT)) columns with
+; steps, or the procedure's default when STEPS is 0; the model's own size,
+; width and height 0; the rest its defaults), lays them out as a grid of ceil(sqrt(COUNT)) columns with
 ; 2-pixel black gaps, image 0 at the top left, and saves it at PNG.  Prints
 ; "dfx-generate-nfe=", "dfx-generate-size=" (of one image),
 ; "dfx-generate-warning=" and "dfx-generate-output=" lines on stdout.
 (define (dfx-main-generate model count steps png)
   (let* ((r (if (> steps 0)
                 (plug-in-dfx-generate #:run-mode RUN-NONINTERACTIVE #:model model #:seed 0 #:count count
-                                      #:steps steps)
-                (plug-in-dfx-generate #:run-mode RUN-NONINTERACTIVE #:model model #:seed 0 #:count count)))
+                                      #:steps steps #:width 0 #:height 0)
+                (plug-in-dfx-generate #:run-mode RUN-NONINTERACTIVE #:model model #:seed 0 #:count count
+                                      #:width 0 #:height 0)))
          (src (car r))
          (layers (gimp-image-get-layers src))
          (w (gimp-image-get-width src))
