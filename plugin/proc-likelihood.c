@@ -241,7 +241,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
 
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
         static const gchar *const names[] = {"colormap", "output", "legend", NULL};
-        static const gchar *const advanced[] = {"solver", "tolerance", "steps", "overlap", NULL};
+        static const gchar *const advanced[] = {"solver", "tolerance", "steps", "layout", "overlap", NULL};
         DfxUiDialog spec = {
             .title = _ ("Likelihood Heatmap"),
             .ok_label = _ ("Sc_ore"),
@@ -275,9 +275,8 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     job.n = n;
     job.layers = g_new0 (LayerJob, n);
     dfx_likelihood_params_defaults (&job.params);
+    job.params.layout = (dfx_likelihood_layout)gimp_procedure_config_get_choice_id (config, "layout");
     job.params.overlap = overlap;
-    if (overlap >= 0) /* a tile overlap asks for the tiles of before; -1: the whole layer at once */
-        job.params.layout = DFX_LIKELIHOOD_TILES;
     job.params.rtol = job.params.atol = tolerance;
     if (gimp_procedure_config_get_choice_id (config, "solver") == DFX_ODE_HEUN) {
         job.params.solver = DFX_ODE_HEUN;
@@ -388,7 +387,7 @@ dfx__proc_likelihood_new (GimpPlugIn *plug_in)
         _ ("Scores each selected layer under a diffusion model with a Fisher head (the probability-flow ODE "
            "log-likelihood, DF-TM) and adds a layer group \"Likelihood\" with one heatmap per layer: the bits per "
            "dimension of each pixel (bright = unlikely), with the layer's bits/dim and the colour range in its "
-           "name. Layers of any size are scored in overlapping tiles of the model's size; transparent pixels are "
+           "name. Layers of any size are scored whole, or in overlapping tiles of the model's size; transparent pixels are "
            "not scored. Returns the bits/dim of each layer. Nothing is changed when scoring fails or is "
            "cancelled."),
         DFX_PROC_LIKELIHOOD);
@@ -429,10 +428,17 @@ dfx__proc_likelihood_new (GimpPlugIn *plug_in)
     gimp_procedure_add_int_argument (procedure, "steps", _ ("_Fixed steps"),
                                      _ ("Steps of the fixed-step integration: more is more exact and slower"), 1,
                                      100000, 16, G_PARAM_READWRITE);
+    gimp_procedure_add_choice_argument (
+        procedure, "layout", _ ("Scop_e"),
+        _ ("How a layer larger than the model is scored: all at once (the model sees the whole layer), or in "
+           "overlapping tiles of the model's own size, blended (`dfx likelihood --overlap N`)"),
+        gimp_choice_new_with_values ("whole", DFX_LIKELIHOOD_WHOLE, _ ("The whole layer at once"), NULL, "tiles",
+                                     DFX_LIKELIHOOD_TILES, _ ("Tiles of the model's size"), NULL, NULL),
+        "whole", G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "overlap", _ ("Tile o_verlap"),
-                                     _ ("Pixels that neighbouring tiles of the model's size share in a large "
-                                        "layer: more overlap, smoother seams, more time (8 is a quarter of the "
-                                        "default models' 32-pixel tiles)"),
+                                     _ ("With tiles: the pixels that neighbouring tiles share: more overlap, "
+                                        "smoother seams, more time (8 is a quarter of the default models' "
+                                        "32-pixel tiles)"),
                                      0, 1024, 8, G_PARAM_READWRITE);
 
     gimp_procedure_add_double_array_return_value (procedure, "bits-per-dim", _ ("Bits per dimension"),

@@ -144,7 +144,7 @@ t_batch "$show
 (let* ((img (gimp-file-load RUN-NONINTERACTIVE \"$t_tmp/photo.png\"))
        (bg (vector-ref (gimp-image-get-layers img) 0))
        (r (plug-in-dfx-likelihood #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector bg)
-                                  #:model \"$shipped\" #:solver \"fixed\" #:steps 1 #:overlap 0 #:legend #f)))
+                                  #:model \"$shipped\" #:solver \"fixed\" #:steps 1 #:layout \"tiles\" #:overlap 0 #:legend #f)))
   (dfx-num \"p-bpd\" (vector-ref (car r) 0))
   (dfx-show \"p-heat\" (vector-ref (gimp-item-get-children (cadr r)) 0)))
 (let* ((img (gimp-file-load RUN-NONINTERACTIVE \"$t_tmp/noisy.png\"))
