@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,14 +55,14 @@ dfx_cli_convert (int argc, char **argv)
         return rc;
     }
     if (json) {
-        /* The path is printed as a JSON string only when it needs no escapes. */
-        int plain = 1;
-        for (const char *c = written ? written : ""; *c; c++)
-            plain &= *c != '"' && *c != '\\' && (unsigned char) *c >= 0x20;
-        if (written && plain)
-            printf ("{\"written\": \"%s\"}\n", written);
-        else
-            printf ("{\"written\": null}\n");
+        cJSON *o = cJSON_CreateObject ();
+        if (o && (written ? cJSON_AddStringToObject (o, "written", written) : cJSON_AddNullToObject (o, "written"))) {
+            char *text = cJSON_PrintUnformatted (o);
+            if (text)
+                printf ("%s\n", text);
+            cJSON_free (text);
+        }
+        cJSON_Delete (o);
     } else if (written)
         printf ("wrote %s\n", written);
     else
