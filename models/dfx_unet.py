@@ -261,6 +261,9 @@ class Attention(nn.Module):
 
         q, k, v = split(self.to_q(x)), split(self.to_k(x)), split(self.to_v(x))
         logits = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim)
+        win = getattr(self, "window", None)
+        if win is not None and (hh > win[0] or ww > win[1]):
+            logits = logits.masked_fill(~window_mask(hh, ww, win[0], win[1], logits.device), float("-inf"))
         if logits.dtype != torch.float64:
             logits = logits.float()  # softmax in float32 at least
         p = torch.softmax(logits, dim=-1).to(v.dtype)
@@ -268,6 +271,19 @@ class Attention(nn.Module):
         y = self.to_out[0](y)
         y = y.transpose(1, 2).reshape(b, c, hh, ww)
         return (y + residual) / self.rescale_output_factor
+
+
+def window_mask(h, w, wh, ww, device=None):
+    """[h·w, h·w] bool: query (ty, tx) sees the wh×ww keys of the window around it, shifted inward
+    at the borders (rows clamp(ty − ⌊wh/2⌋, 0, h − wh) …, the same for columns) — dfx's
+    attention on canvases larger than the training size (compute/ref/ref-attn-window.c)."""
+    eh, ew = min(wh, h), min(ww, w)
+    y0 = (torch.arange(h, device=device) - eh // 2).clamp(0, h - eh)
+    x0 = (torch.arange(w, device=device) - ew // 2).clamp(0, w - ew)
+    ky, kx = torch.arange(h, device=device), torch.arange(w, device=device)
+    my = (ky[None, :] >= y0[:, None]) & (ky[None, :] < y0[:, None] + eh)  # [qy, ky]
+    mx = (kx[None, :] >= x0[:, None]) & (kx[None, :] < x0[:, None] + ew)  # [qx, kx]
+    return (my[:, None, :, None] & mx[None, :, None, :]).reshape(h * w, h * w)
 
 
 class Downsample2D(nn.Module):
@@ -421,6 +437,22 @@ class UNet2DModel(nn.Module):
         b = torch.cat([b, b.new_zeros(PAD_OUT - k)])
         return F.conv2d(h, w, b, padding=1)[:, :k]
 
+    def _attention_levels(self):
+        """(level, Attention) for every attention layer; level = downsamplings above it."""
+        n = len(self.down_blocks)
+        for i, blk in enumerate(self.down_blocks):
+            for m in blk.modules():
+                if isinstance(m, Attention):
+                    yield i, m
+        if self.mid_block is not None:
+            for m in self.mid_block.modules():
+                if isinstance(m, Attention):
+                    yield n - 1, m
+        for i, blk in enumerate(self.up_blocks):
+            for m in blk.modules():
+                if isinstance(m, Attention):
+                    yield n - 1 - i, m
+
     def downscale(self):
         """The factor H and W must be divisible by: 2^(number of downsamplers)."""
         return 2 ** (len(self.config["block_out_channels"]) - 1)
@@ -437,6 +469,16 @@ class UNet2DModel(nn.Module):
         h, w = sample.shape[-2:]
         if h % self.downscale() or w % self.downscale():
             raise ValueError(f"sample: {h}x{w} is not divisible by {self.downscale()}")
+        # dfx's windowed attention (self.window_attention): on a canvas larger than sample_size each
+        # query sees the training size's window of tokens, scaled to the attention's resolution
+        ss = c["sample_size"]
+        ss = (ss, ss) if isinstance(ss, int) else tuple(ss) if ss else None
+        for m in self.modules():
+            if isinstance(m, Attention):
+                m.window = None
+        if getattr(self, "window_attention", False) and ss:
+            for blk_level, m in self._attention_levels():
+                m.window = (ss[0] >> blk_level, ss[1] >> blk_level)
         x = sample
         if c["center_input_sample"]:
             x = 2 * x - 1.0

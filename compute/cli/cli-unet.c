@@ -19,9 +19,10 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f, "usage: dfx unet --model DIR [--part unet|fisher] --input X.safetensors [--timestep T]\n"
-                "                [--output Y.safetensors] [--json]\n\n"
+                "                [--output Y.safetensors] [--global-attention] [--json]\n\n"
                 "Evaluates DIR/unet (or DIR/PART, e.g. the Fisher head fisher/) on tensor `sample` (N,C,H,W) of X at timestep T (or X's `timestep`)\n"
-                "and writes the output as tensor `sample` of Y.\n");
+                "and writes the output as tensor `sample` of Y.  On inputs larger than the model's sample_size each\n"
+                "attention query sees a window of that size around it; --global-attention: the whole input.\n");
     return rc;
 }
 
@@ -29,10 +30,12 @@ int
 dfx_cli_unet (int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *output = NULL, *tstr = NULL, *part = "unet";
-    int json = 0;
+    int json = 0, global = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp (argv[i], "--global-attention") == 0)
+            global = 1;
         else if (strcmp (argv[i], "--help") == 0)
             return usage (stdout, 0);
         else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
@@ -81,6 +84,7 @@ dfx_cli_unet (int argc, char **argv)
     if ((st = dfx_unet_load_part (ctx, model, part, &u)) != DFX_OK)
         goto fail;
     double t_load = dfx_cli_now () - t0;
+    dfx_unet_set_global_attention (u, global);
     if ((st = dfx_tensor_read (ctx, input, "sample", &ndim, shape, &x)) != DFX_OK)
         goto fail;
     dfx_unet_info info;

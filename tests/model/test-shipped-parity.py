@@ -9,9 +9,12 @@ float64 PyTorch reference (models/dfx_unet.py) with the same stored weights
 (float16 files are widened, so both see identical values).  The relative L2
 error of the output must be <= 1e-5 (float32 against float64).
 
-Large canvases: the first model's score network also runs at 128×128 with
-DFX_MAX_BUFFER=8 MiB, which cuts the attention's scores into query chunks
-(more dispatches than without the cap, checked) — same bound.
+Large canvases: the first model's score network also runs at 128×128, with
+dfx's default attention (each query sees the training size's window of tokens,
+against the reference with window_attention set) and with --global-attention
+(the diffusers forward), whole and with DFX_MAX_BUFFER=8 MiB, which cuts the
+attention's scores into query chunks (more dispatches than without the cap,
+checked) — same bound.
 
 usage: test-shipped-parity.py --dfx DFX --models MODELS --work DIR
 """
@@ -40,15 +43,19 @@ def chunked_case(a, mdir):
     case = os.path.join(a.work, "chunked-in.safetensors")
     save_file({"sample": x.contiguous(), "timestep": ts}, case)
     with torch.no_grad():
-        want = ref(x.double(), ts.double())
+        want_global = ref(x.double(), ts.double())
+        ref.window_attention = True
+        want_window = ref(x.double(), ts.double())
     disp = {}
-    for label, cap in (("whole", None), ("chunked", "8388608")):
+    for label, cap, glob in (("window", None, False), ("whole", None, True), ("chunked", "8388608", True)):
+        want = want_global if glob else want_window
         out = os.path.join(a.work, f"chunked-{label}.safetensors")
         env = dict(os.environ)
         env.pop("DFX_MAX_BUFFER", None)
         if cap:
             env["DFX_MAX_BUFFER"] = cap
-        r = subprocess.run([a.dfx, "unet", "--model", mdir, "--input", case, "--output", out, "--json"],
+        r = subprocess.run([a.dfx, "unet", "--model", mdir, "--input", case, "--output", out, "--json"]
+                           + (["--global-attention"] if glob else []),
                            capture_output=True, text=True, env=env)
         if r.returncode != 0:
             print(f"128x128 {label}: FAIL: dfx unet exited {r.returncode}: {r.stderr.strip()}")

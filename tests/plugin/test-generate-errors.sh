@@ -37,6 +37,8 @@ t_note "ok: missing model folder: exit 70 with the folder named"
 model=$(t_tiny_model)
 mkdir -p "$t_tmp/empty" "$t_tmp/corrupt/unet"
 cp -r "$model/scheduler" "$t_tmp/corrupt/"
+# the weights are there, so the truncated config.json is the one fault the message must name
+cp "$model/unet/"*.safetensors "$t_tmp/corrupt/unet/"
 printf '{ "_class_name": "UNet2DModel", ' >"$t_tmp/corrupt/unet/config.json"
 python3 -c '
 import sys
