@@ -3,11 +3,16 @@
  *   dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png
  *            [--strength S] [--iterations K] [--steps N] [--sampler ddim|euler]
  *            [--start noise|invert] [--optimizer adam|momentum|sgd] [--step-size L]
- *            [--guide-weight W] [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--json]
+ *            [--guide-weight W] [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S]
+ *            [--feather F] [--context C] [--raw] [--json]
  *
  * The image and the guide are read as the model's channels (grey, RGB, ...:
  * libpng converts) and mapped from 8-bit to [-1, 1]; the mask is read as
- * grey, 0..255 → 0..1.  All three must have one size.  An empty mask leaves
+ * grey, 0..255 → 0..1.  All three must have one size.  The output is the
+ * image with the edit composited by the mask feathered outward by F pixels
+ * (default 3): farther out it is the input PNG's pixels exactly; --raw
+ * writes the model's output over the whole window the model worked on
+ * (the band plus C pixels of surroundings, default 16) instead.  An empty mask leaves
  * the image as it is (written to OUT.png unchanged, with a note).  --json
  * prints the loss per iteration and the times.  No numerics here: everything
  * is dfx_edit().
@@ -28,13 +33,17 @@ usage (FILE *f, int rc)
              "usage: dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png [--strength S]\n"
              "                [--iterations K] [--steps N] [--sampler ddim|euler] [--start noise|invert]\n"
              "                [--optimizer adam|momentum|sgd] [--step-size L] [--guide-weight W]\n"
-             "                [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--json]\n\n"
+             "                [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--feather F]\n"
+             "                [--context C] [--raw] [--json]\n\n"
              "Edits IMAGE so that it follows GUIDE where MASK is white and stays itself where it is black, and\n"
              "stays natural under the model: the image inverted by the ODE (default) or noised, to strength S\n"
              "(0 < S <= 1, default 0.5), is the start point of N sampler steps (default 20, DDIM), optimised over K\n"
              "iterations (0..%d, default 10) with the DF-EA adjoint (no network gradients).  IMAGE, GUIDE and\n"
-             "MASK must have one size; the mask is read as grey (0..255 -> weight 0..1).\n",
-             DFX_EDIT_MAX_ITERATIONS);
+             "MASK must have one size; the mask is read as grey (0..255 -> weight 0..1).  The model works on a\n"
+             "window around the mask (C pixels of surroundings, default 16); the result is blended in by the mask\n"
+             "feathered outward by F pixels (default 3, at most %d); farther out OUT.png equals IMAGE exactly.\n"
+             "--raw writes the model's output over the whole window instead.\n",
+             DFX_EDIT_MAX_ITERATIONS, DFX_EDIT_MAX_FEATHER);
     return rc;
 }
 
@@ -91,6 +100,8 @@ dfx_cli_edit (int argc, char **argv)
         int k = 0, ok = 1;
         if (strcmp (a, "--json") == 0)
             json = 1;
+        else if (strcmp (a, "--raw") == 0)
+            p.raw = 1;
         else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
             return usage (stdout, 0);
         else if (a[0] != '-' && !image)
@@ -121,7 +132,12 @@ dfx_cli_edit (int argc, char **argv)
                 p.seed = (uint64_t) d;
             } else if (strcmp (a, "--step-size") == 0)
                 ok = parse_num (a, v, 0, 1e6, 1, &p.step_size);
-            else if (strcmp (a, "--guide-weight") == 0)
+            else if (strcmp (a, "--feather") == 0)
+                ok = parse_num (a, v, 0, DFX_EDIT_MAX_FEATHER, 0, &p.feather);
+            else if (strcmp (a, "--context") == 0) {
+                ok = parse_num (a, v, 0, DFX_GENERATE_MAX_SIZE, 0, &d) && whole (a, v, d);
+                p.context = (uint32_t) d;
+            } else if (strcmp (a, "--guide-weight") == 0)
                 ok = parse_num (a, v, 0, 1e6, 0, &p.guide_weight);
             else if (strcmp (a, "--preserve-weight") == 0)
                 ok = parse_num (a, v, 0, 1e6, 0, &p.preserve_weight);
@@ -219,6 +235,13 @@ dfx_cli_edit (int argc, char **argv)
         cJSON_AddStringToObject (o, "adjoint", adjoints[p.adjoint]);
         cJSON_AddNumberToObject (o, "step_size", p.step_size);
         cJSON_AddNumberToObject (o, "iterations", r.iterations);
+        cJSON_AddNumberToObject (o, "feather", p.feather);
+        cJSON_AddBoolToObject (o, "raw", p.raw);
+        cJSON *win = cJSON_CreateArray ();
+        const double wv[4] = {r.window_x, r.window_y, r.window_width, r.window_height};
+        for (int q = 0; q < 4; q++)
+            cJSON_AddItemToArray (win, cJSON_CreateNumber (wv[q]));
+        cJSON_AddItemToObject (o, "window", win);
         cJSON_AddItemToObject (o, "loss", loss);
         cJSON_AddItemToObject (o, "guide_mse", mse);
         cJSON_AddItemToObject (o, "outside_rms", outside);

@@ -21,6 +21,7 @@ static const struct {
     {"diagnose", dfx_cli_diagnose, "Fisher information, its rate and the MMSE of a model on data images"},
     {"edit", dfx_cli_edit, "edit an image to follow a guide inside a mask (DF-EA adjoint optimisation)"},
     {"convert", dfx_cli_convert, "write a model's PyTorch .bin weights as safetensors beside them"},
+    {"heal", dfx_cli_heal, "fill a masked region so that it continues its surroundings"},
 };
 
 static void

@@ -34,6 +34,14 @@ pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uin
         }
 }
 
+/* The edit of one window (h × w; the whole image or a crop): pads to the
+ * U-Net's multiple, runs edit.c and crops.  keep (h × w, may be NULL:
+ * 1 − mask) weights the preservation term.  out (c × h × w) receives the
+ * model's endpoint. */
+static dfx_status edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, const float *image,
+                               const float *guide, const float *mask, const float *keep, float *out,
+                               dfx_edit_result *res);
+
 dfx_status
 dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t height, const float *image,
           const float *guide, const float *mask, float *out, dfx_edit_result *r)
@@ -65,6 +73,12 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
     if (!(p->step_size > 0) || !isfinite (p->step_size) || !(p->momentum >= 0 && p->momentum < 1))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: step size %g must be > 0 and momentum %g in "
                            "[0, 1)", p->step_size, p->momentum);
+    if (!(p->feather >= 0 && p->feather <= DFX_EDIT_MAX_FEATHER))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: feather %g is outside [0, %d] pixels", p->feather,
+                           DFX_EDIT_MAX_FEATHER);
+    if (p->context > DFX_GENERATE_MAX_SIZE)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: context %u is more than %d pixels", p->context,
+                           DFX_GENERATE_MAX_SIZE);
     if ((unsigned) p->optimizer > DFX_EDIT_SGD || (unsigned) p->adjoint > DFX_EDIT_ADJOINT_FD ||
         (unsigned) p->start > DFX_EDIT_START_INVERT)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: unknown optimiser %d, adjoint %d or start %d",
@@ -108,6 +122,61 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
                   "the mask covers the whole image: nothing is preserved, the whole image follows the guide");
 
     dfx_status st = DFX_OK;
+    if (p->loss || !mask) {
+        /* a custom loss sees the whole image and its result is the model's */
+        st = edit_window (m, p, w, h, image, guide, mask, NULL, out, &res);
+        if (st == DFX_OK) {
+            res.window_width = w, res.window_height = h;
+            if (r)
+                *r = res;
+        }
+        return st;
+    }
+    float *wt = malloc (np * sizeof *wt), *ci = NULL, *cg = NULL, *cm = NULL, *ck = NULL, *co = NULL;
+    if (!wt) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %ux%u)", w, h);
+        goto done;
+    }
+    dfx__region_feather (mask, w, h, p->feather, wt);
+    dfx__rect win;
+    dfx__region_window (wt, w, h, p->context, mi.sample_width, mi.sample_height, &win);
+    const size_t nw = (size_t) win.w * win.h;
+    if (!(ci = malloc (c * nw * sizeof *ci)) || !(cg = malloc (c * nw * sizeof *cg)) ||
+        !(cm = malloc (nw * sizeof *cm)) || !(ck = malloc (nw * sizeof *ck)) || !(co = malloc (c * nw * sizeof *co))) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %ux%u)", w, h);
+        goto done;
+    }
+    dfx__region_crop (image, c, w, h, &win, ci);
+    dfx__region_crop (guide, c, w, h, &win, cg);
+    dfx__region_crop (mask, 1, w, h, &win, cm);
+    dfx__region_crop (wt, 1, w, h, &win, ck);
+    for (size_t i = 0; i < nw; i++)
+        ck[i] = 1.0f - ck[i];
+    DFX_CHECK (edit_window (m, p, win.w, win.h, ci, cg, cm, ck, co, &res));
+    dfx__region_composite (image, co, wt, c, w, h, &win, p->raw, out);
+    res.window_x = win.x, res.window_y = win.y, res.window_width = win.w, res.window_height = win.h;
+    if (r)
+        *r = res;
+cleanup:
+done:
+    free (wt), free (ci), free (cg), free (cm), free (ck), free (co);
+    return st;
+}
+
+static dfx_status
+edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, const float *image, const float *guide,
+             const float *mask, const float *keep, float *out, dfx_edit_result *r)
+{
+    dfx_ctx *ctx = dfx__model_ctx (m);
+    dfx_edit_result res;
+    memset (&res, 0, sizeof res);
+    memcpy (res.warning, r->warning, sizeof res.warning);
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1;
+    const uint32_t ph = (h + mult - 1) / mult * mult, pw = (w + mult - 1) / mult * mult;
+    const size_t n = (size_t) c * ph * pw;
+    dfx_status st = DFX_OK;
     float *img = malloc (n * sizeof *img), *gd = malloc (n * sizeof *gd), *mg = calloc (n, sizeof *mg),
           *mp = calloc (n, sizeof *mp), *nz = malloc (n * sizeof *nz), *res_canvas = malloc (n * sizeof *res_canvas);
     if (!img || !gd || !mg || !mp || !nz || !res_canvas) {
@@ -125,7 +194,7 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
                 for (uint32_t x = 0; x < w; x++) {
                     const size_t at = ((size_t) ch * ph + y) * pw + x;
                     mg[at] = mask[(size_t) y * w + x];
-                    mp[at] = 1.0f - mg[at];
+                    mp[at] = keep ? keep[(size_t) y * w + x] : 1.0f - mg[at];
                 }
     dfx_generate_noise (p->seed, 0, c, ph, pw, nz);
 

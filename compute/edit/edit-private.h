@@ -148,4 +148,30 @@ typedef struct dfx__edit_run_desc {
 dfx_status dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *guide, const float *mg,
                           const float *mp, const float *noise, float *out, dfx_edit_result *r);
 
+/* ---- the region a masked edit or heal may change (region.c) ------------- */
+
+typedef struct dfx__rect {
+    uint32_t x, y, w, h;
+} dfx__rect;
+
+/* wt (w × h) = the mask spread outward by a linear ramp of feather pixels:
+ * max over q of mask(q)·(1 − |p − q|/(feather + 1)) within feather; ≥ mask,
+ * 0 farther than feather from the mask. */
+void dfx__region_feather (const float *mask, uint32_t w, uint32_t h, double feather, float *wt);
+
+/* The window the model works on: the bounding box of wt > 0 grown by
+ * context pixels per side and to at least min_w × min_h, clipped to the
+ * image (moved inwards at its edges).  Returns 0 when wt is 0 everywhere. */
+int dfx__region_window (const float *wt, uint32_t w, uint32_t h, uint32_t context, uint32_t min_w, uint32_t min_h,
+                        dfx__rect *r);
+
+/* dst (c × r->h × r->w) = the window r of src (c × h × w). */
+void dfx__region_crop (const float *src, uint32_t c, uint32_t w, uint32_t h, const dfx__rect *r, float *dst);
+
+/* out (c × h × w; may be image) = image, and inside r image + wt (res −
+ * image) with res the window's result (c × r->h × r->w); wt = 0 copies
+ * the image's value, wt ≥ 1 (or raw) the result's. */
+void dfx__region_composite (const float *image, const float *res, const float *wt, uint32_t c, uint32_t w,
+                            uint32_t h, const dfx__rect *r, int raw, float *out);
+
 #endif /* DFX_EDIT_PRIVATE_H */

@@ -21,12 +21,14 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->strength = 0.5;
     p->start = DFX_EDIT_START_INVERT;
     p->iterations = 10;
-    p->guide_weight = 1.0;
+    p->guide_weight = 5.0;
     p->preserve_weight = 1.0;
     p->optimizer = DFX_EDIT_ADAM;
     p->step_size = 0.1;
     p->momentum = 0.9;
     p->adjoint = DFX_EDIT_ADJOINT_DFEA_CLAMPED;
+    p->feather = 3.0;
+    p->context = 16;
 }
 
 static double

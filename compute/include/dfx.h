@@ -791,7 +791,7 @@ typedef struct dfx_edit_params {
     double strength;              /* t_start / t_max in (0, 1]; default 0.5 */
     dfx_edit_start start;         /* default DFX_EDIT_START_INVERT (keeps the unmasked part closest) */
     uint32_t iterations;          /* K gradient steps, 0..DFX_EDIT_MAX_ITERATIONS; default 10 */
-    double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 1 */
+    double guide_weight;          /* w_g of ½ w_g Σ mask (x0 − guide)²; default 5 */
     double preserve_weight;       /* w_p of ½ w_p Σ (1 − mask)(x0 − image)²; default 1 */
     dfx_edit_optimizer optimizer; /* default Adam */
     double step_size;             /* default 0.1 (on the model scale per value for Adam) */
@@ -804,7 +804,17 @@ typedef struct dfx_edit_params {
     void *progress_user;
     dfx_edit_preview_fn preview;
     void *preview_user;
+    /* Keeping the outside (masked loss only; a custom loss edits the whole image raw): */
+    double feather;               /* width in pixels of the soft band around the mask, 0..DFX_EDIT_MAX_FEATHER;
+                                     default 3; farther out the result is the image bit for bit */
+    uint32_t context;             /* pixels of surroundings the model sees around the band (the window);
+                                     default 16; the window is at least the model's sample size where the
+                                     image allows */
+    int raw;                      /* 1: out holds the model's output over the whole window, no composite;
+                                     default 0 (composite: image + weight (output − image)) */
 } dfx_edit_params;
+
+#define DFX_EDIT_MAX_FEATHER 64
 
 void dfx_edit_params_defaults (dfx_edit_params *p);
 
@@ -820,16 +830,78 @@ typedef struct dfx_edit_result {
     double seconds, seconds_forward, seconds_adjoint; /* wall time: all, forward passes, adjoint passes */
     uint64_t state_bytes;         /* device memory of the edit's state (the x̂0 per step included) */
     uint32_t canvas_width, canvas_height;
+    uint32_t window_x, window_y, window_width, window_height; /* the part of the image the model worked on */
     char warning[256];
 } dfx_edit_result;
 
 /* Edits one image of width × height: image and guide hold channels ×
  * height × width floats on the model's scale, mask height × width values in
- * [0, 1] (1: follow the guide; NULL with a custom loss).  out receives the
- * edited image (same layout; may be image).  An all-zero mask is no work:
- * out = image, r->unchanged = 1.  r may be NULL. */
+ * [0, 1] (1: follow the guide; NULL with a custom loss).  The model works on
+ * a window around the mask's feathered band (p->context pixels of
+ * surroundings, at least the model's size where the image allows); out
+ * receives the image with the window's result composited by the feathered
+ * mask (same layout; may be image): outside the band out = image exactly.
+ * An all-zero mask is no work: out = image, r->unchanged = 1.  r may be
+ * NULL. */
 dfx_status dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t height, const float *image,
                      const float *guide, const float *mask, float *out, dfx_edit_result *r);
+
+/* The weight dfx_edit() and dfx_heal() composite with: wt (width × height)
+ * = mask (width × height, [0, 1]) spread outward by a linear ramp of
+ * feather pixels, max over q of mask(q)·(1 − |p − q|/(feather + 1)) within
+ * feather of p; 0 farther out.  For front ends that show it as a layer
+ * mask.  feather in [0, DFX_EDIT_MAX_FEATHER]. */
+void dfx_mask_feather (const float *mask, uint32_t width, uint32_t height, double feather, float *wt);
+
+/* ---- Heal Selection -----------------------------------------------------------
+ *
+ *     dfx_heal_params p;
+ *     dfx_heal_params_defaults (&p);
+ *     dfx_heal_result r;
+ *     if (dfx_heal (m, &p, w, h, image, mask, out, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *
+ * Fills the masked region so that it continues its surroundings under the
+ * model, with no guide: the sampler runs from noise at σ̃(strength) on a
+ * window around the mask, and after every step the known region (outside
+ * the feathered mask) is replaced by the image noised to the step's level
+ * (RePaint), with `resample` passes per level (each re-noised back up one
+ * level) so the filled part agrees with what surrounds it.  The sampler is
+ * ancestral (Euler ancestral in σ̃, DDPM-like), so the replaced known region
+ * and the filled part carry noise of one kind.  The result is composited
+ * as dfx_edit()'s: outside the band the image bit for bit. */
+
+typedef struct dfx_heal_params {
+    uint32_t steps;               /* sampler levels, 1..DFX_GENERATE_MAX_STEPS; default 25 */
+    double strength;              /* t_start / t_max in (0, 1]; default 1 (from pure noise) */
+    uint32_t resample;            /* passes per level, 1..DFX_HEAL_MAX_RESAMPLE; default 3 */
+    double feather;               /* as dfx_edit_params; default 3 */
+    uint32_t context;             /* as dfx_edit_params; default 16 */
+    int raw;                      /* as dfx_edit_params; default 0 */
+    uint64_t seed;                /* default 0 */
+    dfx_progress_fn progress;     /* fraction of the network evaluations done; nonzero cancels */
+    void *progress_user;
+} dfx_heal_params;
+
+#define DFX_HEAL_MAX_RESAMPLE 20
+
+void dfx_heal_params_defaults (dfx_heal_params *p);
+
+typedef struct dfx_heal_result {
+    int unchanged;                /* 1: the mask is empty, out = image */
+    uint32_t nfe;                 /* network evaluations */
+    double seconds;
+    double sigma_start;
+    uint32_t window_x, window_y, window_width, window_height;
+    char warning[256];
+} dfx_heal_result;
+
+/* Heals one image of width × height (channels × height × width on the
+ * model's scale) where mask (height × width, [0, 1]) is nonzero.  out (may be
+ * image) receives the result.  Refuses a mask whose feathered band leaves no
+ * pixel of the image outside it (nothing to continue from); an all-zero
+ * mask is no work (out = image, r->unchanged = 1).  r may be NULL. */
+dfx_status dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t height, const float *image,
+                     const float *mask, float *out, dfx_heal_result *r);
 
 #ifdef __cplusplus
 }

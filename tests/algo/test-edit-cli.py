@@ -2,17 +2,22 @@
 """test-edit-cli.py — `dfx edit` end to end on the shipped grey model
 models/fashion-mnist-32 (suite algo).
 
-  test-edit-cli.py --dfx DFX --model DIR --work DIR
+  test-edit-cli.py --dfx DFX --model DIR --colour-model DIR --work DIR
 
 The model is grey, so the guide is a grey value: a disc of black (−1) over a
 bright part of a generated garment, inside a larger disc mask.
-1. The edit (DDIM 10 steps, strength 0.5, 8 Adam iterations of step 0.2, inverted start): the
+1. The edit (DDIM 10 steps, strength 0.5, 8 Adam iterations of step 0.2, guide weight 1, inverted start): the
    objective falls at every iteration and overall; the masked region of the
    output PNG moves toward the guide (its mean distance to the guide falls by
    at least 25 % against the input image), the unmasked region changes
    little (mean absolute change ≤ 16 of 255); output size exact.
    The same on a 30x27 crop (no multiple of the U-Net's 4: padded and
    cropped back): output 30x27, objective down, disc toward the guide.
+1c. A photo (matplotlib's sample grace_hopper.jpg, 64x75) with a pure red
+   disc (radius 7) as guide and the disc as mask, on the colour model
+   (emoji-32, 32x32): the model works on a window around the disc; the
+   redness R − (G + B)/2 inside the disc rises by at least 30 of 255 and
+   outside the band the output equals the input bit for bit.
 2. Bad input: a guide or mask of another size refused naming the file and
    both sizes (exit 2); an empty mask writes the image unchanged with a note;
    a full mask warns that nothing is preserved; strength 0 and the Heun
@@ -30,6 +35,7 @@ from PIL import Image
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--dfx", required=True)
 ap.add_argument("--model", required=True)
+ap.add_argument("--colour-model", required=True)
 ap.add_argument("--work", required=True)
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
@@ -68,7 +74,8 @@ Image.fromarray((mask * 255).astype(np.uint8)).save(W + "/mask.png")
 common = ["--model", a.model, W + "/img.png", "--guide", W + "/guide.png", "--mask", W + "/mask.png"]
 
 # 1. the edit
-rc, out, err = run("edit", *common, "--steps", "10", "--iterations", "8", "--step-size", "0.2", "-o", W + "/out.png", "--json")
+rc, out, err = run("edit", *common, "--steps", "10", "--iterations", "8", "--step-size", "0.2", "--guide-weight", "1",
+                   "-o", W + "/out.png", "--json")
 check(rc == 0, "dfx edit ran (%s)" % err.strip())
 if rc == 0:
     j = json.loads(out)
@@ -87,7 +94,19 @@ if rc == 0:
     print("blob: mean distance to the guide %.1f (input) -> %.1f (output) of 255; outside the mask: mean change "
           "%.1f of 255" % (d_in, d_out, outside))
     check(d_out < 0.75 * d_in, "the masked region moves toward the guide")
-    check(outside <= 16, "the unmasked region changes little")
+    raw_in = np.asarray(Image.open(W + "/img.png"), dtype=np.uint8)
+    band = (yy - cy) ** 2 + (xx - cx) ** 2 <= (9 + 3) ** 2  # the mask's pixels are at distance < 9 from the centre
+    o8 = np.asarray(Image.open(W + "/out.png"), dtype=np.uint8)
+    check((o8[~band] == raw_in[~band]).all(), "outside the feathered band the output is the input bit for bit "
+          "(%d of %d pixels differ)" % ((o8[~band] != raw_in[~band]).sum(), (~band).sum()))
+    rc, out, err = run("edit", *common, "--steps", "10", "--iterations", "8", "--step-size", "0.2", "--raw", "-o",
+                       W + "/out-raw.png")
+    if rc == 0:
+        r8 = np.asarray(Image.open(W + "/out-raw.png"), dtype=np.float64)
+        print("--raw: mean |change| outside the band %.1f of 255" % np.abs(r8[~band] - img[~band]).mean())
+        check(np.abs(r8[~band] - img[~band]).mean() > 0.5, "--raw writes the model's output outside the band too")
+    else:
+        check(False, "--raw ran: " + err.strip())
 
 # 1b. a size that is no multiple of the U-Net's (padded inside, cropped back): 30x27, the top-left crop
 for name, arr in (("img", img), ("guide", guide), ("mask", mask * 255.0)):
@@ -104,6 +123,38 @@ if rc == 0:
     check(j["loss"][-1] < j["loss"][0], "30x27: objective %.2f -> %.2f" % (j["loss"][0], j["loss"][-1]))
     check(np.abs(o[b] - guide[:27, :30][b]).mean() < np.abs(img[:27, :30][b] - guide[:27, :30][b]).mean(),
           "30x27: the masked region moves toward the guide")
+
+# 1c. a photo crop with a red disc on the colour model, the layer larger than the model
+try:
+    from matplotlib import cbook
+    photo = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
+except Exception as e:  # matplotlib is in the environment's package list; its sample data with it
+    photo = None
+    check(False, "matplotlib's sample photo grace_hopper.jpg: %s" % e)
+if photo is not None:
+    ph = np.asarray(photo.resize((64, 75), Image.LANCZOS), dtype=np.uint8)
+    H2, W2 = ph.shape[:2]
+    y2, x2 = np.mgrid[0:H2, 0:W2]
+    disc = (y2 - 40) ** 2 + (x2 - 32) ** 2 < 7 ** 2
+    g2 = ph.copy()
+    g2[disc] = (255, 0, 0)
+    Image.fromarray(ph).save(W + "/photo.png")
+    Image.fromarray(g2).save(W + "/photo-guide.png")
+    Image.fromarray((disc * 255).astype(np.uint8)).save(W + "/photo-mask.png")
+    rc, out, err = run("edit", "--model", a.colour_model, W + "/photo.png", "--guide", W + "/photo-guide.png",
+                       "--mask", W + "/photo-mask.png", "--steps", "10", "--iterations", "8", "--step-size", "0.3",
+                       "-o", W + "/photo-out.png", "--json")
+    check(rc == 0, "photo edit ran (%s)" % err.strip())
+    if rc == 0:
+        j = json.loads(out)
+        o2 = np.asarray(Image.open(W + "/photo-out.png").convert("RGB"), dtype=np.uint8)
+        red = lambda a_: (a_[..., 0].astype(float) - (a_[..., 1].astype(float) + a_[..., 2]) / 2)[disc].mean()
+        band2 = (y2 - 40) ** 2 + (x2 - 32) ** 2 <= (7 + 3) ** 2
+        print("photo 64x75, red disc r 7: window %s, redness inside %.1f -> %.1f of 255, %.1f s" %
+              (j["window"], red(ph), red(o2), j["seconds"]))
+        check(j["window"][2] < W2 or j["window"][3] < H2, "the model worked on a window of the photo")
+        check(red(o2) >= red(ph) + 30, "the disc turned clearly redder")
+        check((o2[~band2] == ph[~band2]).all(), "photo: outside the band the output is the input bit for bit")
 
 # 2. bad input
 Image.fromarray(np.zeros((h + 1, w), np.uint8)).save(W + "/wrong.png")

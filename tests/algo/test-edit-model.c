@@ -17,7 +17,12 @@
  *   - the objective of dfx_edit, averaged over 3 seeds of the noised start,
  *     falls at every iteration;
  *   - dfx_edit refuses Heun, strength 0, a mask value outside [0, 1] and a
- *     NaN in the image, naming them; an empty mask returns the image.
+ *     NaN in the image, naming them; an empty mask returns the image;
+ *   - keeping the outside: the feathered weight against its formula; on a
+ *     60x44 canvas dfx_edit and dfx_heal work on a window smaller than it
+ *     and leave every value farther than the feather from the mask bit for
+ *     bit; dfx_heal refuses a full mask and returns the image for an empty
+ *     one.
  * argv[1]: the model folder.
  */
 #include "algo-common.h"
@@ -256,6 +261,97 @@ main (int argc, char **argv)
         CHECK (st == DFX_OK && r.unchanged && memcmp (o, y, n * sizeof *o) == 0 && strstr (r.warning, "empty"),
                "empty mask: %s / %s", dfx_status_name (st), r.warning);
         free (o), free (m0);
+    }
+    /* keeping the outside (library): a 60x44 canvas holding the garment at (20, 8), edge-extended
+     * around it, a disc mask of radius 5 on it; edit and heal with feather 3 and context 4: the
+     * window is smaller than the canvas, outside the band (farther than 3 px from the disc) the
+     * output equals the input bit for bit, inside it changed; the feather's values by formula */
+    {
+        const uint32_t BW = 60, BH = 44, c = mi.channels, ox = 20, oy = 8;
+        const size_t nb = (size_t) c * BW * BH;
+        float *big = malloc (nb * sizeof *big), *bg = malloc (nb * sizeof *bg), *bo = malloc (nb * sizeof *bo);
+        float *bm = calloc ((size_t) BW * BH, sizeof *bm), *wt = malloc ((size_t) BW * BH * sizeof *wt);
+        const int dcx = 20 + 16, dcy = 8 + 14;
+        for (uint32_t ch = 0; ch < c; ch++)
+            for (uint32_t yy = 0; yy < BH; yy++)
+                for (uint32_t xx = 0; xx < BW; xx++) {
+                    int iy = (int) yy - (int) oy, ix = (int) xx - (int) ox;
+                    iy = iy < 0 ? 0 : iy >= (int) H ? (int) H - 1 : iy;
+                    ix = ix < 0 ? 0 : ix >= (int) W ? (int) W - 1 : ix;
+                    const size_t at = ((size_t) ch * BH + yy) * BW + xx;
+                    big[at] = y[((size_t) ch * H + iy) * W + ix];
+                    const int dx = (int) xx - dcx, dy = (int) yy - dcy;
+                    bg[at] = dx * dx + dy * dy <= 16 ? -1.0f : big[at];
+                    if (ch == 0)
+                        bm[(size_t) yy * BW + xx] = dx * dx + dy * dy <= 25 ? 1.0f : 0.0f;
+                }
+        dfx__region_feather (bm, BW, BH, 3.0, wt);
+        int feather_ok = 1;
+        for (uint32_t yy = 0; yy < BH; yy++)
+            for (uint32_t xx = 0; xx < BW; xx++) {
+                double dmin = 1e9; /* distance to the nearest masked pixel */
+                for (uint32_t qy = 0; qy < BH; qy++)
+                    for (uint32_t qx = 0; qx < BW; qx++)
+                        if (bm[(size_t) qy * BW + qx] > 0) {
+                            const double d = hypot ((double) xx - qx, (double) yy - qy);
+                            dmin = d < dmin ? d : dmin;
+                        }
+                const double want = dmin > 3.0 ? 0.0 : 1.0 - dmin / 4.0;
+                feather_ok &= fabs (wt[(size_t) yy * BW + xx] - want) < 1e-6;
+            }
+        CHECK (feather_ok, "the feathered weight is not max(0, 1 - d/(F + 1)) of the distance d to the mask");
+        const char *what[2] = {"edit", "heal"};
+        for (int k = 0; k < 2; k++) {
+            uint32_t win[4];
+            if (k == 0) {
+                dfx_edit_params p;
+                dfx_edit_params_defaults (&p);
+                p.steps = 4, p.iterations = 2, p.context = 4;
+                dfx_edit_result r;
+                st = dfx_edit (m, &p, BW, BH, big, bg, bm, bo, &r);
+                win[0] = r.window_x, win[1] = r.window_y, win[2] = r.window_width, win[3] = r.window_height;
+            } else {
+                dfx_heal_params p;
+                dfx_heal_params_defaults (&p);
+                p.steps = 4, p.resample = 1, p.context = 4;
+                dfx_heal_result r;
+                st = dfx_heal (m, &p, BW, BH, big, bm, bo, &r);
+                win[0] = r.window_x, win[1] = r.window_y, win[2] = r.window_width, win[3] = r.window_height;
+            }
+            CHECK (st == DFX_OK, "%s on 60x44: %s", what[k], dfx_ctx_errmsg (ctx));
+            size_t same_out = 0, outside = 0;
+            double change_in = 0;
+            int in_n = 0;
+            for (uint32_t ch = 0; ch < c; ch++)
+                for (size_t i = 0; i < (size_t) BW * BH; i++) {
+                    const size_t at = ch * (size_t) BW * BH + i;
+                    if (wt[i] == 0.0f)
+                        outside++, same_out += memcmp (&bo[at], &big[at], sizeof (float)) == 0;
+                    else if (bm[i] > 0)
+                        change_in += fabs (bo[at] - big[at]), in_n++;
+                }
+            printf ("%s on 60x44, disc r 5, feather 3: window %ux%u at (%u, %u); outside the band %zu of %zu values "
+                    "bit for bit; mean |change| inside %.3f\n", what[k], win[2], win[3], win[0], win[1], same_out,
+                    outside, change_in / in_n);
+            CHECK (same_out == outside, "%s: %zu values outside the band changed", what[k], outside - same_out);
+            CHECK (win[2] < BW && win[3] < BH && win[2] >= W && win[3] >= H,
+                   "%s: the window %ux%u is not between the model's size and the canvas", what[k], win[2], win[3]);
+            CHECK (change_in / in_n > 0.05, "%s: the masked region did not change", what[k]);
+        }
+        /* heal refuses a mask that leaves nothing around it, and an empty one is no work */
+        for (size_t i = 0; i < (size_t) BW * BH; i++)
+            bm[i] = 1.0f;
+        dfx_heal_params hp;
+        dfx_heal_params_defaults (&hp);
+        dfx_heal_result hr;
+        st = dfx_heal (m, &hp, BW, BH, big, bm, bo, &hr);
+        CHECK (st == DFX_ERR_INVALID_ARGUMENT && strstr (dfx_ctx_errmsg (ctx), "nothing around it"), "full mask: %s",
+               dfx_ctx_errmsg (ctx));
+        memset (bm, 0, (size_t) BW * BH * sizeof *bm);
+        st = dfx_heal (m, &hp, BW, BH, big, bm, bo, &hr);
+        CHECK (st == DFX_OK && hr.unchanged && memcmp (bo, big, nb * sizeof *bo) == 0, "empty mask: %s",
+               dfx_status_name (st));
+        free (big), free (bg), free (bo), free (bm), free (wt);
     }
     free (y), free (gd), free (mk);
     dfx_model_destroy (m);

@@ -1,0 +1,171 @@
+/* cli-heal.c — `dfx heal`: fill a masked region of an image so that it
+ * continues its surroundings under a model.
+ *
+ *   dfx heal --model DIR IMAGE --mask MASK.png -o OUT.png [--steps N] [--resample U]
+ *            [--strength S] [--feather F] [--context C] [--seed S] [--raw] [--json]
+ *
+ * The image is read as the model's channels and mapped from 8-bit to
+ * [-1, 1], the mask as grey 0..255 → 0..1; both must have one size.  An
+ * empty mask writes the image unchanged with a note; a mask that leaves
+ * nothing around it is refused.  No numerics here: everything is dfx_heal().
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+usage (FILE *f, int rc)
+{
+    fprintf (f,
+             "usage: dfx heal --model DIR IMAGE --mask MASK.png -o OUT.png [--steps N] [--resample U]\n"
+             "                [--strength S] [--feather F] [--context C] [--seed S] [--raw] [--json]\n\n"
+             "Fills IMAGE where MASK is white so that it continues what surrounds it, and keeps the rest: the\n"
+             "model samples a window around the mask (C pixels of surroundings, default 16) from noise at\n"
+             "strength S (0 < S <= 1, default 1) over N levels (default 25), re-imposing the known pixels at\n"
+             "every level and passing each level U times (default 3, at most %d).  The result is blended in by\n"
+             "the mask feathered outward by F pixels (default 3, at most %d); farther out OUT.png equals IMAGE\n"
+             "exactly (--raw: the model's output over the whole window).  IMAGE and MASK must have one size.\n",
+             DFX_HEAL_MAX_RESAMPLE, DFX_EDIT_MAX_FEATHER);
+    return rc;
+}
+
+int
+dfx_cli_heal (int argc, char **argv)
+{
+    const char *model = NULL, *image = NULL, *mask = NULL, *output = NULL, *cmd = "heal";
+    int json = 0;
+    dfx_heal_params p;
+    dfx_heal_params_defaults (&p);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1;
+        if (strcmp (a, "--json") == 0)
+            json = 1;
+        else if (strcmp (a, "--raw") == 0)
+            p.raw = 1;
+        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+            return usage (stdout, 0);
+        else if (a[0] != '-' && !image)
+            image = a;
+        else if (!v) {
+            fprintf (stderr, "dfx heal: unknown or incomplete argument '%s'\n", a);
+            return usage (stderr, DFX_CLI_EXIT_USAGE);
+        } else {
+            i++;
+            if (strcmp (a, "--model") == 0)
+                model = v;
+            else if (strcmp (a, "--mask") == 0)
+                mask = v;
+            else if (strcmp (a, "-o") == 0 || strcmp (a, "--output") == 0)
+                output = v;
+            else if (strcmp (a, "--steps") == 0)
+                ok = dfx_cli_parse_u32 (cmd, a, v, 1, DFX_GENERATE_MAX_STEPS, &p.steps);
+            else if (strcmp (a, "--resample") == 0)
+                ok = dfx_cli_parse_u32 (cmd, a, v, 1, DFX_HEAL_MAX_RESAMPLE, &p.resample);
+            else if (strcmp (a, "--context") == 0)
+                ok = dfx_cli_parse_u32 (cmd, a, v, 0, DFX_GENERATE_MAX_SIZE, &p.context);
+            else if (strcmp (a, "--strength") == 0)
+                ok = dfx_cli_parse_double (cmd, a, v, 1e-6, 1.0, &p.strength);
+            else if (strcmp (a, "--feather") == 0)
+                ok = dfx_cli_parse_double (cmd, a, v, 0.0, DFX_EDIT_MAX_FEATHER, &p.feather);
+            else if (strcmp (a, "--seed") == 0)
+                ok = dfx_cli_parse_u64 (cmd, a, v, &p.seed);
+            else {
+                fprintf (stderr, "dfx heal: unknown argument '%s'\n", a);
+                return usage (stderr, DFX_CLI_EXIT_USAGE);
+            }
+            if (!ok)
+                return DFX_CLI_EXIT_USAGE;
+        }
+    }
+    if (!model || !image || !mask || !output) {
+        fprintf (stderr, "dfx heal: --model, IMAGE, --mask and -o are required\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+
+    dfx_ctx_options opt;
+    dfx_ctx_options_defaults (&opt);
+    dfx_ctx *ctx = NULL;
+    dfx_model *m = NULL;
+    float *img = NULL, *mk = NULL, *out = NULL;
+    int rc = 0;
+    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    if (st != DFX_OK || (st = dfx_model_load (ctx, model, &m)) != DFX_OK) {
+        rc = dfx_cli_fail (ctx, st);
+        goto out;
+    }
+    dfx_model_info mi;
+    dfx_model_get_info (m, &mi);
+    const uint32_t c = mi.channels;
+    uint32_t w, h, mw, mh;
+    if (c < 1 || c > 4) {
+        fprintf (stderr, "dfx heal: the model has %u channels; PNG images have 1 to 4\n", c);
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (dfx_cli_png_read_planar (image, c, -1.0f, 1.0f, &img, &w, &h) ||
+        dfx_cli_png_read_planar (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (mw != w || mh != h) {
+        fprintf (stderr, "dfx heal: the mask %s is %ux%u, the image %s is %ux%u: the mask must have the image's size\n",
+                 mask, mw, mh, image, w, h);
+        rc = DFX_CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (!(out = malloc ((size_t) c * w * h * sizeof *out))) {
+        fprintf (stderr, "dfx heal: out of memory\n");
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    dfx_heal_result r;
+    if ((st = dfx_heal (m, &p, w, h, img, mk, out, &r)) != DFX_OK) {
+        rc = dfx_cli_fail (ctx, st);
+        goto out;
+    }
+    if (dfx_cli_png_write_planar (output, out, c, w, h)) {
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject (), *win = cJSON_CreateArray ();
+        const double wv[4] = {r.window_x, r.window_y, r.window_width, r.window_height};
+        for (int q = 0; q < 4; q++)
+            cJSON_AddItemToArray (win, cJSON_CreateNumber (wv[q]));
+        cJSON_AddStringToObject (o, "model", model);
+        cJSON_AddStringToObject (o, "output", output);
+        cJSON_AddNumberToObject (o, "width", w);
+        cJSON_AddNumberToObject (o, "height", h);
+        cJSON_AddNumberToObject (o, "channels", c);
+        cJSON_AddBoolToObject (o, "unchanged", r.unchanged);
+        cJSON_AddNumberToObject (o, "steps", p.steps);
+        cJSON_AddNumberToObject (o, "resample", p.resample);
+        cJSON_AddNumberToObject (o, "strength", p.strength);
+        cJSON_AddNumberToObject (o, "sigma_start", r.sigma_start);
+        cJSON_AddNumberToObject (o, "feather", p.feather);
+        cJSON_AddBoolToObject (o, "raw", p.raw);
+        cJSON_AddItemToObject (o, "window", win);
+        cJSON_AddNumberToObject (o, "nfe", r.nfe);
+        cJSON_AddNumberToObject (o, "seconds", r.seconds);
+        cJSON_AddStringToObject (o, "warning", r.warning);
+        char *s = cJSON_Print (o);
+        puts (s);
+        cJSON_free (s);
+        cJSON_Delete (o);
+    } else if (r.unchanged)
+        printf ("%s: unchanged\n", output);
+    else
+        printf ("%s: healed a window of %ux%u at (%u, %u), %u network evaluations, %.1f s\n", output, r.window_width,
+                r.window_height, r.window_x, r.window_y, r.nfe, r.seconds);
+    if (r.warning[0])
+        fprintf (stderr, "dfx heal: %s\n", r.warning);
+out:
+    free (img), free (mk), free (out);
+    dfx_model_destroy (m);
+    dfx_ctx_destroy (ctx);
+    return rc;
+}
