@@ -119,7 +119,7 @@
     (gimp-image-select-ellipse src-img CHANNEL-OP-REPLACE (- (/ w 2) 9) (- (/ h 2) 9) 18 18)
     (gimp-context-pop)
     (let* ((r (plug-in-dfx-edit #:run-mode RUN-NONINTERACTIVE #:image src-img #:drawables (vector src)
-                                #:model model #:guide guide))
+                                #:model model #:guide-id (gimp-item-get-id guide)))
            (edited (car r))
            (strip (gimp-image-new (+ (* 3 w) 4) h (gimp-image-get-base-type src-img))))
       (display (string-append "dfx-edit-loss=" (number->string (cadr r)) "," (number->string (caddr r)) "\n"))

@@ -31,6 +31,7 @@ static const struct {
     {DFX_PROC_GENERATE_LAYER, dfx__proc_generate_layer_new},
     {DFX_PROC_LIKELIHOOD, dfx__proc_likelihood_new},
     {DFX_PROC_EDIT, dfx__proc_edit_new},
+    {DFX_PROC_HEAL, dfx__proc_heal_new},
 };
 
 /* Runs once when GIMP (re)registers the plug-in.  The submenu label is only

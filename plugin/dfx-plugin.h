@@ -26,6 +26,7 @@
 #define DFX_PROC_GENERATE_LAYER "plug-in-dfx-generate-layer"
 #define DFX_PROC_LIKELIHOOD "plug-in-dfx-likelihood"
 #define DFX_PROC_EDIT "plug-in-dfx-edit"
+#define DFX_PROC_HEAL "plug-in-dfx-heal"
 
 /* Menu folder of every dfx procedure that works on an image ... */
 #define DFX_MENU_PATH "<Image>/Filters/Diffusion"
@@ -47,6 +48,36 @@ GimpProcedure *dfx__proc_likelihood_new (GimpPlugIn *plug_in);
 
 /* Builds "plug-in-dfx-edit" (proc-edit.c), the guided edit; as above. */
 GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);
+
+/* Builds "plug-in-dfx-heal" (proc-heal.c), Heal Selection; as above. */
+GimpProcedure *dfx__proc_heal_new (GimpPlugIn *plug_in);
+
+/* ---- Shared by edit and heal (proc-edit.c) --------------------------------- */
+
+/* The item of image with id when it is a layer (want_layer) or a channel or
+ * layer mask; NULL when id is 0, the item is gone, belongs to another image
+ * or is of another kind.  GIMP remembers ids between runs, not items.  Not
+ * a new reference. */
+GimpDrawable *dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_layer);
+
+/* The note under the model folder row: which default model runs when none
+ * is chosen (or that there is none).  Returns a new string (g_free). */
+gchar *dfx__plugin_model_note (gboolean grey_image);
+
+/* Reads the mask of an edit or heal of source (w × h, its own
+ * coordinates) into mask ([0, 1]): the channel or layer mask with item id
+ * mask_id, or the selection when mask_id is 0.  Returns FALSE and sets
+ * *error when mask_id names no channel of image or the selection is empty
+ * (mask_id 0). */
+/* Writes out (c × h × w on [-1, 1], c = 1 or 3) into target (w × h) as
+ * the source's copy (target may be source): pixels where out equals in
+ * keep the source's own values bit for bit, the others are written through
+ * babl with the source's alpha (proc-heal.c).  Returns TRUE. */
+gboolean dfx__plugin_write_result (GimpDrawable *source, GimpDrawable *target, guint c, guint w, guint h,
+                                   const gfloat *in, const gfloat *out);
+
+gboolean dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
+                                GError **error);
 
 /* Opens a libdfx context with the default options (so $DFX_DEVICE applies)
  * (plugin-ctx.c).  On success returns the context, to be freed with

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { DFX_RESULT_COMPOSITE, DFX_RESULT_LAYER_MASK };
+
 typedef struct {
     gchar *model_dir;
     dfx_edit_params params;
@@ -147,31 +149,6 @@ read_planar (GimpDrawable *drawable, gint x, gint y, guint w, guint h, const gch
     g_free (px);
 }
 
-/* The result into layer (w × h), keeping the source's alpha. */
-static void
-write_result (const EditJob *j, GimpDrawable *source, GimpDrawable *target)
-{
-    const guint c = j->channels, w = j->width, h = j->height, stride = c + 1;
-    const gsize np = (gsize)w * h;
-    const gchar *fmt = c == 1 ? "Y'A float" : "R'G'B'A float";
-    GeglBuffer *src = gimp_drawable_get_buffer (source), *dst;
-    gfloat *px = g_new (gfloat, np * stride);
-
-    gegl_buffer_get (src, GEGL_RECTANGLE (0, 0, (gint)w, (gint)h), 1.0, babl_format (fmt), px, GEGL_AUTO_ROWSTRIDE,
-                     GEGL_ABYSS_NONE);
-    g_object_unref (src);
-    for (gsize i = 0; i < np; i++)
-        for (guint ch = 0; ch < c; ch++) {
-            gfloat u = (j->out[ch * np + i] + 1.0f) * 0.5f;
-            px[i * stride + ch] = u > 0.0f ? (u < 1.0f ? u : 1.0f) : 0.0f;
-        }
-    dst = gimp_drawable_get_buffer (target);
-    gegl_buffer_set (dst, GEGL_RECTANGLE (0, 0, (gint)w, (gint)h), 0, babl_format (fmt), px, GEGL_AUTO_ROWSTRIDE);
-    g_object_unref (dst);
-    g_free (px);
-    gimp_drawable_update (target, 0, 0, (gint)w, (gint)h);
-}
-
 static void
 job_clear (EditJob *j)
 {
@@ -194,6 +171,87 @@ edit_fail (GimpProcedure *procedure, EditJob *j, GError *error)
     return gimp_procedure_new_return_values (procedure, status, error);
 }
 
+/* The item of image with id (0: none) when it is a layer (want_layer) or a
+ * channel / layer mask; NULL when it is gone or of another kind.  Not a new
+ * reference. */
+GimpDrawable *
+dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_layer)
+{
+    GimpItem *item = id > 0 ? gimp_item_get_by_id (id) : NULL;
+
+    if (item == NULL || gimp_item_get_image (item) != image)
+        return NULL;
+    if (want_layer ? !GIMP_IS_LAYER (item) : !GIMP_IS_CHANNEL (item))
+        return NULL;
+    return GIMP_DRAWABLE (item);
+}
+
+gchar *
+dfx__plugin_model_note (gboolean grey_image)
+{
+    GError *error = NULL;
+    gchar *dir = dfx__model_default (grey_image, &error), *note;
+
+    if (dir != NULL)
+        note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
+    else
+        note = g_strdup (_ ("dfx found no default model: choose a model folder."));
+    g_free (dir);
+    g_clear_error (&error);
+    return note;
+}
+
+gboolean
+dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
+                       GError **error)
+{
+    GimpDrawable *mask_drawable = NULL;
+    gint ox, oy, mx = 0, my = 0;
+
+    if (mask_id != 0) {
+        mask_drawable = dfx__plugin_find_item (image, mask_id, FALSE);
+        if (mask_drawable == NULL) {
+            g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
+                         _ ("The mask chosen before (item %d) is no longer a channel of this image: choose the mask "
+                            "again. The image is unchanged."),
+                         mask_id);
+            return FALSE;
+        }
+    } else if (gimp_selection_is_empty (image)) {
+        g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
+                     _ ("Nothing to edit: select the region the guide applies to, or give a channel or layer mask "
+                        "as the mask. The image is unchanged."));
+        return FALSE;
+    }
+    gimp_drawable_get_offsets (source, &ox, &oy);
+    if (mask_drawable != NULL)
+        gimp_drawable_get_offsets (mask_drawable, &mx, &my);
+    read_planar (mask_drawable != NULL ? mask_drawable : GIMP_DRAWABLE (gimp_image_get_selection (image)), ox - mx,
+                 oy - my, w, h, "Y float", 1, 1.0f, 0.0f, mask);
+    for (gsize i = 0; i < (gsize)w * h; i++)
+        mask[i] = CLAMP (mask[i], 0.0f, 1.0f);
+    return TRUE;
+}
+
+/* The feathered mask as the layer mask of layer. */
+static void
+write_layer_mask (const EditJob *j, gdouble feather, GimpLayer *layer)
+{
+    const gsize np = (gsize)j->width * j->height;
+    gfloat *wt = g_new (gfloat, np);
+    GimpLayerMask *mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_BLACK);
+    GeglBuffer *buffer;
+
+    gimp_layer_add_mask (layer, mask);
+    dfx_mask_feather (j->mask, j->width, j->height, feather, wt);
+    buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (mask));
+    gegl_buffer_set (buffer, GEGL_RECTANGLE (0, 0, (gint)j->width, (gint)j->height), 0, babl_format ("Y float"), wt,
+                     GEGL_AUTO_ROWSTRIDE);
+    g_object_unref (buffer);
+    gimp_drawable_update (GIMP_DRAWABLE (mask), 0, 0, (gint)j->width, (gint)j->height);
+    g_free (wt);
+}
+
 static GimpValueArray *
 edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
           GimpProcedureConfig *config, gpointer run_data)
@@ -201,12 +259,11 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     GimpImageBaseType base = gimp_image_get_base_type (image);
     EditJob j = {0};
     GError *error = NULL;
-    GimpDrawable *source;
-    GimpLayer *guide_layer = NULL, *result = NULL;
-    GimpChannel *mask_channel = NULL;
+    GimpDrawable *source, *guide = NULL;
+    GimpLayer *result = NULL;
     gchar *model = NULL;
-    gdouble strength, weight;
-    gint iterations, steps, seed, ox, oy, mx = 0, my = 0;
+    gdouble strength, weight, feather;
+    gint iterations, steps, seed, context, guide_id, mask_id, ox, oy, kind;
     gboolean replace;
     const gchar *hook;
     GimpValueArray *values;
@@ -223,15 +280,21 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"guide", "mask", "strength", "iterations", "steps",
-                                             "guidance-weight", "seed", "replace", NULL};
-        if (!dfx__ui_settings_dialog (procedure, config, _ ("Guided Edit with dfx"), _ ("_Edit"), names,
-                                      "model", NULL))
+        static const gchar *const names[] = {"strength", "iterations", "guidance-weight", "feather", "result",
+                                             "seed", "replace", "steps", "context", NULL};
+        static const DfxUiItemRow items[] = {
+            {"guide-id", DFX_UI_ITEM_LAYER}, {"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
+        gchar *note = dfx__plugin_model_note (base == GIMP_GRAY);
+        gboolean go = dfx__ui_settings_dialog_items (procedure, config, image, _ ("Guided Edit with dfx"), _ ("_Edit"),
+                                                     names, "model", note, items);
+        g_free (note);
+        if (!go)
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
-    g_object_get (config, "model", &model, "guide", &guide_layer, "mask", &mask_channel, "strength", &strength,
+    g_object_get (config, "model", &model, "guide-id", &guide_id, "mask-id", &mask_id, "strength", &strength,
                   "iterations", &iterations, "steps", &steps, "guidance-weight", &weight, "seed", &seed, "replace",
-                  &replace, NULL);
+                  &replace, "feather", &feather, "context", &context, NULL);
+    kind = gimp_procedure_config_get_choice_id (config, "result");
     if (model != NULL && *model != '\0') {
         j.model_dir = model;
         if (!dfx__model_check (j.model_dir, &error))
@@ -242,27 +305,27 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         if (j.model_dir == NULL)
             goto fail;
     }
-    if (guide_layer == NULL) {
+    guide = dfx__plugin_find_item (image, guide_id, TRUE);
+    if (guide_id == 0) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
                      _ ("Choose a guide layer: the colours and shapes the edit should follow."));
         goto fail;
     }
+    if (guide == NULL) {
+        g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
+                     _ ("The guide layer chosen before (item %d) is no longer in this image: choose the guide layer "
+                        "again. The image is unchanged."),
+                     guide_id);
+        goto fail;
+    }
     j.width = (guint)gimp_drawable_get_width (source);
     j.height = (guint)gimp_drawable_get_height (source);
-    if ((guint)gimp_drawable_get_width (GIMP_DRAWABLE (guide_layer)) != j.width ||
-        (guint)gimp_drawable_get_height (GIMP_DRAWABLE (guide_layer)) != j.height) {
+    if ((guint)gimp_drawable_get_width (guide) != j.width || (guint)gimp_drawable_get_height (guide) != j.height) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
                      _ ("The guide layer \"%s\" is %d×%d pixels, the layer \"%s\" %u×%u: the guide must have the "
                         "layer's size."),
-                     gimp_item_get_name (GIMP_ITEM (guide_layer)), gimp_drawable_get_width (GIMP_DRAWABLE (guide_layer)),
-                     gimp_drawable_get_height (GIMP_DRAWABLE (guide_layer)), gimp_item_get_name (GIMP_ITEM (source)),
-                     j.width, j.height);
-        goto fail;
-    }
-    if (mask_channel == NULL && gimp_selection_is_empty (image)) {
-        g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
-                     _ ("Nothing to edit: select the region the guide applies to, or give a channel or layer mask "
-                        "as the mask. The image is unchanged."));
+                     gimp_item_get_name (GIMP_ITEM (guide)), gimp_drawable_get_width (guide),
+                     gimp_drawable_get_height (guide), gimp_item_get_name (GIMP_ITEM (source)), j.width, j.height);
         goto fail;
     }
 
@@ -275,18 +338,13 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         j.guide3 = g_new (gfloat, 3 * np);
         j.mask = g_new (gfloat, np);
         gegl_init (NULL, NULL);
+        if (!dfx__plugin_read_mask (image, source, mask_id, j.width, j.height, j.mask, &error))
+            goto fail;
         read_planar (source, 0, 0, j.width, j.height, "Y' float", 1, 2.0f, -1.0f, j.image1);
         read_planar (source, 0, 0, j.width, j.height, "R'G'B' float", 3, 2.0f, -1.0f, j.image3);
-        read_planar (GIMP_DRAWABLE (guide_layer), 0, 0, j.width, j.height, "Y' float", 1, 2.0f, -1.0f, j.guide1);
-        read_planar (GIMP_DRAWABLE (guide_layer), 0, 0, j.width, j.height, "R'G'B' float", 3, 2.0f, -1.0f, j.guide3);
+        read_planar (guide, 0, 0, j.width, j.height, "Y' float", 1, 2.0f, -1.0f, j.guide1);
+        read_planar (guide, 0, 0, j.width, j.height, "R'G'B' float", 3, 2.0f, -1.0f, j.guide3);
         gimp_drawable_get_offsets (source, &ox, &oy);
-        if (mask_channel != NULL)
-            gimp_drawable_get_offsets (GIMP_DRAWABLE (mask_channel), &mx, &my);
-        read_planar (mask_channel != NULL ? GIMP_DRAWABLE (mask_channel)
-                                          : GIMP_DRAWABLE (gimp_image_get_selection (image)),
-                     ox - mx, oy - my, j.width, j.height, "Y float", 1, 1.0f, 0.0f, j.mask);
-        for (gsize i = 0; i < np; i++)
-            j.mask[i] = CLAMP (j.mask[i], 0.0f, 1.0f);
     }
 
     dfx_edit_params_defaults (&j.params);
@@ -295,6 +353,9 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     j.params.steps = (uint32_t)steps;
     j.params.guide_weight = weight;
     j.params.seed = (uint64_t)seed;
+    j.params.feather = feather;
+    j.params.context = (uint32_t)context;
+    j.params.raw = kind == DFX_RESULT_LAYER_MASK && !replace;
     j.params.progress = edit_progress;
     j.params.progress_user = &j;
     if (dfx__ui_available (run_mode)) { /* batch runs would download every iterate for nothing */
@@ -337,7 +398,10 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
                                      gimp_image_get_item_position (image, GIMP_ITEM (source)));
             gimp_layer_set_offsets (result, ox, oy);
         }
-        write_result (&j, source, GIMP_DRAWABLE (result));
+        dfx__plugin_write_result (source, GIMP_DRAWABLE (result), j.channels, j.width, j.height,
+                                  j.channels == 1 ? j.image1 : j.image3, j.out);
+        if (j.params.raw)
+            write_layer_mask (&j, feather, result);
         gimp_image_undo_group_end (image);
         if (run_mode != GIMP_RUN_NONINTERACTIVE)
             gimp_displays_flush ();
@@ -352,14 +416,10 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     GIMP_VALUES_SET_DOUBLE (values, 2, j.result.unchanged ? 0.0 : j.result.loss[0]);
     GIMP_VALUES_SET_DOUBLE (values, 3, j.result.unchanged ? 0.0 : j.result.loss[j.result.iterations]);
     GIMP_VALUES_SET_STRING (values, 4, j.result.warning);
-    g_clear_object (&guide_layer);
-    g_clear_object (&mask_channel);
     job_clear (&j);
     return values;
 
 fail:
-    g_clear_object (&guide_layer);
-    g_clear_object (&mask_channel);
     return edit_fail (procedure, &j, error);
 }
 
@@ -388,11 +448,27 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
 
     gimp_procedure_add_string_argument (procedure, "model", _ ("_Model folder"),
                                         _ ("The model folder; empty: dfx's default model"), "", G_PARAM_READWRITE);
-    gimp_procedure_add_layer_argument (procedure, "guide", _ ("_Guide layer"),
-                                       _ ("The layer with the rough guide (the source layer's size)"), TRUE,
-                                       G_PARAM_READWRITE);
-    gimp_procedure_add_channel_argument (procedure, "mask", _ ("Mas_k"),
-                                         _ ("A channel or layer mask; none: the selection"), TRUE, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "guide-id", _ ("_Guide layer"),
+                                     _ ("The layer with the rough guide (the source layer's size), by its item id "
+                                        "(GIMP remembers an id between runs, not a layer)"),
+                                     0, G_MAXINT, 0, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "mask-id", _ ("Mas_k"),
+                                     _ ("Where the edit applies: the selection (0), or a channel or layer mask by "
+                                        "its item id"),
+                                     0, G_MAXINT, 0, G_PARAM_READWRITE);
+    gimp_procedure_add_double_argument (procedure, "feather", _ ("Soft _edge"),
+                                        _ ("Width in pixels of the blend around the selection; farther out the layer "
+                                           "keeps its pixels exactly"),
+                                        0.0, DFX_EDIT_MAX_FEATHER, d.feather, G_PARAM_READWRITE);
+    gimp_procedure_add_choice_argument (procedure, "result", _ ("Res_ult"),
+                                        _ ("Blend the edit into a copy of the layer, or keep the model's whole output "
+                                           "in a new layer with the softened selection as its layer mask"),
+                                        gimp_choice_new_with_values ("composite", DFX_RESULT_COMPOSITE,
+                                                                     _ ("Blended into the layer"), NULL,
+                                                                     "layer-mask", DFX_RESULT_LAYER_MASK,
+                                                                     _ ("Model output with a layer mask"), NULL,
+                                                                     NULL),
+                                        "composite", G_PARAM_READWRITE);
     gimp_procedure_add_double_argument (procedure, "strength", _ ("_Strength"),
                                         _ ("How far back along the sampling path the edit starts (0..1): more, "
                                            "larger changes"),
@@ -407,8 +483,12 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
                                         0.0, 1000.0, d.guide_weight, G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "seed", _ ("S_eed"), _ ("Random seed of the noised start"), 0,
                                      G_MAXINT, 0, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument (procedure, "context", _ ("Surroundings"),
+                                     _ ("Pixels around the selection that the model sees"), 0, DFX_GENERATE_MAX_SIZE,
+                                     (gint)d.context, G_PARAM_READWRITE);
     gimp_procedure_add_boolean_argument (procedure, "replace", _ ("_Replace the layer"),
-                                         _ ("Write the result into the source layer instead of a new layer"), FALSE,
+                                         _ ("Write the result into the source layer instead of a new layer (always "
+                                            "blended)"), FALSE,
                                          G_PARAM_READWRITE);
 
     gimp_procedure_add_layer_return_value (procedure, "layer", _ ("Layer"),

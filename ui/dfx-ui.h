@@ -68,6 +68,25 @@ gboolean dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *conf
 /* Shows an information dialog (not a warning: an "i" icon) titled title
  * with a bold heading and text, and a Close button; returns when closed. */
 void dfx__ui_info_dialog (const gchar *title, const gchar *heading, const gchar *text);
+/* A row for an int argument that holds the id of an item of image (GIMP
+ * cannot remember a layer argument between runs, an id it can): a chooser
+ * of image's layers (DFX_UI_ITEM_LAYER) or of its channels and layer masks
+ * with "The selection" as id 0 (DFX_UI_ITEM_MASK), label from the
+ * argument's nick, kept in step with config. */
+typedef enum { DFX_UI_ITEM_LAYER, DFX_UI_ITEM_MASK } DfxUiItemKind;
+
+typedef struct {
+    const gchar *property; /* NULL ends a list */
+    DfxUiItemKind kind;
+} DfxUiItemRow;
+
+GtkWidget *dfx__ui_item_row_new (GimpProcedureConfig *config, GimpImage *image, const DfxUiItemRow *item);
+
+/* dfx__ui_settings_dialog() with item rows (items: ended by a NULL
+ * property; may be NULL) of image's items under the folder row. */
+gboolean dfx__ui_settings_dialog_items (GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
+                                        const gchar *title, const gchar *ok_label, const gchar *const *names,
+                                        const gchar *folder_name, const gchar *note, const DfxUiItemRow *items);
 
 typedef struct _DfxUiProgress DfxUiProgress;
 

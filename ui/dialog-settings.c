@@ -378,6 +378,14 @@ gboolean
 dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
                          const gchar *ok_label, const gchar *const *names, const gchar *folder_name, const gchar *note)
 {
+    return dfx__ui_settings_dialog_items (procedure, config, NULL, title, ok_label, names, folder_name, note, NULL);
+}
+
+gboolean
+dfx__ui_settings_dialog_items (GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
+                               const gchar *title, const gchar *ok_label, const gchar *const *names,
+                               const gchar *folder_name, const gchar *note, const DfxUiItemRow *items)
+{
     GObjectClass *klass = G_OBJECT_GET_CLASS (config);
     FolderRow row = {config, folder_name, NULL};
     GtkWidget *dialog, *vbox;
@@ -393,6 +401,13 @@ dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, 
         gtk_box_pack_start (GTK_BOX (vbox), folder_row_new (&row, note), FALSE, FALSE, 0);
     pack_arguments (GTK_BOX (vbox), GIMP_PROCEDURE_DIALOG (dialog), config, names, folder_name);
     gtk_widget_show (vbox);
+
+    for (gint k = 0; items != NULL && items[k].property != NULL; k++) {
+        GtkWidget *item_row = dfx__ui_item_row_new (config, image, &items[k]);
+        content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
+        gtk_box_pack_start (GTK_BOX (content), item_row, FALSE, FALSE, 0);
+        gtk_box_reorder_child (GTK_BOX (content), item_row, k + (folder_name != NULL ? 1 : 0));
+    }
 
     run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
     gtk_widget_destroy (dialog);

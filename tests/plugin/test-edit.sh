@@ -8,12 +8,20 @@
 #
 # A 40x36 grey canvas holds the garment as a 32x32 layer at (5, 3) and the
 # guide as a hidden 32x32 layer at the same place:
-#   1. the edit (strength 0.5, 12 iterations, 10 steps): one new layer, 32x32
-#      at (5, 3), right above the source; the objective fell; inside the
-#      disc the new layer is closer to the guide than the source is (mean
-#      distance down by 20 % or more), outside the mask it differs from the
-#      source by at most 16 of 255 on average; the source's pixels are
-#      unchanged;
+#   1. the edit (strength 0.5, 12 iterations, 10 steps; guide and mask given
+#      by item id, run mode INTERACTIVE so GIMP keeps the values; a console
+#      batch shows no dialog): one new layer, 32x32 at (5, 3), right above
+#      the source; the objective fell; inside the disc the new layer is
+#      closer to the guide than the source is (mean distance down by 20 % or
+#      more); farther than the feather (3 px) from the selection it equals
+#      the source bit for bit; the source's pixels are unchanged; GIMP logs
+#      no "couldn't serialize property";
+#   1b. the same procedure with RUN-WITH-LAST-VALS and no arguments: the
+#      guide and the mask are remembered, the new layer equals the first;
+#   1c. result = layer-mask: the new layer carries a layer mask that is the
+#      softened selection (0 outside the band, 1 inside the disc);
+#   1d. the guide layer removed, then RUN-WITH-LAST-VALS again: execution
+#      error naming the guide that is gone, no new layer;
 #   2. replace = TRUE writes into the source: no new layer;
 #   3. bad input, each leaving the layers as they were: a guide of another
 #      size (execution error naming both sizes), no selection and no mask
@@ -69,19 +77,22 @@ src = load_layer(img, 'img.png')
 guide = load_layer(img, 'guide.png', True)
 wrong = load_layer(img, 'wrong.png', True)
 proc = pdb.lookup_procedure('plug-in-dfx-edit')
-def edit(tag, g, mask=None, replace=False):
+def edit(tag, g, mask=None, replace=False, mode=NI, result=None):
     cfg = proc.create_config()
-    cfg.set_property('run-mode', NI)
+    cfg.set_property('run-mode', mode)
     cfg.set_property('image', img)
     cfg.set_core_object_array('drawables', [src])
-    cfg.set_property('model', '$model')
-    cfg.set_property('guide', g)
-    if mask is not None:
-        cfg.set_property('mask', mask)
-    cfg.set_property('strength', 0.5)
-    cfg.set_property('iterations', 12)
-    cfg.set_property('steps', 10)
-    cfg.set_property('replace', replace)
+    if mode != Gimp.RunMode.WITH_LAST_VALS:
+        cfg.set_property('model', '$model')
+        cfg.set_property('guide-id', g.get_id())
+        if mask is not None:
+            cfg.set_property('mask-id', mask.get_id())
+        cfg.set_property('strength', 0.5)
+        cfg.set_property('iterations', 12)
+        cfg.set_property('steps', 10)
+        cfg.set_property('replace', replace)
+        if result is not None:
+            cfg.set_property('result', result)
     n = len(img.get_layers())
     res = proc.run(cfg)
     print('%s-status=%s' % (tag, res.index(0).value_nick))
@@ -94,13 +105,35 @@ def edit(tag, g, mask=None, replace=False):
     return None
 save_layer(src, 'src-before.png')
 img.select_ellipse(Gimp.ChannelOps.REPLACE, 5 + $cx - 9, 3 + $cy - 9, 18, 18)
-layer = edit('edit', guide)
+layer = edit('edit', guide, mode=Gimp.RunMode.INTERACTIVE)
 if layer is not None:
     print('edit-geometry=%dx%d@%d,%d' % ((layer.get_width(), layer.get_height()) + tuple(layer.get_offsets()[1:])))
     print('edit-position=%d,%d' % (img.get_item_position(layer), img.get_item_position(src)))
     save_layer(layer, 'edited.png')
     img.remove_layer(layer)
+layer = edit('lastvals', None, mode=Gimp.RunMode.WITH_LAST_VALS)
+if layer is not None:
+    save_layer(layer, 'edited-again.png')
+    img.remove_layer(layer)
+layer = edit('lmask', guide, result='layer-mask')
+if layer is not None:
+    m = layer.get_mask()
+    print('lmask-has-mask=%d' % (m is not None))
+    if m is not None:
+        out = Gimp.Image.new(m.get_width(), m.get_height(), Gimp.ImageBaseType.GRAY)
+        copy = Gimp.Layer.new_from_drawable(m, out)
+        out.insert_layer(copy, None, 0)
+        Gimp.file_save(NI, out, Gio.File.new_for_path('$t_tmp/lmask.png'), None)
+        out.delete()
+    img.remove_layer(layer)
 save_layer(src, 'src-after.png')
+gone = Gimp.Layer.new_from_drawable(guide, img)
+img.insert_layer(gone, None, 0)
+layer = edit('keep', gone, mode=Gimp.RunMode.INTERACTIVE, result='composite')
+if layer is not None:
+    img.remove_layer(layer)
+img.remove_layer(gone)
+edit('gone', None, mode=Gimp.RunMode.WITH_LAST_VALS)
 edit('wrong', wrong)
 Gimp.Selection.none(img)
 edit('nosel', guide)
@@ -123,6 +156,16 @@ import sys
 a, b = map(float, sys.argv[1].split(","))
 assert b < 0.9 * a, (a, b)
 PY
+expect lastvals-status success
+expect lastvals-new 1
+expect lmask-status success
+expect lmask-has-mask 1
+expect keep-status success
+expect gone-status execution-error
+expect gone-new 0
+case $(t_field gone-error) in *"no longer in this image"*) ;; *) t_fail "guide removed: '$(t_field gone-error)'" ;; esac
+if grep -q "couldn't serialize" "$t_tmp/err"; then t_fail "GIMP could not keep a value: $(grep "couldn't serialize" "$t_tmp/err" | head -1)"; fi
+t_note "ok: remembered values (RUN-WITH-LAST-VALS), a layer-mask result, the removed guide: $(t_field gone-error)"
 expect wrong-status execution-error
 case $(t_field wrong-error) in *"33×32"*"32×32"*) ;; *) t_fail "wrong size: '$(t_field wrong-error)'" ;; esac
 expect wrong-new 0
@@ -150,11 +193,17 @@ disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 36
 # the selection: an ellipse in an 18x18 box (antialiased edge), well inside radius 9.5
 outside = (yy - cy + 0.5) ** 2 + (xx - cx + 0.5) ** 2 > 10.5 ** 2
 d_in, d_out = np.abs(src[disc] - guide[disc]).mean(), np.abs(out[disc] - guide[disc]).mean()
-change = np.abs(out[outside] - src[outside]).mean()
-print("disc: mean distance to the guide %.1f (source) -> %.1f (edited) of 255; outside: mean change %.1f" %
-      (d_in, d_out, change))
+band = (yy - cy + 0.5) ** 2 + (xx - cx + 0.5) ** 2 <= (9.5 + 3 + 1) ** 2  # the selection's box, the feather, a margin
+same = (out[~band] == src[~band]).all()
+print("disc: mean distance to the guide %.1f (source) -> %.1f (edited) of 255; outside the band: %d of %d pixels "
+      "differ" % (d_in, d_out, (out[~band] != src[~band]).sum(), (~band).sum()))
 assert d_out <= 0.8 * d_in, "the masked region did not move toward the guide"
-assert change <= 16, "the unmasked region changed by %.1f on average" % change
+assert same, "pixels outside the selection's soft edge changed"
+again = L("edited-again.png")
+assert (again == out).all(), "RUN-WITH-LAST-VALS gave another result (%d pixels differ)" % (again != out).sum()
+lm = L("lmask.png")
+assert (lm[~band] == 0).all() and (lm[disc] == 255).all(), "the layer mask is not the softened selection"
+print("RUN-WITH-LAST-VALS: the same layer; layer mask: 0 outside the band, 255 in the disc")
 PY
 
 # 4. cancel
@@ -173,7 +222,7 @@ cfg.set_property('run-mode', NI)
 cfg.set_property('image', img)
 cfg.set_core_object_array('drawables', [src])
 cfg.set_property('model', '$model')
-cfg.set_property('guide', g)
+cfg.set_property('guide-id', g.get_id())
 res = proc.run(cfg)
 print('cancel-status=%s' % res.index(0).value_nick)
 print('cancel-layers=%d' % len(img.get_layers()))
