@@ -8,7 +8,7 @@
 #
 # A 40x36 grey canvas holds the garment as a 32x32 layer at (5, 3) and the
 # guide as a hidden 32x32 layer at the same place:
-#   1. the edit (strength 0.5, 12 iterations, 10 steps; guide and mask given
+#   1. the edit (strength 0.5, 8 iterations, 8 steps; guide and mask given
 #      by item id, run mode INTERACTIVE so GIMP keeps the values; a console
 #      batch shows no dialog): one new layer, 32x32 at (5, 3), right above
 #      the source; the objective fell; inside the disc the new layer is
@@ -77,7 +77,7 @@ src = load_layer(img, 'img.png')
 guide = load_layer(img, 'guide.png', True)
 wrong = load_layer(img, 'wrong.png', True)
 proc = pdb.lookup_procedure('plug-in-dfx-edit')
-def edit(tag, g, mask=None, replace=False, mode=NI, result=None):
+def edit(tag, g, mask=None, replace=False, mode=NI, result=None, iterations=8, steps=8):
     cfg = proc.create_config()
     cfg.set_property('run-mode', mode)
     cfg.set_property('image', img)
@@ -88,8 +88,8 @@ def edit(tag, g, mask=None, replace=False, mode=NI, result=None):
         if mask is not None:
             cfg.set_property('mask-id', mask.get_id())
         cfg.set_property('strength', 0.5)
-        cfg.set_property('iterations', 12)
-        cfg.set_property('steps', 10)
+        cfg.set_property('iterations', iterations)
+        cfg.set_property('steps', steps)
         cfg.set_property('replace', replace)
         if result is not None:
             cfg.set_property('result', result)
@@ -115,7 +115,7 @@ layer = edit('lastvals', None, mode=Gimp.RunMode.WITH_LAST_VALS)
 if layer is not None:
     save_layer(layer, 'edited-again.png')
     img.remove_layer(layer)
-layer = edit('lmask', guide, result='layer-mask')
+layer = edit('lmask', guide, result='layer-mask', iterations=1, steps=2)
 if layer is not None:
     m = layer.get_mask()
     print('lmask-has-mask=%d' % (m is not None))
@@ -129,7 +129,7 @@ if layer is not None:
 save_layer(src, 'src-after.png')
 gone = Gimp.Layer.new_from_drawable(guide, img)
 img.insert_layer(gone, None, 0)
-layer = edit('keep', gone, mode=Gimp.RunMode.INTERACTIVE, result='composite')
+layer = edit('keep', gone, mode=Gimp.RunMode.INTERACTIVE, result='composite', iterations=1, steps=2)
 if layer is not None:
     img.remove_layer(layer)
 img.remove_layer(gone)
@@ -140,7 +140,7 @@ edit('nosel', guide)
 empty = Gimp.Selection.save(img)  # the empty selection as a channel: all black
 edit('emptymask', guide, empty)
 img.select_ellipse(Gimp.ChannelOps.REPLACE, 5 + $cx - 9, 3 + $cy - 9, 18, 18)
-edit('replace', guide, None, True)
+edit('replace', guide, None, True, iterations=1, steps=2)
 img.delete()
 "
 t_note "GIMP batch (2 edits + 3 refusals): $((SECONDS - t0)) s"
