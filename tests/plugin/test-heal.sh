@@ -2,7 +2,8 @@
 # test-heal.sh — plug-in-dfx-heal through a real GIMP batch (Python) on the
 # shipped colour model models/emoji-32: a photo (matplotlib's sample
 # grace_hopper.jpg at 64x75) with a magenta disc of radius 7 painted over
-# the chin, the disc selected (an antialiased ellipse).
+# the chin, a disc of radius 8.5 around it selected (an antialiased
+# ellipse that holds every painted pixel whole).
 #   1. heal (10 levels, 2 passes each, run mode INTERACTIVE, which a console
 #      batch runs without a dialog): one new layer above the source, 64x75;
 #      no magenta pixel left in the disc; farther than the soft edge (3 px)
@@ -68,7 +69,7 @@ def heal(tag, mode=NI, mask=None):
             print('%s-geometry=%dx%d,%d' % (tag, layer.get_width(), layer.get_height(), img.get_item_position(layer)))
         return layer
     return None
-img.select_ellipse(Gimp.ChannelOps.REPLACE, 32 - 7, 40 - 7, 14, 14)
+img.select_ellipse(Gimp.ChannelOps.REPLACE, 32 - 8, 40 - 8, 17, 17)  # centred on pixel (32, 40), radius 8.5
 layer = heal('heal', Gimp.RunMode.INTERACTIVE)
 if layer is not None:
     save_layer(layer, 'healed.png')
@@ -121,7 +122,7 @@ src, after, out, again = L("painted.png"), L("src-after.png"), L("healed.png"), 
 assert (src == after).all(), "the source layer changed"
 yy, xx = np.mgrid[0:75, 0:64]
 disc = (yy - 40) ** 2 + (xx - 32) ** 2 < 49
-band = (yy - 39.5) ** 2 + (xx - 31.5) ** 2 <= (7 + 3 + 1.5) ** 2
+band = (yy - 40) ** 2 + (xx - 32) ** 2 <= (8.5 + 0.75 + 3) ** 2  # selected in part, plus the soft edge
 magenta = ((out[..., 0] > 170) & (out[..., 2] > 170) & (out[..., 1] < 100) & disc).sum()
 differ = (out[~band] != src[~band]).any(-1).sum()
 print("healed: %d magenta pixels left in the disc; outside the soft edge %d of %d pixels differ; mean colour in the "
