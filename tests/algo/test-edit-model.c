@@ -28,8 +28,10 @@
 #include "algo-common.h"
 #include "edit/edit-private.h"
 #include "sample/model-private.h"
+#include "likelihood/likelihood-private.h"
 
 static dfx__edit_desc md;
+static dfx__moments *mom; /* the Fisher head (NULL: the model has none) */
 static double sig[16];
 static float *y, *gd, *mk;
 static size_t n;
@@ -63,7 +65,10 @@ loss_at (const double *z)
     return l;
 }
 
-/* mode 0 clamped DF-EA, 1 plain DF-EA, 2 exact by finite differences of the network */
+/* mode 0 clamped DF-EA, 1 plain DF-EA, 2 exact by finite differences of the network, 3 the Fisher
+ * head's diagonal r ≈ diag C/σ̃² (MATH.md "The denoiser's Jacobian from the Fisher head"):
+ * a_i = (ρ_i + (1 − ρ_i) r_i) ⊙ a_{i+1}, ρ_i = σ_{i+1}/σ_i, r as the head gives it (it estimates the
+ * network's own Jacobian diagonal); 4 the same with r clamped to [0, 1] */
 static double *
 gradient (const float *z, int mode)
 {
@@ -79,6 +84,31 @@ gradient (const float *z, int mode)
     loss_grad (xN, g);
     CHECK (dfx_buffer_upload (ctx, a, 0, g, n * sizeof *g) == DFX_OK, "upload");
     dfx__edit_cov_fd_state fd = {md.den, md.h, md.w, n, xp, dp, 0};
+    if (mode >= 3) {
+        double *ad = malloc (n * sizeof *ad);
+        for (size_t i = 0; i < n; i++)
+            ad[i] = g[i];
+        for (uint32_t i = N; i-- > 0;) {
+            st = mom->eval (mom, 1, md.h, md.w, xs[i], sig[i], xp, dp);
+            CHECK (st == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK, "fisher head: %s", dfx_ctx_errmsg (ctx));
+            float *x0 = download (xp, n), *m2 = download (dp, n);
+            const double rho = sig[i + 1] / sig[i], s2 = sig[i] * sig[i];
+            for (size_t j = 0; j < n; j++) {
+                double r = ((double) m2[j] - (double) x0[j] * x0[j]) / s2;
+                if (mode == 4)
+                    r = r < 0 ? 0 : r > 1 ? 1 : r;
+                ad[j] *= rho + (1 - rho) * r;
+            }
+            free (x0), free (m2);
+        }
+        free (xN), free (g);
+        for (uint32_t i = 0; i < N; i++)
+            dfx_buffer_destroy (ctx, xhat[i]), dfx_buffer_destroy (ctx, xs[i]);
+        free (xhat), free (xs);
+        dfx_buffer_destroy (ctx, x), dfx_buffer_destroy (ctx, xbar), dfx_buffer_destroy (ctx, a);
+        dfx_buffer_destroy (ctx, tmp), dfx_buffer_destroy (ctx, xp), dfx_buffer_destroy (ctx, dp);
+        return ad;
+    }
     if (mode == 0)
         st = dfx__edit_adjoint_clamped (ctx, sig, N, n, xbar, xhat, a, tmp);
     else if (mode == 1)
@@ -154,6 +184,8 @@ main (int argc, char **argv)
             mk[i * W + j] = r2 < 81 ? 1.0f : 0.0f;
         }
     md = (dfx__edit_desc){dfx__model_denoiser (m), dfx__model_schedule (m), DFX_SAMPLER_DDIM, 8, 0, 0, H, W};
+    if (mi.has_fisher && dfx__model_moments (m, &mom) != DFX_OK)
+        mom = NULL;
     const double strengths[] = {0.3, 0.6};
     printf ("fashion-mnist-32, DDIM %u steps to sigma %g, %d directions\n", md.steps,
             md.sched->sigma_min, NDIR);
@@ -193,6 +225,15 @@ main (int argc, char **argv)
             diff[dir] = gxv[dir] - fdv[dir];
         const double cref = cosine (gxv, fdv, NDIR), eref = sqrt (dot (diff, diff, NDIR) / dot (fdv, fdv, NDIR));
         const double cc = cosine (gc, gx, n), ccd = cosine (gcv, fdv, NDIR), cp = cosine (gp2, gx, n);
+        if (mom) {
+            double *gf = gradient (z, 3), *gf2 = gradient (z, 4);
+            const double cf = cosine (gf, gx, n), cf2 = cosine (gf2, gx, n);
+            printf ("  strength %.1f: Fisher-head diagonal adjoint: cosine with the reference %.3f (r clamped to "
+                    "[0, 1]: %.3f)\n", strengths[k], cf, cf2);
+            CHECK (cf > 0 && cf2 > 0, "strength %g: the Fisher-diagonal gradient is not a descent direction (%.3f, "
+                   "%.3f)", strengths[k], cf, cf2);
+            free (gf), free (gf2);
+        }
         printf ("  %-8g  %-11.4g  %-14.3f  %-7.3f |          %-9.3f  %-10.3f |        %.3f\n", strengths[k],
                 md.sigma_start, cref, eref, cc, ccd, cp);
         CHECK (cref >= 0.9 && eref <= 0.3, "strength %g: the reference adjoint against finite differences: cos %.3f, "
