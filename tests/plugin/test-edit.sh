@@ -123,6 +123,7 @@ if layer is not None:
         out = Gimp.Image.new(m.get_width(), m.get_height(), Gimp.ImageBaseType.GRAY)
         copy = Gimp.Layer.new_from_drawable(m, out)
         out.insert_layer(copy, None, 0)
+        copy.set_offsets(0, 0)
         Gimp.file_save(NI, out, Gio.File.new_for_path('$t_tmp/lmask.png'), None)
         out.delete()
     img.remove_layer(layer)
@@ -197,7 +198,9 @@ assert same, "pixels outside the selection's soft edge changed"
 again = L("edited-again.png")
 assert (again == out).all(), "RUN-WITH-LAST-VALS gave another result (%d pixels differ)" % (again != out).sum()
 lm = L("lmask.png")
-assert (lm[~band] == 0).all() and (lm[disc] == 255).all(), "the layer mask is not the softened selection"
+assert (lm[~band] == 0).all() and (lm[disc] == 255).all(), \
+    "the layer mask is not the softened selection: max %d outside the band, min %d in the disc" % (
+        lm[~band].max(), lm[disc].min())
 print("RUN-WITH-LAST-VALS: the same layer; layer mask: 0 outside the band, 255 in the disc")
 PY
 
