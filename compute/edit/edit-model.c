@@ -132,7 +132,7 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
         }
         return st;
     }
-    float *wt = malloc (np * sizeof *wt), *ci = NULL, *cg = NULL, *cm = NULL, *ck = NULL, *co = NULL;
+    float *wt = malloc (np * sizeof *wt), *ci = NULL, *cg = NULL, *cm = NULL, *co = NULL;
     if (!wt) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %ux%u)", w, h);
         goto done;
@@ -142,24 +142,24 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
     dfx__region_window (wt, w, h, p->context, mi.sample_width, mi.sample_height, &win);
     const size_t nw = (size_t) win.w * win.h;
     if (!(ci = malloc (c * nw * sizeof *ci)) || !(cg = malloc (c * nw * sizeof *cg)) ||
-        !(cm = malloc (nw * sizeof *cm)) || !(ck = malloc (nw * sizeof *ck)) || !(co = malloc (c * nw * sizeof *co))) {
+        !(cm = malloc (nw * sizeof *cm)) || !(co = malloc (c * nw * sizeof *co))) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %ux%u)", w, h);
         goto done;
     }
     dfx__region_crop (image, c, w, h, &win, ci);
     dfx__region_crop (guide, c, w, h, &win, cg);
     dfx__region_crop (mask, 1, w, h, &win, cm);
-    dfx__region_crop (wt, 1, w, h, &win, ck);
-    for (size_t i = 0; i < nw; i++)
-        ck[i] = 1.0f - ck[i];
-    DFX_CHECK (edit_window (m, p, win.w, win.h, ci, cg, cm, ck, co, &res));
+    /* the preservation term keeps 1 − mask, the band included: the model's output there stays near the
+     * image, so the composite's soft edge blends two things that agree (with 1 − wt the band went free
+     * and the objective rose on the first Adam steps) */
+    DFX_CHECK (edit_window (m, p, win.w, win.h, ci, cg, cm, NULL, co, &res));
     dfx__region_composite (image, co, wt, c, w, h, &win, p->raw, out);
     res.window_x = win.x, res.window_y = win.y, res.window_width = win.w, res.window_height = win.h;
     if (r)
         *r = res;
 cleanup:
 done:
-    free (wt), free (ci), free (cg), free (cm), free (ck), free (co);
+    free (wt), free (ci), free (cg), free (cm), free (co);
     return st;
 }
 
