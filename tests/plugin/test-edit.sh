@@ -8,7 +8,7 @@
 #
 # A 40x36 grey canvas holds the garment as a 32x32 layer at (5, 3) and the
 # guide as a hidden 32x32 layer at the same place:
-#   1. the edit (strength 0.5, 8 iterations, 8 steps; guide and mask given
+#   1. the edit (strength 0.5, 12 iterations, 10 steps; guide and mask given
 #      by item id, run mode INTERACTIVE so GIMP keeps the values; a console
 #      batch shows no dialog): one new layer, 32x32 at (5, 3), right above
 #      the source; the objective fell; inside the disc the new layer is
@@ -77,7 +77,7 @@ src = load_layer(img, 'img.png')
 guide = load_layer(img, 'guide.png', True)
 wrong = load_layer(img, 'wrong.png', True)
 proc = pdb.lookup_procedure('plug-in-dfx-edit')
-def edit(tag, g, mask=None, replace=False, mode=NI, result=None, iterations=8, steps=8):
+def edit(tag, g, mask=None, replace=False, mode=NI, result=None, iterations=12, steps=10):
     cfg = proc.create_config()
     cfg.set_property('run-mode', mode)
     cfg.set_property('image', img)
