@@ -404,9 +404,8 @@ dfx__ui_settings_dialog_items (GimpProcedure *procedure, GimpProcedureConfig *co
 
     for (gint k = 0; items != NULL && items[k].property != NULL; k++) {
         GtkWidget *item_row = dfx__ui_item_row_new (config, image, &items[k]);
-        content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
-        gtk_box_pack_start (GTK_BOX (content), item_row, FALSE, FALSE, 0);
-        gtk_box_reorder_child (GTK_BOX (content), item_row, k + (folder_name != NULL ? 1 : 0));
+        gtk_box_pack_start (GTK_BOX (vbox), item_row, FALSE, FALSE, 0);
+        gtk_box_reorder_child (GTK_BOX (vbox), item_row, k + (folder_name != NULL ? 1 : 0));
     }
 
     run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
