@@ -60,8 +60,7 @@ labelled_row (const gchar *nick, const gchar *blurb, GtkWidget *widget)
 /* The widget of one argument.  Numbers of type double get a plain spin
  * button with increments and digits that fit their range and smallest
  * value (GIMP's own label spin asserts on ranges below 1 and shows 0.001
- * clipped), registered with the dialog so Reset and Load still reach it;
- * everything else is GIMP's default widget. */
+ * clipped); everything else is GIMP's default widget. */
 static GtkWidget *
 argument_widget (GimpProcedureDialog *dialog, GimpProcedureConfig *config, const gchar *name)
 {
@@ -74,12 +73,14 @@ argument_widget (GimpProcedureDialog *dialog, GimpProcedureConfig *config, const
         const gdouble range = d->maximum - d->minimum;
         gdouble step = pow (10.0, floor (log10 (range / 100.0)));
         gint digits = (gint)CLAMP (-floor (log10 (step)), 0, 6);
-        GtkWidget *spin = gimp_procedure_dialog_get_widget (dialog, name, GIMP_TYPE_SPIN_BUTTON);
+        /* Not through the dialog: its mnemonic check would find no label on
+         * a bare spin button and print "no mnemonic" (the row's label has
+         * one).  Bound to the config, it follows Reset and Load all the same. */
+        GtkWidget *spin = gimp_prop_spin_button_new (G_OBJECT (config), name, step, step * 10.0, digits);
 
         if (d->minimum > 0.0)
             digits = MAX (digits, (gint)MIN (6.0, ceil (-log10 (d->minimum))));
         gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-        gtk_spin_button_set_increments (GTK_SPIN_BUTTON (spin), step, step * 10.0);
         gtk_entry_set_width_chars (GTK_ENTRY (spin), digits + 4);
         return labelled_row (g_param_spec_get_nick (pspec), g_param_spec_get_blurb (pspec), spin);
     }
