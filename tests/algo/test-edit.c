@@ -509,6 +509,8 @@ test_callbacks (dfx__denoiser *den)
     dfx_edit_params_defaults (&p);
     p.iterations = 6;
     p.start = DFX_EDIT_START_NOISE;
+    /* host_loss is ½ Σ mg (x0 − guide)² + mp (x0 − image)²: both weights 1 (the default guide weight is 5) */
+    p.guide_weight = 1.0, p.preserve_weight = 1.0;
     dfx__edit_run_desc d = {{den, &sched, DFX_SAMPLER_EULER, 7, 2.0, 0.0, H, W}, &p, W, H, NULL, NULL};
     dfx_edit_result r1, r2;
     memset (&r1, 0, sizeof r1), memset (&r2, 0, sizeof r2);
