@@ -36,12 +36,14 @@ usage (FILE *f, int rc)
              "tau d - tau^2 J = E tr C, the measured E|x0 - x0^|^2, and the MMSE rate d - 2 tau J + tau^2 E|F|_F^2.\n"
              "K (default 12) levels log-spaced over the model's sigma range, or the given ones.  Needs DIR/fisher.\n"
              "The images must have the model's channels and sample size.  Prints CSV (or JSON with --json);\n"
-             "--csv writes the CSV to a file, --plot a log-log plot of the curves.\n");
+             "--csv writes the CSV to a file, --plot a log-log plot of the curves.\n\n"
+             "dfx diagnose --encoder DIR --data DIR ...: the latent diagnostics of an autoencoder (see\n"
+             "dfx diagnose --encoder x --help).\n");
     return rc;
 }
 
-static int
-parse_sigmas (const char *s, double *out, uint32_t *n)
+int
+dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n)
 {
     *n = 0;
     const char *p = s;
@@ -168,6 +170,9 @@ write_csv (FILE *f, const dfx_diagnose_row *rows, uint32_t n)
 int
 dfx_cli_diagnose (int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp (argv[i], "--encoder") == 0)
+            return dfx_cli_diagnose_latent (argc, argv);
     const char *model = NULL, *data_dir = NULL, *csv = NULL, *plot = NULL;
     int json = 0;
     uint32_t count = 64;
@@ -197,7 +202,7 @@ dfx_cli_diagnose (int argc, char **argv)
                 return DFX_CLI_EXIT_USAGE;
             p.sigmas = NULL, i++;
         } else if (v && strcmp (a, "--sigmas") == 0) {
-            if (!parse_sigmas (v, sigmas, &p.n_sigmas))
+            if (!dfx_cli_parse_sigmas (v, sigmas, &p.n_sigmas))
                 return DFX_CLI_EXIT_USAGE;
             p.sigmas = sigmas, i++;
         } else if (v && strcmp (a, "--probes") == 0) {

@@ -225,3 +225,30 @@ dfx_cli_plot_diagnose (const char *path, const dfx_diagnose_row *rows, uint32_t 
     free (c.pix), free (v);
     return rc;
 }
+
+int
+dfx_cli_plot_two (const char *cmd, const char *path, const char *title, int n, const dfx_cli_panel *left,
+                  const dfx_cli_panel *right)
+{
+    canvas c = {1500, 700, NULL};
+    c.pix = malloc ((size_t) c.w * c.h * 3);
+    if (!c.pix) {
+        fprintf (stderr, "dfx %s: out of host memory for the plot\n", cmd);
+        return -1;
+    }
+    memset (c.pix, 255, (size_t) c.w * c.h * 3);
+    text (&c, 20, 14, title, 2, BLACK, 0);
+    const dfx_cli_panel *pp[2] = {left, right};
+    for (int k = 0; k < 2; k++) {
+        series s[DFX_CLI_PANEL_MAX];
+        const int ns = pp[k]->n_series < DFX_CLI_PANEL_MAX ? pp[k]->n_series : DFX_CLI_PANEL_MAX;
+        for (int i = 0; i < ns; i++) {
+            const dfx_cli_series *q = pp[k]->series + i;
+            s[i] = (series){q->name, (rgb){q->r, q->g, q->b}, q->dash, q->markers, q->x, q->y};
+        }
+        draw_panel (&c, k ? 880 : 120, 90, 580, 500, s, ns, n, pp[k]->xlabel, pp[k]->ylabel, pp[k]->title);
+    }
+    int rc = dfx_cli_png_write (cmd, path, c.pix, (uint32_t) c.w, (uint32_t) c.h, 3);
+    free (c.pix);
+    return rc;
+}

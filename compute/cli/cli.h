@@ -54,6 +54,27 @@ int dfx_cli_font_pixel (char c, int x, int y);
 int dfx_cli_plot_diagnose (const char *path, const dfx_diagnose_row *rows, uint32_t n, uint32_t d,
                            const char *title);
 
+/* cli-plot.c: any two log-log panels of curves over n points, PNG (the
+ * same drawing as dfx_cli_plot_diagnose).  0, or -1 after a message. */
+#define DFX_CLI_PANEL_MAX 8
+typedef struct dfx_cli_series {
+    const char *name;
+    uint8_t r, g, b;
+    int dash, markers;   /* dash: on/off length in pixels (0 solid); markers: 1 squares */
+    const double *x, *y; /* n values; ≤ 0 or not finite left out */
+} dfx_cli_series;
+typedef struct dfx_cli_panel {
+    const char *title, *xlabel, *ylabel;
+    const dfx_cli_series *series;
+    int n_series; /* ≤ DFX_CLI_PANEL_MAX */
+} dfx_cli_panel;
+int dfx_cli_plot_two (const char *cmd, const char *path, const char *title, int n, const dfx_cli_panel *left,
+                      const dfx_cli_panel *right);
+
+/* cli-diagnose-latent.c: `dfx diagnose --encoder DIR` (dfx_cli_diagnose
+ * hands over when it sees --encoder). */
+int dfx_cli_diagnose_latent (int argc, char **argv);
+
 /* cli-png-planar.c: PNG ↔ planar floats, for images a model reads.  Read:
  * any PNG converted to `channels` (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA)
  * by libpng's simplified API, 8-bit values mapped linearly to [lo, hi];
@@ -73,6 +94,10 @@ int dfx_cli_parse_u64 (const char *cmd, const char *opt, const char *s, uint64_t
 /* *out = k where s is names[k]; else a message listing the names, and 0. */
 int dfx_cli_parse_choice (const char *cmd, const char *opt, const char *s, const char *const *names, int count,
                           int *out);
+
+/* cli-diagnose.c: "S1,S2,..." into out (≤ DFX_DIAGNOSE_MAX_SIGMAS numbers in
+ * (0, 1e6]); 0 after a message. */
+int dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);

@@ -705,6 +705,99 @@ typedef struct dfx_diagnose_row {
 dfx_status dfx_diagnose (dfx_model *m, const dfx_diagnose_params *p, const float *data, uint32_t n, uint32_t h,
                          uint32_t w, dfx_diagnose_row *rows);
 
+/* ---- Latent diagnostics: is an encoder's latent space diffusable? ------------
+ * (docs/latent-diagnostics.md; the "latent diffusability" paper)
+ *
+ * Per noise level σ (VE, τ = σ²): the Fisher information J, its rate (FIR)
+ * and the MMSE rate of the data set's distribution and of its image under an
+ * encoder, with the exact scores of the empirical distributions (Dirac
+ * mixtures of the n data points and of their n codes) or of their moment-
+ * matched Gaussians; the encoder's local bi-Lipschitz constants (extreme
+ * singular values of its Jacobian at data points, by finite differences);
+ * and the sandwich bound J_x(τ/m²)/L² − (D−d)m²/(τL²) ≤ J_z(τ) ≤ J_x(τ/L²)/m²
+ * checked at every level.  Host double precision except the encoder.
+ *
+ *     dfx_latent_params p;
+ *     dfx_latent_params_defaults (&p);
+ *     dfx_latent_row rows[12];
+ *     dfx_latent_summary s;
+ *     dfx_latent_diagnose (ctx, &p, data, n, D, d, my_encoder, my_state, rows, &s);
+ */
+
+/* The encoder: z (n × dz) = E(x) (n × dx), row-major doubles.  n ≤ the
+ * batch the caller asked for (or 2·batch for the Jacobian's columns). */
+typedef dfx_status (*dfx_encoder_fn) (void *user, uint32_t n, const double *x, double *z);
+
+typedef enum dfx_density_kind {
+    DFX_DENSITY_EMPIRICAL = 0, /* the Dirac mixture of the points: exact scores of the data set */
+    DFX_DENSITY_GAUSSIAN       /* N(mean, cov) of the points (1/n moments): closed forms */
+} dfx_density_kind;
+
+typedef struct dfx_latent_params {
+    const double *sigmas;     /* n_sigmas levels > 0; NULL: n_sigmas log-spaced over [0.02, 20] */
+    uint32_t n_sigmas;        /* 1 .. DFX_DIAGNOSE_MAX_SIGMAS; default 12 */
+    dfx_density_kind density; /* default DFX_DENSITY_EMPIRICAL */
+    uint32_t samples;         /* Monte Carlo draws of x_τ per level and space; default 256 */
+    uint32_t jacobian_points; /* data points where the Jacobian is measured (evenly spread); default 8 */
+    double fd_step;           /* central-difference step h; default 1e-2 */
+    uint32_t batch;           /* Jacobian columns per encoder call (2·batch inputs); default 16 */
+    uint64_t seed;            /* default 0 */
+    dfx_progress_fn progress;
+    void *progress_user;
+} dfx_latent_params;
+
+void dfx_latent_params_defaults (dfx_latent_params *p);
+
+/* One space at one level; means with standard errors over the draws. */
+typedef struct dfx_fisher_stats {
+    double j, j_se;             /* J = E tr F = d/τ − E tr C/τ² (exact per draw) */
+    double j_score, j_score_se; /* E ‖s‖², s = (x̂0 − x_τ)/τ: the same J by identity 6, a check */
+    double fir, fir_se;         /* FIR = E ‖F‖_F² = d/τ² − 2 E tr C/τ³ + E ‖C‖_F²/τ⁴ = −dJ/dτ */
+    double mmse, mmse_se;       /* E tr C = τ d − τ² J */
+    double rate, rate_se;       /* d mmse/dτ = E ‖C‖_F²/τ² */
+    double rate_d, rate_j, rate_fir; /* its terms d, −2τJ, τ²·FIR (they sum to rate) */
+} dfx_fisher_stats;
+
+typedef struct dfx_latent_row {
+    double sigma, tau;
+    dfx_fisher_stats x, z;     /* the data (dimension D) and the codes (d) */
+    double j_x_lo, j_x_lo_se;  /* J_x(τ/m²) */
+    double j_x_hi, j_x_hi_se;  /* J_x(τ/L²) */
+    double lower, upper;       /* J_x(τ/m²)/L² − (D−d)m²/(τL²) and J_x(τ/L²)/m² (+inf when m = 0) */
+    double lower_margin, upper_margin;       /* (J_z − lower)/J_z and (upper − J_z)/J_z */
+    double lower_margin_se, upper_margin_se; /* from the standard errors of the J's involved */
+    int lower_pass, upper_pass;              /* margin ≥ −2·se − 1e-9 */
+} dfx_latent_row;
+
+typedef struct dfx_latent_summary {
+    uint32_t n, dx, dz;
+    uint32_t jacobian_points;
+    double sv_min, sv_max;           /* m = min σ_min and L = max σ_max of the Jacobian over the points */
+    double sv_min_mean, sv_max_mean; /* their means over the points */
+    double secant_min, secant_max;   /* min and max ‖z_i − z_j‖/‖x_i − x_j‖ over the data pairs */
+    uint64_t secant_pairs;
+    int lower_is_theorem;            /* 1 when dz = dx (an invertible linear map satisfies both sides) */
+    uint32_t levels_passed;          /* levels where both sides hold */
+} dfx_latent_summary;
+
+/* Runs the latent diagnostics of encoder enc (user its state) on n data
+ * points of dx values (row-major floats, the encoder's data scale), codes of
+ * dz values.  rows receives p->n_sigmas rows, summary the constants.  Errors
+ * of the encoder are passed on; bad sizes or parameters are refused naming
+ * them.  Host double precision; not thread-safe with other calls on ctx when
+ * the encoder uses it. */
+dfx_status dfx_latent_diagnose (dfx_ctx *ctx, const dfx_latent_params *p, const float *data, uint32_t n, uint32_t dx,
+                                uint32_t dz, dfx_encoder_fn enc, void *user, dfx_latent_row *rows,
+                                dfx_latent_summary *summary);
+
+/* The same with an autoencoder's encoder: images n × in_channels × h × w
+ * (NCHW, [−1, 1]), h and w multiples of its downscale; the code is the
+ * posterior mean scaled as a latent diffusion model sees it,
+ * (mean − shift_factor)·scaling_factor. */
+dfx_status dfx_latent_diagnose_vae (dfx_ctx *ctx, dfx_vae *v, const dfx_latent_params *p, const float *images,
+                                    uint32_t n, uint32_t h, uint32_t w, dfx_latent_row *rows,
+                                    dfx_latent_summary *summary);
+
 /* ---- OT check of the sampling map (MATH.md "OT check") ---------------------- */
 
 typedef enum dfx_schedule_kind { DFX_SCHEDULE_EDM = 0, DFX_SCHEDULE_VE, DFX_SCHEDULE_VP } dfx_schedule_kind;
