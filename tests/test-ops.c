@@ -348,10 +348,12 @@ static void
 test_attn_window (void)
 {
     check_rng r = {23};
-    /* batch, c, dh, h, w, wh, ww: a window inside the canvas, one larger than it (global), odd sizes */
-    const uint32_t shapes[][7] = {{2, 6, 3, 13, 7, 5, 4}, {1, 4, 4, 8, 8, 8, 8}, {1, 8, 2, 3, 11, 4, 16},
-                                  {1, 3, 3, 17, 5, 16, 16}};
-    for (size_t i = 0; i < 4; i++) {
+    /* batch, c, dh, h, w, wh, ww: a window inside the canvas, one larger than it (global), odd sizes;
+     * the U-Net's heads of 32 with an 8×8 window on canvases whose rows are not a multiple of 8 */
+    const uint32_t shapes[][7] = {{2, 6, 3, 13, 7, 5, 4},   {1, 4, 4, 8, 8, 8, 8},    {1, 8, 2, 3, 11, 4, 16},
+                                  {1, 3, 3, 17, 5, 16, 16}, {1, 64, 32, 11, 21, 8, 8}, {2, 32, 32, 9, 8, 8, 8},
+                                  {1, 6, 3, 6, 19, 3, 11}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const uint32_t *sh = shapes[i];
         const size_t n = (size_t) sh[0] * sh[1] * sh[3] * sh[4];
         vec q = vec_new (&r, n + 3, -2, 2), k = vec_new (&r, n + 1, -2, 2), v = vec_new (&r, n, -1, 1),
@@ -795,10 +797,10 @@ main (void)
         test_conv2d ();
         test_softmax_copy ();
         test_groupnorm ();
+        test_attn_window ();
     }
     ctx->kernels_generic = false;
     test_chain ();
-    test_attn_window ();
     test_dftm_div ();
     test_ratio_moment ();
     test_ocm_step ();

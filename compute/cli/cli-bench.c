@@ -1,6 +1,6 @@
 /* cli-bench.c — `dfx bench`: timings of the kernels and of the U-Net.
  *
- *   dfx bench kernels [--repeat N] [--compare] [--json]
+ *   dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--json]
  *   dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--json]
  *
  * kernels: GFLOP/s of the GEMM (1024³, 256³, 512×4096×64) and the 3×3
@@ -26,19 +26,22 @@ cmp_double (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* One kernel benchmark: a GEMM or a convolution on shared scratch buffers. */
+/* One kernel benchmark: a GEMM, a convolution (conv 1) or a windowed
+ * attention (conv 2) on shared scratch buffers. */
 typedef struct kcase {
     const char *name;
     int conv;
     dfx__gemm_desc g;
     dfx__conv2d_desc c;
+    dfx__attn_window_desc a;
     double flops;
 } kcase;
 
 static dfx_status
 run_case (dfx_ctx *ctx, const kcase *k)
 {
-    dfx_status st = k->conv ? dfx__conv2d (ctx, &k->c) : dfx__gemm (ctx, &k->g);
+    dfx_status st = k->conv == 2 ? dfx__attn_window (ctx, &k->a) : k->conv ? dfx__conv2d (ctx, &k->c)
+                                                                         : dfx__gemm (ctx, &k->g);
     return st == DFX_OK ? dfx_ctx_flush (ctx) : st;
 }
 
@@ -101,18 +104,32 @@ down_case (const char *name, dfx_buffer *in, dfx_buffer *wt, dfx_buffer *bias, d
     return kc;
 }
 
+/* Windowed attention of c channels in heads of dh over an h×w canvas, a
+ * wh×ww window (flops: the exact window's q·kᵀ and p·v). */
+static kcase
+attn_case (const char *name, dfx_buffer *q, dfx_buffer *k, dfx_buffer *v, dfx_buffer *o, uint32_t c, uint32_t dh,
+           uint32_t h, uint32_t w, uint32_t wh, uint32_t ww)
+{
+    kcase kc = {.name = name, .conv = 2, .flops = 4.0 * c * h * w * wh * ww};
+    kc.a = (dfx__attn_window_desc){
+        .batch = 1, .c = c, .h = h, .w = w, .dh = dh, .wh = wh, .ww = ww, .scale = 0.17678f,
+        .q = q, .k = k, .v = v, .o = o,
+    };
+    return kc;
+}
+
 /* Times every case `repeat` times after a warm-up; with compare, the
  * per-device kernels and DFX_KERNELS=generic alternate run by run, so both
  * see the same machine load. */
 static int
-bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare)
+bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare, const char *only)
 {
     dfx_status st = DFX_OK;
     dfx_buffer *a = NULL, *b = NULL, *c = NULL, *w = NULL, *bias = NULL;
     bool generic0 = ctx->kernels_generic;
     double *t = calloc (2 * (size_t) repeat, sizeof *t);
     cJSON *root = cJSON_CreateObject (), *arr = cJSON_AddArrayToObject (root, "kernels");
-    const size_t big = 1024 * 1024 * 4;
+    const size_t big = 1024 * 1024 * 5; /* 72 channels of 256×256 */
     if (!t) {
         st = DFX_ERR_OUT_OF_HOST_MEMORY;
         goto fail;
@@ -140,14 +157,32 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare)
         gemm_case ("unet attn proj 256x256x256", a, b, c, 256, 256, 256, 0, 0),
         gemm_case ("unet attn QtK 256x256x256", a, b, c, 256, 256, 256, 1, 0),
         gemm_case ("unet attn VPt 256x256x256", a, b, c, 256, 256, 256, 0, 1),
+        /* the shipped models (emoji-32: channels 24, 48, 96, heads of 32,
+         * attention at 8×8 of 32×32) on a 256×256 canvas */
+        conv_case ("256 conv3x3 24 256x256", a, w, bias, c, 1, 24, 256, 256, 24, 3, 0),
+        conv_case ("256 conv3x3 72->24 256x256", a, w, bias, c, 1, 72, 256, 256, 24, 3, 0),
+        conv_case ("256 conv3x3 48 128x128", a, w, bias, c, 1, 48, 128, 128, 48, 3, 0),
+        conv_case ("256 conv3x3 144->48 128x128", a, w, bias, c, 1, 144, 128, 128, 48, 3, 0),
+        conv_case ("256 conv3x3 96 64x64", a, w, bias, c, 1, 96, 64, 64, 96, 3, 0),
+        conv_case ("256 conv3x3 3->24 256x256", a, w, bias, c, 1, 3, 256, 256, 24, 3, 0),
+        conv_case ("256 conv3x3 24->3 256x256", a, w, bias, c, 1, 24, 256, 256, 3, 3, 0),
+        conv_case ("256 conv1x1 72->24 256x256", a, w, bias, c, 1, 72, 256, 256, 24, 1, 0),
+        conv_case ("256 conv1x1 144->48 128x128", a, w, bias, c, 1, 144, 128, 128, 48, 1, 0),
+        conv_case ("256 up+conv3x3 48 128->256", a, w, bias, c, 1, 48, 128, 128, 48, 3, 1),
+        down_case ("256 down conv3x3 24 256->128", a, w, bias, c, 24, 256, 256),
+        attn_case ("256 attn-window 96/32 64x64 8x8", a, b, w, c, 96, 32, 64, 64, 8, 8),
     };
     int nv = compare ? 2 : 1;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const kcase *k = &cases[i];
         const char *kernel[2];
+        if (only && !strstr (k->name, only))
+            continue;
         for (int v = 0; v < nv; v++) { /* warm-up: pipelines compiled, caches filled */
             ctx->kernels_generic = compare ? v == 1 : generic0;
-            kernel[v] = k->conv ? dfx__conv2d_kernel (ctx, &k->c) : dfx__gemm_kernel (ctx, &k->g);
+            kernel[v] = k->conv == 2 ? (dfx__lane_kernels (ctx) ? "attn-window-lvp" : "attn-window")
+                        : k->conv ? dfx__conv2d_kernel (ctx, &k->c)
+                                  : dfx__gemm_kernel (ctx, &k->g);
             if ((st = run_case (ctx, k)) != DFX_OK)
                 goto fail;
         }
@@ -296,7 +331,7 @@ fail:
 int
 dfx_cli_bench (int argc, char **argv)
 {
-    const char *what = argc > 1 ? argv[1] : NULL, *model = NULL;
+    const char *what = argc > 1 ? argv[1] : NULL, *model = NULL, *only = NULL;
     int repeat = 5, json = 0, compare = 0, global = 0;
     unsigned batch = 1, h = 0, w = 0;
     for (int i = 2; i < argc; i++) {
@@ -308,6 +343,8 @@ dfx_cli_bench (int argc, char **argv)
             global = 1;
         else if (i + 1 < argc && strcmp (argv[i], "--repeat") == 0)
             repeat = atoi (argv[++i]);
+        else if (i + 1 < argc && strcmp (argv[i], "--only") == 0)
+            only = argv[++i];
         else if (i + 1 < argc && strcmp (argv[i], "--model") == 0)
             model = argv[++i];
         else if (i + 1 < argc && strcmp (argv[i], "--batch") == 0)
@@ -324,7 +361,7 @@ dfx_cli_bench (int argc, char **argv)
     }
     if (!what || (strcmp (what, "kernels") && strcmp (what, "unet")) || repeat < 1 || repeat > 1000 || batch < 1 ||
         batch > 256 || (strcmp (what, "unet") == 0 && !model)) {
-        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--json]\n"
+        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--json]\n"
                          "       dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--global-attention]\n"
                          "                      [--json]\n");
         return DFX_CLI_EXIT_USAGE;
@@ -337,7 +374,7 @@ dfx_cli_bench (int argc, char **argv)
     if (st != DFX_OK)
         rc = dfx_cli_fail (ctx, st);
     else if (strcmp (what, "kernels") == 0)
-        rc = bench_kernels (ctx, repeat, json, compare);
+        rc = bench_kernels (ctx, repeat, json, compare, only);
     else
         rc = bench_unet (ctx, model, batch, h, w, repeat, json, global);
     dfx_ctx_destroy (ctx);

@@ -3,7 +3,9 @@
  * borders; a window at least the canvas is global attention.  The U-Net uses
  * it on canvases larger than its training size, with the training size's
  * window (unet-graph.c), so the attention never sees more tokens than it was
- * trained on and its cost grows linearly with the canvas. */
+ * trained on and its cost grows linearly with the canvas.  On lavapipe-like
+ * CPU devices shaders/attn-window-lvp.comp (8 queries of a row per subgroup,
+ * online softmax) replaces the one-invocation-per-query kernel. */
 #include "ops-private.h"
 
 typedef struct push_aw {
@@ -11,6 +13,10 @@ typedef struct push_aw {
     float scale;
 } push_aw;
 _Static_assert (sizeof (push_aw) == 52, "mirrors attn-window.comp's Push block");
+
+/* attn-window-lvp keeps a query and an output row of dh floats per lane in
+ * registers: wider heads take the generic kernel. */
+#define LANE_MAX_DH 64u
 
 static int
 fits (const dfx_buffer *b, uint32_t off, uint64_t n)
@@ -46,5 +52,12 @@ dfx__attn_window (dfx_ctx *ctx, const dfx__attn_window_desc *d)
         .push_size = sizeof push,
         .groups = {dfx__groups_1d (ctx, (size_t) d->batch * heads * d->h * d->w, 64), 1, 1},
     };
+    if (dfx__lane_kernels (ctx) && d->dh <= LANE_MAX_DH) {
+        /* one subgroup of 8 neighbouring queries of a row per workgroup */
+        const uint32_t nbx = (d->w + 7) / 8;
+        dd.shader = "attn-window-lvp";
+        dd.spec[0] = 8, dd.spec[1] = d->dh;
+        dd.groups[0] = dfx__groups_1d (ctx, (size_t) d->batch * heads * d->h * nbx, 1);
+    }
     return dfx__dispatch (ctx, &dd);
 }

@@ -1,0 +1,121 @@
+/* attn-window-lvp.comp — the CPU-device (lavapipe) variant of
+ * attn-window.comp: the same neighbourhood attention (each query attends to
+ * the min(wh, h) × min(ww, w) keys of the window around it, shifted inward at
+ * the borders), the same Push block and layout (batch × c × h·w, channel =
+ * head·dh + j), o = softmax(scale · q·kᵀ over the window) · v in fp32.
+ *
+ * lavapipe runs a subgroup's 8 invocations as the lanes of one SIMD register,
+ * and a load whose address differs per lane costs a scalar load per lane.  So
+ * a workgroup is one subgroup holding 8 neighbouring queries of one row (one
+ * per lane): their windows share the key rows and differ by a column each, so
+ * together they cover at most ew + 7 columns.  The keys are walked in chunks
+ * of 8 columns of that union: each lane loads one key (value) per channel and
+ * subgroupBroadcast hands it to the other lanes, so one load feeds 8 FMAs;
+ * keys outside a lane's own window get weight 0.  The softmax is online (the
+ * running maximum rescales the sum and the output, as in FlashAttention), so
+ * no score array is kept.  q (pre-scaled) and the output stay in registers:
+ * DH, the head width, is a specialization constant.  No shared memory, no
+ * barriers. */
+#version 450
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_control_flow_attributes : require
+layout (local_size_x_id = 0) in;
+layout (constant_id = 1) const uint DH = 32; /* head width, the push constant dh */
+const uint SG = 8;                           /* lavapipe's subgroup size */
+
+layout (push_constant) uniform Push {
+    uint batch, c, h, w, dh, heads, wh, ww, q_off, k_off, v_off, o_off;
+    float scale;
+} p;
+layout (std430, binding = 0) readonly buffer Q { float q[]; };
+layout (std430, binding = 1) readonly buffer K { float k[]; };
+layout (std430, binding = 2) readonly buffer V { float v[]; };
+layout (std430, binding = 3) writeonly buffer O { float o[]; };
+
+/* subgroupBroadcast wants a constant lane: c is one after unrolling. */
+float bcast (float x, uint c)
+{
+    switch (c) {
+    case 0: return subgroupBroadcast (x, 0);
+    case 1: return subgroupBroadcast (x, 1);
+    case 2: return subgroupBroadcast (x, 2);
+    case 3: return subgroupBroadcast (x, 3);
+    case 4: return subgroupBroadcast (x, 4);
+    case 5: return subgroupBroadcast (x, 5);
+    case 6: return subgroupBroadcast (x, 6);
+    default: return subgroupBroadcast (x, 7);
+    }
+}
+
+void main ()
+{
+    const uint lane = gl_SubgroupInvocationID;
+    const uint hw = p.h * p.w, nbx = (p.w + SG - 1) / SG, total = p.batch * p.heads * p.h * nbx;
+    const uint eh = min (p.wh, p.h), ew = min (p.ww, p.w);
+    for (uint g = gl_WorkGroupID.x; g < total; g += gl_NumWorkGroups.x) {
+        /* g = ((b · heads + head) · h + ty) · nbx + bx; lane → query column bx·8 + lane */
+        const uint bx = g % nbx, r = g / nbx, ty = r % p.h, bh = r / p.h, head = bh % p.heads, b = bh / p.heads;
+        const bool valid = bx * SG + lane < p.w;
+        const uint tx = min (bx * SG + lane, p.w - 1);
+        const uint y0 = uint (clamp (int (ty) - int (eh / 2), 0, int (p.h - eh)));
+        /* this lane's window columns [x0, x0 + ew); the union of the 8
+         * windows runs from lane 0's start to the last query's end */
+        const uint x0 = uint (clamp (int (tx) - int (ew / 2), 0, int (p.w - ew)));
+        const uint ux0 = uint (clamp (int (bx * SG) - int (ew / 2), 0, int (p.w - ew)));
+        const uint txl = min (bx * SG + SG - 1, p.w - 1);
+        const uint ux1 = uint (clamp (int (txl) - int (ew / 2), 0, int (p.w - ew))) + ew;
+        const uint nch = (ux1 - ux0 + SG - 1) / SG;
+        const uint base = (b * p.c + head * p.dh) * hw;
+
+        float qv[DH], acc[DH];
+        [[unroll]] for (uint j = 0; j < DH; j++) {
+            qv[j] = p.scale * q[p.q_off + base + j * hw + ty * p.w + tx];
+            acc[j] = 0.0;
+        }
+        float m = -3.4e38, l = 0.0;
+        for (uint yy = 0; yy < eh; yy++) {
+            const uint krow = base + (y0 + yy) * p.w;
+            for (uint ch = 0; ch < nch; ch++) {
+                /* keys kc … kc + 7 of row y0 + yy; lane loads column kc + lane */
+                const uint kc = ux0 + ch * SG, col = krow + min (kc + lane, p.w - 1);
+                float s[SG];
+                [[unroll]] for (uint c = 0; c < SG; c++)
+                    s[c] = 0.0;
+                [[unroll]] for (uint j = 0; j < DH; j++) {
+                    const float kv = k[p.k_off + col + j * hw];
+                    [[unroll]] for (uint c = 0; c < SG; c++)
+                        s[c] = fma (qv[j], bcast (kv, c), s[c]);
+                }
+                /* keys outside this lane's window weigh 0 */
+                float mc = m;
+                bool inw[SG];
+                [[unroll]] for (uint c = 0; c < SG; c++) {
+                    inw[c] = kc + c >= x0 && kc + c < x0 + ew;
+                    mc = inw[c] ? max (mc, s[c]) : mc;
+                }
+                const float corr = exp (m - mc);
+                float pr[SG];
+                float ls = 0.0;
+                [[unroll]] for (uint c = 0; c < SG; c++) {
+                    pr[c] = inw[c] ? exp (s[c] - mc) : 0.0;
+                    ls += pr[c];
+                }
+                l = l * corr + ls;
+                m = mc;
+                [[unroll]] for (uint j = 0; j < DH; j++) {
+                    const float vv = v[p.v_off + col + j * hw];
+                    float a = acc[j] * corr;
+                    [[unroll]] for (uint c = 0; c < SG; c++)
+                        a = fma (pr[c], bcast (vv, c), a);
+                    acc[j] = a;
+                }
+            }
+        }
+        if (valid) {
+            const float inv = 1.0 / l;
+            [[unroll]] for (uint j = 0; j < DH; j++)
+                o[p.o_off + base + j * hw + ty * p.w + tx] = acc[j] * inv;
+        }
+    }
+}
