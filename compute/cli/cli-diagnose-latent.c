@@ -337,9 +337,12 @@ dfx_cli_diagnose_latent (int argc, char **argv)
         }
     }
     if (plot_path) {
+        /* the folders' last names: the title is one line of ~120 characters */
+        const char *eb = strrchr (enc, '/'), *db = strrchr (data_dir, '/');
+        eb = eb && eb[1] ? eb + 1 : enc, db = db && db[1] ? db + 1 : data_dir;
         char title[512];
-        snprintf (title, sizeof title, "%s on %u images of %s: D %u, d %u, m %.3g, L %.3g (%s)", enc, n, data_dir, s.dx,
-                  s.dz, s.sv_min, s.sv_max, density);
+        snprintf (title, sizeof title, "%.40s on %u images of %.30s: data %u values, latent %u, m %.3g, L %.3g (%s)",
+                  eb, n, db, s.dx, s.dz, s.sv_min, s.sv_max, density);
         if (plot (plot_path, rows, p.n_sigmas, title) != 0) {
             rc = DFX_CLI_EXIT_ERROR;
             goto out;
