@@ -36,6 +36,7 @@ int dfx_cli_diagnose (int argc, char **argv);
 int dfx_cli_edit (int argc, char **argv);
 int dfx_cli_convert (int argc, char **argv);
 int dfx_cli_heal (int argc, char **argv);
+int dfx_cli_prepare (int argc, char **argv);
 
 /* cli-png.c: 8-bit PNG (1–4 interleaved channels).  0 on success; on failure
  * -1 with the message on stderr, prefixed "dfx <cmd>:".  Read: *pix is

@@ -22,6 +22,7 @@ static const struct {
     {"edit", dfx_cli_edit, "edit an image to follow a guide inside a mask (DF-EA adjoint optimisation)"},
     {"convert", dfx_cli_convert, "write a model's PyTorch .bin weights as safetensors beside them"},
     {"heal", dfx_cli_heal, "fill a masked region so that it continues its surroundings"},
+    {"prepare", dfx_cli_prepare, "write a model's gaussian/ statistics (Gaussian skip) from the network or images"},
 };
 
 static void

@@ -996,6 +996,72 @@ typedef struct dfx_heal_result {
 dfx_status dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t height, const float *image,
                      const float *mask, float *out, dfx_heal_result *r);
 
+/* ---- Gaussian statistics of a model (dfx prepare, models/GAUSSIAN.md) -------
+ *
+ *     dfx_prepare_params p;
+ *     dfx_prepare_params_defaults (&p);     // from the network itself
+ *     dfx_prepare_result r;
+ *     if (dfx_prepare (ctx, "DIR", &p, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
+ *     // DIR/gaussian/ written; r.sigma_skip the calibrated point
+ *
+ * Without data the statistics come from the network (MATH.md "Gaussian
+ * skip"): at a high noise level σ̃ the denoiser is taken to be the Gaussian
+ * one, D(x̃) = μ + A(x̃ − μ), A = Σ(Σ + σ̃²I)⁻¹; its mean output over
+ * antithetic noise pairs gives μ, its Jacobian (central differences of
+ * network evaluations, randomised subspace iteration) the top eigenpairs of
+ * Σ = σ̃² A(I − A)⁻¹, a Hutchinson trace the residual, and its action on
+ * Fourier modes the stationary spectrum.  σ̃_skip is calibrated by the rule
+ * of models/GAUSSIAN.md on images the model generates (Heun, skip off).
+ * With data the statistics come from the images (gaussian_stats.py's method)
+ * and the calibration from a held-out 5 %. */
+
+#define DFX_PREPARE_TOP 8    /* eigenvalues reported */
+#define DFX_PREPARE_LEVELS 6 /* premise-check levels reported */
+
+typedef struct dfx_prepare_params {
+    const float *data;     /* NULL (default): from the network; else data_count images */
+    uint32_t data_count;   /*   of channels × sample_height × sample_width on the data scale ([−1, 1]) */
+    double sigma;          /* σ̃ of the Jacobian; default 10 */
+    double fd_step;        /* central-difference step along a unit direction, in units of σ̃; default 1 */
+    uint32_t rank;         /* PCA rank r; default 64 (below the dimension) */
+    uint32_t oversample;   /* extra probe vectors of the range finder; default 16 */
+    uint32_t power_iters;  /* subspace iterations after the first pass; default 2 */
+    uint32_t mean_pairs;   /* antithetic noise pairs for the mean; default 32 */
+    uint32_t check_levels; /* premise check at σ̃/4, σ̃/2, 2σ̃, 4σ̃, … (within the schedule); default 4 */
+    uint32_t calib_count;  /* images for the calibration (generated, or held out at most); default 64 */
+    uint32_t calib_steps;  /* Heun steps of the generated ones; default 18 */
+    uint32_t n_sigma;      /* calibration grid levels; default 16 */
+    double tolerance;      /* calibration tolerance; default 0.1 */
+    uint32_t batch;        /* images per network dispatch; default 16 */
+    uint64_t seed;         /* default 0 */
+    int force;             /* 1: replace an existing gaussian/ (default 0: refuse) */
+} dfx_prepare_params;
+
+void dfx_prepare_params_defaults (dfx_prepare_params *p);
+
+typedef struct dfx_prepare_result {
+    int from_data;                              /* 1: statistics from p->data */
+    uint32_t images, calib_images;              /* data images used; calibration images */
+    double sigma;                               /* the Jacobian's level (network) */
+    uint32_t rank;
+    double eigenvalues[DFX_PREPARE_TOP];        /* the top ones, descending (fewer when rank is) */
+    double residual_variance, total_variance;   /* λ_res; tr Σ / d implied */
+    uint32_t levels;                            /* premise check: λ_1..4 re-measured at other σ̃ */
+    double level_sigma[DFX_PREPARE_LEVELS];
+    double level_eigenvalues[DFX_PREPARE_LEVELS][4];
+    dfx_skip mode;                              /* PCA or SPECTRAL */
+    double sigma_skip, sigma_skip_pca, sigma_skip_spectral, tolerance;
+    uint64_t nfe_statistics, nfe_samples, nfe_calibration; /* images through the network */
+    double seconds_statistics, seconds_samples, seconds_calibration, seconds;
+} dfx_prepare_result;
+
+/* Writes model_dir/gaussian/ (config.json, statistics.safetensors).  An
+ * existing gaussian/ is refused unless p->force (and then not read, so a
+ * broken one can be replaced); a folder that cannot be written is refused
+ * before the model is loaded.  Errors name the file or argument.  r may be
+ * NULL. */
+dfx_status dfx_prepare (dfx_ctx *ctx, const char *model_dir, const dfx_prepare_params *p, dfx_prepare_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,10 @@
 #include "sample-private.h"
 #include "../likelihood/likelihood-private.h"
 
+/* dfx_model_load without reading gaussian/ (for dfx_prepare, which
+ * replaces it and must not depend on a broken one). */
+dfx_status dfx__model_load_bare (dfx_ctx *ctx, const char *dir, dfx_model **out);
+
 dfx_ctx *dfx__model_ctx (const dfx_model *m);
 const char *dfx__model_dir (const dfx_model *m);
 /* The score network as the denoiser D(x̃; σ̃). */

@@ -69,8 +69,8 @@ dfx_model_destroy (dfx_model *m)
     free (m);
 }
 
-dfx_status
-dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
+static dfx_status
+model_load (dfx_ctx *ctx, const char *dir, int with_gaussian, dfx_model **out)
 {
     *out = NULL;
     dfx_model *m = calloc (1, sizeof *m);
@@ -94,7 +94,7 @@ dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
     snprintf (path, sizeof path, "%s/fisher/config.json", dir);
     m->has_fisher = stat (path, &sb) == 0;
     snprintf (path, sizeof path, "%s/gaussian", dir);
-    if (stat (path, &sb) == 0) {
+    if (with_gaussian && stat (path, &sb) == 0) {
         DFX_CHECK (dfx__gauss_stats_load (ctx, dir, &m->gauss));
         if (m->gauss->channels != m->den->channels) {
             st = dfx__error (ctx, DFX_ERR_FORMAT, "%s/config.json: %u channels, the U-Net has %u", path,
@@ -107,6 +107,18 @@ dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
 cleanup:
     dfx_model_destroy (m);
     return st;
+}
+
+dfx_status
+dfx_model_load (dfx_ctx *ctx, const char *dir, dfx_model **out)
+{
+    return model_load (ctx, dir, 1, out);
+}
+
+dfx_status
+dfx__model_load_bare (dfx_ctx *ctx, const char *dir, dfx_model **out)
+{
+    return model_load (ctx, dir, 0, out);
 }
 
 dfx_ctx *

@@ -1,0 +1,284 @@
+/* cli-prepare.c — `dfx prepare`: writes a model's gaussian/ folder (the
+ * Gaussian skip's statistics, models/GAUSSIAN.md) from the network itself,
+ * or from a folder of images with --data, and says what it did.
+ *
+ *   dfx prepare --model DIR [--data IMAGES_DIR] [--max-images N] [--force]
+ *               [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]
+ *               [--tolerance T] [--seed S] [--batch N] [--json]
+ *               [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]
+ *               [--n-sigma N] [--fd-step F]
+ *
+ * --data reads the folder's .png files (sorted by name; each must have the
+ * model's sample size) as the model's channels on [-1, 1].  No numerics
+ * here: everything is dfx_prepare().
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int
+usage (FILE *f, int rc)
+{
+    fprintf (f,
+             "usage: dfx prepare --model DIR [--data IMAGES_DIR] [--max-images N] [--force]\n"
+             "                   [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]\n"
+             "                   [--tolerance T] [--seed S] [--batch N] [--json]\n"
+             "                   [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]\n"
+             "                   [--n-sigma N] [--fd-step F]\n\n"
+             "Writes DIR/gaussian/ (config.json, statistics.safetensors), the statistics the Gaussian skip\n"
+             "(dfx generate --skip auto) and the likelihood's skip use, and calibrates where the skip stops.\n"
+             "Without --data they come from the network itself: its mean output and its Jacobian at a high\n"
+             "noise level S (default 10) give the mean, the top R (default 64) principal components, the\n"
+             "residual variance and the stationary spectrum; the skip point is calibrated on N images the model\n"
+             "generates (default 64, Heun with 18 steps).  With --data they come from the folder's PNG images\n"
+             "(the model's size; at most --max-images of them), 5 %% held out for the calibration.\n"
+             "An existing DIR/gaussian/ is kept unless --force.  --tolerance: the calibration's threshold\n"
+             "(default 0.1); --batch: images per network dispatch (default 16).\n"
+             "Method knobs (without --data): --oversample extra probe vectors (16), --iters subspace iterations\n"
+             "(2), --mean-pairs noise pairs for the mean (32), --check-levels noise levels at which the top\n"
+             "eigenvalues are measured again to test the premise (4), --n-sigma calibration levels (16),\n"
+             "--fd-step the finite-difference step in units of S (1).\n");
+    return rc;
+}
+
+static int
+by_name (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The .png files of dir, sorted, as [-1, 1] planar images of c × h × w. */
+static int
+read_folder (const char *dir, uint32_t c, uint32_t h, uint32_t w, uint32_t max, float **out, uint32_t *count)
+{
+    DIR *dd = opendir (dir);
+    if (!dd) {
+        fprintf (stderr, "dfx prepare: --data %s: cannot open the folder\n", dir);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+    float *x = NULL;
+    for (struct dirent *e; (e = readdir (dd));) {
+        const size_t len = strlen (e->d_name);
+        if (len < 5 || strcasecmp (e->d_name + len - 4, ".png") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nn = realloc (names, cap * sizeof *nn);
+            if (!nn)
+                goto finish;
+            names = nn;
+        }
+        if (!(names[n] = strdup (e->d_name)))
+            goto finish;
+        n++;
+    }
+    if (n < 2) {
+        fprintf (stderr, "dfx prepare: --data %s: %zu PNG image(s); at least 2 are needed\n", dir, n);
+        goto finish;
+    }
+    qsort (names, n, sizeof *names, by_name);
+    const size_t use = max && n > max ? max : n, d = (size_t) c * h * w;
+    if (!(x = malloc (use * d * sizeof *x))) {
+        fprintf (stderr, "dfx prepare: out of memory for %zu images\n", use);
+        goto finish;
+    }
+    for (size_t i = 0; i < use; i++) {
+        char path[4096];
+        float *img = NULL;
+        uint32_t iw = 0, ih = 0;
+        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        if (dfx_cli_png_read_planar (path, c, -1.0f, 1.0f, &img, &iw, &ih) != 0)
+            goto finish;
+        if (iw != w || ih != h) {
+            fprintf (stderr, "dfx prepare: %s is %ux%u; the model's size is %ux%u\n", path, iw, ih, w, h);
+            free (img);
+            goto finish;
+        }
+        memcpy (x + i * d, img, d * sizeof *x);
+        free (img);
+    }
+    *out = x, *count = (uint32_t) use;
+    x = NULL;
+    rc = 0;
+finish:
+    for (size_t i = 0; i < n && names; i++)
+        free (names[i]);
+    free (names);
+    free (x);
+    closedir (dd);
+    return rc;
+}
+
+static void
+print_text (const char *model, const dfx_prepare_result *r)
+{
+    printf ("dfx prepare: %s/gaussian written from %s\n", model, r->from_data ? "images" : "the network (no data)");
+    if (r->from_data)
+        printf ("  statistics: %u images, rank %u, %.1f s\n", r->images, r->rank, r->seconds_statistics);
+    else
+        printf ("  statistics: Jacobian at sigma %g, rank %u, %llu network images, %.1f s\n", r->sigma, r->rank,
+                (unsigned long long) r->nfe_statistics, r->seconds_statistics);
+    printf ("  eigenvalues:");
+    for (uint32_t k = 0; k < r->rank && k < DFX_PREPARE_TOP; k++)
+        printf (" %.4g", r->eigenvalues[k]);
+    printf ("\n  residual variance %.4g, total variance per value %.4g\n", r->residual_variance, r->total_variance);
+    for (uint32_t i = 0; i < r->levels; i++)
+        printf ("  premise check at sigma %8.3f: top eigenvalues %.4g %.4g %.4g %.4g\n", r->level_sigma[i],
+                r->level_eigenvalues[i][0], r->level_eigenvalues[i][1], r->level_eigenvalues[i][2],
+                r->level_eigenvalues[i][3]);
+    printf ("  calibration on %u %s images (%.1f s to make, %.1f s to measure): sigma_skip pca %.4g, spectral "
+            "%.4g, mode %s, tolerance %g\n",
+            r->calib_images, r->from_data ? "held-out" : "generated", r->seconds_samples, r->seconds_calibration,
+            r->sigma_skip_pca, r->sigma_skip_spectral, dfx_skip_name (r->mode), r->tolerance);
+    printf ("  total %.1f s, %llu network images\n", r->seconds,
+            (unsigned long long) (r->nfe_statistics + r->nfe_samples + r->nfe_calibration));
+}
+
+static void
+print_json (const char *model, const dfx_prepare_result *r)
+{
+    cJSON *o = cJSON_CreateObject ();
+    if (!o)
+        return;
+    char path[4200];
+    snprintf (path, sizeof path, "%s/gaussian", model);
+    cJSON_AddStringToObject (o, "written", path);
+    cJSON_AddStringToObject (o, "from", r->from_data ? "data" : "network");
+    cJSON_AddNumberToObject (o, "images", r->images);
+    cJSON_AddNumberToObject (o, "sigma", r->sigma);
+    cJSON_AddNumberToObject (o, "rank", r->rank);
+    cJSON *ev = cJSON_AddArrayToObject (o, "eigenvalues");
+    for (uint32_t k = 0; ev && k < r->rank && k < DFX_PREPARE_TOP; k++)
+        cJSON_AddItemToArray (ev, cJSON_CreateNumber (r->eigenvalues[k]));
+    cJSON_AddNumberToObject (o, "residual_variance", r->residual_variance);
+    cJSON_AddNumberToObject (o, "total_variance", r->total_variance);
+    cJSON *lv = cJSON_AddArrayToObject (o, "premise_check");
+    for (uint32_t i = 0; lv && i < r->levels; i++) {
+        cJSON *e = cJSON_CreateObject ();
+        if (!e)
+            break;
+        cJSON_AddNumberToObject (e, "sigma", r->level_sigma[i]);
+        cJSON_AddItemToObject (e, "eigenvalues", cJSON_CreateDoubleArray (r->level_eigenvalues[i], 4));
+        cJSON_AddItemToArray (lv, e);
+    }
+    cJSON_AddStringToObject (o, "mode", dfx_skip_name (r->mode));
+    cJSON_AddNumberToObject (o, "sigma_skip", r->sigma_skip);
+    cJSON_AddNumberToObject (o, "sigma_skip_pca", r->sigma_skip_pca);
+    cJSON_AddNumberToObject (o, "sigma_skip_spectral", r->sigma_skip_spectral);
+    cJSON_AddNumberToObject (o, "tolerance", r->tolerance);
+    cJSON_AddNumberToObject (o, "calib_images", r->calib_images);
+    cJSON_AddNumberToObject (o, "nfe_statistics", (double) r->nfe_statistics);
+    cJSON_AddNumberToObject (o, "nfe_samples", (double) r->nfe_samples);
+    cJSON_AddNumberToObject (o, "nfe_calibration", (double) r->nfe_calibration);
+    cJSON_AddNumberToObject (o, "seconds", r->seconds);
+    char *text = cJSON_PrintUnformatted (o);
+    if (text)
+        printf ("%s\n", text);
+    cJSON_free (text);
+    cJSON_Delete (o);
+}
+
+int
+dfx_cli_prepare (int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL;
+    int json = 0;
+    uint32_t max_images = 0;
+    dfx_prepare_params p;
+    dfx_prepare_params_defaults (&p);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1;
+        if (strcmp (a, "--json") == 0)
+            json = 1;
+        else if (strcmp (a, "--force") == 0)
+            p.force = 1;
+        else if (strcmp (a, "--help") == 0)
+            return usage (stdout, 0);
+        else if (v && strcmp (a, "--model") == 0)
+            model = v, i++;
+        else if (v && strcmp (a, "--data") == 0)
+            data = v, i++;
+        else if (v && strcmp (a, "--max-images") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 2, 1u << 30, &max_images), i++;
+        else if (v && strcmp (a, "--sigma") == 0)
+            ok = dfx_cli_parse_double ("prepare", a, v, 1e-3, 1e4, &p.sigma), i++;
+        else if (v && strcmp (a, "--rank") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 4096, &p.rank), i++;
+        else if (v && strcmp (a, "--calib-images") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 4096, &p.calib_count), i++;
+        else if (v && strcmp (a, "--calib-steps") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, DFX_GENERATE_MAX_STEPS, &p.calib_steps), i++;
+        else if (v && strcmp (a, "--tolerance") == 0)
+            ok = dfx_cli_parse_double ("prepare", a, v, 1e-6, 10.0, &p.tolerance), i++;
+        else if (v && strcmp (a, "--seed") == 0)
+            ok = dfx_cli_parse_u64 ("prepare", a, v, &p.seed), i++;
+        else if (v && strcmp (a, "--oversample") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 0, 1024, &p.oversample), i++;
+        else if (v && strcmp (a, "--iters") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 0, 32, &p.power_iters), i++;
+        else if (v && strcmp (a, "--mean-pairs") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 4096, &p.mean_pairs), i++;
+        else if (v && strcmp (a, "--check-levels") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 0, DFX_PREPARE_LEVELS, &p.check_levels), i++;
+        else if (v && strcmp (a, "--n-sigma") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 64, &p.n_sigma), i++;
+        else if (v && strcmp (a, "--fd-step") == 0)
+            ok = dfx_cli_parse_double ("prepare", a, v, 1e-3, 10.0, &p.fd_step), i++;
+        else if (v && strcmp (a, "--batch") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, DFX_GENERATE_MAX_COUNT, &p.batch), i++;
+        else {
+            fprintf (stderr, "dfx prepare: unknown or incomplete argument '%s'\n", a);
+            return usage (stderr, DFX_CLI_EXIT_USAGE);
+        }
+        if (!ok)
+            return DFX_CLI_EXIT_USAGE;
+    }
+    if (!model) {
+        fprintf (stderr, "dfx prepare: --model is required\n");
+        return usage (stderr, DFX_CLI_EXIT_USAGE);
+    }
+    dfx_ctx_options opt;
+    dfx_ctx_options_defaults (&opt);
+    dfx_ctx *ctx = NULL;
+    float *x = NULL;
+    int rc = 0;
+    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    if (st == DFX_OK && data) { /* the model's channels and size, for reading the images */
+        dfx_unet *u = NULL;
+        if ((st = dfx_unet_load (ctx, model, &u)) == DFX_OK) {
+            dfx_unet_info ui;
+            dfx_unet_get_info (u, &ui);
+            dfx_unet_destroy (u);
+            if (read_folder (data, ui.in_channels, ui.sample_height, ui.sample_width, max_images, &x,
+                             &p.data_count) != 0) {
+                rc = DFX_CLI_EXIT_ERROR;
+                goto done;
+            }
+            p.data = x;
+        }
+    }
+    dfx_prepare_result r;
+    if (st == DFX_OK)
+        st = dfx_prepare (ctx, model, &p, &r);
+    if (st != DFX_OK) {
+        rc = dfx_cli_fail (ctx, st);
+        goto done;
+    }
+    if (json)
+        print_json (model, &r);
+    else
+        print_text (model, &r);
+done:
+    free (x);
+    dfx_ctx_destroy (ctx);
+    return rc;
+}
