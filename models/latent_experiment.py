@@ -60,7 +60,8 @@ def main():
     ap.add_argument("--eval", type=int, default=1000, help="held-out images for the reconstruction error")
     ap.add_argument("--count", type=int, default=256, help="images for the diagnostics")
     # On [-1, 1] images of 1024 values (and unit-variance codes of 256) the points of a 256-image
-    # set are ~10-20 apart: below σ ≈ 1 every posterior is one point (J = d/τ exactly).
+    # set are ~10-20 apart: below σ ≈ 1 every posterior is one point (J = d/τ exactly).  One
+    # grid for both models (dfx's default grid would follow each model's codes).
     ap.add_argument("--sigmas", default="0.2,0.5,1,2,3,5,7,10,15,20,30,50")
     ap.add_argument("--samples", type=int, default=256)
     ap.add_argument("--jacobian-points", type=int, default=8)

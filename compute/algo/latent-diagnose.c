@@ -12,6 +12,8 @@
  *    (plus (d − D)/τ on the right when d > D: the codes' normal directions),
  *    each side with its margin relative to J_z and the margin's standard
  *    error; a side passes when margin ≥ −2·se − 1e-9.
+ * Without given levels: log-spaced from 0.1 × the median nearest-neighbour
+ * distance to 3 × the RMS radius of the points (see default_grid).
  * Philox streams: level j uses 4j + 1 (x at τ), 4j + 2 (τ/L²), 4j + 3
  * (τ/m²), 4j + 4 (z at τ), index = the draw. */
 #include "latent.h"
@@ -32,6 +34,65 @@ dfx_latent_params_defaults (dfx_latent_params *p)
     p->jacobian_points = 8;
     p->fd_step = 1e-2;
     p->batch = 16;
+}
+
+/* The scales of a point set: the median distance to the nearest other point
+ * (distinct points; over the first ≤ GRID_POINTS) and the RMS distance to the
+ * mean. */
+#define GRID_POINTS 512
+static void
+scales (const double *pts, uint32_t n, uint32_t d, double *nn, double *radius)
+{
+    const uint32_t m = n < GRID_POINTS ? n : GRID_POINTS;
+    double near[GRID_POINTS], r2 = 0.0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        double best = INFINITY, mi = 0.0;
+        for (uint32_t j = 0; j < m; j++) {
+            double e = 0.0;
+            for (uint32_t q = 0; j != i && q < d; q++)
+                e += (pts[(size_t)i * d + q] - pts[(size_t)j * d + q]) *
+                     (pts[(size_t)i * d + q] - pts[(size_t)j * d + q]);
+            if (j != i && e > 0.0)
+                best = fmin (best, e);
+        }
+        for (uint32_t q = 0; q < d; q++) {
+            double mean = 0.0;
+            for (uint32_t j = 0; j < m; j++)
+                mean += pts[(size_t)j * d + q] / m;
+            mi += (pts[(size_t)i * d + q] - mean) * (pts[(size_t)i * d + q] - mean);
+        }
+        r2 += mi / m;
+        if (isfinite (best))
+            near[k++] = sqrt (best);
+    }
+    /* median by insertion sort: m ≤ 512 */
+    for (uint32_t i = 1; i < k; i++)
+        for (uint32_t j = i; j > 0 && near[j - 1] > near[j]; j--) {
+            double t = near[j];
+            near[j] = near[j - 1], near[j - 1] = t;
+        }
+    *nn = k ? near[k / 2] : 0.0;
+    *radius = sqrt (r2);
+}
+
+/* The default levels: log-spaced from 0.1 × the smaller median nearest-
+ * neighbour distance of the two point sets (below it every posterior of the
+ * Dirac mixture is one point and J = d/τ exactly) to 3 × the larger RMS
+ * radius (above it both are one blob, J ≈ d/(τ + var)). */
+static void
+default_grid (const double *x, const double *z, uint32_t n, uint32_t dx, uint32_t dz, uint32_t k, double *grid)
+{
+    double nx, rx, nz, rz;
+    scales (x, n, dx, &nx, &rx);
+    scales (z, n, dz, &nz, &rz);
+    double hi = 3.0 * fmax (rx, rz), lo = 0.1 * fmin (nx, nz);
+    if (!(hi > 0.0) || !isfinite (hi))
+        hi = 1.0;
+    if (!(lo > 0.0) || lo >= hi)
+        lo = hi * 1e-3;
+    for (uint32_t j = 0; j < k; j++)
+        grid[j] = k == 1 ? hi : exp (log (lo) + (log (hi) - log (lo)) * j / (k - 1));
 }
 
 static void
@@ -64,14 +125,8 @@ dfx_latent_diagnose (dfx_ctx *ctx, const dfx_latent_params *p, const float *data
                            p->n_sigmas, DFX_DIAGNOSE_MAX_SIGMAS, p->samples, p->batch, p->jacobian_points, p->fd_step,
                            (int)p->density);
     double grid[DFX_DIAGNOSE_MAX_SIGMAS];
-    const double *sig = p->sigmas;
-    if (!sig) {
-        const double lo = log (0.02), hi = log (20.0);
-        for (uint32_t j = 0; j < p->n_sigmas; j++)
-            grid[j] = exp (p->n_sigmas == 1 ? hi : lo + (hi - lo) * j / (p->n_sigmas - 1));
-        sig = grid;
-    }
-    for (uint32_t j = 0; j < p->n_sigmas; j++)
+    const double *sig = p->sigmas ? p->sigmas : grid;
+    for (uint32_t j = 0; p->sigmas && j < p->n_sigmas; j++)
         if (!(sig[j] > 0.0) || !isfinite (sig[j]) || sig[j] > 1e6)
             return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
                                "latent diagnostics: sigma %g (level %u) is not a number in (0, 1e6]", sig[j], j);
@@ -102,6 +157,8 @@ dfx_latent_diagnose (dfx_ctx *ctx, const dfx_latent_params *p, const float *data
                              "latent diagnostics: the code of point %zu, value %zu is %g", i / dz, i % dz, z[i]);
             goto cleanup;
         }
+    if (!p->sigmas)
+        default_grid (x, z, n, dx, dz, p->n_sigmas, grid);
     DFX_CHECK (dfx__density_create (ctx, p->density, x, n, dx, &dxn));
     DFX_CHECK (dfx__density_create (ctx, p->density, z, n, dz, &dzn));
 

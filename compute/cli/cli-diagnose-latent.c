@@ -39,8 +39,10 @@ usage (FILE *f, int rc)
                 "(default 8) data points, by central differences of step H (default 0.01), B (default 16) columns\n"
                 "per call; the secant constants over the data pairs for comparison.  At every level the sandwich\n"
                 "  J_x(tau/m^2)/L^2 - (D-d) m^2/(tau L^2)  <=  J_z(tau)  <=  J_x(tau/L^2)/m^2\n"
-                "is checked: pass/fail and the margins (relative to J_z).  K (default 12) levels log-spaced over\n"
-                "[0.02, 20], or the given ones.  Formulas: docs/latent-diagnostics.md.\n");
+                "is checked: pass/fail and the margins (relative to J_z).  K (default 12) levels log-spaced from\n"
+                "0.1x the median nearest-neighbour distance to 3x the RMS radius of the images and of the codes\n"
+                "(below, every posterior is one image; above, all are one blob), or the given ones.\n"
+                "Formulas: docs/latent-diagnostics.md.\n");
     return rc;
 }
 

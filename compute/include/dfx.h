@@ -734,7 +734,10 @@ typedef enum dfx_density_kind {
 } dfx_density_kind;
 
 typedef struct dfx_latent_params {
-    const double *sigmas;     /* n_sigmas levels > 0; NULL: n_sigmas log-spaced over [0.02, 20] */
+    const double *sigmas;     /* n_sigmas levels > 0; NULL: n_sigmas log-spaced from 0.1 × the median
+                                 nearest-neighbour distance to 3 × the RMS radius of the points (the
+                                 smaller and the larger over data and codes): the range where the
+                                 Dirac mixtures are neither single points nor one blob */
     uint32_t n_sigmas;        /* 1 .. DFX_DIAGNOSE_MAX_SIGMAS; default 12 */
     dfx_density_kind density; /* default DFX_DENSITY_EMPIRICAL */
     uint32_t samples;         /* Monte Carlo draws of x_τ per level and space; default 256 */

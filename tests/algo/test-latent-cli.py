@@ -18,7 +18,8 @@ NumPy recomputation:
    standard errors at every level.
 3. The sandwich's sides from dfx's own J_x(τ/m²), J_x(τ/L²), m, L: rel.
    1e-9; pass flags consistent with the margins; the text table, CSV and
-   --plot (1500 × 700 PNG).
+   --plot (1500 × 700 PNG); the default levels from the two point sets'
+   median nearest-neighbour distances and RMS radii (rel. 1e-5).
 4. Bad input: one image, mixed sizes, a size not a multiple of the
    downscale, a missing folder, a model without vae/, a bad --density.
 """
@@ -202,6 +203,24 @@ def main():
                        "--jacobian-points", "2", "--count", "10")
     check(rc == 0 and "both sides hold at" in out and ("pass" in out or "FAIL" in out) and "m = min sigma_min" in out,
           f"text table: rc {rc} {err}")
+
+    # the default levels: 0.1 x the smaller median nearest-neighbour distance, 3 x the larger RMS radius
+    rc, out, err = run(dfx, "--encoder", mdir, "--data", data, "--samples", "20", "--jacobian-points", "1",
+                       "--levels", "5", "--json")
+    check(rc == 0, f"default levels: rc {rc} {err}")
+    if rc == 0:
+        rows = json.loads(out)["rows"]
+
+        def scales(P):
+            d = np.sqrt(((P[:, None] - P[None]) ** 2).sum(-1))
+            d[d == 0] = np.inf
+            nn = np.sort(d.min(1))
+            return nn[len(nn) // 2], math.sqrt(((P - P.mean(0)) ** 2).sum(1).mean())
+        (nx, rx), (nz, rz) = scales(X), scales(Z)
+        lo, hi = 0.1 * min(nx, nz), 3 * max(rx, rz)
+        check(abs(rows[0]["sigma"] - lo) <= 1e-5 * lo and abs(rows[-1]["sigma"] - hi) <= 1e-5 * hi,
+              f"default levels {rows[0]['sigma']:.6g} .. {rows[-1]['sigma']:.6g}, want {lo:.6g} .. {hi:.6g}")
+        print(f"default levels {rows[0]['sigma']:.6g} .. {rows[-1]['sigma']:.6g} (reference {lo:.6g} .. {hi:.6g})")
 
     # 4. bad input
     one, mixed, odd = (os.path.join(work, k) for k in ("one", "mixed", "odd"))

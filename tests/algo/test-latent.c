@@ -25,6 +25,8 @@
  * encoder whose Jacobian is the identity at the data points (a 4 × 4 grid)
  * but contracts the grid by 4 between them fails the lower side at some
  * level — the check can fail, and the secant constant (0.25) shows why.
+ * The default levels on that grid under the identity: 0.1 × the nearest-
+ * neighbour distance 1 to 3 × the RMS radius √2.5.
  * Bad arguments and an encoder's error are refused with messages.
  */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -231,6 +233,14 @@ wiggle_enc (void *user, uint32_t n, const double *x, double *z)
     return DFX_OK;
 }
 
+static dfx_status
+id2_enc (void *user, uint32_t n, const double *x, double *z)
+{
+    (void)user;
+    memcpy (z, x, (size_t)n * 2 * sizeof *z);
+    return DFX_OK;
+}
+
 static void
 empirical_checks (const float *data, check_rng *rng)
 {
@@ -398,6 +408,15 @@ main (void)
                 rows[j].lower_pass ? "pass" : "FAIL");
     }
     CHECK (failed > 0, "wiggle: the lower side holds at every level although the encoder contracts the grid by 4");
+
+    /* the default levels on the grid under the identity: nearest neighbours 1, RMS radius √2.5 */
+    dfx_latent_params_defaults (&p);
+    p.n_sigmas = 6, p.samples = 16;
+    dfx_latent_row drows[6];
+    st = dfx_latent_diagnose (ctx, &p, grid, 16, 2, 2, id2_enc, NULL, drows, &s);
+    CHECK (st == DFX_OK && fabs (drows[0].sigma - 0.1) < 1e-12 && fabs (drows[5].sigma - 3.0 * sqrt (2.5)) < 1e-12,
+           "default levels %.12g .. %.12g, want 0.1 .. %.12g (%s)", drows[0].sigma, drows[5].sigma, 3.0 * sqrt (2.5),
+           dfx_ctx_errmsg (ctx));
 
     /* refusals */
     dfx_latent_params_defaults (&p);
