@@ -316,6 +316,8 @@ test_groupnorm (void)
     } rows[] = {
         {1, 32, 1, 32, 1, 0, 0}, {2, 64, 49, 32, 1, 0, 1}, {3, 12, 127, 4, 1, 1, 1},
         {1, 256, 256, 32, 1, 1, 0}, {2, 8, 13, 1, 0, 0, 0},
+        /* pixels a multiple of 4 (groupnorm-lvp's vec4 passes), the shipped models' 8 groups */
+        {2, 24, 64, 8, 1, 0, 1}, {1, 48, 1024, 8, 1, 1, 1}, {1, 12, 4, 3, 0, 1, 0},
     };
     check_rng r = {99};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -349,24 +351,28 @@ test_attn_window (void)
 {
     check_rng r = {23};
     /* batch, c, dh, h, w, wh, ww: a window inside the canvas, one larger than it (global), odd sizes;
-     * the U-Net's heads of 32 with an 8×8 window on canvases whose rows are not a multiple of 8 */
-    const uint32_t shapes[][7] = {{2, 6, 3, 13, 7, 5, 4},   {1, 4, 4, 8, 8, 8, 8},    {1, 8, 2, 3, 11, 4, 16},
-                                  {1, 3, 3, 17, 5, 16, 16}, {1, 64, 32, 11, 21, 8, 8}, {2, 32, 32, 9, 8, 8, 8},
-                                  {1, 6, 3, 6, 19, 3, 11}};
+     * the U-Net's heads of 32 with an 8×8 window on canvases whose rows are not a multiple of 8;
+     * from the 6th row on the offsets are multiples of 4 (attn-window-lvp's vec4 loads where w is too) */
+    const uint32_t shapes[][7] = {{2, 6, 3, 13, 7, 5, 4},    {1, 4, 4, 8, 8, 8, 8},    {1, 8, 2, 3, 11, 4, 16},
+                                  {1, 3, 3, 17, 5, 16, 16},  {1, 64, 32, 11, 21, 8, 8}, {2, 32, 32, 9, 8, 8, 8},
+                                  {1, 6, 3, 6, 19, 3, 11},   {1, 64, 32, 12, 24, 8, 8}, {1, 16, 8, 5, 12, 3, 5},
+                                  {1, 32, 32, 4, 20, 16, 16}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const uint32_t *sh = shapes[i];
         const size_t n = (size_t) sh[0] * sh[1] * sh[3] * sh[4];
-        vec q = vec_new (&r, n + 3, -2, 2), k = vec_new (&r, n + 1, -2, 2), v = vec_new (&r, n, -1, 1),
-            o = vec_new (&r, n + 2, 0, 0);
+        const uint32_t al = i >= 5, qo = al ? 4 : 3, ko = al ? 8 : 1, vo = al ? 4 : 0, oo = al ? 12 : 2;
+        vec q = vec_new (&r, n + qo, -2, 2), k = vec_new (&r, n + ko, -2, 2), v = vec_new (&r, n + vo, -1, 1),
+            o = vec_new (&r, n + oo, 0, 0);
         const double scale = 1.0 / sqrt ((double) sh[2]);
         dfx__attn_window_desc d = {sh[0], sh[1], sh[3], sh[4], sh[2], sh[5], sh[6], (float) scale,
-                                   q.d, k.d, v.d, o.d, 3, 1, 0, 2};
+                                   q.d, k.d, v.d, o.d, qo, ko, vo, oo};
         dfx_status st = dfx__attn_window (ctx, &d);
         CHECK (st == DFX_OK, "attn-window: %s", dfx_ctx_errmsg (ctx));
         double *ref = malloc (n * sizeof (double));
-        dfx_ref_attn_window (ref, q.h + 3, k.h + 1, v.h, sh[0], sh[1], sh[3], sh[4], sh[2], sh[5], sh[6], scale);
-        float *got = download (o.d, n + 2);
-        double e = dfx_ref_nmse (got + 2, ref, n);
+        dfx_ref_attn_window (ref, q.h + qo, k.h + ko, v.h + vo, sh[0], sh[1], sh[3], sh[4], sh[2], sh[5], sh[6],
+                             scale);
+        float *got = download (o.d, n + oo);
+        double e = dfx_ref_nmse (got + oo, ref, n);
         CHECK (e <= 1e-11, "attn-window b%u c%u dh%u %ux%u window %ux%u: nmse %.3g", sh[0], sh[1], sh[2], sh[3], sh[4],
                sh[5], sh[6], e);
         free (got), free (ref);
@@ -400,24 +406,26 @@ test_softmax_copy (void)
         free (got), free (ref);
         vec_free (&x);
     }
-    /* cat([a (b,3,hw), c (b,5,hw)]) along channels */
-    const uint32_t b = 2, hw = 37, ca = 3, cc = 5;
-    vec a = vec_new (&r, (size_t) b * ca * hw, -1, 1), c = vec_new (&r, (size_t) b * cc * hw, -1, 1),
-        dst = vec_new (&r, (size_t) b * (ca + cc) * hw, 0, 0);
-    dfx_status st = dfx__copy_channels (ctx, dst.d, 0, ca + cc, 0, a.d, 0, ca, b, hw);
-    st = st ? st : dfx__copy_channels (ctx, dst.d, 0, ca + cc, ca, c.d, 0, cc, b, hw);
-    CHECK (st == DFX_OK, "copy-channels: %s", dfx_ctx_errmsg (ctx));
-    float *got = download (dst.d, (size_t) b * (ca + cc) * hw);
-    int bad = 0;
-    for (uint32_t n = 0; n < b; n++)
-        for (uint32_t ch = 0; ch < ca + cc; ch++)
-            for (uint32_t p = 0; p < hw; p++) {
-                float want = ch < ca ? a.h[(n * ca + ch) * hw + p] : c.h[(n * cc + ch - ca) * hw + p];
-                bad += got[(n * (ca + cc) + ch) * hw + p] != want;
-            }
-    CHECK (bad == 0, "copy-channels: %d elements differ", bad);
-    free (got);
-    vec_free (&a), vec_free (&c), vec_free (&dst);
+    /* cat([a (b,3,hw), c (b,5,hw)]) along channels; hw = 36 copies vec4s */
+    for (uint32_t hw = 36; hw <= 37; hw++) {
+        const uint32_t b = 2, ca = 3, cc = 5;
+        vec a = vec_new (&r, (size_t) b * ca * hw, -1, 1), c = vec_new (&r, (size_t) b * cc * hw, -1, 1),
+            dst = vec_new (&r, (size_t) b * (ca + cc) * hw, 0, 0);
+        dfx_status st = dfx__copy_channels (ctx, dst.d, 0, ca + cc, 0, a.d, 0, ca, b, hw);
+        st = st ? st : dfx__copy_channels (ctx, dst.d, 0, ca + cc, ca, c.d, 0, cc, b, hw);
+        CHECK (st == DFX_OK, "copy-channels: %s", dfx_ctx_errmsg (ctx));
+        float *got = download (dst.d, (size_t) b * (ca + cc) * hw);
+        int bad = 0;
+        for (uint32_t n = 0; n < b; n++)
+            for (uint32_t ch = 0; ch < ca + cc; ch++)
+                for (uint32_t p = 0; p < hw; p++) {
+                    float want = ch < ca ? a.h[(n * ca + ch) * hw + p] : c.h[(n * cc + ch - ca) * hw + p];
+                    bad += got[(n * (ca + cc) + ch) * hw + p] != want;
+                }
+        CHECK (bad == 0, "copy-channels hw %u: %d elements differ", hw, bad);
+        free (got);
+        vec_free (&a), vec_free (&c), vec_free (&dst);
+    }
 }
 
 /* ---- strided batched GEMM with bias and residual (attention layouts) ---- */

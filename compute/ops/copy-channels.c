@@ -16,16 +16,17 @@ dfx__copy_channels (dfx_ctx *ctx, dfx_buffer *dst, uint32_t dst_off, uint32_t cd
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "copy-channels: %u channels at %u into %u (batch %u, %u pixels)",
                            cs, coff, cd, batch, hw);
     push_cc push = {batch, cs, cd, coff, hw, src_off, dst_off};
+    const uint32_t v4 = hw % 4 == 0 && src_off % 4 == 0 && dst_off % 4 == 0;
     dfx__dispatch_desc dd = {
         .shader = "copy-channels",
-        .spec = {DFX__LOCAL_1D},
-        .n_spec = 1,
+        .spec = {DFX__LOCAL_1D, v4},
+        .n_spec = 2,
         .bufs = {src, dst},
         .n_bufs = 2,
         .write_mask = 1u << 1,
         .push = &push,
         .push_size = sizeof push,
-        .groups = {dfx__groups_1d (ctx, ns, DFX__LOCAL_1D), 1, 1},
+        .groups = {dfx__groups_1d (ctx, v4 ? ns / 4 : ns, DFX__LOCAL_1D), 1, 1},
     };
     return dfx__dispatch (ctx, &dd);
 }

@@ -33,8 +33,10 @@ dfx__groupnorm (dfx_ctx *ctx, const dfx__groupnorm_desc *d)
     int lane = dfx__lane_kernels (ctx);
     dfx__dispatch_desc dd = {
         .shader = lane ? "groupnorm-lvp" : "groupnorm",
-        .spec = {lane ? ctx->subgroup_size : DFX__LOCAL_1D},
-        .n_spec = 1,
+        .spec = {lane ? ctx->subgroup_size : DFX__LOCAL_1D,
+                 /* groupnorm-lvp's vec4 passes */
+                 d->hw % 4 == 0 && d->in_off % 4 == 0 && d->out_off % 4 == 0},
+        .n_spec = lane ? 2 : 1,
         .bufs = {d->in, d->params ? d->params : d->in, d->ss ? d->ss : d->in, d->out},
         .n_bufs = 4,
         .write_mask = 1u << 3,
