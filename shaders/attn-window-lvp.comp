@@ -15,13 +15,20 @@
  * running maximum rescales the sum and the output, as in FlashAttention), so
  * no score array is kept.  q (pre-scaled) and the output stay in registers:
  * DH, the head width, is a specialization constant.  No shared memory, no
- * barriers. */
+ * barriers.
+ *
+ * V4 = 1 (rows, DH and the k, v offsets multiples of 4, resp. 8 for DH): a
+ * chunk starts on a multiple of 4 and lane L loads its 8 keys (values) of
+ * channels L, L + 8, … as two vec4s, a quarter of the lane loads of the scalar
+ * path (on lavapipe each lane-varying load, whatever its width, is a
+ * bounds-checked scalar load per lane). */
 #version 450
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
 layout (local_size_x_id = 0) in;
 layout (constant_id = 1) const uint DH = 32; /* head width, the push constant dh */
+layout (constant_id = 2) const uint V4 = 0;  /* 1: keys and values loaded as vec4s */
 const uint SG = 8;                           /* lavapipe's subgroup size */
 
 layout (push_constant) uniform Push {
@@ -31,6 +38,8 @@ layout (push_constant) uniform Push {
 layout (std430, binding = 0) readonly buffer Q { float q[]; };
 layout (std430, binding = 1) readonly buffer K { float k[]; };
 layout (std430, binding = 2) readonly buffer V { float v[]; };
+layout (std430, binding = 1) readonly buffer K4 { vec4 k4[]; };
+layout (std430, binding = 2) readonly buffer V4b { vec4 v4[]; };
 layout (std430, binding = 3) writeonly buffer O { float o[]; };
 
 /* subgroupBroadcast wants a constant lane: c is one after unrolling. */
@@ -65,7 +74,9 @@ void main ()
         const uint ux0 = uint (clamp (int (bx * SG) - int (ew / 2), 0, int (p.w - ew)));
         const uint txl = min (bx * SG + SG - 1, p.w - 1);
         const uint ux1 = uint (clamp (int (txl) - int (ew / 2), 0, int (p.w - ew))) + ew;
-        const uint nch = (ux1 - ux0 + SG - 1) / SG;
+        /* V4: chunks start on a multiple of 4 */
+        const uint cx0 = V4 != 0 ? ux0 & ~3u : ux0;
+        const uint nch = (ux1 - cx0 + SG - 1) / SG;
         const uint base = (b * p.c + head * p.dh) * hw;
 
         float qv[DH], acc[DH];
@@ -78,14 +89,28 @@ void main ()
             const uint krow = base + (y0 + yy) * p.w;
             for (uint ch = 0; ch < nch; ch++) {
                 /* keys kc … kc + 7 of row y0 + yy; lane loads column kc + lane */
-                const uint kc = ux0 + ch * SG, col = krow + min (kc + lane, p.w - 1);
+                const uint kc = cx0 + ch * SG, col = krow + min (kc + lane, p.w - 1);
+                /* V4: lane L's vec4s of channel 8t + L hold columns kc … kc + 7
+                 * (the second repeats the first where the row ends at kc + 4) */
+                const uint c4 = krow + lane * hw + kc, hi = kc + 4 < p.w ? 1 : 0;
                 float s[SG];
                 [[unroll]] for (uint c = 0; c < SG; c++)
                     s[c] = 0.0;
-                [[unroll]] for (uint j = 0; j < DH; j++) {
-                    const float kv = k[p.k_off + col + j * hw];
-                    [[unroll]] for (uint c = 0; c < SG; c++)
-                        s[c] = fma (qv[j], bcast (kv, c), s[c]);
+                if (V4 != 0) {
+                    [[unroll]] for (uint t = 0; t < DH / SG; t++) {
+                        const uint a4 = (p.k_off + c4 + t * SG * hw) / 4;
+                        const vec4 ka = k4[a4], kb = k4[a4 + hi];
+                        const float kk[SG] = float[SG] (ka.x, ka.y, ka.z, ka.w, kb.x, kb.y, kb.z, kb.w);
+                        [[unroll]] for (uint jl = 0; jl < SG; jl++)
+                            [[unroll]] for (uint c = 0; c < SG; c++)
+                                s[c] = fma (qv[t * SG + jl], bcast (kk[c], jl), s[c]);
+                    }
+                } else {
+                    [[unroll]] for (uint j = 0; j < DH; j++) {
+                        const float kv = k[p.k_off + col + j * hw];
+                        [[unroll]] for (uint c = 0; c < SG; c++)
+                            s[c] = fma (qv[j], bcast (kv, c), s[c]);
+                    }
                 }
                 /* keys outside this lane's window weigh 0 */
                 float mc = m;
@@ -103,12 +128,26 @@ void main ()
                 }
                 l = l * corr + ls;
                 m = mc;
-                [[unroll]] for (uint j = 0; j < DH; j++) {
-                    const float vv = v[p.v_off + col + j * hw];
-                    float a = acc[j] * corr;
-                    [[unroll]] for (uint c = 0; c < SG; c++)
-                        a = fma (pr[c], bcast (vv, c), a);
-                    acc[j] = a;
+                if (V4 != 0) {
+                    [[unroll]] for (uint t = 0; t < DH / SG; t++) {
+                        const uint a4 = (p.v_off + c4 + t * SG * hw) / 4;
+                        const vec4 va = v4[a4], vb = v4[a4 + hi];
+                        const float vv[SG] = float[SG] (va.x, va.y, va.z, va.w, vb.x, vb.y, vb.z, vb.w);
+                        [[unroll]] for (uint jl = 0; jl < SG; jl++) {
+                            float a = acc[t * SG + jl] * corr;
+                            [[unroll]] for (uint c = 0; c < SG; c++)
+                                a = fma (pr[c], bcast (vv[c], jl), a);
+                            acc[t * SG + jl] = a;
+                        }
+                    }
+                } else {
+                    [[unroll]] for (uint j = 0; j < DH; j++) {
+                        const float vv = v[p.v_off + col + j * hw];
+                        float a = acc[j] * corr;
+                        [[unroll]] for (uint c = 0; c < SG; c++)
+                            a = fma (pr[c], bcast (vv, c), a);
+                        acc[j] = a;
+                    }
                 }
             }
         }

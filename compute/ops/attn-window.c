@@ -57,6 +57,9 @@ dfx__attn_window (dfx_ctx *ctx, const dfx__attn_window_desc *d)
         const uint32_t nbx = (d->w + 7) / 8;
         dd.shader = "attn-window-lvp";
         dd.spec[0] = 8, dd.spec[1] = d->dh;
+        /* keys and values as vec4s: aligned rows and channel groups of 8 */
+        dd.spec[2] = d->w % 4 == 0 && d->dh % 8 == 0 && d->k_off % 4 == 0 && d->v_off % 4 == 0;
+        dd.n_spec = 3;
         dd.groups[0] = dfx__groups_1d (ctx, (size_t) d->batch * heads * d->h * nbx, 1);
     }
     return dfx__dispatch (ctx, &dd);
