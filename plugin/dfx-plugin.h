@@ -60,10 +60,6 @@ GimpProcedure *dfx__proc_heal_new (GimpPlugIn *plug_in);
  * a new reference. */
 GimpDrawable *dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_layer);
 
-/* The note under the model folder row: which default model runs when none
- * is chosen (or that there is none).  Returns a new string (g_free). */
-gchar *dfx__plugin_model_note (gboolean grey_image);
-
 /* Reads the mask of an edit or heal of source (w × h, its own
  * coordinates) into mask ([0, 1]): the channel or layer mask with item id
  * mask_id, or the selection when mask_id is 0.  Returns FALSE and sets

@@ -186,21 +186,6 @@ dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_layer)
     return GIMP_DRAWABLE (item);
 }
 
-gchar *
-dfx__plugin_model_note (gboolean grey_image)
-{
-    GError *error = NULL;
-    gchar *dir = dfx__model_default (grey_image, &error), *note;
-
-    if (dir != NULL)
-        note = g_strdup_printf (_ ("With no model folder chosen, dfx uses its default model %s"), dir);
-    else
-        note = g_strdup (_ ("dfx found no default model: choose a model folder."));
-    g_free (dir);
-    g_clear_error (&error);
-    return note;
-}
-
 gboolean
 dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
                        GError **error)
@@ -280,14 +265,26 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"strength", "iterations", "guidance-weight", "feather", "result",
-                                             "seed", "replace", "steps", "context", NULL};
+        static const gchar *const names[] = {"strength", "result", "replace", "seed", NULL};
+        static const gchar *const advanced[] = {"iterations", "steps", "guidance-weight", "feather", "context",
+                                                NULL};
         static const DfxUiItemRow items[] = {
             {"guide-id", DFX_UI_ITEM_LAYER}, {"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
-        gchar *note = dfx__plugin_model_note (base == GIMP_GRAY);
-        gboolean go = dfx__ui_settings_dialog_items (procedure, config, image, _ ("Guided Edit with dfx"), _ ("_Edit"),
-                                                     names, "model", note, items);
-        g_free (note);
+        DfxUiDialog spec = {
+            .title = _ ("Guided Edit"),
+            /* TRANSLATORS: the OK button; i is its mnemonic: e, d, k, t, u, y, g, m, a, n, p, w, f, v and
+               GIMP's h, r, c, l, s, o are taken in this dialog. */
+            .ok_label = _ ("Ed_it"),
+            .image = image,
+            .items = items,
+            .names = names,
+            .seed_property = "seed",
+            .advanced = advanced,
+            .note = _ ("Paint the colours and shapes you want on the guide layer, then select where they go. The "
+                       "result comes as a new layer above this one; outside the selection and its soft edge every "
+                       "pixel stays exactly as it is."),
+        };
+        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &spec);
         if (!go)
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
@@ -369,7 +366,7 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     if (dfx__ui_available (run_mode)) {
         gchar *basename = g_path_get_basename (j.model_dir);
         gchar *text = g_strdup_printf (_ ("Editing with the model %s"), basename);
-        dfx__ui_progress_run (_ ("dfx: Guided Edit"), text, work_ui, &j);
+        dfx__ui_progress_run (_ ("Guided Edit"), text, work_ui, &j);
         g_free (text);
         g_free (basename);
     } else {
@@ -446,19 +443,22 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
         DFX_PROC_EDIT);
     gimp_procedure_set_attribution (procedure, "dfx authors", "dfx authors", "2026");
 
-    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model folder"),
-                                        _ ("The model folder; empty: dfx's default model"), "", G_PARAM_READWRITE);
+    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model"),
+                                        _ ("The model that edits: one for the kind of image at hand (empty: dfx's "
+                                           "default model)"),
+                                        "", G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "guide-id", _ ("_Guide layer"),
-                                     _ ("The layer with the rough guide (the source layer's size), by its item id "
-                                        "(GIMP remembers an id between runs, not a layer)"),
+                                     _ ("The layer with the colours and shapes the edit should follow, roughly "
+                                        "painted, of this layer's size (by its item id in scripts)"),
                                      0, G_MAXINT, 0, G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "mask-id", _ ("Mas_k"),
-                                     _ ("Where the edit applies: the selection (0), or a channel or layer mask by "
-                                        "its item id"),
+                                     _ ("Where the edit applies: the selection, or a saved selection (channel) or "
+                                        "layer mask (in scripts: 0 for the selection, else its item id)"),
                                      0, G_MAXINT, 0, G_PARAM_READWRITE);
-    gimp_procedure_add_double_argument (procedure, "feather", _ ("Soft _edge"),
+    gimp_procedure_add_double_argument (procedure, "feather", _ ("Soft edge (_feather)"),
                                         _ ("Width in pixels of the blend around the selection; farther out the layer "
-                                           "keeps its pixels exactly"),
+                                           "keeps its pixels exactly. Wider hides the seam, narrower keeps the edit "
+                                           "inside its outline"),
                                         0.0, DFX_EDIT_MAX_FEATHER, d.feather, G_PARAM_READWRITE);
     gimp_procedure_add_choice_argument (procedure, "result", _ ("Res_ult"),
                                         _ ("Blend the edit into a copy of the layer, or keep the model's whole output "
@@ -469,26 +469,32 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
                                                                      _ ("Model output with a layer mask"), NULL,
                                                                      NULL),
                                         "composite", G_PARAM_READWRITE);
-    gimp_procedure_add_double_argument (procedure, "strength", _ ("_Strength"),
-                                        _ ("How far back along the sampling path the edit starts (0..1): more, "
-                                           "larger changes"),
+    gimp_procedure_add_double_argument (procedure, "strength", _ ("S_trength"),
+                                        _ ("How much the selected part may change (0.01 to 1): more lets the edit "
+                                           "move further from the layer towards the guide"),
                                         0.01, 1.0, d.strength, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "iterations", _ ("_Iterations"),
-                                     _ ("Optimisation steps: more, closer to the guide"), 0, DFX_EDIT_MAX_ITERATIONS,
+    gimp_procedure_add_int_argument (procedure, "iterations", _ ("Iteratio_ns"),
+                                     _ ("Rounds of refinement towards the guide: more, closer to the guide and "
+                                        "slower (each round costs about one pass of the model)"), 0, DFX_EDIT_MAX_ITERATIONS,
                                      (gint)d.iterations, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"), _ ("Sampler steps of each pass"), 1,
+    gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
+                                     _ ("Denoising steps of each pass: more, finer detail and slower"), 1,
                                      DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
-    gimp_procedure_add_double_argument (procedure, "guidance-weight", _ ("Guidance _weight"),
-                                        _ ("Weight of the guide inside the mask against keeping the layer outside"),
+    gimp_procedure_add_double_argument (procedure, "guidance-weight", _ ("Guide _weight"),
+                                        _ ("How hard the selection is pulled to the guide against staying natural "
+                                           "and keeping its surroundings: more, closer to the guide's colours"),
                                         0.0, 1000.0, d.guide_weight, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "seed", _ ("S_eed"), _ ("Random seed of the noised start"), 0,
+    gimp_procedure_add_int_argument (procedure, "seed", _ ("Variation (s_eed)"),
+                                     _ ("Which of the many possible edits: another number, another result"), 0,
                                      G_MAXINT, 0, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "context", _ ("Surroundings"),
-                                     _ ("Pixels around the selection that the model sees"), 0, DFX_GENERATE_MAX_SIZE,
+    gimp_procedure_add_int_argument (procedure, "context", _ ("Surroundings in _view"),
+                                     _ ("Pixels around the selection that the model sees to match it: more, a "
+                                        "better fit and slower"), 0, DFX_GENERATE_MAX_SIZE,
                                      (gint)d.context, G_PARAM_READWRITE);
-    gimp_procedure_add_boolean_argument (procedure, "replace", _ ("_Replace the layer"),
-                                         _ ("Write the result into the source layer instead of a new layer (always "
-                                            "blended)"), FALSE,
+    gimp_procedure_add_boolean_argument (procedure, "replace", _ ("Replace the la_yer"),
+                                         _ ("Write the result into this layer instead of a new layer (always "
+                                            "blended)"),
+                                         FALSE,
                                          G_PARAM_READWRITE);
 
     gimp_procedure_add_layer_return_value (procedure, "layer", _ ("Layer"),

@@ -208,12 +208,24 @@ heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"feather", "seed", "replace", "steps", "resample", "context", NULL};
+        static const gchar *const names[] = {"replace", "seed", NULL};
+        static const gchar *const advanced[] = {"feather", "steps", "resample", "context", NULL};
         static const DfxUiItemRow items[] = {{"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
-        gchar *note = dfx__plugin_model_note (base == GIMP_GRAY);
-        gboolean go = dfx__ui_settings_dialog_items (procedure, config, image, _ ("Heal Selection with dfx"),
-                                                     _ ("_Heal"), names, "model", note, items);
-        g_free (note);
+        DfxUiDialog spec = {
+            .title = _ ("Heal Selection"),
+            /* TRANSLATORS: the OK button; e is its mnemonic: m, k, y, n, d, a, f, p, b, v and GIMP's h, r, c, o,
+               l, s are taken in this dialog. */
+            .ok_label = _ ("H_eal"),
+            .image = image,
+            .items = items,
+            .names = names,
+            .seed_property = "seed",
+            .advanced = advanced,
+            .note = _ ("The selection is painted anew from what surrounds it. The result comes as a new layer "
+                       "above this one; outside the selection and its soft edge every pixel stays exactly as it "
+                       "is."),
+        };
+        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &spec);
         if (!go)
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
@@ -264,7 +276,7 @@ heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     if (dfx__ui_available (run_mode)) {
         gchar *basename = g_path_get_basename (j.model_dir);
         gchar *text = g_strdup_printf (_ ("Healing with the model %s"), basename);
-        dfx__ui_progress_run (_ ("dfx: Heal Selection"), text, work_ui, &j);
+        dfx__ui_progress_run (_ ("Heal Selection"), text, work_ui, &j);
         g_free (text);
         g_free (basename);
     } else {
@@ -337,29 +349,35 @@ dfx__proc_heal_new (GimpPlugIn *plug_in)
         DFX_PROC_HEAL);
     gimp_procedure_set_attribution (procedure, "dfx authors", "dfx authors", "2026");
 
-    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model folder"),
-                                        _ ("The model folder; empty: dfx's default model"), "", G_PARAM_READWRITE);
+    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model"),
+                                        _ ("The model that heals: one for the kind of image at hand (empty: dfx's "
+                                           "default model)"),
+                                        "", G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "mask-id", _ ("Mas_k"),
-                                     _ ("What to heal: the selection (0), or a channel or layer mask by its item id"),
+                                     _ ("What to heal: the selection, or a saved selection (channel) or layer mask "
+                                        "(in scripts: 0 for the selection, else its item id)"),
                                      0, G_MAXINT, 0, G_PARAM_READWRITE);
-    gimp_procedure_add_double_argument (procedure, "feather", _ ("Soft _edge"),
+    gimp_procedure_add_double_argument (procedure, "feather", _ ("Soft edge (_feather)"),
                                         _ ("Width in pixels of the blend around the selection; farther out the layer "
-                                           "keeps its pixels exactly"),
+                                           "keeps its pixels exactly. Wider hides the seam, narrower keeps the fill "
+                                           "inside its outline"),
                                         0.0, DFX_EDIT_MAX_FEATHER, d.feather, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "seed", _ ("S_eed"), _ ("Random seed: another seed, another fill"), 0,
+    gimp_procedure_add_int_argument (procedure, "seed", _ ("Variatio_n (seed)"),
+                                     _ ("Which of the many possible fills: another number, another fill"), 0,
                                      G_MAXINT, 0, G_PARAM_READWRITE);
-    gimp_procedure_add_boolean_argument (procedure, "replace", _ ("_Replace the layer"),
-                                         _ ("Write the result into the source layer instead of a new layer"), FALSE,
+    gimp_procedure_add_boolean_argument (procedure, "replace", _ ("Replace the la_yer"),
+                                         _ ("Write the result into this layer instead of a new layer"), FALSE,
                                          G_PARAM_READWRITE);
     gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
-                                     _ ("Noise levels from start to finish: more, finer detail and slower"), 1,
+                                     _ ("Denoising steps from noise to the fill: more, finer detail and slower"), 1,
                                      DFX_GENERATE_MAX_STEPS, (gint)d.steps, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "resample", _ ("_Harmonising passes"),
+    gimp_procedure_add_int_argument (procedure, "resample", _ ("Seam _blending passes"),
                                      _ ("Passes per level that let the fill agree with its surroundings: more, "
                                         "smoother seams and slower"),
                                      1, DFX_HEAL_MAX_RESAMPLE, (gint)d.resample, G_PARAM_READWRITE);
-    gimp_procedure_add_int_argument (procedure, "context", _ ("Surroundings"),
-                                     _ ("Pixels around the selection that the model sees"), 0, DFX_GENERATE_MAX_SIZE,
+    gimp_procedure_add_int_argument (procedure, "context", _ ("Surroundings in _view"),
+                                     _ ("Pixels around the selection that the model sees to match it: more, a "
+                                        "better fit and slower"), 0, DFX_GENERATE_MAX_SIZE,
                                      (gint)d.context, G_PARAM_READWRITE);
 
     gimp_procedure_add_layer_return_value (procedure, "layer", _ ("Layer"),

@@ -20,17 +20,19 @@
  * batches have none; their interactive calls run without dialogs). */
 gboolean dfx__ui_available (GimpRunMode run_mode);
 
-/* Shows the settings dialog of procedure: first, when folder_name is not
- * NULL, a row for that string argument holding a folder path (a folder
- * chooser and a Default button that empties it), with note (when not NULL)
- * under it; then one widget per argument of config in the order of names
- * (NULL-terminated; names the procedure lacks are skipped).  ok_label
- * (translated; NULL: "_Generate") names the OK button.  Returns TRUE when
- * the user pressed it; config then holds the chosen values (GIMP saves them
- * as the last-used ones). */
-gboolean dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
-                                  const gchar *ok_label, const gchar *const *names, const gchar *folder_name,
-                                  const gchar *note);
+/* A row for an int argument that holds the id of an item of image (GIMP
+ * cannot remember a layer argument between runs, an id it can): a chooser
+ * of image's layers (DFX_UI_ITEM_LAYER) or of its channels and layer masks
+ * with "The selection" as id 0 (DFX_UI_ITEM_MASK), label from the
+ * argument's nick, kept in step with config. */
+typedef enum { DFX_UI_ITEM_LAYER, DFX_UI_ITEM_MASK } DfxUiItemKind;
+
+typedef struct {
+    const gchar *property; /* NULL ends a list */
+    DfxUiItemKind kind;
+} DfxUiItemRow;
+
+GtkWidget *dfx__ui_item_row_new (GimpProcedureConfig *config, GimpImage *image, const DfxUiItemRow *item);
 
 /* An installed model, as the model chooser lists it. */
 typedef struct {
@@ -48,7 +50,10 @@ typedef struct {
     const DfxUiModel *models;       /* the installed models (n_models) */
     guint n_models;
     const gchar *default_label;     /* the default model's label; NULL: dfx found none */
-    const gchar *const *names;      /* the main settings, in order, under the model chooser */
+    GimpImage *image;               /* the image whose items the item rows list; NULL: no item rows */
+    const DfxUiItemRow *items;      /* rows choosing a layer or mask of image by id, under the model chooser,
+                                     * ended by a NULL property; NULL: none */
+    const gchar *const *names;      /* the main settings, in order, under the model chooser and item rows */
     const gchar *seed_property;     /* gets a "New seed" button beside it; NULL: none */
     const gchar *width_property;    /* set to the chosen model's size when the user picks a model */
     const gchar *height_property;
@@ -58,7 +63,7 @@ typedef struct {
 
 /* Shows the settings dialog of procedure as spec describes: the model
  * chooser (the default model by name, every installed model with its
- * card's line, "Other folder…"), the main settings, the seed with its
+ * card's line, "Other folder…"), the item rows, the main settings, the seed with its
  * "New seed" button, the Advanced expander, the note.  Numbers of type
  * double get spin buttons with increments that fit their range.  Returns
  * TRUE when the user pressed the OK button; config then holds the chosen
@@ -68,26 +73,6 @@ gboolean dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *conf
 /* Shows an information dialog (not a warning: an "i" icon) titled title
  * with a bold heading and text, and a Close button; returns when closed. */
 void dfx__ui_info_dialog (const gchar *title, const gchar *heading, const gchar *text);
-/* A row for an int argument that holds the id of an item of image (GIMP
- * cannot remember a layer argument between runs, an id it can): a chooser
- * of image's layers (DFX_UI_ITEM_LAYER) or of its channels and layer masks
- * with "The selection" as id 0 (DFX_UI_ITEM_MASK), label from the
- * argument's nick, kept in step with config. */
-typedef enum { DFX_UI_ITEM_LAYER, DFX_UI_ITEM_MASK } DfxUiItemKind;
-
-typedef struct {
-    const gchar *property; /* NULL ends a list */
-    DfxUiItemKind kind;
-} DfxUiItemRow;
-
-GtkWidget *dfx__ui_item_row_new (GimpProcedureConfig *config, GimpImage *image, const DfxUiItemRow *item);
-
-/* dfx__ui_settings_dialog() with item rows (items: ended by a NULL
- * property; may be NULL) of image's items under the folder row. */
-gboolean dfx__ui_settings_dialog_items (GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
-                                        const gchar *title, const gchar *ok_label, const gchar *const *names,
-                                        const gchar *folder_name, const gchar *note, const DfxUiItemRow *items);
-
 typedef struct _DfxUiProgress DfxUiProgress;
 
 /* The long work: runs in a worker thread, calls dfx__ui_progress_report()

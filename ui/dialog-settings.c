@@ -6,16 +6,17 @@
  * (the installed models by name with a line of their card, "Other
  * folder…"), the main settings, the seed with a "New seed" button, the
  * method's knobs in a closed "Advanced" expander and a note saying what
- * the result will be; the older folder-row layout (dfx__ui_settings_dialog)
- * for procedures not yet moved to it; an information dialog; and the check
- * whether dialogs can be shown at all.
+ * the result will be; rows choosing a layer or mask of the image (edit,
+ * heal; dialog-items.c); an information dialog; and the check whether
+ * dialogs can be shown at all.
  * Not for: saving last-used values (GimpProcedureConfig does it),
  * validating them (the arguments' ranges do, and libdfx), or finding the
  * models (plugin/model-path.c passes them in).
  *
  * Mnemonics: GimpProcedureDialog's own buttons take h (Help), r (Reset),
- * c (Cancel), l (Load Saved Settings) and s (Save Settings); the labels of
- * the arguments and the OK label are chosen to clash with none of them nor
+ * c (Cancel), l (Load Saved Settings) and s (Save Settings), and GIMP's
+ * check counts o for the OK button whatever its label; the labels of the
+ * arguments and the OK label are chosen to clash with none of them nor
  * with each other (GIMP prints every clash on the console).
  */
 #include "dfx-ui.h"
@@ -88,14 +89,11 @@ argument_widget (GimpProcedureDialog *dialog, GimpProcedureConfig *config, const
 }
 
 static void
-pack_arguments (GtkBox *box, GimpProcedureDialog *dialog, GimpProcedureConfig *config,
-                const gchar *const *names, const gchar *skip)
+pack_arguments (GtkBox *box, GimpProcedureDialog *dialog, GimpProcedureConfig *config, const gchar *const *names)
 {
     for (const gchar *const *n = names; n != NULL && *n != NULL; n++) {
         GtkWidget *w;
 
-        if (skip != NULL && strcmp (*n, skip) == 0)
-            continue;
         if ((w = argument_widget (dialog, config, *n)) == NULL)
             continue;
         gtk_box_pack_start (box, w, FALSE, FALSE, 0);
@@ -277,6 +275,11 @@ dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
     if (spec->model_property != NULL && g_object_class_find_property (klass, spec->model_property) != NULL)
         gtk_box_pack_start (GTK_BOX (vbox), model_row_new (&model), FALSE, FALSE, 0);
 
+    for (const DfxUiItemRow *item = spec->items; spec->image != NULL && item != NULL && item->property != NULL;
+         item++)
+        if (g_object_class_find_property (klass, item->property) != NULL)
+            gtk_box_pack_start (GTK_BOX (vbox), dfx__ui_item_row_new (config, spec->image, item), FALSE, FALSE, 0);
+
     for (const gchar *const *n = spec->names; n != NULL && *n != NULL; n++) {
         GtkWidget *w;
 
@@ -297,7 +300,7 @@ dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
 
         gtk_widget_set_margin_start (inner, 12);
         gtk_widget_set_margin_top (inner, 6);
-        pack_arguments (GTK_BOX (inner), pd, config, spec->advanced, NULL);
+        pack_arguments (GTK_BOX (inner), pd, config, spec->advanced);
         gtk_container_add (GTK_CONTAINER (expander), inner);
         gtk_widget_set_tooltip_text (expander, _ ("How the model computes: change these only to trade time "
                                                   "for quality or to match a script"));
@@ -312,105 +315,6 @@ dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
     run = gimp_procedure_dialog_run (pd);
     gtk_widget_destroy (dialog);
     g_free (model.last);
-    return run;
-}
-
-/* ---- The folder-row layout ---------------------------------------------- */
-
-/* The folder row: a GtkFileChooserButton and the config's string property
- * kept in step in both directions. */
-typedef struct {
-    GimpProcedureConfig *config;
-    const gchar *property;
-    GtkWidget *chooser;
-} FolderRow;
-
-static void
-folder_to_config (GtkFileChooser *chooser, gpointer user)
-{
-    FolderRow *row = user;
-    gchar *path = gtk_file_chooser_get_filename (chooser);
-
-    g_object_set (row->config, row->property, path != NULL ? path : "", NULL);
-    g_free (path);
-}
-
-static void
-folder_reset (GtkButton *button, gpointer user)
-{
-    FolderRow *row = user;
-
-    gtk_file_chooser_unselect_all (GTK_FILE_CHOOSER (row->chooser));
-    g_object_set (row->config, row->property, "", NULL);
-}
-
-static GtkWidget *
-folder_row_new (FolderRow *row, const gchar *note)
-{
-    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (row->config), row->property);
-    GtkWidget *vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-    GtkWidget *hbox = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-    GtkWidget *label = gtk_label_new_with_mnemonic (g_param_spec_get_nick (pspec));
-    GtkWidget *reset = gtk_button_new_with_mnemonic (_ ("_Default"));
-    gchar *path = NULL;
-
-    row->chooser = gtk_file_chooser_button_new (g_param_spec_get_nick (pspec), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
-    gtk_widget_set_tooltip_text (row->chooser, g_param_spec_get_blurb (pspec));
-    gtk_widget_set_tooltip_text (reset, _ ("Use dfx's default model"));
-    gtk_label_set_mnemonic_widget (GTK_LABEL (label), row->chooser);
-    g_object_get (row->config, row->property, &path, NULL);
-    if (path != NULL && *path != '\0')
-        gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (row->chooser), path);
-    g_free (path);
-    g_signal_connect (row->chooser, "selection-changed", G_CALLBACK (folder_to_config), row);
-    g_signal_connect (reset, "clicked", G_CALLBACK (folder_reset), row);
-
-    gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
-    gtk_box_pack_start (GTK_BOX (hbox), row->chooser, TRUE, TRUE, 0);
-    gtk_box_pack_start (GTK_BOX (hbox), reset, FALSE, FALSE, 0);
-    gtk_box_pack_start (GTK_BOX (vbox), hbox, FALSE, FALSE, 0);
-    if (note != NULL)
-        gtk_box_pack_start (GTK_BOX (vbox), note_label (note), FALSE, FALSE, 0);
-    gtk_widget_show_all (vbox);
-    return vbox;
-}
-
-gboolean
-dfx__ui_settings_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, const gchar *title,
-                         const gchar *ok_label, const gchar *const *names, const gchar *folder_name, const gchar *note)
-{
-    return dfx__ui_settings_dialog_items (procedure, config, NULL, title, ok_label, names, folder_name, note, NULL);
-}
-
-gboolean
-dfx__ui_settings_dialog_items (GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
-                               const gchar *title, const gchar *ok_label, const gchar *const *names,
-                               const gchar *folder_name, const gchar *note, const DfxUiItemRow *items)
-{
-    GObjectClass *klass = G_OBJECT_GET_CLASS (config);
-    FolderRow row = {config, folder_name, NULL};
-    GtkWidget *dialog, *vbox;
-    gboolean run;
-
-    gimp_ui_init ("dfx");
-    dialog = gimp_procedure_dialog_new (procedure, config, title);
-    gimp_procedure_dialog_set_ok_label (GIMP_PROCEDURE_DIALOG (dialog), ok_label != NULL ? ok_label : _ ("_Generate"));
-    vbox = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-    gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))), vbox, TRUE, TRUE, 0);
-
-    if (folder_name != NULL && g_object_class_find_property (klass, folder_name) != NULL)
-        gtk_box_pack_start (GTK_BOX (vbox), folder_row_new (&row, note), FALSE, FALSE, 0);
-    pack_arguments (GTK_BOX (vbox), GIMP_PROCEDURE_DIALOG (dialog), config, names, folder_name);
-    gtk_widget_show (vbox);
-
-    for (gint k = 0; items != NULL && items[k].property != NULL; k++) {
-        GtkWidget *item_row = dfx__ui_item_row_new (config, image, &items[k]);
-        gtk_box_pack_start (GTK_BOX (vbox), item_row, FALSE, FALSE, 0);
-        gtk_box_reorder_child (GTK_BOX (vbox), item_row, k + (folder_name != NULL ? 1 : 0));
-    }
-
-    run = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
-    gtk_widget_destroy (dialog);
     return run;
 }
 

@@ -14,9 +14,13 @@
 #      (saying the layer will be 48x40), Return runs it to completion with
 #      the shipped colour model (few steps, preset as last-used values): one
 #      new 48x40 layer at the selection;
+#      A screenshot of GIMP's window shows the new layer.
 #   4. Likelihood Heatmap on the photo: dialog and Advanced, Return runs it:
 #      a "Likelihood" group at the top of the stack with the legend and the
 #      heatmap; a screenshot of GIMP's window shows the result;
+#   4b. Guided Edit and Heal Selection on a 64x64 photo with a guide layer
+#      and an elliptic selection: each dialog and its Advanced section,
+#      Escape cancels: status cancel, no new layer, the image not dirty;
 #   5. Cancel: a long Generate Layer (whole 128x128 canvas, 400 steps) on a
 #      second image; once dfx's progress dialog (titled by the procedure,
 #      with the time left) is up, Escape cancels it: status cancel, the image
@@ -148,11 +152,19 @@ run() {
   w=$(window "Generate an Image") && shot "$w" generate && keys "$w" alt+a && shot "$w" generate-advanced \
     && keys "$w" Escape && gone "$w"
   w=$(window "Generate Layer") && shot "$w" generate-layer && keys "$w" Return && gone "$w"
-  step likelihood 400 || return 1
+  step layer-result 400 || return 1
+  sleep 2; import -window root "$SHOTS/generate-layer-result.png"; log "screenshot generate-layer-result.png"
+  touch "$T/go-likelihood"
+  step likelihood 60 || return 1
   w=$(window "Likelihood Heatmap") && shot "$w" likelihood && keys "$w" alt+a && shot "$w" likelihood-advanced \
     && keys "$w" Return && gone "$w"
   step result 400 || return 1
   sleep 2; import -window root "$SHOTS/likelihood-result.png"; log "screenshot likelihood-result.png"
+  step edit 120 || return 1
+  w=$(window "Guided Edit") && shot "$w" edit && keys "$w" alt+a && shot "$w" edit-advanced \
+    && keys "$w" Escape && gone "$w"
+  w=$(window "Heal Selection") && shot "$w" heal && keys "$w" alt+a && shot "$w" heal-advanced \
+    && keys "$w" Escape && gone "$w"
   w=$(window "Generate Layer" 60) || return 1
   before=$(progress_lines)
   keys "$w" Return && gone "$w" || return 1
@@ -188,8 +200,8 @@ show_logs() {
 fail() { show_logs; t_fail "$@"; }
 field() { sed -n "s/^$1=//p" "$t_tmp/out" | head -1; }
 
-for s in device-info generate generate-advanced generate-layer likelihood likelihood-advanced likelihood-result \
-         progress; do
+for s in device-info generate generate-advanced generate-layer generate-layer-result likelihood \
+         likelihood-advanced likelihood-result edit edit-advanced heal heal-advanced progress; do
   [ -s "$DFX_SHOTS/$s.png" ] || fail "no screenshot $s.png: the dialog did not open (see driver.log)"
 done
 t_note "ok: every dialog opened; screenshots in $DFX_SHOTS"
@@ -206,6 +218,12 @@ t_note "ok: Generate Layer ran to completion: a 48x40 layer at (30, 20)"
 case $(field lik-kids) in "Legend: viridis "*"bits/dim|Photo: "*"bits/dim"*) ;;
   *) fail "Likelihood: the group holds '$(field lik-kids)', expected the legend and the heatmap" ;; esac
 t_note "ok: Likelihood Heatmap ran to completion: $(field lik-kids)"
+for key in edit heal; do
+  [ "$(field $key-status)" = cancel ] || fail "$key, cancelled in its dialog: status '$(field $key-status)'"
+  [ "$(field $key-layers)" = 0 ] || fail "$key cancelled, but the image has $(field $key-layers) more layers"
+  [ "$(field $key-dirty)" = 0 ] || fail "$key cancelled, but the image was changed"
+done
+t_note "ok: Guided Edit and Heal Selection: dialogs opened, Escape left the image unchanged"
 [ "$(field cancel-status)" = cancel ] || fail "Cancel: status '$(field cancel-status)', expected cancel"
 [ "$(field cancel-layers)" = 1 ] || fail "Cancel: the image has $(field cancel-layers) layers, expected its 1"
 [ "$(field cancel-dirty)" = 0 ] || fail "Cancel: the image was changed (dirty count $(field cancel-dirty))"

@@ -24,6 +24,15 @@ def say(text):
     print(text, flush=True)
 
 
+def wait_for(name):
+    """Waits (up to 2 min) until the driver has touched the file name beside DFX_UI_GO."""
+    path = os.path.join(os.path.dirname(os.environ["DFX_UI_GO"]), name)
+    for _ in range(240):
+        if os.path.exists(path):
+            return
+        time.sleep(0.5)
+
+
 def run(name, **props):
     proc = pdb.lookup_procedure(name)
     cfg = proc.create_config()
@@ -86,6 +95,10 @@ if status(res) == "success":
     new = layers[0]
     ok, x, y = new.get_offsets()
     say("layer-new=%dx%d@%d,%d" % (new.get_width(), new.get_height(), x, y))
+# The driver takes a picture of GIMP's window with the new layer in it.
+Gimp.displays_flush()
+say("layer-result")
+wait_for("go-likelihood")
 Gimp.Selection.none(img)
 img.set_selected_layers([layer])
 
@@ -99,6 +112,35 @@ if status(res) == "success":
     say("lik-kids=%s" % "|".join(k.get_name() for k in group.get_children()))
 Gimp.displays_flush()
 say("result")
+
+
+def opened_and_cancelled(key, name, img, layer):
+    """Runs name interactively on layer; the driver looks at its dialog and
+    presses Escape: the status and whether the image stayed as it was."""
+    layers = len(img.get_layers())
+    res = run(name, run_mode=INTERACTIVE, image=img, drawables=[layer])
+    say("%s-status=%s" % (key, status(res)))
+    say("%s-layers=%d" % (key, len(img.get_layers()) - layers))
+    say("%s-dirty=%d" % (key, 1 if img.is_dirty() else 0))
+
+
+# 4b. Guided Edit and Heal Selection on a photo with a guide layer and an
+# elliptic selection: their dialogs open, Escape cancels, nothing changes.
+img3, layer3 = photo(64, "Photo")
+guide = Gimp.Layer.new(img3, "Guide", 64, 64, Gimp.ImageType.RGB_IMAGE, 100, Gimp.LayerMode.NORMAL)
+img3.insert_layer(guide, None, 0)
+buf = guide.get_buffer()
+buf.set(Gegl.Rectangle.new(0, 0, 64, 64), "R'G'B' u8", bytes((224, 32, 32)) * (64 * 64))
+buf.flush()
+guide.update(0, 0, 64, 64)
+guide.set_visible(False)
+img3.select_ellipse(Gimp.ChannelOps.REPLACE, 20, 18, 24, 24)
+img3.set_selected_layers([layer3])
+img3.clean_all()
+Gimp.displays_flush()
+say("edit")
+opened_and_cancelled("edit", "plug-in-dfx-edit", img3, layer3)
+opened_and_cancelled("heal", "plug-in-dfx-heal", img3, layer3)
 
 # 5. A long Generate Layer on a second image, cancelled from dfx's progress
 # dialog by the driver.  The last-used values are the user's choice of many
