@@ -91,9 +91,9 @@ gboolean dfx__dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
 
 /* A new layer (not inserted) holding the legend of likelihood heatmaps in
  * colour map cmap spanning lo..hi bits/dim (legend.c): a colour bar, the
- * scale under it and which end is unlikely, as wide as the image (200 to
- * 480 pixels) and 52 high, grey with alpha in grey images.  The caller
- * inserts and places it. */
+ * scale under it and which end is unlikely, as wide as the image (120 to
+ * 480 pixels; under 200 in a smaller font) and 52 high, grey with alpha in
+ * grey images.  The caller inserts and places it. */
 GimpLayer *dfx__legend_layer_new (GimpImage *image, dfx_colormap cmap, double lo, double hi);
 
 /* ---- Generation, shared by both generate procedures (generate.c) --------- */

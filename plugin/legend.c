@@ -15,6 +15,20 @@
 
 #include <pango/pangocairo.h>
 
+/* The width in pixels of text in font. */
+static gint
+text_width (cairo_t *cr, PangoFontDescription *font, const gchar *text)
+{
+    PangoLayout *layout = pango_cairo_create_layout (cr);
+    gint w, h;
+
+    pango_layout_set_font_description (layout, font);
+    pango_layout_set_text (layout, text, -1);
+    pango_layout_get_pixel_size (layout, &w, &h);
+    g_object_unref (layout);
+    return w;
+}
+
 /* Draws text with its left (align 0), centre (0.5) or right (1) edge at x. */
 static void
 draw_text (cairo_t *cr, PangoFontDescription *font, const gchar *text, double x, double y, double align)
@@ -33,12 +47,16 @@ draw_text (cairo_t *cr, PangoFontDescription *font, const gchar *text, double x,
 GimpLayer *
 dfx__legend_layer_new (GimpImage *image, dfx_colormap cmap, double lo, double hi)
 {
-    const gint width = CLAMP (gimp_image_get_width (image), 200, 480), height = 52, pad = 8;
+    /* As wide as the image, so it fits in it (a small image gets a smaller
+     * font and a shorter caption), 120 to 480 pixels. */
+    const gint width = CLAMP (gimp_image_get_width (image), 120, 480), height = 52, pad = 8;
     const gint bar_x = pad, bar_w = width - 2 * pad, bar_y = 6, bar_h = 16;
     const gboolean grey = gimp_image_get_base_type (image) == GIMP_GRAY;
     cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
     cairo_t *cr = cairo_create (surface);
-    PangoFontDescription *font = pango_font_description_from_string ("Sans 9");
+    PangoFontDescription *font = pango_font_description_from_string (width < 200 ? "Sans 7" : "Sans 9");
+    /* TRANSLATORS: under the legend's colour bar of the likelihood heatmap. */
+    const gchar *caption = _ ("bits/dim: left likely, right unlikely");
     gchar *text, *name;
     GimpLayer *layer;
     GeglBuffer *buffer;
@@ -71,9 +89,10 @@ dfx__legend_layer_new (GimpImage *image, dfx_colormap cmap, double lo, double hi
     text = g_strdup_printf ("%.2f", hi);
     draw_text (cr, font, text, bar_x + bar_w, bar_y + bar_h + 1, 1.0);
     g_free (text);
-    /* TRANSLATORS: under the legend's colour bar of the likelihood heatmap. */
-    draw_text (cr, font, _ ("bits/dim: left likely, right unlikely"), bar_x + 0.5 * bar_w, bar_y + bar_h + 15,
-               0.5);
+    if (text_width (cr, font, caption) > width - 4)
+        /* TRANSLATORS: the same, shorter, for legends of narrow images (about 110 pixels in 7 pt). */
+        caption = _ ("bits/dim (right: unlikely)");
+    draw_text (cr, font, caption, bar_x + 0.5 * bar_w, bar_y + bar_h + 15, 0.5);
     pango_font_description_free (font);
     cairo_destroy (cr);
     cairo_surface_flush (surface);

@@ -45,7 +45,10 @@ rm -f "$DFX_SHOTS"/*.png
 printf '(show-welcome-dialog no)\n' >"$GIMP3_DIRECTORY/gimprc"
 settings="$GIMP3_DIRECTORY/plug-in-settings"
 mkdir -p "$settings"
-printf '(sampler "euler")\n(steps 3)\n(skip "off")\n(seed 11)\n(count 1)\n' \
+# (With the shipped models, for the README, 12 steps make a picture.)
+layer_steps=3
+[ "${DFX_UI_SHIPPED_MODELS:-0}" = 1 ] && layer_steps=12
+printf '(sampler "euler")\n(steps %d)\n(skip "off")\n(seed 11)\n(count 1)\n' "$layer_steps" \
   >"$settings/GimpProcedureConfigRun-plug-in-dfx-generate-layer.last"
 printf '(colormap "viridis")\n(output "heatmap")\n(legend yes)\n(solver "fixed")\n(steps 2)\n(layout "whole")\n' \
   >"$settings/GimpProcedureConfigRun-plug-in-dfx-likelihood.last"
@@ -138,11 +141,25 @@ progressed() {
   done
   log "no progress reported"; return 1
 }
+# fit: the image fills GIMP's window (View > Zoom > Fit Image in Window,
+# Shift+Ctrl+J), as a user looks at a result.
+fit() {
+  local m
+  sleep 1
+  for m in $(xdotool search --onlyvisible --name "GIMP\$" 2>/dev/null); do keys "$m" shift+ctrl+j; done
+  sleep 2
+}
 run() {
   step ready 300 || return 1
   # GIMP's welcome dialog (shown on a new version's first start whatever
   # gimprc says) goes; the main window fills the screen.
-  w=$(window "Welcome to GIMP.*" 30) && keys "$w" Escape && gone "$w" 10
+  # (When it ignores Escape, Alt+F4, Openbox's close key, closes it as the
+  # window's close button does.)
+  if w=$(window "Welcome to GIMP.*" 30); then
+    keys "$w" Escape
+    gone "$w" 3 || keys "$w" alt+F4
+    gone "$w" 10
+  fi
   for m in $(xdotool search --onlyvisible --name "GIMP\$" 2>/dev/null); do
     xdotool windowmove "$m" 0 0 windowsize "$m" 1280 900 2>/dev/null
   done
@@ -153,13 +170,14 @@ run() {
     && keys "$w" Escape && gone "$w"
   w=$(window "Generate Layer") && shot "$w" generate-layer && keys "$w" Return && gone "$w"
   step layer-result 400 || return 1
-  sleep 2; import -window root "$SHOTS/generate-layer-result.png"; log "screenshot generate-layer-result.png"
+  fit; import -window root "$SHOTS/generate-layer-result.png"; log "screenshot generate-layer-result.png"
   touch "$T/go-likelihood"
   step likelihood 60 || return 1
   w=$(window "Likelihood Heatmap") && shot "$w" likelihood && keys "$w" alt+a && shot "$w" likelihood-advanced \
     && keys "$w" Return && gone "$w"
   step result 400 || return 1
-  sleep 2; import -window root "$SHOTS/likelihood-result.png"; log "screenshot likelihood-result.png"
+  fit; import -window root "$SHOTS/likelihood-result.png"; log "screenshot likelihood-result.png"
+  touch "$T/go-edit"
   step edit 120 || return 1
   w=$(window "Guided Edit") && shot "$w" edit && keys "$w" alt+a && shot "$w" edit-advanced \
     && keys "$w" Escape && gone "$w"

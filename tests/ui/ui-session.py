@@ -112,6 +112,7 @@ if status(res) == "success":
     say("lik-kids=%s" % "|".join(k.get_name() for k in group.get_children()))
 Gimp.displays_flush()
 say("result")
+wait_for("go-edit")
 
 
 def opened_and_cancelled(key, name, img, layer):
