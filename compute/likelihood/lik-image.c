@@ -192,7 +192,8 @@ skip_choice (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_params
         return DFX_OK;
     if (!g)
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "likelihood: the %s Gaussian skip needs the model's gaussian/ "
-                           "folder (python3 models/gaussian_stats.py --model MODEL makes it)", dfx_skip_name (p->skip));
+                           "folder (dfx prepare --model MODEL makes it from the network, python3 models/gaussian_stats.py "
+                           "--model MODEL from its data)", dfx_skip_name (p->skip));
     dfx_skip m = p->skip;
     if (m == DFX_SKIP_AUTO) {
         m = tw == g->width && th == g->height && g->channels == lm->mo->channels ? g->mode : DFX_SKIP_SPECTRAL;

@@ -223,7 +223,8 @@ dfx_generate_params_defaults (dfx_generate_params *p)
     p->count = 1;
 }
 
-#define MAKE_STATS "python3 models/gaussian_stats.py --model"
+/* How to make gaussian/: from the network (no data needed), or from the data. */
+#define MAKE_STATS "dfx prepare --model %s (or from its data: python3 models/gaussian_stats.py --model %s)"
 
 /* Decides the skip mode and σ_skip for a canvas of ph × pw.  Explicit modes
  * the model cannot do are errors; auto falls back with a warning. */
@@ -239,13 +240,13 @@ resolve_skip (dfx_model *m, const dfx_generate_params *p, uint32_t ph, uint32_t 
         return DFX_OK;
     if (!g) {
         if (p->skip == DFX_SKIP_AUTO) {
-            snprintf (warn, warn_size, "%s has no gaussian/ statistics: Gaussian skip off (make them with: %s %s)",
-                      m->dir, MAKE_STATS, m->dir);
+            snprintf (warn, warn_size, "%s has no gaussian/ statistics: Gaussian skip off (make them with: dfx "
+                      "prepare --model %s)", m->dir, m->dir);
             return DFX_OK;
         }
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
                            "the %s skip needs the model's Gaussian statistics, but %s has no gaussian/ folder; make "
-                           "it with: %s %s", dfx_skip_name (p->skip), m->dir, MAKE_STATS, m->dir);
+                           "it with: " MAKE_STATS, dfx_skip_name (p->skip), m->dir, m->dir, m->dir);
     }
     bool native = ph == g->height && pw == g->width;
     dfx_skip want = p->skip;
@@ -263,8 +264,8 @@ resolve_skip (dfx_model *m, const dfx_generate_params *p, uint32_t ph, uint32_t 
         }
     } else if (want == DFX_SKIP_PCA && !g->has_pca) {
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
-                           "%s/gaussian holds no PCA statistics (tensor pca_components); make them with: %s %s",
-                           m->dir, MAKE_STATS, m->dir);
+                           "%s/gaussian holds no PCA statistics (tensor pca_components); make them with: " MAKE_STATS,
+                           m->dir, m->dir, m->dir);
     } else if (want == DFX_SKIP_PCA && !native) {
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
                            "the PCA skip works at the statistics' size %ux%u only, the canvas is %ux%u; use the "
@@ -272,7 +273,7 @@ resolve_skip (dfx_model *m, const dfx_generate_params *p, uint32_t ph, uint32_t 
     } else if (want == DFX_SKIP_SPECTRAL && !g->has_spectral) {
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
                            "%s/gaussian holds no spectral statistics (tensor spectral_covariance); make them with: "
-                           "%s %s", m->dir, MAKE_STATS, m->dir);
+                           MAKE_STATS, m->dir, m->dir, m->dir);
     }
     double s = p->sigma_skip > 0 ? p->sigma_skip : calibrated_sigma (g, want);
     if (!(s > 0)) {

@@ -180,7 +180,7 @@ def bad_input(dfx, work):
     sv, eps = os.path.join(work, "sv"), os.path.join(work, "eps")
     o = os.path.join(work, "bad.png")
     rc, so, se = run(dfx, "generate", "--model", sv, "--steps", "2", "-o", o, "--json")
-    check(rc == 0 and json.loads(so)["skip"] == "off" and "warning" in se and "gaussian_stats.py" in se,
+    check(rc == 0 and json.loads(so)["skip"] == "off" and "warning" in se and "dfx prepare --model " + sv in se,
           f"auto without gaussian/: rc {rc}, {se}")
     for skip in ("pca", "spectral"):
         rc, so, se = run(dfx, "generate", "--model", sv, "--skip", skip, "-o", o)
