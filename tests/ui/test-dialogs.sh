@@ -45,10 +45,10 @@ rm -f "$DFX_SHOTS"/*.png
 printf '(show-welcome-dialog no)\n' >"$GIMP3_DIRECTORY/gimprc"
 settings="$GIMP3_DIRECTORY/plug-in-settings"
 mkdir -p "$settings"
-# (With the shipped models, for the README, 12 steps make a picture.)
-layer_steps=3
-[ "${DFX_UI_SHIPPED_MODELS:-0}" = 1 ] && layer_steps=12
-printf '(sampler "euler")\n(steps %d)\n(skip "off")\n(seed 11)\n(count 1)\n' "$layer_steps" \
+# (With the shipped models, for the README, dfx's defaults: a picture.)
+layer_settings='(sampler "euler")\n(steps 3)\n(skip "off")'
+[ "${DFX_UI_SHIPPED_MODELS:-0}" = 1 ] && layer_settings='(sampler "heun")\n(steps 18)\n(skip "auto")'
+printf "$layer_settings"'\n(seed 11)\n(count 1)\n' \
   >"$settings/GimpProcedureConfigRun-plug-in-dfx-generate-layer.last"
 printf '(colormap "viridis")\n(output "heatmap")\n(legend yes)\n(solver "fixed")\n(steps 2)\n(layout "whole")\n' \
   >"$settings/GimpProcedureConfigRun-plug-in-dfx-likelihood.last"
@@ -141,13 +141,16 @@ progressed() {
   done
   log "no progress reported"; return 1
 }
-# fit: the image fills GIMP's window (View > Zoom > Fit Image in Window,
-# Shift+Ctrl+J), as a user looks at a result.
-fit() {
+# window_shot NAME: the image fills GIMP's window (View > Zoom > Fit Image
+# in Window, Shift+Ctrl+J), as a user looks at a result, and GIMP's window
+# is saved (the whole screen when it cannot be found).
+window_shot() {
   local m
   sleep 1
-  for m in $(xdotool search --onlyvisible --name "GIMP\$" 2>/dev/null); do keys "$m" shift+ctrl+j; done
+  m=$(xdotool search --onlyvisible --name "GIMP\$" 2>/dev/null | head -1)
+  [ -n "$m" ] && keys "$m" shift+ctrl+j
   sleep 2
+  import -window "${m:-root}" "$SHOTS/$1.png" 2>>"$T/driver.log" && log "screenshot $1.png"
 }
 run() {
   step ready 300 || return 1
@@ -170,13 +173,13 @@ run() {
     && keys "$w" Escape && gone "$w"
   w=$(window "Generate Layer") && shot "$w" generate-layer && keys "$w" Return && gone "$w"
   step layer-result 400 || return 1
-  fit; import -window root "$SHOTS/generate-layer-result.png"; log "screenshot generate-layer-result.png"
+  window_shot generate-layer-result
   touch "$T/go-likelihood"
   step likelihood 60 || return 1
   w=$(window "Likelihood Heatmap") && shot "$w" likelihood && keys "$w" alt+a && shot "$w" likelihood-advanced \
     && keys "$w" Return && gone "$w"
   step result 400 || return 1
-  fit; import -window root "$SHOTS/likelihood-result.png"; log "screenshot likelihood-result.png"
+  window_shot likelihood-result
   touch "$T/go-edit"
   step edit 120 || return 1
   w=$(window "Guided Edit") && shot "$w" edit && keys "$w" alt+a && shot "$w" edit-advanced \
