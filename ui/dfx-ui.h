@@ -34,6 +34,10 @@ typedef struct {
 
 GtkWidget *dfx__ui_item_row_new (GimpProcedureConfig *config, GimpImage *image, const DfxUiItemRow *item);
 
+/* Marks label as the label of a settings row, so the dialog lines it up
+ * with the other rows' labels (dialog-settings.c). */
+void dfx__ui_row_label_mark (GtkWidget *label);
+
 /* An installed model, as the model chooser lists it. */
 typedef struct {
     const gchar *label; /* what the list shows: name, a line of its model card, size */

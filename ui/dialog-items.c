@@ -70,6 +70,8 @@ dfx__ui_item_row_new (GimpProcedureConfig *config, GimpImage *image, const DfxUi
     gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), id, G_CALLBACK (item_to_config), row, item_row_free);
     gtk_widget_set_tooltip_text (combo, g_param_spec_get_blurb (pspec));
     gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
+    gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+    dfx__ui_row_label_mark (label);
     gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
     gtk_box_pack_start (GTK_BOX (hbox), combo, TRUE, TRUE, 0);
     gtk_widget_show_all (hbox);

@@ -41,7 +41,8 @@ dfx__ui_available (GimpRunMode run_mode)
 /* ---- One widget per argument ---------------------------------------------- */
 
 /* A row: a mnemonic label (the argument's nick, its blurb as tooltip) and
- * widget, the label in the dialog's size group look-alike width. */
+ * widget after it; align_labels() gives the label the width of the
+ * dialog's other labels. */
 static GtkWidget *
 labelled_row (const gchar *nick, const gchar *blurb, GtkWidget *widget)
 {
@@ -52,10 +53,41 @@ labelled_row (const gchar *nick, const gchar *blurb, GtkWidget *widget)
     gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
     gtk_widget_set_tooltip_text (label, blurb);
     gtk_widget_set_tooltip_text (widget, blurb);
+    dfx__ui_row_label_mark (label);
     gtk_box_pack_start (GTK_BOX (hbox), label, FALSE, FALSE, 0);
-    gtk_box_pack_end (GTK_BOX (hbox), widget, FALSE, FALSE, 0);
+    gtk_box_pack_start (GTK_BOX (hbox), widget, FALSE, FALSE, 0);
     gtk_widget_show_all (hbox);
     return hbox;
+}
+
+void
+dfx__ui_row_label_mark (GtkWidget *label)
+{
+    g_object_set_data (G_OBJECT (label), "dfx-row-label", GINT_TO_POINTER (1));
+}
+
+/* Puts the labels of every row under widget into group, so their widgets
+ * start in one column: GIMP's own labelled widgets (a combo box, a number
+ * with its label) and dfx's rows (dfx__ui_row_label_mark()). */
+static void
+align_labels (GtkWidget *widget, GtkSizeGroup *group)
+{
+    GList *children;
+
+    if (GIMP_IS_LABELED (widget)) {
+        gtk_size_group_add_widget (group, gimp_labeled_get_label (GIMP_LABELED (widget)));
+        return;
+    }
+    if (GTK_IS_LABEL (widget) && g_object_get_data (G_OBJECT (widget), "dfx-row-label") != NULL) {
+        gtk_size_group_add_widget (group, widget);
+        return;
+    }
+    if (!GTK_IS_CONTAINER (widget))
+        return;
+    children = gtk_container_get_children (GTK_CONTAINER (widget));
+    for (GList *c = children; c != NULL; c = c->next)
+        align_labels (c->data, group);
+    g_list_free (children);
 }
 
 /* The widget of one argument.  Numbers of type double get a plain spin
@@ -261,6 +293,7 @@ dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
     ModelRow model = {config, spec, NULL, NULL, NULL};
     SeedRow seed = {config, spec->seed_property};
     GtkWidget *dialog, *vbox;
+    GtkSizeGroup *labels;
     gboolean run;
 
     gimp_ui_init ("dfx");
@@ -311,9 +344,12 @@ dfx__ui_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config, const
     if (spec->note != NULL)
         gtk_box_pack_start (GTK_BOX (vbox), note_label (spec->note), FALSE, FALSE, 6);
     gtk_widget_show (vbox);
+    labels = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+    align_labels (vbox, labels);
 
     run = gimp_procedure_dialog_run (pd);
     gtk_widget_destroy (dialog);
+    g_object_unref (labels);
     g_free (model.last);
     return run;
 }
