@@ -58,7 +58,9 @@ layout (std430, binding = 1) readonly buffer Wt4 { vec4 wt4[]; };
 layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout (std430, binding = 3) readonly buffer Temb { float temb[]; };
 layout (std430, binding = 4) readonly buffer Res { float res[]; };
+layout (std430, binding = 4) readonly buffer Res4 { vec4 res4[]; };
 layout (std430, binding = 5) writeonly buffer Out { float o[]; };
+layout (std430, binding = 5) writeonly buffer Out4 { vec4 o4[]; };
 
 /* subgroupBroadcast wants a constant lane: c is one after unrolling. */
 float bcast (float v, uint c)
@@ -151,7 +153,9 @@ void main ()
                     /* lanes 0 and 7 fetch it from outside the subgroup */
                     uint lx = ST == 2 ? 2 * ox - 1 : UP == 0 ? ox - 1 : ox / 2 - 1;
                     uint rx = ST == 2 ? 2 * ox + 8 : UP == 0 ? ox + 4 : ox / 2 + 2;
-                    float e = x[rb + (lane == 0 ? (lok ? lx : 0) : (rok ? rx : 0))];
+                    float e = 0.0;
+                    if (lane == 0 || lane == SG - 1)
+                        e = x[rb + (lane == 0 ? (lok ? lx : 0) : (rok ? rx : 0))];
                     e = yok ? e : 0.0;
                     lf = lane == 0 ? e : lf;
                     rt = lane == SG - 1 ? e : rt;
@@ -182,24 +186,35 @@ void main ()
             }
         }
     }
-    if (!valid)
-        return;
+    /* the bias of channel co0 + lane + 8q, loaded by that lane (the time
+     * embedding depends on the lane's item n, so every lane loads its own) */
+    float bl[CQ];
+    [[unroll]] for (uint q = 0; q < CQ; q++)
+        bl[q] = (p.flags & 1u) != 0 ? bias[p.bias_off + min (co0 + q * SG + lane, p.cout - 1)] : 0.0;
+    /* 4 pixels as one vec4 store (and residual load) where the offsets allow */
+    const bool ov4 = ((p.out_off | p.res_off) & 3u) == 0u;
     [[unroll]] for (uint yy = 0; yy < YR; yy++) {
         uint y = oy + yy;
         [[unroll]] for (uint c = 0; c < CO; c++) {
             uint co = co0 + c;
-            if (co < p.cout && y < p.oh) {
-                float add = 0.0;
-                if ((p.flags & 1u) != 0)
-                    add += bias[p.bias_off + co];
+            float add = bcast (bl[c / SG], c % SG);
+            if (valid && co < p.cout && y < p.oh) {
                 if ((p.flags & 2u) != 0)
                     add += temb[p.temb_off + n * p.temb_stride + co];
                 uint ob = ((n * p.cout + co) * p.oh + y) * p.ow + ox;
-                [[unroll]] for (uint px = 0; px < 4; px++) {
-                    float v = acc[(yy * CO + c) * 4 + px] + add;
+                uint a = (yy * CO + c) * 4;
+                vec4 v = vec4 (acc[a], acc[a + 1], acc[a + 2], acc[a + 3]) + add;
+                if (ov4) {
                     if ((p.flags & 4u) != 0)
-                        v += res[p.res_off + ob + px];
-                    o[p.out_off + ob + px] = p.out_scale * v;
+                        v += res4[(p.res_off + ob) / 4];
+                    o4[(p.out_off + ob) / 4] = p.out_scale * v;
+                } else {
+                    [[unroll]] for (uint px = 0; px < 4; px++) {
+                        float u = v[px];
+                        if ((p.flags & 4u) != 0)
+                            u += res[p.res_off + ob + px];
+                        o[p.out_off + ob + px] = p.out_scale * u;
+                    }
                 }
             }
         }
