@@ -4,7 +4,7 @@
  *            [--strength S] [--iterations K] [--steps N] [--sampler ddim|euler]
  *            [--start noise|invert] [--optimizer adam|momentum|sgd] [--step-size L]
  *            [--guide-weight W] [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S]
- *            [--feather F] [--context C] [--raw] [--json]
+ *            [--feather F] [--context C] [--raw] [--global-attention] [--json]
  *
  * The image and the guide are read as the model's channels (grey, RGB, ...:
  * libpng converts) and mapped from 8-bit to [-1, 1]; the mask is read as
@@ -34,7 +34,7 @@ usage (FILE *f, int rc)
              "                [--iterations K] [--steps N] [--sampler ddim|euler] [--start noise|invert]\n"
              "                [--optimizer adam|momentum|sgd] [--step-size L] [--guide-weight W]\n"
              "                [--preserve-weight W] [--adjoint dfea-clamped|dfea|fd] [--seed S] [--feather F]\n"
-             "                [--context C] [--raw] [--json]\n\n"
+             "                [--context C] [--raw] [--global-attention] [--json]\n\n"
              "Edits IMAGE so that it follows GUIDE where MASK is white and stays itself where it is black, and\n"
              "stays natural under the model: the image inverted by the ODE (default) or noised, to strength S\n"
              "(0 < S <= 1, default 0.5), is the start point of N sampler steps (default 20, DDIM), optimised over K\n"
@@ -42,7 +42,8 @@ usage (FILE *f, int rc)
              "MASK must have one size; the mask is read as grey (0..255 -> weight 0..1).  The model works on a\n"
              "window around the mask (C pixels of surroundings, default 16); the result is blended in by the mask\n"
              "feathered outward by F pixels (default 3, at most %d); farther out OUT.png equals IMAGE exactly.\n"
-             "--raw writes the model's output over the whole window instead.\n",
+             "--raw writes the model's output over the whole window instead.  On a window larger than the model's\n"
+             "size each attention query sees the model's size of tokens around it; --global-attention: all.\n",
              DFX_EDIT_MAX_ITERATIONS, DFX_EDIT_MAX_FEATHER);
     return rc;
 }
@@ -102,6 +103,8 @@ dfx_cli_edit (int argc, char **argv)
             json = 1;
         else if (strcmp (a, "--raw") == 0)
             p.raw = 1;
+        else if (strcmp (a, "--global-attention") == 0)
+            p.global_attention = 1;
         else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
             return usage (stdout, 0);
         else if (a[0] != '-' && !image)
@@ -166,49 +169,18 @@ dfx_cli_edit (int argc, char **argv)
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
 
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_model *m = NULL;
-    float *img = NULL, *gd = NULL, *mk = NULL, *out = NULL;
-    int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st != DFX_OK || (st = dfx_model_load (ctx, model, &m)) != DFX_OK) {
-        rc = dfx_cli_fail (ctx, st);
+    dfx_cli_masked s = {0};
+    int rc = dfx_cli_masked_open (&s, "edit", model, image, guide, mask);
+    if (rc)
         goto out;
-    }
-    dfx_model_info mi;
-    dfx_model_get_info (m, &mi);
-    const uint32_t c = mi.channels;
-    uint32_t w, h, gw, gh, mw, mh;
-    if (c < 1 || c > 4) {
-        fprintf (stderr, "dfx edit: the model has %u channels; PNG images have 1 to 4\n", c);
-        rc = DFX_CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (dfx_cli_png_read_planar (image, c, -1.0f, 1.0f, &img, &w, &h) || dfx_cli_png_read_planar (guide, c, -1.0f, 1.0f, &gd, &gw, &gh) ||
-        dfx_cli_png_read_planar (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
-    if (gw != w || gh != h || mw != w || mh != h) {
-        fprintf (stderr, "dfx edit: the %s %s is %ux%u, the image %s is %ux%u: guide and mask must have the image's "
-                 "size\n", gw != w || gh != h ? "guide" : "mask", gw != w || gh != h ? guide : mask,
-                 gw != w || gh != h ? gw : mw, gw != w || gh != h ? gh : mh, image, w, h);
-        rc = DFX_CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (!(out = malloc ((size_t) c * w * h * sizeof *out))) {
-        fprintf (stderr, "dfx edit: out of memory\n");
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
+    const uint32_t c = s.channels, w = s.width, h = s.height;
+    dfx_status st;
     dfx_edit_result r;
-    if ((st = dfx_edit (m, &p, w, h, img, gd, mk, out, &r)) != DFX_OK) {
-        rc = dfx_cli_fail (ctx, st);
+    if ((st = dfx_edit (s.model, &p, w, h, s.image, s.guide, s.mask, s.out, &r)) != DFX_OK) {
+        rc = dfx_cli_fail (s.ctx, st);
         goto out;
     }
-    if (dfx_cli_png_write_planar (output, out, c, w, h)) {
+    if (dfx_cli_png_write_planar (output, s.out, c, w, h)) {
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }
@@ -237,11 +209,7 @@ dfx_cli_edit (int argc, char **argv)
         cJSON_AddNumberToObject (o, "iterations", r.iterations);
         cJSON_AddNumberToObject (o, "feather", p.feather);
         cJSON_AddBoolToObject (o, "raw", p.raw);
-        cJSON *win = cJSON_CreateArray ();
-        const double wv[4] = {r.window_x, r.window_y, r.window_width, r.window_height};
-        for (int q = 0; q < 4; q++)
-            cJSON_AddItemToArray (win, cJSON_CreateNumber (wv[q]));
-        cJSON_AddItemToObject (o, "window", win);
+        dfx_cli_json_window (o, r.window_x, r.window_y, r.window_width, r.window_height);
         cJSON_AddItemToObject (o, "loss", loss);
         cJSON_AddItemToObject (o, "guide_mse", mse);
         cJSON_AddItemToObject (o, "outside_rms", outside);
@@ -251,9 +219,9 @@ dfx_cli_edit (int argc, char **argv)
         cJSON_AddNumberToObject (o, "seconds_adjoint", r.seconds_adjoint);
         cJSON_AddNumberToObject (o, "state_bytes", (double) r.state_bytes);
         cJSON_AddStringToObject (o, "warning", r.warning);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
+        char *js = cJSON_Print (o);
+        puts (js);
+        cJSON_free (js);
         cJSON_Delete (o);
     } else {
         if (r.unchanged)
@@ -266,8 +234,6 @@ dfx_cli_edit (int argc, char **argv)
     if (r.warning[0])
         fprintf (stderr, "dfx edit: %s\n", r.warning);
 out:
-    free (img), free (gd), free (mk), free (out);
-    dfx_model_destroy (m);
-    dfx_ctx_destroy (ctx);
+    dfx_cli_masked_close (&s);
     return rc;
 }

@@ -21,13 +21,16 @@ usage (FILE *f, int rc)
 {
     fprintf (f,
              "usage: dfx heal --model DIR IMAGE --mask MASK.png -o OUT.png [--steps N] [--resample U]\n"
-             "                [--strength S] [--feather F] [--context C] [--seed S] [--raw] [--json]\n\n"
+             "                [--strength S] [--feather F] [--context C] [--seed S] [--raw]\n"
+             "                [--global-attention] [--json]\n\n"
              "Fills IMAGE where MASK is white so that it continues what surrounds it, and keeps the rest: the\n"
              "model samples a window around the mask (C pixels of surroundings, default 16) from noise at\n"
              "strength S (0 < S <= 1, default 1) over N levels (default 25), re-imposing the known pixels at\n"
              "every level and passing each level U times (default 3, at most %d).  The result is blended in by\n"
              "the mask feathered outward by F pixels (default 3, at most %d); farther out OUT.png equals IMAGE\n"
-             "exactly (--raw: the model's output over the whole window).  IMAGE and MASK must have one size.\n",
+             "exactly (--raw: the model's output over the whole window).  IMAGE and MASK must have one size.\n"
+             "On a window larger than the model's size each attention query sees the model's size of tokens\n"
+             "around it; --global-attention: all of them.\n",
              DFX_HEAL_MAX_RESAMPLE, DFX_EDIT_MAX_FEATHER);
     return rc;
 }
@@ -46,6 +49,8 @@ dfx_cli_heal (int argc, char **argv)
             json = 1;
         else if (strcmp (a, "--raw") == 0)
             p.raw = 1;
+        else if (strcmp (a, "--global-attention") == 0)
+            p.global_attention = 1;
         else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
             return usage (stdout, 0);
         else if (a[0] != '-' && !image)
@@ -86,56 +91,23 @@ dfx_cli_heal (int argc, char **argv)
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
 
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_model *m = NULL;
-    float *img = NULL, *mk = NULL, *out = NULL;
-    int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st != DFX_OK || (st = dfx_model_load (ctx, model, &m)) != DFX_OK) {
-        rc = dfx_cli_fail (ctx, st);
+    dfx_cli_masked s = {0};
+    int rc = dfx_cli_masked_open (&s, cmd, model, image, NULL, mask);
+    if (rc)
         goto out;
-    }
-    dfx_model_info mi;
-    dfx_model_get_info (m, &mi);
-    const uint32_t c = mi.channels;
-    uint32_t w, h, mw, mh;
-    if (c < 1 || c > 4) {
-        fprintf (stderr, "dfx heal: the model has %u channels; PNG images have 1 to 4\n", c);
-        rc = DFX_CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (dfx_cli_png_read_planar (image, c, -1.0f, 1.0f, &img, &w, &h) ||
-        dfx_cli_png_read_planar (mask, 1, 0.0f, 1.0f, &mk, &mw, &mh)) {
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
-    if (mw != w || mh != h) {
-        fprintf (stderr, "dfx heal: the mask %s is %ux%u, the image %s is %ux%u: the mask must have the image's size\n",
-                 mask, mw, mh, image, w, h);
-        rc = DFX_CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (!(out = malloc ((size_t) c * w * h * sizeof *out))) {
-        fprintf (stderr, "dfx heal: out of memory\n");
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
+    const uint32_t c = s.channels, w = s.width, h = s.height;
+    dfx_status st;
     dfx_heal_result r;
-    if ((st = dfx_heal (m, &p, w, h, img, mk, out, &r)) != DFX_OK) {
-        rc = dfx_cli_fail (ctx, st);
+    if ((st = dfx_heal (s.model, &p, w, h, s.image, s.mask, s.out, &r)) != DFX_OK) {
+        rc = dfx_cli_fail (s.ctx, st);
         goto out;
     }
-    if (dfx_cli_png_write_planar (output, out, c, w, h)) {
+    if (dfx_cli_png_write_planar (output, s.out, c, w, h)) {
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }
     if (json) {
-        cJSON *o = cJSON_CreateObject (), *win = cJSON_CreateArray ();
-        const double wv[4] = {r.window_x, r.window_y, r.window_width, r.window_height};
-        for (int q = 0; q < 4; q++)
-            cJSON_AddItemToArray (win, cJSON_CreateNumber (wv[q]));
+        cJSON *o = cJSON_CreateObject ();
         cJSON_AddStringToObject (o, "model", model);
         cJSON_AddStringToObject (o, "output", output);
         cJSON_AddNumberToObject (o, "width", w);
@@ -148,13 +120,13 @@ dfx_cli_heal (int argc, char **argv)
         cJSON_AddNumberToObject (o, "sigma_start", r.sigma_start);
         cJSON_AddNumberToObject (o, "feather", p.feather);
         cJSON_AddBoolToObject (o, "raw", p.raw);
-        cJSON_AddItemToObject (o, "window", win);
+        dfx_cli_json_window (o, r.window_x, r.window_y, r.window_width, r.window_height);
         cJSON_AddNumberToObject (o, "nfe", r.nfe);
         cJSON_AddNumberToObject (o, "seconds", r.seconds);
         cJSON_AddStringToObject (o, "warning", r.warning);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
+        char *js = cJSON_Print (o);
+        puts (js);
+        cJSON_free (js);
         cJSON_Delete (o);
     } else if (r.unchanged)
         printf ("%s: unchanged\n", output);
@@ -164,8 +136,6 @@ dfx_cli_heal (int argc, char **argv)
     if (r.warning[0])
         fprintf (stderr, "dfx heal: %s\n", r.warning);
 out:
-    free (img), free (mk), free (out);
-    dfx_model_destroy (m);
-    dfx_ctx_destroy (ctx);
+    dfx_cli_masked_close (&s);
     return rc;
 }

@@ -103,6 +103,25 @@ int dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n);
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
 
+/* cli-masked.c: what `dfx edit` and `dfx heal` share.  open() makes the
+ * context, loads the model, reads IMAGE (and GUIDE unless NULL) as the
+ * model's channels on [-1, 1] and MASK as grey on [0, 1], checks that they
+ * have one size and allocates out (channels × height × width); 0 or an exit
+ * code after a message naming the file.  close() frees what open() made, also
+ * after a failed open (s zeroed before).  json_window() adds "window":
+ * [x, y, width, height] to o (a cJSON object). */
+typedef struct dfx_cli_masked {
+    dfx_ctx *ctx;
+    dfx_model *model;
+    float *image, *guide, *mask, *out;
+    uint32_t channels, width, height;
+} dfx_cli_masked;
+int dfx_cli_masked_open (dfx_cli_masked *s, const char *cmd, const char *model, const char *image, const char *guide,
+                         const char *mask);
+void dfx_cli_masked_close (dfx_cli_masked *s);
+struct cJSON;
+void dfx_cli_json_window (struct cJSON *o, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);
 

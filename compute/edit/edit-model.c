@@ -53,6 +53,7 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
     dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1;
     const uint32_t h = height, w = width;
+    dfx__model_set_attention_global (m, p->global_attention);
     if (p->sampler == DFX_SAMPLER_HEUN)
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED,
                            "edit: the Heun sampler has no DF-EA adjoint in dfx; use ddim or euler");

@@ -210,6 +210,7 @@ dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t heigh
     dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1, w = width, h = height;
     const double t0 = now ();
+    dfx__model_set_attention_global (m, p->global_attention);
     if (p->steps < 1 || p->steps > DFX_GENERATE_MAX_STEPS)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "heal: %u steps is outside [1, %d]", p->steps,
                            DFX_GENERATE_MAX_STEPS);

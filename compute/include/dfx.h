@@ -908,6 +908,9 @@ typedef struct dfx_edit_params {
                                      image allows */
     int raw;                      /* 1: out holds the model's output over the whole window, no composite;
                                      default 0 (composite: image + weight (output − image)) */
+    int global_attention;         /* on a window larger than the model's size: 0 (default): each attention
+                                     query sees the model's size of tokens around it (as dfx_likelihood's
+                                     whole layout); 1: the whole window */
 } dfx_edit_params;
 
 #define DFX_EDIT_MAX_FEATHER 64
@@ -974,6 +977,7 @@ typedef struct dfx_heal_params {
     uint32_t context;             /* as dfx_edit_params; default 16 */
     int raw;                      /* as dfx_edit_params; default 0 */
     uint64_t seed;                /* default 0 */
+    int global_attention;         /* as dfx_edit_params; default 0 */
     dfx_progress_fn progress;     /* fraction of the network evaluations done; nonzero cancels */
     void *progress_user;
 } dfx_heal_params;

@@ -26,11 +26,13 @@ bright part of a generated garment, inside a larger disc mask.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 from PIL import Image
+
+from clitest import Checks, grace_hopper
+from clitest import run as run_dfx
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--dfx", required=True)
@@ -40,21 +42,11 @@ ap.add_argument("--work", required=True)
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 W = a.work
-failed = 0
-
-
-def check(cond, msg):
-    global failed
-    if cond:
-        print("ok:", msg)
-    else:
-        failed += 1
-        print("FAIL:", msg)
+check = Checks()
 
 
 def run(*args):
-    p = subprocess.run([a.dfx, *args], capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+    return run_dfx(a.dfx, *args)
 
 
 rc, out, err = run("generate", "--model", a.model, "--seed", "3", "-o", W + "/img.png")
@@ -126,13 +118,11 @@ if rc == 0:
 
 # 1c. a photo crop with a red disc on the colour model, the layer larger than the model
 try:
-    from matplotlib import cbook
-    photo = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
+    ph = grace_hopper(64, 75)
 except Exception as e:  # matplotlib is in the environment's package list; its sample data with it
-    photo = None
+    ph = None
     check(False, "matplotlib's sample photo grace_hopper.jpg: %s" % e)
-if photo is not None:
-    ph = np.asarray(photo.resize((64, 75), Image.LANCZOS), dtype=np.uint8)
+if ph is not None:
     H2, W2 = ph.shape[:2]
     y2, x2 = np.mgrid[0:H2, 0:W2]
     disc = (y2 - 40) ** 2 + (x2 - 32) ** 2 < 7 ** 2
@@ -182,5 +172,4 @@ check(rc == 2 and "heun" in err, "heun refused: " + err.strip())
 rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/nonexistent.png", "--mask",
                    W + "/mask.png", "-o", W + "/x.png")
 check(rc == 1 and "nonexistent.png" in err, "missing guide named: " + err.strip())
-print("%d failed" % failed)
-sys.exit(1 if failed else 0)
+check.done()
