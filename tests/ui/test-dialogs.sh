@@ -128,15 +128,15 @@ keys() { # ID KEY...
   # keys sent to a window with XSendEvent).
   xdotool key --clearmodifiers "$@"
 }
-# progressed N: waits until dfx's progress dialog has shown a fraction above
-# 0 in a debug line after the first N (GLib writes them to stdout): the
-# model is loaded, the run is under way.
+# progressed N: waits until dfx's progress dialog has shown a fraction of
+# at least 2 % in a debug line after the first N (GLib writes them to
+# stdout): the run is well under way and the dialog shows the time left.
 progress_lines() { cat "$T/out" "$T/err" | grep -c 'dfx-DEBUG.*progress'; }
 progressed() {
   local i
   for ((i = 0; i < 600; i++)); do
     cat "$T/out" "$T/err" | grep 'dfx-DEBUG.*progress' | tail -n +$(($1 + 1)) \
-      | grep -qE 'progress 0\.[0-9]*[1-9]' && return 0
+      | grep -qE 'progress (0\.0[2-9][0-9]|0\.[1-9][0-9][0-9]|1\.000)' && return 0
     sleep 0.5
   done
   log "no progress reported"; return 1
@@ -192,7 +192,7 @@ run() {
   p=$(window "Generate Layer" 120 "$w") || return 1
   # Once the bar moves (the time left shows), cancel as a user does.
   progressed "$before" || return 1
-  sleep 3; shot "$p" progress; keys "$p" Escape; log "cancel sent"
+  sleep 1; shot "$p" progress; keys "$p" Escape; log "cancel sent"
   step done 400
 }
 run
