@@ -9,35 +9,17 @@
  * accepted schedule must have betas in [0, 1] and a non-increasing
  * alphas_cumprod in [0, 1].  A broken promise traps.
  */
-#include "dfx-private.h"
+#include "fuzz-common.h"
 #include "model/sched-config.h"
 #include "model/unet-config.h"
 #include "model/vae-config.h"
 
-#include <string.h>
-
 #define LABEL "fuzz/config.json"
-
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static dfx_ctx *
-offline_ctx (void)
-{
-    static dfx_ctx *ctx; /* one per process; LeakSanitizer sees it reachable */
-    if (!ctx) {
-        dfx_ctx_options opt;
-        dfx_ctx_options_defaults (&opt);
-        opt.offline = 1;
-        if (dfx_ctx_create (&opt, &ctx) != DFX_OK)
-            abort ();
-    }
-    return ctx;
-}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    dfx_ctx *ctx = offline_ctx ();
+    dfx_ctx *ctx = fuzz_offline_ctx ();
     const char *json = (const char *) data;
 
     dfx__unet_config c;
@@ -46,8 +28,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         int64_t params = dfx__unet_config_param_count (&c);
         if (dfx__unet_config_check (ctx, &c, LABEL) != DFX_OK || n < 8 || params <= 0)
             __builtin_trap ();
-    } else if (!strstr (dfx_ctx_errmsg (ctx), LABEL)) {
-        __builtin_trap ();
+    } else {
+        fuzz_check_names (ctx, LABEL);
     }
 
     dfx__vae_config v;
@@ -62,8 +44,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         dfx__vae_config_to_arch (&v, &a);
         if (a.norm_eps != 1e-6 || a.downsample_padding != 0 || a.time_embedding_dim != 0)
             __builtin_trap ();
-    } else if (!strstr (dfx_ctx_errmsg (ctx), LABEL)) {
-        __builtin_trap ();
+    } else {
+        fuzz_check_names (ctx, LABEL);
     }
 
     dfx__sched_config *s = NULL;
@@ -76,8 +58,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             prev = a;
         }
         dfx__sched_config_destroy (s);
-    } else if (s || !strstr (dfx_ctx_errmsg (ctx), LABEL)) {
-        __builtin_trap ();
+    } else {
+        if (s)
+            __builtin_trap ();
+        fuzz_check_names (ctx, LABEL);
     }
     return 0;
 }
