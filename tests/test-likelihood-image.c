@@ -21,7 +21,7 @@
  *   6. progress reaches 1 and a cancel stops the run; bad input is refused
  *      naming the pixel or the argument, a transparent layer says that no
  *      pixel was scored. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx-private.h"
 #include "likelihood/likelihood-private.h"
 
@@ -188,15 +188,11 @@ count_progress (double f, void *user)
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
+    dfx_ctx *ctx;
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
+    dfx_status st;
     check_rng rng = {7};
     static gauss_case g1, g3, gn;
     case_init (ctx, &g1, 1, 1, &rng);

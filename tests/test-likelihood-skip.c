@@ -14,7 +14,7 @@
  *      likelihood with the spectral skip matches the closed form.
  *   3. Refusals: PCA on another grid, a skip asked for without statistics,
  *      sigma_skip at or below sigma_min. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx-private.h"
 #include "likelihood/likelihood-private.h"
 #include "sample/sample-private.h"
@@ -298,15 +298,10 @@ spectral_case (dfx_ctx *ctx, check_rng *r)
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
+    dfx_ctx *ctx;
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
     check_rng rng = {11};
     pca_case (ctx, &rng);
     spectral_case (ctx, &rng);

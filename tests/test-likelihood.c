@@ -14,7 +14,7 @@
  *      Hutchinson is unbiased with a probe spread: one-probe runs of 12 seeds
  *      scatter (> 1e-3 bits/dim) around it (mean within 4 standard errors), and
  *      with 256 probes it is within 0.01 bits/dim. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx-private.h"
 #include "likelihood/likelihood-private.h"
 
@@ -79,15 +79,10 @@ run_trace (dfx_ctx *ctx, dfx__moments *mo, dfx_likelihood_trace trace, uint32_t 
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
+    dfx_ctx *ctx;
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
     check_rng r = {31};
     double mu[D], lam[D], I[D * D] = {0};
     float x[2 * D];

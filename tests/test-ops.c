@@ -3,7 +3,7 @@
  * MSE (reductions: error relative to Σ|a_i b_i|).  Also chains ops without a
  * flush to exercise the automatic barriers.  Skips (77) only when no Vulkan
  * device exists. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx.h"
 #include "ops/ops-private.h"
 #include "ops/ops-fisher.h"
@@ -780,17 +780,9 @@ test_ocm_step (void)
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
-    CHECK (st == DFX_OK, "context: %s", dfx_ctx_errmsg (ctx));
-    if (st != DFX_OK)
-        return check_exit ();
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
     const size_t sizes[] = {1, 7, 13, 127, 1000003};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         test_eltwise (sizes[i], 0);

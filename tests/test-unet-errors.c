@@ -4,7 +4,7 @@
  * status with a message naming the file, tensor, field or size; the context
  * stays usable; nothing leaks (this test also runs in the sanitizer build).
  * The good model must give finite, repeatable outputs. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx-private.h"
 #include "model/safetensors.h"
 #include "model/unet-config.h"
@@ -104,16 +104,11 @@ try_load (dfx_ctx *ctx, const char *dir)
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
-    CHECK (st == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
+    dfx_ctx *ctx;
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
+    dfx_status st;
     char root[] = "/tmp/dfx-unet-errors-XXXXXX";
     CHECK (mkdtemp (root) != NULL, "mkdtemp");
     char dir[256], path[512];

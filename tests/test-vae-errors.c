@@ -6,7 +6,7 @@
  * test also runs in the sanitizer build).  The good model must give finite,
  * repeatable outputs, also when encoding and decoding alternate.  Numbers
  * against the float64 reference: tests/model/test-vae-parity.py. */
-#include "check.h"
+#include "check-ctx.h"
 #include "dfx-private.h"
 #include "model/safetensors.h"
 
@@ -153,16 +153,11 @@ has (dfx_ctx *ctx, const char *a, const char *b)
 int
 main (void)
 {
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
-    dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
-    if (st == DFX_ERR_NO_DEVICE) {
-        printf ("SKIP: %s\n", dfx_ctx_errmsg (ctx));
-        dfx_ctx_destroy (ctx);
-        return 77;
-    }
-    CHECK (st == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
+    dfx_ctx *ctx;
+    int rc = check_ctx_create (&ctx);
+    if (rc)
+        return rc;
+    dfx_status st;
     dfx_vae_destroy (NULL);
     char root[] = "/tmp/dfx-vae-errors-XXXXXX";
     CHECK (mkdtemp (root) != NULL, "mkdtemp");
