@@ -229,6 +229,119 @@ cleanup:
 }
 
 dfx_status
+dfx__json_get_size2 (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, int64_t hi, int out[2],
+                     int *is_null)
+{
+    const cJSON *v;
+    dfx_status st = dfx__json_member (ctx, root, key, label, &v);
+    if (st != DFX_OK || !v)
+        return st;
+    if (cJSON_IsNull (v)) {
+        if (is_null)
+            *is_null = 1;
+        return DFX_OK;
+    }
+    char field[64];
+    int64_t x[2];
+    if (cJSON_IsArray (v)) {
+        if (cJSON_GetArraySize (v) != 2)
+            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' has %d entries, expected [height, width]", label,
+                               key, cJSON_GetArraySize (v));
+        snprintf (field, sizeof field, "%s[0]", key);
+        DFX_CHECK (dfx__json_int (ctx, v->child, field, label, 1, hi, &x[0]));
+        snprintf (field, sizeof field, "%s[1]", key);
+        DFX_CHECK (dfx__json_int (ctx, v->child->next, field, label, 1, hi, &x[1]));
+    } else {
+        DFX_CHECK (dfx__json_int (ctx, v, key, label, 1, hi, &x[0]));
+        x[1] = x[0];
+    }
+    out[0] = (int) x[0];
+    out[1] = (int) x[1];
+cleanup:
+    return st;
+}
+
+/* The member `key` as an array of 1 to max_n entries (what both array
+ * getters below check first); NULL in *arr when absent. */
+static dfx_status
+get_array (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, const char *what, int max_n,
+           const cJSON **arr)
+{
+    const cJSON *v;
+    *arr = NULL;
+    dfx_status st = dfx__json_member (ctx, root, key, label, &v);
+    if (st != DFX_OK || !v)
+        return st;
+    if (!cJSON_IsArray (v))
+        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' is %s, expected an array%s", label, key,
+                           dfx__json_type_name (v), what);
+    int k = cJSON_GetArraySize (v);
+    if (k < 1 || k > max_n)
+        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' has %d entries, expected 1 to %d", label, key, k,
+                           max_n);
+    *arr = v;
+    return DFX_OK;
+}
+
+dfx_status
+dfx__json_get_int_array (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, int max_n, int64_t lo,
+                         int64_t hi, int *out, int *n)
+{
+    const cJSON *v;
+    dfx_status st = get_array (ctx, root, key, label, "", max_n, &v);
+    if (st != DFX_OK || !v)
+        return st;
+    int i = 0;
+    for (const cJSON *e = v->child; e; e = e->next, i++) {
+        char field[64];
+        int64_t x;
+        snprintf (field, sizeof field, "%s[%d]", key, i);
+        DFX_CHECK (dfx__json_int (ctx, e, field, label, lo, hi, &x));
+        out[i] = (int) x;
+    }
+    *n = i;
+cleanup:
+    return st;
+}
+
+dfx_status
+dfx__json_get_name_array (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label,
+                          const char *const *allowed, const char *strip_prefix, int max_n, int *which, int *n)
+{
+    const cJSON *v;
+    dfx_status st = get_array (ctx, root, key, label, " of block names", max_n, &v);
+    if (st != DFX_OK || !v)
+        return st;
+    size_t strip = strip_prefix ? strlen (strip_prefix) : 0;
+    int i = 0;
+    for (const cJSON *e = v->child; e; e = e->next, i++) {
+        char field[64], val[96];
+        snprintf (field, sizeof field, "%s[%d]", key, i);
+        const char *s = NULL;
+        DFX_CHECK (dfx__json_string (ctx, e, field, label, &s));
+        const char *b = strip && strncmp (s, strip_prefix, strip) == 0 ? s + strip : s;
+        int j = 0;
+        while (allowed[j] && strcmp (b, allowed[j]) != 0)
+            j++;
+        if (allowed[j]) {
+            if (which)
+                which[i] = j;
+            continue;
+        }
+        /* "only 'A'", "'A' and 'B'", "'A', 'B' and 'C'" */
+        char list[256] = "";
+        for (j = 0; allowed[j]; j++)
+            snprintf (list + strlen (list), sizeof list - strlen (list), "%s'%s'",
+                      j == 0 ? "" : allowed[j + 1] ? ", " : " and ", allowed[j]);
+        return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "%s: field '%s' is '%s', dfx supports %s%s", label, field,
+                           dfx__printable (val, sizeof val, s), j == 1 ? "only " : "", list);
+    }
+    *n = i;
+cleanup:
+    return st;
+}
+
+dfx_status
 dfx__read_text_file (dfx_ctx *ctx, const char *path, size_t max, char **out, size_t *len)
 {
     dfx_status st = DFX_OK;

@@ -55,6 +55,26 @@ dfx_status dfx__json_get_number (dfx_ctx *ctx, const cJSON *root, const char *ke
 dfx_status dfx__json_get_choice (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label,
                                  const char *const *allowed, int null_ok, int *index);
 
+/* null, an integer n (giving n x n) or [height, width], each in [1, hi], into
+ * out[2].  Absent or null leaves out as it is; null also sets *is_null
+ * (is_null may be NULL). */
+dfx_status dfx__json_get_size2 (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, int64_t hi,
+                                int out[2], int *is_null);
+
+/* An array of 1 to max_n integers in [lo, hi] into out[] (room for max_n);
+ * *n gets the count.  Absent leaves out and *n as they are. */
+dfx_status dfx__json_get_int_array (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, int max_n,
+                                    int64_t lo, int64_t hi, int *out, int *n);
+
+/* An array of 1 to max_n strings, each one of `allowed` (NULL-terminated)
+ * once strip_prefix (NULL: none) is dropped from its front; which[i] (which
+ * may be NULL) gets entry i's position in allowed, *n the count.  Absent
+ * leaves both as they are.  Another name is DFX_ERR_UNSUPPORTED naming the
+ * entry and the choices. */
+dfx_status dfx__json_get_name_array (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label,
+                                     const char *const *allowed, const char *strip_prefix, int max_n, int *which,
+                                     int *n);
+
 /* Reads the whole file at path (at most max bytes) into *out, NUL-terminated;
  * *len excludes the NUL.  DFX_ERR_IO naming the path.  Ownership: free *out
  * with dfx__free(). */

@@ -348,43 +348,6 @@ get_null (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label)
                        "conditioning)", label, key, dfx__json_type_name (v), dfx__printable (shown, sizeof shown, val));
 }
 
-/* down_block_types / up_block_types: an array of block names. */
-static dfx_status
-get_blocks (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, const char *plain,
-            const char *attn, int *n, int *attention)
-{
-    const cJSON *v;
-    dfx_status st = dfx__json_member (ctx, root, key, label, &v);
-    if (st != DFX_OK || !v)
-        return st;
-    if (!cJSON_IsArray (v))
-        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' is %s, expected an array of block names", label, key,
-                           dfx__json_type_name (v));
-    int k = cJSON_GetArraySize (v);
-    if (k < 1 || k > DFX__UNET_MAX_LEVELS)
-        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' has %d entries, expected 1 to %d", label, key, k,
-                           DFX__UNET_MAX_LEVELS);
-    int i = 0;
-    for (const cJSON *e = v->child; e; e = e->next, i++) {
-        char field[64], val[96];
-        snprintf (field, sizeof field, "%s[%d]", key, i);
-        const char *s = NULL;
-        DFX_CHECK (dfx__json_string (ctx, e, field, label, &s));
-        /* diffusers strips a "UNetRes" prefix from block names. */
-        const char *b = strncmp (s, "UNetRes", 7) == 0 ? s + 7 : s;
-        if (strcmp (b, plain) == 0)
-            attention[i] = 0;
-        else if (strcmp (b, attn) == 0)
-            attention[i] = 1;
-        else
-            return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "%s: field '%s' is '%s', dfx supports '%s' and '%s'", label,
-                               field, dfx__printable (val, sizeof val, s), plain, attn);
-    }
-    *n = k;
-cleanup:
-    return st;
-}
-
 static dfx_status
 parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__unet_config *c)
 {
@@ -396,26 +359,15 @@ parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__unet_config
     static const char *const conv_only[] = {"conv", NULL};
     static const char *const silu[] = {"silu", "swish", NULL};
     static const char *const shifts[] = {"default", "scale_shift", NULL};
+    /* Block names by their index, which is the level's attention flag. */
+    static const char *const down_types[] = {"DownBlock2D", "AttnDownBlock2D", NULL};
+    static const char *const up_types[] = {"UpBlock2D", "AttnUpBlock2D", NULL};
     int idx = 0;
 
     DFX_CHECK (dfx__json_get_choice (ctx, root, "_class_name", label, unet_class, 0, &idx));
 
     /* sample_size: null, an int, or [height, width]. */
-    DFX_CHECK (dfx__json_member (ctx, root, "sample_size", label, &v));
-    if (cJSON_IsArray (v)) {
-        if (cJSON_GetArraySize (v) != 2)
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'sample_size' has %d entries, expected [height, width]",
-                               label, cJSON_GetArraySize (v));
-        int64_t h, w;
-        DFX_CHECK (dfx__json_int (ctx, v->child, "sample_size[0]", label, 1, DFX__UNET_MAX_CHANNELS, &h));
-        DFX_CHECK (dfx__json_int (ctx, v->child->next, "sample_size[1]", label, 1, DFX__UNET_MAX_CHANNELS, &w));
-        c->sample_size[0] = (int) h;
-        c->sample_size[1] = (int) w;
-    } else if (!dfx__json_is_null (v)) {
-        int64_t s;
-        DFX_CHECK (dfx__json_int (ctx, v, "sample_size", label, 1, DFX__UNET_MAX_CHANNELS, &s));
-        c->sample_size[0] = c->sample_size[1] = (int) s;
-    }
+    DFX_CHECK (dfx__json_get_size2 (ctx, root, "sample_size", label, DFX__UNET_MAX_CHANNELS, c->sample_size, NULL));
 
     const int64_t maxc = DFX__UNET_MAX_CHANNELS;
     DFX_CHECK (dfx__json_get_int (ctx, root, "in_channels", label, 1, maxc, &c->in_channels));
@@ -426,33 +378,18 @@ parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__unet_config
     DFX_CHECK (dfx__json_get_bool (ctx, root, "flip_sin_to_cos", label, &c->flip_sin_to_cos));
 
     int n_down = c->n_levels, n_up = c->n_levels;
-    DFX_CHECK (get_blocks (ctx, root, "down_block_types", label, "DownBlock2D", "AttnDownBlock2D", &n_down,
-                           c->down_attention));
-    DFX_CHECK (get_blocks (ctx, root, "up_block_types", label, "UpBlock2D", "AttnUpBlock2D", &n_up,
-                           c->up_attention));
+    /* diffusers strips a "UNetRes" prefix from block names. */
+    DFX_CHECK (dfx__json_get_name_array (ctx, root, "down_block_types", label, down_types, "UNetRes",
+                                         DFX__UNET_MAX_LEVELS, c->down_attention, &n_down));
+    DFX_CHECK (dfx__json_get_name_array (ctx, root, "up_block_types", label, up_types, "UNetRes",
+                                         DFX__UNET_MAX_LEVELS, c->up_attention, &n_up));
     if (n_down != n_up)
         return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'up_block_types' has %d entries but 'down_block_types' %d",
                            label, n_up, n_down);
 
-    DFX_CHECK (dfx__json_member (ctx, root, "block_out_channels", label, &v));
     int n_ch = c->n_levels;
-    if (v) {
-        if (!cJSON_IsArray (v))
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'block_out_channels' is %s, expected an array", label,
-                               dfx__json_type_name (v));
-        n_ch = cJSON_GetArraySize (v);
-        if (n_ch < 1 || n_ch > DFX__UNET_MAX_LEVELS)
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'block_out_channels' has %d entries, expected 1 to %d",
-                               label, n_ch, DFX__UNET_MAX_LEVELS);
-        int i = 0;
-        for (const cJSON *e = v->child; e; e = e->next, i++) {
-            char field[48];
-            int64_t x;
-            snprintf (field, sizeof field, "block_out_channels[%d]", i);
-            DFX_CHECK (dfx__json_int (ctx, e, field, label, 1, maxc, &x));
-            c->block_out_channels[i] = (int) x;
-        }
-    }
+    DFX_CHECK (dfx__json_get_int_array (ctx, root, "block_out_channels", label, DFX__UNET_MAX_LEVELS, 1, maxc,
+                                        c->block_out_channels, &n_ch));
     if (n_ch != n_down)
         return dfx__error (ctx, DFX_ERR_FORMAT,
                            "%s: field 'block_out_channels' has %d entries but 'down_block_types' %d", label, n_ch,

@@ -31,36 +31,6 @@ defaults (dfx__vae_config *c)
     c->scaling_factor = 0.18215;
 }
 
-/* down_block_types / up_block_types: an array of `want`, one per level. */
-static dfx_status
-get_blocks (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, const char *want, int *n)
-{
-    const cJSON *v;
-    dfx_status st = dfx__json_member (ctx, root, key, label, &v);
-    if (st != DFX_OK || !v)
-        return st;
-    if (!cJSON_IsArray (v))
-        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' is %s, expected an array of block names", label, key,
-                           dfx__json_type_name (v));
-    int k = cJSON_GetArraySize (v);
-    if (k < 1 || k > DFX__UNET_MAX_LEVELS)
-        return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field '%s' has %d entries, expected 1 to %d", label, key, k,
-                           DFX__UNET_MAX_LEVELS);
-    int i = 0;
-    for (const cJSON *e = v->child; e; e = e->next, i++) {
-        char field[64], val[96];
-        snprintf (field, sizeof field, "%s[%d]", key, i);
-        const char *s = NULL;
-        DFX_CHECK (dfx__json_string (ctx, e, field, label, &s));
-        if (strcmp (s, want) != 0)
-            return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "%s: field '%s' is '%s', dfx supports only '%s'", label, field,
-                               dfx__printable (val, sizeof val, s), want);
-    }
-    *n = k;
-cleanup:
-    return st;
-}
-
 /* latents_mean / latents_std: null or latent_channels numbers (metadata). */
 static dfx_status
 get_latent_stats (dfx_ctx *ctx, const cJSON *root, const char *key, const char *label, int latent_channels)
@@ -91,26 +61,16 @@ parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__vae_config 
     const cJSON *v;
     static const char *const vae_class[] = {"AutoencoderKL", NULL};
     static const char *const silu[] = {"silu", "swish", NULL};
+    static const char *const down_types[] = {"DownEncoderBlock2D", NULL};
+    static const char *const up_types[] = {"UpDecoderBlock2D", NULL};
     const int64_t maxc = DFX__UNET_MAX_CHANNELS;
     int idx = 0, force_upcast = 1;
 
     DFX_CHECK (dfx__json_get_choice (ctx, root, "_class_name", label, vae_class, 0, &idx));
-    DFX_CHECK (dfx__json_member (ctx, root, "sample_size", label, &v));
-    if (cJSON_IsArray (v)) {
-        if (cJSON_GetArraySize (v) != 2)
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'sample_size' has %d entries, expected [height, width]",
-                               label, cJSON_GetArraySize (v));
-        int64_t h, w;
-        DFX_CHECK (dfx__json_int (ctx, v->child, "sample_size[0]", label, 1, maxc, &h));
-        DFX_CHECK (dfx__json_int (ctx, v->child->next, "sample_size[1]", label, 1, maxc, &w));
-        c->sample_size[0] = (int) h, c->sample_size[1] = (int) w;
-    } else if (v && cJSON_IsNull (v)) {
+    int null_size = 0;
+    DFX_CHECK (dfx__json_get_size2 (ctx, root, "sample_size", label, maxc, c->sample_size, &null_size));
+    if (null_size)
         c->sample_size[0] = c->sample_size[1] = 0;
-    } else if (v) {
-        int64_t s;
-        DFX_CHECK (dfx__json_int (ctx, v, "sample_size", label, 1, maxc, &s));
-        c->sample_size[0] = c->sample_size[1] = (int) s;
-    }
     DFX_CHECK (dfx__json_get_int (ctx, root, "in_channels", label, 1, maxc, &c->in_channels));
     DFX_CHECK (dfx__json_get_int (ctx, root, "out_channels", label, 1, maxc, &c->out_channels));
     DFX_CHECK (dfx__json_get_int (ctx, root, "latent_channels", label, 1, maxc, &c->latent_channels));
@@ -131,26 +91,12 @@ parse_tree (dfx_ctx *ctx, const cJSON *root, const char *label, dfx__vae_config 
     DFX_CHECK (get_latent_stats (ctx, root, "latents_std", label, c->latent_channels));
 
     int n_down = c->n_levels, n_up = c->n_levels, n_ch = c->n_levels;
-    DFX_CHECK (get_blocks (ctx, root, "down_block_types", label, "DownEncoderBlock2D", &n_down));
-    DFX_CHECK (get_blocks (ctx, root, "up_block_types", label, "UpDecoderBlock2D", &n_up));
-    DFX_CHECK (dfx__json_member (ctx, root, "block_out_channels", label, &v));
-    if (v) {
-        if (!cJSON_IsArray (v))
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'block_out_channels' is %s, expected an array", label,
-                               dfx__json_type_name (v));
-        n_ch = cJSON_GetArraySize (v);
-        if (n_ch < 1 || n_ch > DFX__UNET_MAX_LEVELS)
-            return dfx__error (ctx, DFX_ERR_FORMAT, "%s: field 'block_out_channels' has %d entries, expected 1 to %d",
-                               label, n_ch, DFX__UNET_MAX_LEVELS);
-        int i = 0;
-        for (const cJSON *e = v->child; e; e = e->next, i++) {
-            char field[48];
-            int64_t x;
-            snprintf (field, sizeof field, "block_out_channels[%d]", i);
-            DFX_CHECK (dfx__json_int (ctx, e, field, label, 1, maxc, &x));
-            c->block_out_channels[i] = (int) x;
-        }
-    }
+    DFX_CHECK (dfx__json_get_name_array (ctx, root, "down_block_types", label, down_types, NULL,
+                                         DFX__UNET_MAX_LEVELS, NULL, &n_down));
+    DFX_CHECK (dfx__json_get_name_array (ctx, root, "up_block_types", label, up_types, NULL, DFX__UNET_MAX_LEVELS,
+                                         NULL, &n_up));
+    DFX_CHECK (dfx__json_get_int_array (ctx, root, "block_out_channels", label, DFX__UNET_MAX_LEVELS, 1, maxc,
+                                        c->block_out_channels, &n_ch));
     if (n_down != n_ch)
         return dfx__error (ctx, DFX_ERR_FORMAT,
                            "%s: field 'down_block_types' has %d entries but 'block_out_channels' %d", label, n_down,
