@@ -608,6 +608,24 @@ def load_state_dict_file(path):
     return load_file(path)
 
 
+def load_checked(model, sd, where):
+    """Copy the state dict sd into model (shared by dfx_unet.load and dfx_vae.load).
+
+    Missing or unexpected tensors (where: the folder, for the message) and shape
+    mismatches raise ValueError naming them.
+    """
+    want = model.state_dict()
+    missing = sorted(set(want) - set(sd))
+    extra = sorted(set(sd) - set(want))
+    if missing or extra:
+        raise ValueError(f"{where}: tensors missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                         f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
+    for k, v in want.items():
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise ValueError(f"{k}: shape {tuple(sd[k].shape)} in file, {tuple(v.shape)} expected")
+    model.load_state_dict(sd)
+
+
 def load(model_dir, dtype=torch.float32, subfolder=UNET_DIR):
     """Load a model folder's UNet2DModel (config.json and weights in any layout
     dfx loads: network_dir(), weights_path()).
@@ -618,17 +636,7 @@ def load(model_dir, dtype=torch.float32, subfolder=UNET_DIR):
     with open(os.path.join(d, CONFIG_NAME)) as f:
         raw = json.load(f)
     model = UNet2DModel(raw)
-    sd = rename_old_attention(load_state_dict_file(weights_path(d)))
-    want = model.state_dict()
-    missing = sorted(set(want) - set(sd))
-    extra = sorted(set(sd) - set(want))
-    if missing or extra:
-        raise ValueError(f"{d}: tensors missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                         f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
-    for k, v in want.items():
-        if tuple(sd[k].shape) != tuple(v.shape):
-            raise ValueError(f"{k}: shape {tuple(sd[k].shape)} in file, {tuple(v.shape)} expected")
-    model.load_state_dict({k: v.to(v.dtype) for k, v in sd.items()})
+    load_checked(model, rename_old_attention(load_state_dict_file(weights_path(d))), d)
     # a Fisher head's output (models/train_fisher.py): "second_moment" m or "variance_ratio" r = diag C/σ̃²
     model.fisher_output = raw.get("_dfx_fisher_output", "second_moment")
     if model.fisher_output not in ("second_moment", "variance_ratio"):
@@ -644,10 +652,17 @@ def save(model, model_dir, subfolder=UNET_DIR, old_attention=None, config=None):
     (query/key/value/proj_attn), with conv-style [C,C,1,1] weights where it is true.
     config: the dict to write (default: the resolved config, all fields explicit).
     """
+    save_network(model, "UNet2DModel", model_dir, subfolder, old_attention, config)
+
+
+def save_network(model, class_name, model_dir, subfolder, old_attention=None, config=None):
+    """What dfx_unet.save and dfx_vae.save write: MODEL_DIR/SUBFOLDER/config.json
+    ({"_class_name": class_name} and config or model.config) and the weights
+    (float32 safetensors), old_attention as in save()."""
     from safetensors.torch import save_file
     d = os.path.join(model_dir, subfolder) if subfolder else model_dir
     os.makedirs(d, exist_ok=True)
-    cfg = {"_class_name": "UNet2DModel"}
+    cfg = {"_class_name": class_name}
     cfg.update(config if config is not None else model.config)
     with open(os.path.join(d, CONFIG_NAME), "w") as f:
         json.dump(cfg, f, indent=2)

@@ -43,7 +43,7 @@ from torch import nn
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dfx_unet import (Attention, ConfigError, Downsample2D, Upsample2D, _is_int, _is_num,  # noqa: E402
-                      rename_old_attention, to_old_attention)
+                      count, load_checked, rename_old_attention, save_network)
 
 VAE_DIR = "vae"
 CONFIG_NAME = "config.json"
@@ -300,17 +300,7 @@ def load(model_dir, dtype=torch.float32, subfolder=VAE_DIR):
     with open(os.path.join(d, CONFIG_NAME)) as f:
         raw = json.load(f)
     model = AutoencoderKL(raw)
-    sd = rename_old_attention(load_file(os.path.join(d, WEIGHTS_NAME)))
-    want = model.state_dict()
-    missing = sorted(set(want) - set(sd))
-    extra = sorted(set(sd) - set(want))
-    if missing or extra:
-        raise ValueError(f"{d}: tensors missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                         f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
-    for k, v in want.items():
-        if tuple(sd[k].shape) != tuple(v.shape):
-            raise ValueError(f"{k}: shape {tuple(sd[k].shape)} in file, {tuple(v.shape)} expected")
-    model.load_state_dict(sd)
+    load_checked(model, rename_old_attention(load_file(os.path.join(d, WEIGHTS_NAME))), d)
     return model.to(dtype).eval()
 
 
@@ -321,24 +311,7 @@ def save(model, model_dir, subfolder=VAE_DIR, old_attention=None, config=None):
     (query/key/value/proj_attn), with conv-style [C,C,1,1] weights where it is true.
     config: the dict to write (default: the resolved config, all fields explicit).
     """
-    from safetensors.torch import save_file
-    d = os.path.join(model_dir, subfolder) if subfolder else model_dir
-    os.makedirs(d, exist_ok=True)
-    cfg = {"_class_name": "AutoencoderKL"}
-    cfg.update(config if config is not None else model.config)
-    with open(os.path.join(d, CONFIG_NAME), "w") as f:
-        json.dump(cfg, f, indent=2)
-        f.write("\n")
-    sd = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
-    if old_attention is not None:
-        sd = to_old_attention(sd, old_attention)
-    save_file(sd, os.path.join(d, WEIGHTS_NAME), metadata={"format": "pt"})
-
-
-def count(model):
-    """(parameters, tensors) of a model's state dict."""
-    sd = model.state_dict()
-    return sum(v.numel() for v in sd.values()), len(sd)
+    save_network(model, "AutoencoderKL", model_dir, subfolder, old_attention, config)
 
 
 def main():
