@@ -307,10 +307,7 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
         cJSON_AddNumberToObject (o, "gemm_s", gemm_s);
         cJSON_AddItemToObject (o, "kernels", kernels);
         kernels = NULL;
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("unet batch %u %ux%u: best %.4f s, median %.4f s per forward; %u dispatches; weights %.1f MiB, "
                 "activations %.1f MiB\n",
@@ -366,10 +363,8 @@ dfx_cli_bench (int argc, char **argv)
                          "                      [--json]\n");
         return DFX_CLI_EXIT_USAGE;
     }
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     int rc;
     if (st != DFX_OK)
         rc = dfx_cli_fail (ctx, st);

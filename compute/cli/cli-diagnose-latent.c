@@ -227,7 +227,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
     double sigmas[DFX_DIAGNOSE_MAX_SIGMAS];
     dfx_latent_params p;
     dfx_latent_params_defaults (&p);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1, k; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp (a, "--json") == 0)
             json = 1;
@@ -245,14 +245,10 @@ dfx_cli_diagnose_latent (int argc, char **argv)
             if (!dfx_cli_parse_u32 ("diagnose", a, v, 2, 8192, &count))
                 return DFX_CLI_EXIT_USAGE;
             i++;
-        } else if (v && strcmp (a, "--levels") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, DFX_DIAGNOSE_MAX_SIGMAS, &p.n_sigmas))
+        } else if (v && (k = dfx_cli_parse_levels (a, v, sigmas, &p.n_sigmas, &p.sigmas)) != 0) {
+            if (k < 0)
                 return DFX_CLI_EXIT_USAGE;
-            p.sigmas = NULL, i++;
-        } else if (v && strcmp (a, "--sigmas") == 0) {
-            if (!dfx_cli_parse_sigmas (v, sigmas, &p.n_sigmas))
-                return DFX_CLI_EXIT_USAGE;
-            p.sigmas = sigmas, i++;
+            i++;
         } else if (v && strcmp (a, "--samples") == 0) {
             if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, 1u << 24, &p.samples))
                 return DFX_CLI_EXIT_USAGE;
@@ -275,7 +271,6 @@ dfx_cli_diagnose_latent (int argc, char **argv)
             i++;
         } else if (v && strcmp (a, "--density") == 0) {
             static const char *const names[] = {"empirical", "gaussian"};
-            int k;
             if (!dfx_cli_parse_choice ("diagnose", a, v, names, 2, &k))
                 return DFX_CLI_EXIT_USAGE;
             p.density = k ? DFX_DENSITY_GAUSSIAN : DFX_DENSITY_EMPIRICAL, i++;
@@ -288,14 +283,12 @@ dfx_cli_diagnose_latent (int argc, char **argv)
         fprintf (stderr, "dfx diagnose: --encoder and --data are required\n");
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_vae *v = NULL;
     float *data = NULL;
     dfx_latent_row *rows = NULL;
     int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     if ((st = dfx_vae_load (ctx, enc, &v)) != DFX_OK)
@@ -325,15 +318,10 @@ dfx_cli_diagnose_latent (int argc, char **argv)
     const double secs = dfx_cli_now () - t0;
     const char *density = p.density == DFX_DENSITY_GAUSSIAN ? "gaussian" : "empirical";
     if (csv) {
-        FILE *f = fopen (csv, "w");
-        if (!f) {
-            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
-            rc = DFX_CLI_EXIT_ERROR;
-            goto out;
-        }
-        write_csv (f, rows, p.n_sigmas);
-        if (fclose (f) != 0) {
-            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
+        FILE *f = dfx_cli_open_write ("diagnose", csv);
+        if (f)
+            write_csv (f, rows, p.n_sigmas);
+        if (!f || dfx_cli_close_write ("diagnose", csv, f) != 0) {
             rc = DFX_CLI_EXIT_ERROR;
             goto out;
         }
@@ -396,10 +384,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
             }
             cJSON_AddItemToArray (arr, ro);
         }
-        char *js = cJSON_Print (o);
-        puts (js);
-        cJSON_free (js);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("%s on %u images %ux%u of %s (%s density, %u draws per level, seed %llu)\n", enc, n, w, h, data_dir,
                 density, p.samples, (unsigned long long)p.seed);

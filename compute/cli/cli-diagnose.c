@@ -66,6 +66,24 @@ dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n)
     return 1;
 }
 
+int
+dfx_cli_parse_levels (const char *a, const char *v, double *buf, uint32_t *n_sigmas, const double **sigmas)
+{
+    if (strcmp (a, "--levels") == 0) {
+        if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, DFX_DIAGNOSE_MAX_SIGMAS, n_sigmas))
+            return -1;
+        *sigmas = NULL;
+        return 1;
+    }
+    if (strcmp (a, "--sigmas") == 0) {
+        if (!dfx_cli_parse_sigmas (v, buf, n_sigmas))
+            return -1;
+        *sigmas = buf;
+        return 1;
+    }
+    return 0;
+}
+
 static int
 is_png (const struct dirent *e)
 {
@@ -179,7 +197,7 @@ dfx_cli_diagnose (int argc, char **argv)
     double sigmas[DFX_DIAGNOSE_MAX_SIGMAS];
     dfx_diagnose_params p;
     dfx_diagnose_params_defaults (&p);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1, k; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp (a, "--json") == 0)
             json = 1;
@@ -197,14 +215,10 @@ dfx_cli_diagnose (int argc, char **argv)
             if (!dfx_cli_parse_u32 ("diagnose", "--count", v, 1, 100000, &count))
                 return DFX_CLI_EXIT_USAGE;
             i++;
-        } else if (v && strcmp (a, "--levels") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", "--levels", v, 1, DFX_DIAGNOSE_MAX_SIGMAS, &p.n_sigmas))
+        } else if (v && (k = dfx_cli_parse_levels (a, v, sigmas, &p.n_sigmas, &p.sigmas)) != 0) {
+            if (k < 0)
                 return DFX_CLI_EXIT_USAGE;
-            p.sigmas = NULL, i++;
-        } else if (v && strcmp (a, "--sigmas") == 0) {
-            if (!dfx_cli_parse_sigmas (v, sigmas, &p.n_sigmas))
-                return DFX_CLI_EXIT_USAGE;
-            p.sigmas = sigmas, i++;
+            i++;
         } else if (v && strcmp (a, "--probes") == 0) {
             if (!dfx_cli_parse_u32 ("diagnose", "--probes", v, 1, 64, &p.probes))
                 return DFX_CLI_EXIT_USAGE;
@@ -220,7 +234,6 @@ dfx_cli_diagnose (int argc, char **argv)
         } else if (v && strcmp (a, "--fir") == 0) {
             static const char *const firs[] = {"jvp", "dfea"};
             static const dfx_fir_method fir_values[] = {DFX_FIR_JVP, DFX_FIR_DFEA};
-            int k;
             if (!dfx_cli_parse_choice ("diagnose", a, v, firs, 2, &k))
                 return DFX_CLI_EXIT_USAGE;
             p.fir = fir_values[k], i++;
@@ -234,14 +247,12 @@ dfx_cli_diagnose (int argc, char **argv)
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
 
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_model *m = NULL;
     float *data = NULL;
     dfx_diagnose_row *rows = NULL;
     int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
@@ -269,15 +280,10 @@ dfx_cli_diagnose (int argc, char **argv)
     const double secs = dfx_cli_now () - t0;
     const uint32_t d = mi.channels * mi.sample_height * mi.sample_width;
     if (csv) {
-        FILE *f = fopen (csv, "w");
-        if (!f) {
-            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
-            rc = DFX_CLI_EXIT_ERROR;
-            goto out;
-        }
-        write_csv (f, rows, p.n_sigmas);
-        if (fclose (f) != 0) {
-            fprintf (stderr, "dfx diagnose: cannot write %s: %s\n", csv, strerror (errno));
+        FILE *f = dfx_cli_open_write ("diagnose", csv);
+        if (f)
+            write_csv (f, rows, p.n_sigmas);
+        if (!f || dfx_cli_close_write ("diagnose", csv, f) != 0) {
             rc = DFX_CLI_EXIT_ERROR;
             goto out;
         }
@@ -312,10 +318,7 @@ dfx_cli_diagnose (int argc, char **argv)
                 cJSON_AddNumberToObject (r, columns[c], v[c]);
             cJSON_AddItemToArray (arr, r);
         }
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else if (!csv) {
         write_csv (stdout, rows, p.n_sigmas);
     } else {

@@ -162,15 +162,13 @@ dfx_cli_generate (int argc, char **argv)
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
 
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_model *m = NULL;
     float *img = NULL, *noise = NULL;
     uint8_t *pix = NULL;
     cJSON *names = cJSON_CreateArray ();
     int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
@@ -274,10 +272,7 @@ dfx_cli_generate (int argc, char **argv)
         cJSON_AddNumberToObject (o, "nfe_saved", r.nfe_saved);
         cJSON_AddNumberToObject (o, "seconds", r.seconds);
         cJSON_AddStringToObject (o, "warning", r.warning);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("%u image%s of %ux%u: %s, %u steps, skip %s", p.count, p.count == 1 ? "" : "s", w, h,
                 dfx_sampler_name (p.sampler), p.steps, dfx_skip_name (r.skip));

@@ -71,11 +71,9 @@ dfx_cli_info (int argc, char **argv)
             return DFX_CLI_EXIT_USAGE;
         }
     }
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     /* Create the device too: `info` must fail when the chosen one cannot be created. */
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK) {
         int rc = dfx_cli_fail (ctx, st);
         dfx_ctx_destroy (ctx);
@@ -95,10 +93,7 @@ dfx_cli_info (int argc, char **argv)
     }
     if (json) {
         cJSON_AddNumberToObject (root, "used", used);
-        char *s = cJSON_Print (root);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (root);
+        dfx_cli_print_json (root);
     }
     dfx_ctx_destroy (ctx);
     return 0;

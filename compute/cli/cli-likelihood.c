@@ -183,13 +183,11 @@ dfx_cli_likelihood (int argc, char **argv)
     dfx_cli_image img;
     if (dfx_cli_image_read ("likelihood", image, &img) != 0)
         return DFX_CLI_EXIT_ERROR;
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_model *m = NULL;
     dfx_likelihood_result r = {0};
     int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
@@ -266,10 +264,7 @@ dfx_cli_likelihood (int argc, char **argv)
         if (map_out)
             cJSON_AddStringToObject (o, "map", map_out);
         cJSON_AddNumberToObject (o, "seconds", r.seconds);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         if (img.was_indexed)
             printf ("%s: indexed colours converted to RGB\n", image);

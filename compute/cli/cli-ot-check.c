@@ -87,10 +87,7 @@ dfx_cli_ot_check (int argc, char **argv)
         cJSON_AddNumberToObject (o, "asymmetry_std", r.std);
         cJSON_AddNumberToObject (o, "asymmetry_min", r.min);
         cJSON_AddNumberToObject (o, "asymmetry_max", r.max);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("%d points in %d-D, σ̃ %.3g…%.3g, %d seeds: asymmetry %.3e ± %.3e (min %.3e, max %.3e)\n", p.n, p.dim,
                 r.sigma_min, r.sigma_max, r.seeds, r.mean, r.std, r.min, r.max);

@@ -246,12 +246,10 @@ dfx_cli_prepare (int argc, char **argv)
         fprintf (stderr, "dfx prepare: --model is required\n");
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     float *x = NULL;
     int rc = 0;
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st == DFX_OK && data) { /* the model's channels and size, for reading the images */
         dfx_unet *u = NULL;
         if ((st = dfx_unet_load (ctx, model, &u)) == DFX_OK) {

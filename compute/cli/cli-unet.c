@@ -70,14 +70,12 @@ dfx_cli_unet (int argc, char **argv)
         fprintf (stderr, "dfx unet: --part '%s' is not unet or fisher\n", part);
         return DFX_CLI_EXIT_USAGE;
     }
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_unet *u = NULL;
     float *x = NULL, *t = NULL, *y = NULL, *tfile = NULL;
     int rc = 0, ndim = 0, tndim = 0;
     int64_t shape[8], tshape[8];
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     double t0 = dfx_cli_now ();
@@ -131,16 +129,9 @@ dfx_cli_unet (int argc, char **argv)
     if (output && (st = dfx_tensor_write (ctx, output, "sample", 4, oshape, y)) != DFX_OK)
         goto fail;
     dfx_unet_get_info (u, &info);
-    double sum2 = 0.0;
-    size_t nout = (size_t) n * info.out_channels * h * w;
-    for (size_t i = 0; i < nout; i++)
-        sum2 += (double) y[i] * y[i];
+    const double rms = dfx_cli_rms (y, (size_t) n * info.out_channels * h * w);
     if (json) {
-        cJSON *o = cJSON_CreateObject ();
-        cJSON *sh = cJSON_AddArrayToObject (o, "output_shape");
-        for (int i = 0; i < 4; i++)
-            cJSON_AddItemToArray (sh, cJSON_CreateNumber ((double) oshape[i]));
-        cJSON_AddNumberToObject (o, "output_rms", sqrt (sum2 / (double) nout));
+        cJSON *o = dfx_cli_json_output (oshape, rms);
         cJSON_AddNumberToObject (o, "parameters", (double) info.parameters);
         cJSON_AddNumberToObject (o, "weight_bytes", (double) info.weight_bytes);
         cJSON_AddNumberToObject (o, "activation_bytes", (double) info.activation_bytes);
@@ -149,13 +140,10 @@ dfx_cli_unet (int argc, char **argv)
         cJSON_AddNumberToObject (o, "forward_seconds", t_first);
         if (output)
             cJSON_AddStringToObject (o, "output", output);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("output (%u, %u, %u, %u), rms %.6g; %llu parameters; forward %.3f s (plan included)%s%s\n", n,
-                info.out_channels, h, w, sqrt (sum2 / (double) nout), (unsigned long long) info.parameters, t_first,
+                info.out_channels, h, w, rms, (unsigned long long) info.parameters, t_first,
                 output ? "; written to " : "", output ? output : "");
     }
     goto out;

@@ -14,7 +14,6 @@
 #include "cli.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +78,12 @@ dfx_cli_vae (int argc, char **argv)
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
     const char *in_name = mode == 1 ? "sample" : "latent", *out_name = mode == 1 ? "latent" : "sample";
-    dfx_ctx_options opt;
-    dfx_ctx_options_defaults (&opt);
     dfx_ctx *ctx = NULL;
     dfx_vae *v = NULL;
     float *x = NULL, *y = NULL, *lv = NULL;
     int rc = 0, ndim = 0;
     int64_t shape[8];
-    dfx_status st = dfx_ctx_create (&opt, &ctx);
+    dfx_status st = dfx_ctx_create (NULL, &ctx);
     if (st != DFX_OK)
         goto fail;
     double t0 = dfx_cli_now ();
@@ -154,16 +151,10 @@ dfx_cli_vae (int argc, char **argv)
         goto fail;
     if (lvpath && (st = dfx_tensor_write (ctx, lvpath, "logvar", 4, oshape, lv)) != DFX_OK)
         goto fail;
-    double sum2 = 0.0;
-    for (size_t i = 0; i < nout; i++)
-        sum2 += (double) y[i] * y[i];
+    const double rms = dfx_cli_rms (y, nout);
     if (json) {
-        cJSON *o = cJSON_CreateObject ();
-        cJSON *sh = cJSON_AddArrayToObject (o, "output_shape");
-        for (int i = 0; i < 4; i++)
-            cJSON_AddItemToArray (sh, cJSON_CreateNumber ((double) oshape[i]));
+        cJSON *o = dfx_cli_json_output (oshape, rms);
         cJSON_AddStringToObject (o, "tensor", out_name);
-        cJSON_AddNumberToObject (o, "output_rms", sqrt (sum2 / (double) nout));
         cJSON_AddNumberToObject (o, "parameters", (double) info.parameters);
         cJSON_AddNumberToObject (o, "downscale", info.downscale);
         cJSON_AddNumberToObject (o, "scaling_factor", info.scaling_factor);
@@ -175,14 +166,11 @@ dfx_cli_vae (int argc, char **argv)
             cJSON_AddNumberToObject (o, "median_s", median);
         }
         cJSON_AddStringToObject (o, "output", output);
-        char *s = cJSON_Print (o);
-        puts (s);
-        cJSON_free (s);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         printf ("%s (%lld, %lld, %lld, %lld), rms %.6g; %llu parameters; %.3f s (plan included); written to %s\n",
                 out_name, (long long) oshape[0], (long long) oshape[1], (long long) oshape[2], (long long) oshape[3],
-                sqrt (sum2 / (double) nout), (unsigned long long) info.parameters, t_run, output);
+                rms, (unsigned long long) info.parameters, t_run, output);
     }
     goto out;
 fail:

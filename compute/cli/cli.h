@@ -9,6 +9,8 @@
 
 #include "dfx.h"
 
+#include <stdio.h>
+
 #define DFX_CLI_EXIT_ERROR 1
 #define DFX_CLI_EXIT_USAGE 2
 
@@ -99,6 +101,11 @@ int dfx_cli_parse_choice (const char *cmd, const char *opt, const char *s, const
 /* cli-diagnose.c: "S1,S2,..." into out (≤ DFX_DIAGNOSE_MAX_SIGMAS numbers in
  * (0, 1e6]); 0 after a message. */
 int dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n);
+/* The noise-level options both diagnose commands take: a = "--levels" (a
+ * count; *sigmas = NULL) or "--sigmas" (a list into buf, room for
+ * DFX_DIAGNOSE_MAX_SIGMAS; *sigmas = buf) with value v.  1 when a is one of
+ * them, 0 when it is not, -1 after a message. */
+int dfx_cli_parse_levels (const char *a, const char *v, double *buf, uint32_t *n_sigmas, const double **sigmas);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
@@ -121,6 +128,20 @@ int dfx_cli_masked_open (dfx_cli_masked *s, const char *cmd, const char *model, 
 void dfx_cli_masked_close (dfx_cli_masked *s);
 struct cJSON;
 void dfx_cli_json_window (struct cJSON *o, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
+/* cli-out.c: prints o as formatted JSON on stdout, then frees it
+ * (cJSON_Delete). */
+void dfx_cli_print_json (struct cJSON *o);
+/* Root-mean-square of n values (0 for none). */
+double dfx_cli_rms (const float *y, size_t n);
+/* A new JSON object opening with {"output_shape": [4 numbers],
+ * "output_rms": rms}, for the caller to add to and print. */
+struct cJSON *dfx_cli_json_output (const int64_t shape[4], double rms);
+/* A text file to write: NULL after "dfx CMD: cannot write PATH: <why>" on
+ * stderr.  dfx_cli_close_write() closes it (always) and returns 0, or -1
+ * after the same message when the data did not reach the file. */
+FILE *dfx_cli_open_write (const char *cmd, const char *path);
+int dfx_cli_close_write (const char *cmd, const char *path, FILE *f);
 
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);

@@ -83,7 +83,8 @@ typedef struct dfx_ctx_options {
 /* Fills *opt with the defaults described above (reads the environment). */
 void dfx_ctx_options_defaults (dfx_ctx_options *opt);
 
-/* Creates a context: Vulkan instance, device selection and device creation.
+/* Creates a context: Vulkan instance, device selection and device creation
+ * (opt NULL: the options of dfx_ctx_options_defaults()).
  * On failure *out still receives a context (unless host memory ran out, then
  * NULL) so that dfx_ctx_errmsg() can tell why; the caller destroys it.
  * Ownership: *out is freed with dfx_ctx_destroy(). */
