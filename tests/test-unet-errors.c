@@ -5,6 +5,7 @@
  * stays usable; nothing leaks (this test also runs in the sanitizer build).
  * The good model must give finite, repeatable outputs. */
 #include "check-ctx.h"
+#include "check-weights.h"
 #include "dfx-private.h"
 #include "model/safetensors.h"
 #include "model/unet-config.h"
@@ -22,38 +23,6 @@ static const char *config_json =
     " \"norm_num_groups\": 8, \"attention_head_dim\": 8, \"freq_shift\": 1, \"flip_sin_to_cos\": false,"
     " \"downsample_padding\": 0, \"norm_eps\": 1e-6}";
 
-typedef struct writer {
-    dfx__st_out t[256];
-    int n;
-    check_rng rng;
-    const char *skip;   /* leave this tensor out */
-    const char *reshape; /* give this tensor a wrong shape */
-} writer;
-
-static int
-add_tensor (void *user, const char *name, int ndim, const int64_t *shape)
-{
-    writer *w = user;
-    if (w->skip && strcmp (name, w->skip) == 0)
-        return 0;
-    dfx__st_out *o = &w->t[w->n++];
-    o->name = strdup (name);
-    o->ndim = ndim;
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++) {
-        o->shape[i] = shape[i];
-        count *= (size_t) shape[i];
-    }
-    if (w->reshape && strcmp (name, w->reshape) == 0)
-        o->shape[0] += 1, count = count / (size_t) shape[0] * (size_t) (shape[0] + 1);
-    float *d = malloc (count * sizeof (float));
-    size_t fan = count / (size_t) o->shape[0];
-    for (size_t i = 0; i < count; i++)
-        d[i] = check_uniform (&w->rng, -1.0f, 1.0f) / sqrtf ((float) (fan ? fan : 1));
-    o->data = d;
-    return 0;
-}
-
 static void
 write_file (const char *path, const char *text)
 {
@@ -66,27 +35,16 @@ write_file (const char *path, const char *text)
 static dfx_status
 make_model (dfx_ctx *ctx, const char *dir, const char *config, const char *skip, const char *reshape)
 {
-    char path[512];
-    snprintf (path, sizeof path, "%s/unet", dir);
-    mkdir (dir, 0755);
-    mkdir (path, 0755);
-    snprintf (path, sizeof path, "%s/unet/config.json", dir);
-    write_file (path, config);
     dfx__unet_config c;
     dfx_status st = dfx__unet_config_parse (ctx, config_json, strlen (config_json), "test", &c);
     if (st != DFX_OK)
         return st;
-    writer *w = calloc (1, sizeof *w);
+    check_weights *w = calloc (1, sizeof *w);
     w->rng.s = 2024;
     w->skip = skip;
     w->reshape = reshape;
-    dfx__unet_config_foreach_tensor (&c, add_tensor, w);
-    snprintf (path, sizeof path, "%s/unet/diffusion_pytorch_model.safetensors", dir);
-    st = dfx__st_write_f32 (ctx, path, w->t, w->n);
-    for (int i = 0; i < w->n; i++) {
-        free ((char *) w->t[i].name);
-        free ((float *) w->t[i].data);
-    }
+    dfx__unet_config_foreach_tensor (&c, check_weights_add, w);
+    st = check_weights_save (ctx, dir, "unet", config, w);
     free (w);
     return st;
 }

@@ -7,6 +7,7 @@
  * repeatable outputs, also when encoding and decoding alternate.  Numbers
  * against the float64 reference: tests/model/test-vae-parity.py. */
 #include "check-ctx.h"
+#include "check-weights.h"
 #include "dfx-private.h"
 #include "model/safetensors.h"
 
@@ -23,32 +24,13 @@ static const char *config_json =
     " \"up_block_types\": [\"UpDecoderBlock2D\", \"UpDecoderBlock2D\"], \"layers_per_block\": 1,"
     " \"norm_num_groups\": 4, \"sample_size\": 16}";
 
-typedef struct writer {
-    dfx__st_out t[128];
-    int n;
-    check_rng rng;
-    const char *skip, *reshape;
-} writer;
+typedef check_weights writer;
 
 static void
 add (writer *w, const char *name, int ndim, int64_t a, int64_t b, int64_t c, int64_t d)
 {
-    if (w->skip && strcmp (name, w->skip) == 0)
-        return;
-    dfx__st_out *o = &w->t[w->n++];
     const int64_t shape[4] = {a, b, c, d};
-    o->name = strdup (name);
-    o->ndim = ndim;
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++)
-        o->shape[i] = shape[i], count *= (size_t) shape[i];
-    if (w->reshape && strcmp (name, w->reshape) == 0)
-        o->shape[0] += 1, count = count / (size_t) shape[0] * (size_t) (shape[0] + 1);
-    float *x = malloc (count * sizeof (float));
-    size_t fan = count / (size_t) o->shape[0];
-    for (size_t i = 0; i < count; i++)
-        x[i] = check_uniform (&w->rng, -1.0f, 1.0f) / sqrtf ((float) fan);
-    o->data = x;
+    check_weights_add (w, name, ndim, shape);
 }
 
 static void
@@ -97,14 +79,6 @@ mid (writer *w, const char *half, int c)
 static dfx_status
 make_model (dfx_ctx *ctx, const char *dir, const char *config, const char *skip, const char *reshape)
 {
-    char path[512];
-    mkdir (dir, 0755);
-    snprintf (path, sizeof path, "%s/vae", dir);
-    mkdir (path, 0755);
-    snprintf (path, sizeof path, "%s/vae/config.json", dir);
-    FILE *f = fopen (path, "w");
-    fputs (config, f);
-    fclose (f);
     writer *w = calloc (1, sizeof *w);
     w->rng.s = 77;
     w->skip = skip, w->reshape = reshape;
@@ -126,10 +100,7 @@ make_model (dfx_ctx *ctx, const char *dir, const char *config, const char *skip,
     resnet (w, "decoder.up_blocks.1.resnets.1", 8, 8);
     norm (w, "decoder.conv_norm_out", 8);
     conv (w, "decoder.conv_out", 8, 3, 3);
-    snprintf (path, sizeof path, "%s/vae/diffusion_pytorch_model.safetensors", dir);
-    dfx_status st = dfx__st_write_f32 (ctx, path, w->t, w->n);
-    for (int i = 0; i < w->n; i++)
-        free ((char *) w->t[i].name), free ((float *) w->t[i].data);
+    dfx_status st = check_weights_save (ctx, dir, "vae", config, w);
     free (w);
     return st;
 }
