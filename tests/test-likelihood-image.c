@@ -188,10 +188,7 @@ count_progress (double f, void *user)
 int
 main (void)
 {
-    dfx_ctx *ctx;
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    dfx_ctx *ctx = check_ctx_open ();
     dfx_status st;
     check_rng rng = {7};
     static gauss_case g1, g3, gn;

@@ -298,10 +298,7 @@ spectral_case (dfx_ctx *ctx, check_rng *r)
 int
 main (void)
 {
-    dfx_ctx *ctx;
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    dfx_ctx *ctx = check_ctx_open ();
     check_rng rng = {11};
     pca_case (ctx, &rng);
     spectral_case (ctx, &rng);

@@ -79,10 +79,7 @@ run_trace (dfx_ctx *ctx, dfx__moments *mo, dfx_likelihood_trace trace, uint32_t 
 int
 main (void)
 {
-    dfx_ctx *ctx;
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    dfx_ctx *ctx = check_ctx_open ();
     check_rng r = {31};
     double mu[D], lam[D], I[D * D] = {0};
     float x[2 * D];

@@ -780,9 +780,7 @@ test_ocm_step (void)
 int
 main (void)
 {
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    ctx = check_ctx_open ();
     const size_t sizes[] = {1, 7, 13, 127, 1000003};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         test_eltwise (sizes[i], 0);

@@ -62,10 +62,7 @@ try_load (dfx_ctx *ctx, const char *dir)
 int
 main (void)
 {
-    dfx_ctx *ctx;
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    dfx_ctx *ctx = check_ctx_open ();
     dfx_status st;
     char root[] = "/tmp/dfx-unet-errors-XXXXXX";
     CHECK (mkdtemp (root) != NULL, "mkdtemp");

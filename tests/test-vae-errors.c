@@ -124,10 +124,7 @@ has (dfx_ctx *ctx, const char *a, const char *b)
 int
 main (void)
 {
-    dfx_ctx *ctx;
-    int rc = check_ctx_create (&ctx);
-    if (rc)
-        return rc;
+    dfx_ctx *ctx = check_ctx_open ();
     dfx_status st;
     dfx_vae_destroy (NULL);
     char root[] = "/tmp/dfx-vae-errors-XXXXXX";
