@@ -42,6 +42,24 @@ fuzz_check_names (dfx_ctx *ctx, const char *label)
         __builtin_trap ();
 }
 
+/* Opens the input with opener (dfx__st_open_memory or dfx__torch_open_memory)
+ * on the fuzzer's context.  Returns the file (dfx__st_close() it), or NULL
+ * for a refusal, after trapping unless the refusal named the label and left
+ * nothing open. */
+static inline dfx__st_file *
+fuzz_open (dfx_status (*opener) (dfx_ctx *, const void *, size_t, const char *, dfx__st_file **), const uint8_t *data,
+           size_t size, const char *label)
+{
+    dfx_ctx *ctx = fuzz_offline_ctx ();
+    dfx__st_file *f = NULL;
+    if (opener (ctx, data, size, label, &f) == DFX_OK)
+        return f;
+    if (f)
+        __builtin_trap ();
+    fuzz_check_names (ctx, label);
+    return NULL;
+}
+
 /* Traps unless t's name finds it in f and its bytes lie inside
  * [data, data + size); with empty_anywhere set, a tensor of zero bytes may
  * point anywhere (a torch storage of size 0 has no place in the file). */

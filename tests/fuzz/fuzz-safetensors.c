@@ -14,14 +14,10 @@
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    dfx_ctx *ctx = fuzz_offline_ctx ();
-    dfx__st_file *f = NULL;
-    if (dfx__st_open_memory (ctx, data, size, LABEL, &f) != DFX_OK) {
-        if (f)
-            __builtin_trap ();
-        fuzz_check_names (ctx, LABEL);
+    dfx__st_file *f = fuzz_open (dfx__st_open_memory, data, size, LABEL);
+    if (!f)
         return 0;
-    }
+    dfx_ctx *ctx = fuzz_offline_ctx ();
     for (int i = 0; i < dfx__st_count (f); i++) {
         const dfx__st_tensor *t = dfx__st_at (f, i);
         fuzz_check_tensor_inside (f, t, data, size, 0);
