@@ -15,12 +15,10 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static int
 usage (FILE *f, int rc)
@@ -46,24 +44,15 @@ usage (FILE *f, int rc)
     return rc;
 }
 
-static int
-is_png (const struct dirent *e)
-{
-    size_t l = strlen (e->d_name);
-    return e->d_name[0] != '.' && l > 4 && strcasecmp (e->d_name + l - 4, ".png") == 0;
-}
-
 /* Up to max images of c channels into *data ([−1, 1], NCHW), one size. */
 static int
 read_images (const char *dir, uint32_t max, uint32_t c, float **data, uint32_t *n, uint32_t *h, uint32_t *w)
 {
     struct dirent **list = NULL;
-    int k = scandir (dir, &list, is_png, alphasort);
+    int k = dfx_cli_scan_pngs (dir, &list);
     *data = NULL, *n = 0;
-    if (k < 0) {
-        fprintf (stderr, "dfx diagnose: cannot read the data folder %s: %s\n", dir, strerror (errno));
+    if (k < 0)
         return -1;
-    }
     int rc = 0;
     if (k < 2) {
         fprintf (stderr, "dfx diagnose: the data folder %s holds %d .png image%s; the diagnostics need 2 or more\n",

@@ -91,6 +91,16 @@ is_png (const struct dirent *e)
     return e->d_name[0] != '.' && l > 4 && strcasecmp (e->d_name + l - 4, ".png") == 0;
 }
 
+int
+dfx_cli_scan_pngs (const char *dir, struct dirent ***list)
+{
+    *list = NULL;
+    int k = scandir (dir, list, is_png, alphasort);
+    if (k < 0)
+        fprintf (stderr, "dfx diagnose: cannot read the data folder %s: %s\n", dir, strerror (errno));
+    return k;
+}
+
 static const char *
 channel_name (uint32_t c)
 {
@@ -104,12 +114,10 @@ static int
 read_data (const char *dir, uint32_t max, uint32_t c, uint32_t h, uint32_t w, float **data, uint32_t *n)
 {
     struct dirent **list = NULL;
-    int k = scandir (dir, &list, is_png, alphasort);
+    int k = dfx_cli_scan_pngs (dir, &list);
     *data = NULL, *n = 0;
-    if (k < 0) {
-        fprintf (stderr, "dfx diagnose: cannot read the data folder %s: %s\n", dir, strerror (errno));
+    if (k < 0)
         return -1;
-    }
     int rc = 0;
     if (k == 0) {
         fprintf (stderr, "dfx diagnose: the data folder %s holds no .png images\n", dir);

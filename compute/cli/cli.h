@@ -107,6 +107,12 @@ int dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n);
  * them, 0 when it is not, -1 after a message. */
 int dfx_cli_parse_levels (const char *a, const char *v, double *buf, uint32_t *n_sigmas, const double **sigmas);
 
+/* The .png files (any case, not hidden) of folder dir in name order into
+ * *list (free() each entry and the list); their count, or -1 after
+ * "dfx diagnose: cannot read the data folder DIR: <why>". */
+struct dirent;
+int dfx_cli_scan_pngs (const char *dir, struct dirent ***list);
+
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
 
