@@ -106,3 +106,18 @@ dfx__edit_cov_fd (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_bu
 cleanup:
     return st;
 }
+
+dfx_status
+dfx__edit_cov_gauss (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
+{
+    const dfx__edit_cov_gauss_state *s = user;
+    dfx_status st = DFX_OK;
+    (void) x; /* the Gaussian's covariance is the same at every state */
+    DFX_CHECK (dfx__lincomb (s->ctx, out, 0, 1.0f, a, 0, 0.0f, NULL, 0, 0.0f, s->n));
+    if (s->pca)
+        DFX_CHECK (dfx__skip_pca_cov (s->skip, s->h, s->w, out, sigma));
+    else
+        DFX_CHECK (dfx__skip_spectral_cov (s->skip, s->h, s->w, out, sigma));
+cleanup:
+    return st;
+}

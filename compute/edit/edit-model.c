@@ -80,7 +80,7 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
     if (p->context > DFX_GENERATE_MAX_SIZE)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: context %u is more than %d pixels", p->context,
                            DFX_GENERATE_MAX_SIZE);
-    if ((unsigned) p->optimizer > DFX_EDIT_SGD || (unsigned) p->adjoint > DFX_EDIT_ADJOINT_FD ||
+    if ((unsigned) p->optimizer > DFX_EDIT_SGD || (unsigned) p->adjoint > DFX_EDIT_ADJOINT_AUTO ||
         (unsigned) p->start > DFX_EDIT_START_INVERT)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: unknown optimiser %d, adjoint %d or start %d",
                            (int) p->optimizer, (int) p->adjoint, (int) p->start);
@@ -200,6 +200,8 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
     dfx_generate_noise (p->seed, 0, c, ph, pw, nz);
 
     const dfx__schedule *sched = dfx__model_schedule (m);
+    dfx__skip *gskip = NULL;
+    dfx__edit_cov_gauss_state gcov;
     dfx__edit_run_desc d = {
         .map = {.den = dfx__model_denoiser (m), .sched = sched, .sampler = p->sampler, .steps = p->steps,
                 .sigma_start = dfx__schedule_sigma (sched, p->strength * dfx__schedule_t_max (sched)),
@@ -214,6 +216,31 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
                          "strength", p->strength, d.map.sigma_start, d.map.sigma_end);
         goto cleanup;
     }
+    /* the adjoint: the Gaussian of gaussian/ where asked for or by default where the model has it (PCA on the
+     * statistics' grid, the stationary spectrum on other canvases), else DF-EA as asked */
+    const dfx__gauss_stats *g = dfx__model_gauss (m);
+    const int pca = g && g->has_pca && g->height == ph && g->width == pw;
+    res.adjoint = p->adjoint == DFX_EDIT_ADJOINT_AUTO ? DFX_EDIT_ADJOINT_DFEA_CLAMPED : p->adjoint;
+    if (p->adjoint == DFX_EDIT_ADJOINT_GAUSSIAN || (p->adjoint == DFX_EDIT_ADJOINT_AUTO && g && (pca || g->has_spectral))) {
+        if (!g) {
+            st = dfx__error (ctx, DFX_ERR_UNSUPPORTED,
+                             "edit: the Gaussian adjoint needs the model's Gaussian statistics, but %s has no "
+                             "gaussian/ folder; make it with: dfx prepare --model %s", dfx__model_dir (m),
+                             dfx__model_dir (m));
+            goto cleanup;
+        }
+        if (!pca && !g->has_spectral) {
+            st = dfx__error (ctx, DFX_ERR_UNSUPPORTED,
+                             "edit: the Gaussian adjoint needs %s/gaussian's spectrum on a %ux%u canvas (its PCA is "
+                             "for %ux%u only); make it with: dfx prepare --model %s --force", dfx__model_dir (m), pw,
+                             ph, g->width, g->height, dfx__model_dir (m));
+            goto cleanup;
+        }
+        DFX_CHECK (dfx__skip_create (ctx, g, &gskip));
+        gcov = (dfx__edit_cov_gauss_state){ctx, gskip, pca, ph, pw, n};
+        d.cov = dfx__edit_cov_gauss, d.cov_user = &gcov;
+        res.adjoint = DFX_EDIT_ADJOINT_GAUSSIAN;
+    }
     DFX_CHECK (dfx__edit_run (&d, img, gd, mg, mp, p->start == DFX_EDIT_START_NOISE ? nz : NULL, res_canvas, &res));
     for (uint32_t ch = 0; ch < c; ch++)
         for (uint32_t y = 0; y < h; y++)
@@ -223,6 +250,7 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
     if (r)
         *r = res;
 cleanup:
+    dfx__skip_destroy (gskip);
     free (img), free (gd), free (mg), free (mp), free (nz), free (res_canvas);
     return st;
 }

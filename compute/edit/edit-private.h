@@ -101,6 +101,20 @@ typedef struct dfx__edit_cov_fd_state {
 
 dfx_status dfx__edit_cov_fd (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
 
+/* The Gaussian's posterior covariance product C a = σ² Σ (Σ + σ² I)⁻¹ a from
+ * gaussian/'s statistics (PCA on their grid, the resampled stationary
+ * spectrum on any other): no network, independent of the state x.  user: a
+ * dfx__edit_cov_gauss_state. */
+typedef struct dfx__edit_cov_gauss_state {
+    dfx_ctx *ctx;
+    dfx__skip *skip;
+    int pca; /* 1: PCA (h × w is the statistics' grid), 0: spectral */
+    uint32_t h, w;
+    size_t n;
+} dfx__edit_cov_gauss_state;
+
+dfx_status dfx__edit_cov_gauss (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
+
 /* ---- the masked loss on the device --------------------------------------- */
 
 /* ℓ = ½ w_g Σ mg⊙(x − g)² + ½ w_p Σ mp⊙(x − y)², mg = mask, mp = 1 − mask

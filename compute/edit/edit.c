@@ -26,7 +26,7 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->optimizer = DFX_EDIT_ADAM;
     p->step_size = 0.1;
     p->momentum = 0.9;
-    p->adjoint = DFX_EDIT_ADJOINT_DFEA_CLAMPED;
+    p->adjoint = DFX_EDIT_ADJOINT_AUTO;
     p->feather = 3.0;
     p->context = 16;
 }

@@ -863,7 +863,11 @@ typedef enum dfx_edit_optimizer {
 typedef enum dfx_edit_adjoint {
     DFX_EDIT_ADJOINT_DFEA_CLAMPED = 0, /* DF-EA's Ĉ kept to its positive eigen-direction, eigenvalue ≤ σ̃² (stable) */
     DFX_EDIT_ADJOINT_DFEA,             /* C a ≈ x̄0(x̄0ᵀa) − x̂0(x̂0ᵀa) with the stored x̂0, as MATH.md */
-    DFX_EDIT_ADJOINT_FD                /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
+    DFX_EDIT_ADJOINT_FD,               /* C a = σ̃² ∂D/∂x̃ a by central differences of the network (comparison) */
+    DFX_EDIT_ADJOINT_GAUSSIAN,         /* C a = σ̃² Σ (Σ + σ̃² I)⁻¹ a of the model's gaussian/ statistics (PCA at their
+                                          size, else the stationary spectrum): no network, and on
+                                          fashion-mnist-32 the closest to the exact gradient (BENCHMARKS.md) */
+    DFX_EDIT_ADJOINT_AUTO              /* Gaussian where the model has gaussian/, else DFEA_CLAMPED (default) */
 } dfx_edit_adjoint;
 
 /* A loss on the endpoint instead of the masked one: x0 is the current
@@ -893,7 +897,7 @@ typedef struct dfx_edit_params {
     dfx_edit_optimizer optimizer; /* default Adam */
     double step_size;             /* default 0.1 (on the model scale per value for Adam) */
     double momentum;              /* μ or β1; default 0.9 */
-    dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_DFEA_CLAMPED */
+    dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_AUTO */
     uint64_t seed;                /* noise of the start; default 0 */
     dfx_edit_loss_fn loss;        /* NULL: the masked loss */
     void *loss_user;
@@ -931,6 +935,7 @@ typedef struct dfx_edit_result {
     uint64_t state_bytes;         /* device memory of the edit's state (the x̂0 per step included) */
     uint32_t canvas_width, canvas_height;
     uint32_t window_x, window_y, window_width, window_height; /* the part of the image the model worked on */
+    dfx_edit_adjoint adjoint;     /* the adjoint used (AUTO resolved) */
     char warning[256];
 } dfx_edit_result;
 

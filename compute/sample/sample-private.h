@@ -128,6 +128,11 @@ dfx_status dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, 
                           double sigma_to);
 dfx_status dfx__skip_spectral (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x,
                                double sigma_from, double sigma_to);
+/* x (one c·h·w image on the device) ← Cov[x0 | x̃] x of the Gaussian at σ̃ =
+ * sigma: σ² Σ (Σ + σ² I)⁻¹ x (no mean: it is linear), the posterior
+ * covariance the edit's Gaussian adjoint uses.  Same grids as above. */
+dfx_status dfx__skip_pca_cov (dfx__skip *s, uint32_t h, uint32_t w, dfx_buffer *x, double sigma);
+dfx_status dfx__skip_spectral_cov (dfx__skip *s, uint32_t h, uint32_t w, dfx_buffer *x, double sigma);
 
 /* The per-bin channel matrices A[k] = f(S[k]) with f(λ) = √((λ + σ_to²)/(λ + σ_from²))
  * for an h × w canvas, S resampled from the statistics' grid (bilinear in

@@ -5,8 +5,10 @@
  *     c = √((λ + σ_to²)/(λ + σ_from²)),
  *
  * as y = x − μ (lincomb), P = Y Uᵀ (GEMM), P ⊙= (c_k − c_res) (mul),
- * Y = P U + c_res Y (GEMM), x = y + μ (lincomb).  Works only on the grid the
- * statistics were taken on. */
+ * Y = P U + c_res Y (GEMM), x = y + μ (lincomb).  The same steps without μ
+ * and with c = σ² λ/(λ + σ²) apply the Gaussian's posterior covariance
+ * Cov[x0 | x̃] = σ² Σ (Σ + σ² I)⁻¹ (dfx__skip_pca_cov, the edit's Gaussian
+ * adjoint).  Works only on the grid the statistics were taken on. */
 #include "skip-private.h"
 #include "../ops/ops-sample.h"
 
@@ -27,9 +29,17 @@ upload_doubles (dfx_ctx *ctx, const double *v, size_t n, dfx_buffer **out)
     return st;
 }
 
-dfx_status
-dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from,
-               double sigma_to)
+/* c of one variance: the flow map's, or the posterior covariance's at σ = sigma_from (cov) */
+static double
+factor (int cov, double lambda, double sigma_from, double sigma_to)
+{
+    const double s2 = sigma_from * sigma_from;
+    return cov ? s2 * lambda / (lambda + s2) : dfx__gauss_factor (lambda, sigma_from, sigma_to);
+}
+
+static dfx_status
+pca_apply (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from, double sigma_to,
+           int cov)
 {
     dfx_ctx *ctx = s->ctx;
     const dfx__gauss_stats *g = s->g;
@@ -56,9 +66,10 @@ dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer 
         }
         s->pca_batch = batch;
     }
-    double c_res = dfx__gauss_factor (g->residual, sigma_from, sigma_to);
+    const double c_res = factor (cov, g->residual, sigma_from, sigma_to);
+    const float mu = cov ? 0.0f : 1.0f; /* the covariance is linear: no mean */
     for (uint32_t b = 0; b < batch; b++)
-        DFX_CHECK (dfx__lincomb (ctx, s->y, b * d, 1.0f, x, b * d, -1.0f, s->mean, 0, 0.0f, d));
+        DFX_CHECK (dfx__lincomb (ctx, s->y, b * d, 1.0f, x, b * d, -mu, s->mean, 0, 0.0f, d));
     if (r) {
         wt = malloc ((size_t) batch * r * sizeof *wt);
         if (!wt) {
@@ -66,7 +77,7 @@ dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer 
             goto cleanup;
         }
         for (uint32_t k = 0; k < r; k++)
-            wt[k] = (float) (dfx__gauss_factor (g->eigval[k], sigma_from, sigma_to) - c_res);
+            wt[k] = (float) (factor (cov, g->eigval[k], sigma_from, sigma_to) - c_res);
         for (uint32_t b = 1; b < batch; b++)
             memcpy (wt + (size_t) b * r, wt, r * sizeof *wt);
         DFX_CHECK (dfx_buffer_upload (ctx, s->wt, 0, wt, (size_t) batch * r * sizeof *wt));
@@ -79,12 +90,25 @@ dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer 
         gp.m = batch, gp.n = (uint32_t) d, gp.k = r, gp.beta = (float) c_res;
         DFX_CHECK (dfx_op_gemm (ctx, &gp, s->p, s->comps, s->y));
         for (uint32_t b = 0; b < batch; b++)
-            DFX_CHECK (dfx__lincomb (ctx, x, b * d, 1.0f, s->y, b * d, 1.0f, s->mean, 0, 0.0f, d));
+            DFX_CHECK (dfx__lincomb (ctx, x, b * d, 1.0f, s->y, b * d, mu, s->mean, 0, 0.0f, d));
     } else {
         for (uint32_t b = 0; b < batch; b++)
-            DFX_CHECK (dfx__lincomb (ctx, x, b * d, (float) c_res, s->y, b * d, 1.0f, s->mean, 0, 0.0f, d));
+            DFX_CHECK (dfx__lincomb (ctx, x, b * d, (float) c_res, s->y, b * d, mu, s->mean, 0, 0.0f, d));
     }
 cleanup:
     free (wt);
     return st;
+}
+
+dfx_status
+dfx__skip_pca (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from,
+               double sigma_to)
+{
+    return pca_apply (s, batch, h, w, x, sigma_from, sigma_to, 0);
+}
+
+dfx_status
+dfx__skip_pca_cov (dfx__skip *s, uint32_t h, uint32_t w, dfx_buffer *x, double sigma)
+{
+    return pca_apply (s, 1, h, w, x, sigma, sigma, 1);
 }

@@ -10,7 +10,9 @@
  * The FFTs are VkFFT's (fft.c).  Any canvas size: S is resampled from the
  * statistics' grid to the canvas' frequencies, bilinearly and periodically
  * in frequency (a power spectral density, invariant under the unitary DFT's
- * normalisation).  The A[k] are computed on the host, per call. */
+ * normalisation).  The A[k] are computed on the host, per call.  With
+ * f(λ) = σ² λ/(λ + σ²) and no mean the same steps apply the Gaussian's
+ * posterior covariance σ² S (S + σ² I)⁻¹ (dfx__skip_spectral_cov). */
 #include "skip-private.h"
 #include "../ops/ops-sample.h"
 
@@ -21,6 +23,13 @@ factor_fn (double lambda, const void *arg)
 {
     const double *s = arg;
     return dfx__gauss_factor (lambda, s[0], s[1]);
+}
+
+static double
+cov_fn (double lambda, const void *arg)
+{
+    const double s2 = *(const double *) arg * *(const double *) arg;
+    return s2 * lambda / (lambda + s2);
 }
 
 /* Source position (in bins, in [0, n_src)) of bin k of an n-point DFT. */
@@ -51,27 +60,34 @@ dfx__spectral_cov_at (const dfx__gauss_stats *g, uint32_t h, uint32_t w, uint32_
         s[i] = (1 - ty) * ((1 - tx) * s00[i] + tx * s01[i]) + ty * ((1 - tx) * s10[i] + tx * s11[i]);
 }
 
-void
-dfx__spectral_matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double sigma_from, double sigma_to,
-                        float *a)
+static void
+matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double (*fn) (double, const void *), const double *arg,
+          float *a)
 {
     const uint32_t c = g->channels;
     const size_t cc2 = 2 * (size_t) c * c;
-    const double arg[2] = {sigma_from, sigma_to};
     double s[2 * DFX__HERM_MAX * DFX__HERM_MAX], f[2 * DFX__HERM_MAX * DFX__HERM_MAX];
     for (uint32_t ky = 0; ky < h; ky++)
         for (uint32_t kx = 0; kx < w; kx++) {
             dfx__spectral_cov_at (g, h, w, ky, kx, s);
-            dfx__hermitian_function ((int) c, s, factor_fn, arg, f);
+            dfx__hermitian_function ((int) c, s, fn, arg, f);
             float *ak = a + ((size_t) ky * w + kx) * cc2;
             for (size_t i = 0; i < cc2; i++)
                 ak[i] = (float) f[i];
         }
 }
 
-dfx_status
-dfx__skip_spectral (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from,
-                    double sigma_to)
+void
+dfx__spectral_matrices (const dfx__gauss_stats *g, uint32_t h, uint32_t w, double sigma_from, double sigma_to,
+                        float *a)
+{
+    const double arg[2] = {sigma_from, sigma_to};
+    matrices (g, h, w, factor_fn, arg, a);
+}
+
+static dfx_status
+spectral_apply (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from,
+                double sigma_to, int cov)
 {
     dfx_ctx *ctx = s->ctx;
     const dfx__gauss_stats *g = s->g;
@@ -103,16 +119,33 @@ dfx__skip_spectral (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_bu
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (spectral skip, %ux%u)", w, h);
         goto cleanup;
     }
-    dfx__spectral_matrices (g, h, w, sigma_from, sigma_to, a);
+    if (cov)
+        matrices (g, h, w, cov_fn, &sigma_from, a);
+    else
+        dfx__spectral_matrices (g, h, w, sigma_from, sigma_to, a);
+    const float mu = cov ? 0.0f : 1.0f; /* the covariance is linear: no mean */
     DFX_CHECK (dfx_buffer_upload (ctx, s->amat, 0, a, np * c * c * 2 * sizeof *a));
-    DFX_CHECK (dfx__spectral_pack (ctx, s->z, x, s->spec_mean, batch, c, (uint32_t) np, 1.0f, -1.0f));
+    DFX_CHECK (dfx__spectral_pack (ctx, s->z, x, s->spec_mean, batch, c, (uint32_t) np, 1.0f, -mu));
     DFX_CHECK (dfx__fft_record (s->fft, 0));
     DFX_CHECK (dfx__spectral_mix (ctx, s->z, s->amat, batch, c, (uint32_t) np));
     DFX_CHECK (dfx__fft_record (s->fft, 1));
-    DFX_CHECK (dfx__spectral_unpack (ctx, x, s->z, s->spec_mean, batch, c, (uint32_t) np, 1.0f, 1.0f));
+    DFX_CHECK (dfx__spectral_unpack (ctx, x, s->z, s->spec_mean, batch, c, (uint32_t) np, 1.0f, mu));
 cleanup:
     if (st != DFX_OK && s->fb == 0)
         dfx__skip_spectral_release (s);
     free (a);
     return st;
+}
+
+dfx_status
+dfx__skip_spectral (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma_from,
+                    double sigma_to)
+{
+    return spectral_apply (s, batch, h, w, x, sigma_from, sigma_to, 0);
+}
+
+dfx_status
+dfx__skip_spectral_cov (dfx__skip *s, uint32_t h, uint32_t w, dfx_buffer *x, double sigma)
+{
+    return spectral_apply (s, 1, h, w, x, sigma, sigma, 1);
 }

@@ -7,7 +7,8 @@ models/fashion-mnist-32 (suite algo).
 The model is grey, so the guide is a grey value: a disc of black (−1) over a
 bright part of a generated garment, inside a larger disc mask.
 1. The edit (DDIM 10 steps, strength 0.5, 8 Adam iterations of step 0.2, guide weight 1, inverted start): the
-   objective falls at every iteration and overall; the masked region of the
+   objective falls by more than 40 % and rises at most once (Adam), by less
+   than 25 %; the masked region of the
    output PNG moves toward the guide (its mean distance to the guide falls by
    at least 25 % against the input image), the unmasked region changes
    little (mean absolute change ≤ 16 of 255); output size exact.
@@ -16,7 +17,7 @@ bright part of a generated garment, inside a larger disc mask.
 1c. A photo (matplotlib's sample grace_hopper.jpg, 64x75) with a pure red
    disc (radius 7) as guide and the disc as mask, on the colour model
    (emoji-32, 32x32): the model works on a window around the disc; the
-   redness R − (G + B)/2 inside the disc rises by at least 30 of 255 and
+   redness R − (G + B)/2 inside the disc rises by at least 100 of 255 and
    outside the band the output equals the input bit for bit.
 2. Bad input: a guide or mask of another size refused naming the file and
    both sizes (exit 2); an empty mask writes the image unchanged with a note;
@@ -76,8 +77,12 @@ if rc == 0:
     print("guide mse:", " ".join("%.3f" % v for v in j["guide_mse"]), " outside rms:",
           " ".join("%.3f" % v for v in j["outside_rms"]), " %.1f s, %d evaluations" % (j["seconds"], j["nfe"]))
     check(len(loss) == 9 and j["iterations"] == 8, "9 loss values for 8 iterations")
-    check(all(b <= a_ * (1 + 1e-6) for a_, b in zip(loss, loss[1:])), "the objective never rises")
-    check(loss[-1] < 0.9 * loss[0], "the objective falls by more than 10 %% (%.2f -> %.2f)" % (loss[0], loss[-1]))
+    # Adam with a fixed step is not a descent method: with the Gaussian adjoint's better-aimed gradient it
+    # overshoots once here (61.1 -> 74.1 at the 4th step) and the objective still ends at 0.43 of its start
+    rises = [(a_, b) for a_, b in zip(loss, loss[1:]) if b > a_ * (1 + 1e-6)]
+    check(len(rises) <= 1 and all(b < 1.25 * a_ for a_, b in rises),
+          "the objective rises at most once, by less than 25 %% (%s)" % rises)
+    check(loss[-1] < 0.6 * loss[0], "the objective falls by more than 40 %% (%.2f -> %.2f)" % (loss[0], loss[-1]))
     o = np.asarray(Image.open(W + "/out.png").convert("L"), dtype=np.float64)
     check(o.shape == img.shape, "output %s, input %s" % (o.shape, img.shape))
     d_in = np.abs(img[blob] - guide[blob]).mean()
@@ -143,7 +148,8 @@ if ph is not None:
         print("photo 64x75, red disc r 7: window %s, redness inside %.1f -> %.1f of 255, %.1f s" %
               (j["window"], red(ph), red(o2), j["seconds"]))
         check(j["window"][2] < W2 or j["window"][3] < H2, "the model worked on a window of the photo")
-        check(red(o2) >= red(ph) + 30, "the disc turned clearly redder")
+        # measured: 90.0 -> 144.4 with the clamped DF-EA adjoint, 90.0 -> 250.8 with the Gaussian one
+        check(red(o2) >= red(ph) + 100, "the disc turned clearly redder (by %.1f >= 100)" % (red(o2) - red(ph)))
         check((o2[~band2] == ph[~band2]).all(), "photo: outside the band the output is the input bit for bit")
 
 # 2. bad input

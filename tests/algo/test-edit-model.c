@@ -14,6 +14,9 @@
  *     all 1024 values and in the subspace, printed per strength; the clamped
  *     one must be a descent direction (cosine > 0), the plain one finite or
  *     not (it overflows on image data: printed, not asserted);
+ *   - the Fisher-head diagonal and the Gaussian adjoints (gaussian/'s PCA alone, with the clamped DF-EA term,
+ *     above σ̃_skip only with the Fisher diagonal below, with its diagonal replaced by the Fisher head's):
+ *     cosine with the reference printed per strength, each a descent direction (cosine > 0);
  *   - the objective of dfx_edit, averaged over 3 seeds of the noised start,
  *     falls at every iteration;
  *   - dfx_edit refuses Heun, strength 0, a mask value outside [0, 1] and a
@@ -32,6 +35,7 @@
 
 static dfx__edit_desc md;
 static dfx__moments *mom; /* the Fisher head (NULL: the model has none) */
+static dfx__gauss_stats *gs; /* gaussian/ (NULL: the model has none, or no PCA) */
 static double sig[16];
 static float *y, *gd, *mk;
 static size_t n;
@@ -84,6 +88,66 @@ gradient (const float *z, int mode)
     loss_grad (xN, g);
     CHECK (dfx_buffer_upload (ctx, a, 0, g, n * sizeof *g) == DFX_OK, "upload");
     dfx__edit_cov_fd_state fd = {md.den, md.h, md.w, n, xp, dp, 0};
+    if (mode >= 5) {
+        /* the Gaussian's posterior covariance from gaussian/'s PCA (stationary in x):
+         * C_G a = Σ_k w_k (u_kᵀa) u_k + w_r (a − Σ_k (u_kᵀa) u_k), w = σ² λ/(λ + σ²);
+         * 5: C_G at every step; 6: C_G at σ̃ ≥ σ̃_skip, the Fisher head's diagonal below;
+         * 7: C_G with its diagonal replaced by the Fisher head's, diag c + (C_G − diag C_G) */
+        double *ad = malloc (n * sizeof *ad), *ca = malloc (n * sizeof *ca), *dg = malloc (n * sizeof *dg);
+        for (size_t i = 0; i < n; i++)
+            ad[i] = g[i];
+        for (uint32_t i = N; i-- > 0;) {
+            const double rho = sig[i + 1] / sig[i], s2 = sig[i] * sig[i], kappa = (1 - rho) / s2;
+            const double wr = s2 * gs->residual / (gs->residual + s2);
+            for (size_t j = 0; j < n; j++)
+                ca[j] = wr * ad[j], dg[j] = wr;
+            for (uint32_t k = 0; k < gs->rank; k++) {
+                const double *u = gs->comps + (size_t) k * n, wk = s2 * gs->eigval[k] / (gs->eigval[k] + s2) - wr;
+                double pk = 0;
+                for (size_t j = 0; j < n; j++)
+                    pk += u[j] * ad[j];
+                for (size_t j = 0; j < n; j++)
+                    ca[j] += wk * pk * u[j], dg[j] += wk * u[j] * u[j];
+            }
+            if (mode == 8) {
+                /* + the clamped DF-EA term (edit-adjoint.c) on the host */
+                float *u = download (xbar, n), *v = download (xhat[i], n);
+                double uu = 0, du = 0, dd = 0, ua = 0, da = 0;
+                for (size_t j = 0; j < n; j++) {
+                    const double dj = (double) u[j] - v[j];
+                    uu += (double) u[j] * u[j], du += dj * u[j], dd += dj * dj, ua += u[j] * ad[j], da += dj * ad[j];
+                }
+                const double tr = 2 * du - dd, upv = fmax (4 * uu - 4 * du + dd, 0.0);
+                const double mu = 0.5 * (tr + sqrt (dd * upv)), mu_c = fmin (mu, s2);
+                const double c1 = dd, c2 = mu - du, ww = c1 * c1 * uu + 2 * c1 * c2 * du + c2 * c2 * dd;
+                if (mu_c > 0 && ww > 0) {
+                    const double f = mu_c * (c1 * ua + c2 * da) / ww;
+                    for (size_t j = 0; j < n; j++)
+                        ca[j] += f * (c1 * u[j] + c2 * ((double) u[j] - v[j]));
+                }
+                free (u), free (v);
+            }
+            float *x0 = NULL, *m2 = NULL;
+            if (mode == 7 || (mode == 6 && sig[i] < gs->sigma_skip)) {
+                st = mom->eval (mom, 1, md.h, md.w, xs[i], sig[i], xp, dp);
+                CHECK (st == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK, "fisher head: %s", dfx_ctx_errmsg (ctx));
+                x0 = download (xp, n), m2 = download (dp, n);
+            }
+            for (size_t j = 0; j < n; j++) {
+                const double c = x0 ? (double) m2[j] - (double) x0[j] * x0[j] : 0;
+                const double cj = mode == 5 || mode == 8 || !x0 ? ca[j] : mode == 6 ? c * ad[j] : ca[j] - dg[j] * ad[j] + c * ad[j];
+                ad[j] = rho * ad[j] + kappa * cj;
+            }
+            free (x0), free (m2);
+        }
+        free (ca), free (dg), free (xN), free (g);
+        for (uint32_t i = 0; i < N; i++)
+            dfx_buffer_destroy (ctx, xhat[i]), dfx_buffer_destroy (ctx, xs[i]);
+        free (xhat), free (xs);
+        dfx_buffer_destroy (ctx, x), dfx_buffer_destroy (ctx, xbar), dfx_buffer_destroy (ctx, a);
+        dfx_buffer_destroy (ctx, tmp), dfx_buffer_destroy (ctx, xp), dfx_buffer_destroy (ctx, dp);
+        return ad;
+    }
     if (mode >= 3) {
         double *ad = malloc (n * sizeof *ad);
         for (size_t i = 0; i < n; i++)
@@ -186,6 +250,12 @@ main (int argc, char **argv)
     md = (dfx__edit_desc){dfx__model_denoiser (m), dfx__model_schedule (m), DFX_SAMPLER_DDIM, 8, 0, 0, H, W};
     if (mi.has_fisher && dfx__model_moments (m, &mom) != DFX_OK)
         mom = NULL;
+    if (dfx__gauss_stats_load (ctx, argv[1], &gs) != DFX_OK || !gs->has_pca || gs->rank == 0 ||
+        (size_t) gs->channels * gs->height * gs->width != n) {
+        printf ("no PCA in %s/gaussian: the Gaussian adjoints are not measured (%s)\n", argv[1], dfx_ctx_errmsg (ctx));
+        dfx__gauss_stats_free (gs);
+        gs = NULL;
+    }
     const double strengths[] = {0.3, 0.6};
     printf ("fashion-mnist-32, DDIM %u steps to sigma %g, %d directions\n", md.steps,
             md.sched->sigma_min, NDIR);
@@ -233,6 +303,18 @@ main (int argc, char **argv)
             CHECK (cf > 0 && cf2 > 0, "strength %g: the Fisher-diagonal gradient is not a descent direction (%.3f, "
                    "%.3f)", strengths[k], cf, cf2);
             free (gf), free (gf2);
+        }
+        if (gs && mom) {
+            double *g5 = gradient (z, 5), *g6 = gradient (z, 6), *g7 = gradient (z, 7), *g8 = gradient (z, 8);
+            printf ("  strength %.1f: Gaussian + clamped DF-EA: %.3f\n", strengths[k], cosine (g8, gx, n));
+            free (g8);
+            const double c5 = cosine (g5, gx, n), c6 = cosine (g6, gx, n), c7 = cosine (g7, gx, n);
+            printf ("  strength %.1f: Gaussian (PCA rank %u) adjoint: cosine with the reference %.3f; Gaussian above "
+                    "sigma_skip %.3g, Fisher diagonal below: %.3f; Gaussian off-diagonal + Fisher diagonal: %.3f\n",
+                    strengths[k], gs->rank, c5, gs->sigma_skip, c6, c7);
+            CHECK (c5 > 0 && c6 > 0 && c7 > 0, "strength %g: a Gaussian adjoint is not a descent direction (%.3f, %.3f, "
+                   "%.3f)", strengths[k], c5, c6, c7);
+            free (g5), free (g6), free (g7);
         }
         printf ("  %-8g  %-11.4g  %-14.3f  %-7.3f |          %-9.3f  %-10.3f |        %.3f\n", strengths[k],
                 md.sigma_start, cref, eref, cc, ccd, cp);
@@ -395,6 +477,7 @@ main (int argc, char **argv)
         free (big), free (bg), free (bo), free (bm), free (wt);
     }
     free (y), free (gd), free (mk);
+    dfx__gauss_stats_free (gs);
     dfx_model_destroy (m);
     dfx_ctx_destroy (ctx);
     return check_exit ();
