@@ -260,13 +260,10 @@ dfx_cli_diagnose (int argc, char **argv)
     float *data = NULL;
     dfx_diagnose_row *rows = NULL;
     int rc = 0;
-    dfx_status st = dfx_ctx_create (NULL, &ctx);
+    dfx_model_info mi;
+    dfx_status st = dfx_cli_model_open (model, &ctx, &m, &mi);
     if (st != DFX_OK)
         goto fail;
-    if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
-        goto fail;
-    dfx_model_info mi;
-    dfx_model_get_info (m, &mi);
     if (!mi.sample_width || !mi.sample_height) {
         fprintf (stderr, "dfx diagnose: the model's config has no sample_size\n");
         rc = DFX_CLI_EXIT_ERROR;

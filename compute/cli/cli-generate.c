@@ -168,13 +168,10 @@ dfx_cli_generate (int argc, char **argv)
     uint8_t *pix = NULL;
     cJSON *names = cJSON_CreateArray ();
     int rc = 0;
-    dfx_status st = dfx_ctx_create (NULL, &ctx);
+    dfx_model_info mi;
+    dfx_status st = dfx_cli_model_open (model, &ctx, &m, &mi);
     if (st != DFX_OK)
         goto fail;
-    if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
-        goto fail;
-    dfx_model_info mi;
-    dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, w = p.width ? p.width : mi.sample_width, h = p.height ? p.height : mi.sample_height;
     if (output && (c < 1 || c > 4)) {
         fprintf (stderr, "dfx generate: the model has %u channels; PNG takes 1 to 4 (use --tensor only)\n", c);

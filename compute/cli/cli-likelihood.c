@@ -187,10 +187,8 @@ dfx_cli_likelihood (int argc, char **argv)
     dfx_model *m = NULL;
     dfx_likelihood_result r = {0};
     int rc = 0;
-    dfx_status st = dfx_ctx_create (NULL, &ctx);
+    dfx_status st = dfx_cli_model_open (model, &ctx, &m, NULL);
     if (st != DFX_OK)
-        goto fail;
-    if ((st = dfx_model_load (ctx, model, &m)) != DFX_OK)
         goto fail;
     if ((st = dfx_likelihood (m, &p, img.pixels, img.width, img.height, img.channels, img.has_alpha, &r)) != DFX_OK)
         goto fail;

@@ -149,6 +149,12 @@ struct cJSON *dfx_cli_json_output (const int64_t shape[4], double rms);
 FILE *dfx_cli_open_write (const char *cmd, const char *path);
 int dfx_cli_close_write (const char *cmd, const char *path, FILE *f);
 
+/* cli-model.c: a context with the default options into *ctx and the model
+ * folder dir loaded into *m, with its info into *mi (mi may be NULL).  On
+ * failure the status, *ctx (if made) holding the message; the caller destroys
+ * both (dfx_model_destroy, dfx_ctx_destroy) either way. */
+dfx_status dfx_cli_model_open (const char *dir, dfx_ctx **ctx, dfx_model **m, dfx_model_info *mi);
+
 /* Prints "dfx: <msg>" to stderr and returns DFX_CLI_EXIT_ERROR. */
 int dfx_cli_fail (dfx_ctx *ctx, dfx_status st);
 
