@@ -39,7 +39,8 @@ main (void)
                   {"dot", 3}, {"reduce-sum", 2}, {"gemm", 5}, {"gemm-lvp", 5}, {"conv2d", 6}, {"conv2d-lvp", 6},
                   {"groupnorm", 4}, {"groupnorm-lvp", 4}, {"softmax", 1}, {"softmax-lvp", 1}, {"copy-channels", 2},
                   {"lincomb", 3}, {"spectral-pack", 3}, {"spectral-unpack", 3}, {"spectral-mix", 2},
-                  {"dftm-div", 3}, {"ocm-step", 4}, {"ratio-moment", 2}, {"adam", 4}, {"attn-window", 4}};
+                  {"dftm-div", 3}, {"ocm-step", 4}, {"ratio-moment", 2}, {"adam", 4}, {"attn-window", 4},
+                  {"attn-window-lvp", 4}};
     CHECK (dfx__spirv_count == sizeof expect / sizeof expect[0], "%zu shaders embedded", dfx__spirv_count);
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
         int found = 0;
