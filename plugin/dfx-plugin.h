@@ -195,4 +195,9 @@ const DfxModelEntry *dfx__model_list_default (GPtrArray *list, gboolean grey_ima
  * FALSE and sets *error naming the folder and what is missing. */
 gboolean dfx__model_check (const gchar *dir, GError **error);
 
+/* The model folder a run uses: chosen (owned; from the config's "model") when
+ * it is set and passes dfx__model_check(), the default model for the image's
+ * kind when it is empty; NULL with *error set otherwise (chosen freed). */
+gchar *dfx__model_resolve (gchar *chosen, gboolean grey_image, GError **error);
+
 #endif /* DFX_PLUGIN_H */

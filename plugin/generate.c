@@ -229,16 +229,9 @@ dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean g
 
     memset (job, 0, sizeof *job);
     g_object_get (config, "model", &model, "steps", &steps, "seed", &seed, "count", &count, NULL);
-    if (model != NULL && *model != '\0') {
-        job->model_dir = model;
-        if (!dfx__model_check (job->model_dir, error))
-            return FALSE;
-    } else {
-        g_free (model);
-        job->model_dir = dfx__model_default (grey_image, error);
-        if (job->model_dir == NULL)
-            return FALSE;
-    }
+    job->model_dir = dfx__model_resolve (model, grey_image, error);
+    if (job->model_dir == NULL)
+        return FALSE;
 
     dfx_generate_params_defaults (&job->params);
     job->params.sampler = (dfx_sampler)gimp_procedure_config_get_choice_id (config, "sampler");

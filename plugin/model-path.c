@@ -89,6 +89,19 @@ dfx__model_check (const gchar *dir, GError **error)
 }
 
 gchar *
+dfx__model_resolve (gchar *chosen, gboolean grey_image, GError **error)
+{
+    if (chosen != NULL && *chosen != '\0') {
+        if (dfx__model_check (chosen, error))
+            return chosen;
+        g_free (chosen);
+        return NULL;
+    }
+    g_free (chosen);
+    return dfx__model_default (grey_image, error);
+}
+
+gchar *
 dfx__model_default (gboolean grey_image, GError **error)
 {
     const gchar *names[2] = {grey_image ? DFX_MODEL_GREY : DFX_MODEL_COLOUR,

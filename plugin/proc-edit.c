@@ -292,16 +292,9 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
                   "iterations", &iterations, "steps", &steps, "guidance-weight", &weight, "seed", &seed, "replace",
                   &replace, "feather", &feather, "context", &context, NULL);
     kind = gimp_procedure_config_get_choice_id (config, "result");
-    if (model != NULL && *model != '\0') {
-        j.model_dir = model;
-        if (!dfx__model_check (j.model_dir, &error))
-            goto fail;
-    } else {
-        g_free (model);
-        j.model_dir = dfx__model_default (base == GIMP_GRAY, &error);
-        if (j.model_dir == NULL)
-            goto fail;
-    }
+    j.model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
+    if (j.model_dir == NULL)
+        goto fail;
     guide = dfx__plugin_find_item (image, guide_id, TRUE);
     if (guide_id == 0) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,

@@ -231,16 +231,9 @@ heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     }
     g_object_get (config, "model", &model, "mask-id", &mask_id, "feather", &feather, "steps", &steps, "resample",
                   &resample, "seed", &seed, "context", &context, "replace", &replace, NULL);
-    if (model != NULL && *model != '\0') {
-        j.model_dir = model;
-        if (!dfx__model_check (j.model_dir, &error))
-            goto fail;
-    } else {
-        g_free (model);
-        j.model_dir = dfx__model_default (base == GIMP_GRAY, &error);
-        if (j.model_dir == NULL)
-            goto fail;
-    }
+    j.model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
+    if (j.model_dir == NULL)
+        goto fail;
     if (mask_id == 0 && gimp_selection_is_empty (image)) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
                      _ ("Nothing to heal: select the region to fill, or give a channel or layer mask as the mask. "

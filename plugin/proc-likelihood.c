@@ -260,16 +260,9 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
                   &legend, NULL);
     kind = (OutputKind)gimp_procedure_config_get_choice_id (config, "output");
     cmap = (dfx_colormap)gimp_procedure_config_get_choice_id (config, "colormap");
-    if (model != NULL && *model != '\0') {
-        job.model_dir = model;
-        if (!dfx__model_check (job.model_dir, &error)) {
-            job_clear (&job);
-            return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
-        }
-    } else {
-        g_free (model);
-        if ((job.model_dir = dfx__model_default (grey, &error)) == NULL)
-            return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
+    if ((job.model_dir = dfx__model_resolve (model, grey, &error)) == NULL) {
+        job_clear (&job);
+        return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
     job.grey = grey;
     job.n = n;
