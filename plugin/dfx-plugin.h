@@ -82,6 +82,14 @@ gboolean dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mas
  * message that contains libdfx's own message. */
 dfx_ctx *dfx__plugin_ctx_open (GError **error);
 
+/* For Guided Edit and Heal Selection (heal: the message says which): opens
+ * the context, loads the model dir, checks that it makes grey or RGB images
+ * (*channels) and allocates *out for channels × w × h floats (g_free).
+ * FALSE with *error set; *ctx and *model (NULL when not made) are the
+ * caller's to destroy either way. */
+gboolean dfx__plugin_masked_open (const gchar *dir, gboolean heal, guint w, guint h, dfx_ctx **ctx,
+                                  dfx_model **model, guint *channels, gfloat **out, GError **error);
+
 /* Runs the settings dialog spec (ui/dfx-ui.h) with its model chooser
  * filled (dialog.c): every installed model by name with its card's line,
  * and the default model for grey or colour images by name.

@@ -3,6 +3,7 @@
  * For: the one place where the plug-in creates a dfx_ctx and where a failed
  * dfx_status with its context message becomes a GError (GIMP_PLUG_IN_ERROR)
  * that run() functions hand to gimp_procedure_new_return_values().
+ * dfx__plugin_masked_open() goes on to the model of an edit or a heal.
  * Not for: device selection logic (libdfx reads $DFX_DEVICE itself) or any
  * use of the context.
  */
@@ -27,4 +28,39 @@ dfx__plugin_ctx_open (GError **error)
                  dfx_ctx_errmsg (ctx));
     dfx_ctx_destroy (ctx);
     return NULL;
+}
+
+gboolean
+dfx__plugin_masked_open (const gchar *dir, gboolean heal, guint w, guint h, dfx_ctx **ctx, dfx_model **model,
+                         guint *channels, gfloat **out, GError **error)
+{
+    dfx_model_info info;
+    dfx_status status;
+
+    *model = NULL;
+    *ctx = dfx__plugin_ctx_open (error);
+    if (*ctx == NULL)
+        return FALSE;
+    status = dfx_model_load (*ctx, dir, model);
+    if (status != DFX_OK) {
+        g_set_error (error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"), dir,
+                     dfx_ctx_errmsg (*ctx));
+        return FALSE;
+    }
+    dfx_model_get_info (*model, &info);
+    if (info.channels != 1 && info.channels != 3) {
+        g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
+                     heal ? _ ("The model %s makes images of %u channels; dfx heals with grey (1) or RGB (3) models.")
+                          : _ ("The model %s makes images of %u channels; dfx edits with grey (1) or RGB (3) models."),
+                     dir, info.channels);
+        return FALSE;
+    }
+    *channels = info.channels;
+    *out = g_try_new (gfloat, (gsize)info.channels * w * h);
+    if (*out == NULL) {
+        g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_OUT_OF_HOST_MEMORY, _ ("Not enough memory for %u×%u."), w,
+                     h);
+        return FALSE;
+    }
+    return TRUE;
 }

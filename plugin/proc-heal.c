@@ -51,38 +51,17 @@ heal_progress (double fraction, void *user)
 static void
 heal_work (HealJob *j)
 {
-    dfx_ctx *ctx;
+    dfx_ctx *ctx = NULL;
     dfx_model *model = NULL;
-    dfx_model_info info;
     dfx_status status;
 
     if (heal_progress (-1.0, j)) {
         g_set_error (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Heal cancelled."));
         return;
     }
-    ctx = dfx__plugin_ctx_open (&j->error);
-    if (ctx == NULL)
-        return;
-    status = dfx_model_load (ctx, j->model_dir, &model);
-    if (status != DFX_OK) {
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
-                     j->model_dir, dfx_ctx_errmsg (ctx));
+    if (!dfx__plugin_masked_open (j->model_dir, TRUE, j->width, j->height, &ctx, &model, &j->channels, &j->out,
+                                  &j->error))
         goto out;
-    }
-    dfx_model_get_info (model, &info);
-    if (info.channels != 1 && info.channels != 3) {
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
-                     _ ("The model %s makes images of %u channels; dfx heals with grey (1) or RGB (3) models."),
-                     j->model_dir, info.channels);
-        goto out;
-    }
-    j->channels = info.channels;
-    j->out = g_try_new (gfloat, (gsize)j->channels * j->width * j->height);
-    if (j->out == NULL) {
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_OUT_OF_HOST_MEMORY, _ ("Not enough memory for %u×%u."),
-                     j->width, j->height);
-        goto out;
-    }
     status = dfx_heal (model, &j->params, j->width, j->height, j->channels == 1 ? j->image1 : j->image3, j->mask,
                        j->out, &j->result);
     if (status == DFX_ERR_CANCELLED)
