@@ -50,6 +50,7 @@ assert tuple(t["spectral_covariance"].shape) == (16, 16, 3, 3, 2)
 assert abs(cfg["sigma_skip"] - rep["sigma_skip"]) < 1e-9 * max(1.0, rep["sigma_skip"]), (cfg, rep)
 assert cfg["sigma_skip"] in cfg["curve"]["sigma"], cfg["curve"]
 assert len(cfg["premise_check"]["sigma"]) == 1 and rep["nfe_statistics"] > 0
+assert rep["premise_spread"] >= 1.0 and cfg["premise_check"]["spread"] == rep["premise_spread"], rep
 PY
 "$dfx" generate --model "$m" --steps 6 --json -o "$tmp/auto.png" >"$tmp/auto.json" 2>"$tmp/auto.err" \
   || bad "generate --skip auto: $(cat "$tmp/auto.err")"

@@ -134,6 +134,11 @@ print_text (const char *model, const dfx_prepare_result *r)
         printf ("  premise check at sigma %8.3f: top eigenvalues %.4g %.4g %.4g %.4g\n", r->level_sigma[i],
                 r->level_eigenvalues[i][0], r->level_eigenvalues[i][1], r->level_eigenvalues[i][2],
                 r->level_eigenvalues[i][3]);
+    if (r->premise_spread > 2.0)
+        printf ("  note: the top eigenvalue measured at half or twice sigma differs by a factor %.3g: the network is\n"
+                "  not the Gaussian denoiser at these noise levels, so these statistics are rough (another --sigma\n"
+                "  may fit better; the calibration below only lets the skip go where they match the network)\n",
+                r->premise_spread);
     printf ("  calibration on %u %s images (%.1f s to make, %.1f s to measure): sigma_skip pca %.4g, spectral "
             "%.4g, mode %s, tolerance %g\n",
             r->calib_images, r->from_data ? "held-out" : "generated", r->seconds_samples, r->seconds_calibration,
@@ -169,6 +174,7 @@ print_json (const char *model, const dfx_prepare_result *r)
         cJSON_AddItemToObject (e, "eigenvalues", cJSON_CreateDoubleArray (r->level_eigenvalues[i], 4));
         cJSON_AddItemToArray (lv, e);
     }
+    cJSON_AddNumberToObject (o, "premise_spread", r->premise_spread);
     cJSON_AddStringToObject (o, "mode", dfx_skip_name (r->mode));
     cJSON_AddNumberToObject (o, "sigma_skip", r->sigma_skip);
     cJSON_AddNumberToObject (o, "sigma_skip_pca", r->sigma_skip_pca);

@@ -1062,6 +1062,9 @@ typedef struct dfx_prepare_result {
     uint32_t levels;                            /* premise check: λ_1..4 re-measured at other σ̃ */
     double level_sigma[DFX_PREPARE_LEVELS];
     double level_eigenvalues[DFX_PREPARE_LEVELS][4];
+    double premise_spread;                      /* largest ratio (≥ 1) of λ1 at σ̃/2 or 2σ̃ to λ1 at σ̃; 0:
+                                                   not checked.  Above 2 the network is not the Gaussian
+                                                   denoiser there and the statistics are rough */
     dfx_skip mode;                              /* PCA or SPECTRAL */
     double sigma_skip, sigma_skip_pca, sigma_skip_spectral, tolerance;
     uint64_t nfe_statistics, nfe_samples, nfe_calibration; /* images through the network */

@@ -86,11 +86,15 @@ jac_free (jac_op *o)
     free (o->in), free (o->out), free (o->noise);
 }
 
+/* σ̃² a/(1 − a) for a Jacobian eigenvalue a.  arg: {σ̃², a_max}.  A Gaussian
+ * has 0 ≤ a < 1; a network can give a ≥ 1 where its posterior is not
+ * Gaussian (a premise failure), so a is clamped to a_max = d/(d + σ̃²): data
+ * on [−1, 1] have tr Σ ≤ d, hence no eigenvalue above d. */
 static double
 sigma2_ratio (double a, const void *arg)
 {
-    const double s2 = *(const double *) arg;
-    a = a < 0.0 ? 0.0 : a > A_MAX ? A_MAX : a;
+    const double s2 = ((const double *) arg)[0], amax = ((const double *) arg)[1];
+    a = a < 0.0 ? 0.0 : a > amax ? amax : a;
     return s2 * a / (1.0 - a);
 }
 
@@ -164,7 +168,7 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (statistics of %zu values)", d);
         goto cleanup;
     }
-    const double s2 = p->sigma * p->sigma;
+    const double s2 = p->sigma * p->sigma, amax = (double) d / ((double) d + s2), sa[2] = {s2, amax};
     DFX_CHECK (mean_pass (e, NULL, p->sigma, p->mean_pairs, p->seed, op.noise, mhat));
     op.base = mhat;
     DFX_CHECK (dfx__range_find (ctx, jac_apply, &op, d, p->rank, p->oversample, p->iters, p->seed, &rr));
@@ -190,8 +194,10 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
     /* a_res = Σ (P⊥ω)ᵀAω / Σ ‖P⊥ω‖²: the ratio form of Hutchinson's estimate
      * of tr(P⊥A)/(d − r), exact when A is isotropic in the complement. */
     double ares = nperp > 0.0 ? trp / nperp : 0.0;
+    for (uint32_t k = 0; k < rr.rank; k++)
+        rr.vals[k] = rr.vals[k] > amax ? amax : rr.vals[k];
     tr /= rr.probes, trp /= rr.probes;
-    ares = ares < 0.0 ? 0.0 : ares > A_MAX ? A_MAX : ares;
+    ares = ares < 0.0 ? 0.0 : ares > amax ? amax : ares;
 
     g->channels = c, g->height = h, g->width = w, g->rank = r, g->has_pca = 1, g->mode = DFX_SKIP_PCA;
     g->eigval = malloc (r * sizeof *g->eigval), g->comps = rr.vecs, g->mean = malloc (d * sizeof *g->mean);
@@ -201,8 +207,8 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
         goto cleanup;
     }
     for (uint32_t k = 0; k < r; k++)
-        g->eigval[k] = sigma2_ratio (rr.vals[k], &s2);
-    g->residual = sigma2_ratio (ares, &s2);
+        g->eigval[k] = sigma2_ratio (rr.vals[k], sa);
+    g->residual = sigma2_ratio (ares, sa);
 
     /* μ = (I − A)⁻¹ m̂ in the low-rank form, then one Newton step with a
      * second mean pass at that base: F(b) = E D(b + σ̃ε) = μ + A(b − μ), so
@@ -225,7 +231,7 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
     }
     DFX_CHECK (dfx__spectrum_from_probes (ctx, c, h, w, rr.probes, rr.omega, rr.y, aspec));
     for (size_t k = 0; k < hw; k++)
-        dfx__hermitian_function ((int) c, aspec + k * cc2, sigma2_ratio, &s2, g->spec_cov + k * cc2);
+        dfx__hermitian_function ((int) c, aspec + k * cc2, sigma2_ratio, sa, g->spec_cov + k * cc2);
     for (uint32_t a = 0; a < c; a++) {
         for (size_t i = 0; i < hw; i++)
             g->spec_mean[a] += g->mean[a * hw + i];
@@ -266,14 +272,14 @@ dfx__gauss_level_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sig
     for (uint32_t j = 0; j < rows; j++)
         memcpy (v + j * d, g->comps + (j % n) * d, d * sizeof *v);
     DFX_CHECK (jac_apply (&op, rows, v, y));
-    const double s2 = sigma * sigma;
+    const double sa[2] = {sigma * sigma, (double) d / ((double) d + sigma * sigma)};
     for (uint32_t k = 0; k < n; k++) {
         double a = 0.0;
         for (uint32_t j = k; j < rows; j += n)
             for (size_t i = 0; i < d; i++)
                 a += v[j * d + i] * y[j * d + i];
         a /= rows / n;
-        lambda[k] = sigma2_ratio (a, &s2);
+        lambda[k] = sigma2_ratio (a, sa);
     }
 cleanup:
     free (v), free (y);

@@ -133,6 +133,7 @@ extra_fields (const dfx_prepare_params *p, const dfx_prepare_result *r)
         cJSON *lv = cJSON_AddObjectToObject (o, "premise_check");
         if (lv) {
             cJSON_AddItemToObject (lv, "sigma", numbers (r->level_sigma, r->levels));
+            cJSON_AddNumberToObject (lv, "spread", r->premise_spread);
             cJSON *ev = cJSON_AddArrayToObject (lv, "top_eigenvalues");
             for (uint32_t i = 0; ev && i < r->levels; i++)
                 cJSON_AddItemToArray (ev, numbers (r->level_eigenvalues[i], 4));
@@ -227,6 +228,9 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
                 continue;
             r.level_sigma[r.levels] = s;
             DFX_CHECK (dfx__gauss_level_check (&ev, g, s, p->fd_step, 4, 4, p->seed + i, r.level_eigenvalues[r.levels]));
+            const double l0 = r.level_eigenvalues[r.levels][0], l1 = g->rank ? g->eigval[0] : 0.0;
+            if (f < 2.5 && l0 > 0.0 && l1 > 0.0)
+                r.premise_spread = fmax (r.premise_spread, fmax (l0 / l1, l1 / l0));
             r.levels++;
         }
     }
