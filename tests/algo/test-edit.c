@@ -371,6 +371,24 @@ test_gauss_error (dfx__denoiser *den)
 
 /* ---- 4. Dirac mixture: DF-EA → exact as the posterior concentrates ---------- */
 
+/* The device product C_G a of the Gaussian adjoint (downloaded, free()) and its relative L2 error. */
+static float *
+device_cov (dfx__edit_cov_gauss_state *gs, double sigma, dfx_buffer *a, dfx_buffer *o)
+{
+    CHECK (dfx__edit_cov_gauss (gs, NULL, sigma, a, o) == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK,
+           "Gaussian covariance product (%s): %s", gs->pca ? "PCA" : "spectral", dfx_ctx_errmsg (ctx));
+    return download (o, D);
+}
+
+static double
+rel_l2 (const float *x, const double *ref)
+{
+    double num = 0, den = 0;
+    for (uint32_t i = 0; i < D; i++)
+        num += (x[i] - ref[i]) * (x[i] - ref[i]), den += ref[i] * ref[i];
+    return sqrt (num / den);
+}
+
 /* The stationary case: per frequency bin k of the unitary DFT on H × W a real symmetric 2 × 2 channel
  * covariance S(k) = S(−k) (so the pixel covariance is real); the device product (the spectral path,
  * VkFFT) against σ² S (S + σ² I)⁻¹ applied bin by bin to a naive double-precision DFT on the host. */
@@ -399,10 +417,8 @@ test_gauss_adjoint_spectral (void)
     double worst = 0.0;
     for (int q = 0; q < 3; q++) {
         const double sigma = q == 0 ? 0.1 : q == 1 ? 0.6 : 4.0, s2 = sigma * sigma;
-        CHECK (dfx__edit_cov_gauss (&gs, NULL, sigma, a, o) == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK,
-               "spectral cov: %s", dfx_ctx_errmsg (ctx));
-        float *of = download (o, D);
-        double ref[24] = {0}, num = 0, den2 = 0;
+        float *of = device_cov (&gs, sigma, a, o);
+        double ref[24] = {0};
         for (uint32_t ky = 0; ky < H; ky++)
             for (uint32_t kx = 0; kx < W; kx++) {
                 double zr[2] = {0}, zi[2] = {0};
@@ -429,9 +445,7 @@ test_gauss_adjoint_spectral (void)
                             ref[(ch * H + y) * W + x] += (wr[ch] * cos (ph) - wi[ch] * sin (ph)) / sqrt (np);
                         }
             }
-        for (uint32_t i = 0; i < D; i++)
-            num += (of[i] - ref[i]) * (of[i] - ref[i]), den2 += ref[i] * ref[i];
-        worst = fmax (worst, sqrt (num / den2));
+        worst = fmax (worst, rel_l2 (of, ref));
         free (of);
     }
     printf ("Gaussian adjoint, stationary spectrum on %ux%u, %u channels: the device product against a host DFT at "
@@ -485,11 +499,9 @@ test_gauss_adjoint (dfx__denoiser *den)
         double worst = 0.0;
         for (int q = 0; q < 3; q++) {
             const double sigma = q == 0 ? 0.05 : q == 1 ? 0.7 : 9.0, s2 = sigma * sigma;
-            CHECK (dfx__edit_cov_gauss (&gs, NULL, sigma, a, o) == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK,
-                   "cov: %s", dfx_ctx_errmsg (ctx));
-            float *of = download (o, D);
+            float *of = device_cov (&gs, sigma, a, o);
             /* host: Σ_k w_k (v_kᵀa) v_k + w_r (a − Σ_k (v_kᵀa) v_k), w = σ² λ/(λ + σ²) */
-            double ref[24], num = 0, den2 = 0;
+            double ref[24];
             const double wr = s2 * st.residual / (st.residual + s2);
             for (uint32_t i = 0; i < D; i++)
                 ref[i] = wr * av[i];
@@ -501,9 +513,7 @@ test_gauss_adjoint (dfx__denoiser *den)
                 for (uint32_t i = 0; i < D; i++)
                     ref[i] += wk * pk * st.comps[(size_t) k * D + i];
             }
-            for (uint32_t i = 0; i < D; i++)
-                num += (of[i] - ref[i]) * (of[i] - ref[i]), den2 += ref[i] * ref[i];
-            worst = fmax (worst, sqrt (num / den2));
+            worst = fmax (worst, rel_l2 (of, ref));
             free (of);
         }
         printf ("Gaussian adjoint, PCA rank %u of %u: the device product against the host formula at sigma 0.05, "
