@@ -170,7 +170,7 @@ def network_ratio_target(unet, xt, t, a, s, prediction, gen, rel=FD_REL):
     r = diag C/σ̃² of the network's own posterior, so the head's DF-TM divergence Σ(1 − r_i) estimates the
     network's Jacobian trace (what Hutchinson measures) rather than the data's.  None if not finite."""
     ch = xt.shape[1]
-    v = (torch.randint(0, 2, xt.shape, generator=gen) * 2 - 1).to(xt.dtype)
+    v = (torch.randint(0, 2, xt.shape, generator=gen) * 2 - 1).to(xt.device, xt.dtype)
     h = rel * s
     with torch.no_grad():
         xx = torch.cat([xt + h * v, xt - h * v])
@@ -202,7 +202,9 @@ class OdePool:
             raise ValueError(f"ODE steps {n_steps[0]}:{n_steps[1]}: need 1 <= lo <= hi")
         self.unet, self.data, self.prediction, self.gen = unet, data, prediction, gen
         self.n_traj, self.n_steps = n_traj, n_steps
-        self.sa, self.s1a = ac.sqrt(), (1 - ac).sqrt()
+        p = next(iter(unet.parameters()), None)
+        self.device = p.device if p is not None else data.device
+        self.sa, self.s1a = ac.sqrt().to(self.device), (1 - ac).sqrt().to(self.device)
         self.ls = 0.5 * torch.log((1 - ac.double()) / ac.double())  # ln σ̃ per timestep
         self.xs, self.ts = [], []
 
@@ -225,16 +227,16 @@ class OdePool:
         grid = torch.cat([self.ls[:1], grid[grid < u1]])
         ts = torch.unique(torch.searchsorted(self.ls, grid).clamp(max=T - 1))
         n = self.n_traj
-        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)].clone()
+        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)].to(self.device)
         with torch.no_grad():
             for k in range(len(ts)):
-                t = torch.full((n,), int(ts[k]))
+                t = torch.full((n,), int(ts[k]), device=self.device)
                 self.xs.append(self.sa[t].reshape(-1, 1, 1, 1) * x)
                 self.ts.append(t)
                 if k + 1 == len(ts):
                     break
-                tn = torch.full((n,), int(ts[k + 1]))
-                h = (self.ls[tn[0]] - self.ls[t[0]]).item()
+                tn = torch.full((n,), int(ts[k + 1]), device=self.device)
+                h = (self.ls[int(ts[k + 1])] - self.ls[int(ts[k])]).item()
                 k1 = x - self._x0(x, t)
                 xp = x + h * k1
                 k2 = xp - self._x0(xp, tn)
@@ -246,8 +248,9 @@ class OdePool:
     def take(self, m):
         while sum(v.shape[0] for v in self.xs) < m:
             self.refill()
-        xs, ts = torch.cat(self.xs), torch.cat(self.ts)
-        perm = torch.randperm(xs.shape[0], generator=self.gen)
+        xs = torch.cat([v.to(self.device) for v in self.xs])
+        ts = torch.cat([v.to(self.device) for v in self.ts])
+        perm = torch.randperm(xs.shape[0], generator=self.gen).to(self.device)
         self.xs, self.ts = [xs[perm[m:]]], [ts[perm[m:]]]
         return xs[perm[:m]], ts[perm[:m]]
 
@@ -268,7 +271,9 @@ def check_gradient(head, data, sa, s1a, nb=16):
     x0 = data[torch.randint(0, data.shape[0], (nb,), generator=g0)]
     t = torch.randint(0, sa.shape[0], (nb,), generator=g0)
     xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * torch.randn(x0.shape, generator=g0)
-    gradcheck.check(head, head_loss, {"xt": xt, "t": t, "y": x0 * x0}, label="train_fisher")
+    dev = next(head.parameters()).device
+    gradcheck.check(head, head_loss, {"xt": xt.to(dev), "t": t.to(dev), "y": (x0 * x0).to(dev)},
+                    label="train_fisher")
 
 
 def head_loss(head, b):
@@ -296,6 +301,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         gen.set_state(state["gen"])
         step, wall = state["step"], state["wall"]
     sa, s1a = ac.sqrt(), (1 - ac).sqrt()
+    dev = next(head.parameters()).device
+    sa_d, s1a_d = sa.to(dev), s1a.to(dev)
     T = ac.shape[0]
     tw = t_weights(ac, t_sampling)
     n = data.shape[0]
@@ -323,7 +330,8 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         t = (torch.randint(0, T, (batch,), generator=gen) if t_sampling == "uniform"
              else torch.multinomial(tw, batch, replacement=True, generator=gen))
         eps = torch.randn(x0.shape, generator=gen)
-        xt = sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps
+        xt = (sa[t][:, None, None, None] * x0 + s1a[t][:, None, None, None] * eps).to(dev)
+        x0, t = x0.to(dev), t.to(dev)
         if m_ode:
             try:
                 xo, to = pool.take(m_ode)
@@ -337,7 +345,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup))
         if target == "network":
-            a4, s4 = sa[t][:, None, None, None], s1a[t][:, None, None, None]
+            a4, s4 = sa_d[t][:, None, None, None], s1a_d[t][:, None, None, None]
             y = network_ratio_target(unet, xt, t, a4, s4, prediction, gen)
             if y is None:
                 bad += 1
@@ -433,6 +441,8 @@ def main():
     ap.add_argument("--ode-steps", default="8:64", metavar="LO:HI",
                     help="with --target network: each PF-ODE trajectory takes a number of Heun steps drawn "
                          "log-uniformly from LO..HI (default 8:64)")
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (the data order, timesteps, noise "
+                    "and probes are still drawn on the CPU, so a run's batches do not depend on it)")
     ap.add_argument("--fp16", action="store_true", help="store the head's weights as float16")
     ap.add_argument("--no-onednn", action="store_true",
                     help="PyTorch's native CPU kernels instead of oneDNN's (on an AVX-512 VM oneDNN's float32 "
@@ -451,6 +461,10 @@ def main():
         return 1
     torch.set_num_threads(a.threads)
     torch.set_float32_matmul_precision(a.matmul_precision)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False  # the float64 check holds float32 to 1e-4
+        torch.backends.cuda.matmul.allow_tf32 = False
     if a.no_onednn:
         torch.backends.mkldnn.enabled = False
 
@@ -527,8 +541,9 @@ def main():
                 head.conv_out.bias.copy_((data.double() ** 2).mean((0, 2, 3)).float())
         print(f"train_fisher: warm start from unet/: {k} tensors, conv_out set to "
               f"E[x0⊙x0] = {head.conv_out.bias.tolist()}", flush=True)
+    head.to(dev)
     if a.target == "network":
-        unet.eval()
+        unet.to(dev).eval()
         for p in unet.parameters():
             p.requires_grad_(False)
     else:
