@@ -11,7 +11,9 @@
  *        J_x(τ/m²)/L² − (D − d) m²/(τ L²)  ≤  J_z(τ)  ≤  J_x(τ/L²)/m²
  *    (plus (d − D)/τ on the right when d > D: the codes' normal directions),
  *    each side with its margin relative to J_z and the margin's standard
- *    error; a side passes when margin ≥ −2·se − 1e-9.
+ *    error; a side passes when margin ≥ −2·se − 1e-9.  And the paper
+ *    summary's statement read at one level, J_x(τ)/L² ≤ J_z(τ) ≤ J_x(τ)/m²
+ *    (no further draws: J_x(τ) is the level's own), the same way.
  * Without given levels: log-spaced from 0.1 × the median nearest-neighbour
  * distance to 3 × the RMS radius of the points (see default_grid).
  * Philox streams: level j uses 4j + 1 (x at τ), 4j + 2 (τ/L²), 4j + 3
@@ -207,7 +209,13 @@ dfx_latent_diagnose (dfx_ctx *ctx, const dfx_latent_params *p, const float *data
             side (r->z.j, r->z.j_se, 0.0, 0.0, 0, &r->lower_margin, &r->lower_margin_se, &r->lower_pass);
             side (r->z.j, r->z.j_se, INFINITY, 0.0, 1, &r->upper_margin, &r->upper_margin_se, &r->upper_pass);
         }
+        r->lower_same = r->x.j / (L * L), r->upper_same = m > 0.0 ? r->x.j / (m * m) : INFINITY;
+        side (r->z.j, r->z.j_se, r->lower_same, r->x.j_se / (L * L), 0, &r->lower_same_margin, &r->lower_same_margin_se,
+              &r->lower_same_pass);
+        side (r->z.j, r->z.j_se, r->upper_same, m > 0.0 ? r->x.j_se / (m * m) : 0.0, 1, &r->upper_same_margin,
+              &r->upper_same_margin_se, &r->upper_same_pass);
         sum->levels_passed += r->lower_pass && r->upper_pass;
+        sum->levels_passed_same += r->lower_same_pass && r->upper_same_pass;
         if (p->progress && p->progress ((double)(j + 1) / p->n_sigmas, p->progress_user)) {
             st = dfx__error (ctx, DFX_ERR_CANCELLED, "latent diagnostics cancelled at level %u of %u", j + 1,
                              p->n_sigmas);

@@ -8,8 +8,9 @@
  *
  * The data folder's *.png files (sorted by name, the first N) are converted
  * to the autoencoder's input channels and [−1, 1]; all must share one size, a
- * multiple of its downscale.  Output: a table with the sandwich's pass/fail
- * and margins per level and the encoder's constants (or JSON with --json),
+ * multiple of its downscale.  Output: a table with the two sandwiches'
+ * pass/fail and margins per level (the derived one at rescaled levels, the
+ * paper summary's at one level) and the encoder's constants (or JSON with --json),
  * CSV with --csv, a plot with --plot.  No numerics here. */
 #include "cli.h"
 
@@ -35,9 +36,13 @@ usage (FILE *f, int rc)
                 "of their moment-matched Gaussians), by S (default 256) Monte Carlo draws of the noisy point.\n"
                 "The encoder's local bi-Lipschitz constants m, L: the extreme singular values of its Jacobian at P\n"
                 "(default 8) data points, by central differences of step H (default 0.01), B (default 16) columns\n"
-                "per call; the secant constants over the data pairs for comparison.  At every level the sandwich\n"
+                "per call; the secant constants over the data pairs for comparison.  At every level two sandwiches\n"
+                "are checked, pass/fail and the margins (relative to J_z): the one derived in the docs, a theorem\n"
+                "for linear maps (levels rescaled by the constants)\n"
                 "  J_x(tau/m^2)/L^2 - (D-d) m^2/(tau L^2)  <=  J_z(tau)  <=  J_x(tau/L^2)/m^2\n"
-                "is checked: pass/fail and the margins (relative to J_z).  K (default 12) levels log-spaced from\n"
+                "and the paper summary's statement read at one level (not a theorem: a scaled rotation breaks it)\n"
+                "  J_x(tau)/L^2  <=  J_z(tau)  <=  J_x(tau)/m^2\n"
+                "K (default 12) levels log-spaced from\n"
                 "0.1x the median nearest-neighbour distance to 3x the RMS radius of the images and of the codes\n"
                 "(below, every posterior is one image; above, all are one blob), or the given ones.\n"
                 "Formulas: docs/latent-diagnostics.md.\n");
@@ -109,17 +114,58 @@ stat_values (const dfx_fisher_stats *s, double *v)
     memcpy (v, a, sizeof a);
 }
 
-static const char *bound_cols[] = {"j_x_lo",       "j_x_lo_se",       "j_x_hi",       "j_x_hi_se",
-                                   "lower",        "upper",           "lower_margin", "lower_margin_se",
-                                   "upper_margin", "upper_margin_se", "lower_pass",   "upper_pass"};
+/* the derived sandwich, then the one-level form (_same); the last two of each are pass flags */
+static const char *bound_cols[] = {"j_x_lo",
+                                   "j_x_lo_se",
+                                   "j_x_hi",
+                                   "j_x_hi_se",
+                                   "lower",
+                                   "upper",
+                                   "lower_margin",
+                                   "lower_margin_se",
+                                   "upper_margin",
+                                   "upper_margin_se",
+                                   "lower_pass",
+                                   "upper_pass",
+                                   "lower_same",
+                                   "upper_same",
+                                   "lower_same_margin",
+                                   "lower_same_margin_se",
+                                   "upper_same_margin",
+                                   "upper_same_margin_se",
+                                   "lower_same_pass",
+                                   "upper_same_pass"};
 #define NBOUND (sizeof bound_cols / sizeof bound_cols[0])
+
+static int
+is_flag (size_t c)
+{
+    return c == 10 || c == 11 || c == 18 || c == 19;
+}
 
 static void
 bound_values (const dfx_latent_row *r, double *v)
 {
-    const double a[] = {r->j_x_lo,       r->j_x_lo_se,       r->j_x_hi,       r->j_x_hi_se,
-                        r->lower,        r->upper,           r->lower_margin, r->lower_margin_se,
-                        r->upper_margin, r->upper_margin_se, r->lower_pass,   r->upper_pass};
+    const double a[] = {r->j_x_lo,
+                        r->j_x_lo_se,
+                        r->j_x_hi,
+                        r->j_x_hi_se,
+                        r->lower,
+                        r->upper,
+                        r->lower_margin,
+                        r->lower_margin_se,
+                        r->upper_margin,
+                        r->upper_margin_se,
+                        r->lower_pass,
+                        r->upper_pass,
+                        r->lower_same,
+                        r->upper_same,
+                        r->lower_same_margin,
+                        r->lower_same_margin_se,
+                        r->upper_same_margin,
+                        r->upper_same_margin_se,
+                        r->lower_same_pass,
+                        r->upper_same_pass};
     memcpy (v, a, sizeof a);
 }
 
@@ -164,42 +210,47 @@ stats_json (const dfx_fisher_stats *s)
 static void
 write_table (const dfx_latent_row *rows, uint32_t n)
 {
-    printf ("%9s %11s %11s %11s %11s %11s %11s %11s %11s  %-20s %-20s\n", "sigma", "J_x", "J_z", "FIR_x", "FIR_z",
-            "rate_x", "rate_z", "lower", "upper", "lower side (margin)", "upper side (margin)");
+    printf ("%9s %11s %11s %11s %11s %11s %11s %11s %11s  %-16s %-16s  %-16s %-16s\n", "sigma", "J_x", "J_z", "FIR_x",
+            "FIR_z", "rate_x", "rate_z", "lower", "upper", "lower (margin)", "upper (margin)", "1-level lower",
+            "1-level upper");
     for (uint32_t j = 0; j < n; j++) {
         const dfx_latent_row *r = rows + j;
-        char lo[64], hi[64];
+        char lo[64], hi[64], los[64], his[64];
         snprintf (lo, sizeof lo, "%s %+.3g", r->lower_pass ? "pass" : "FAIL", r->lower_margin);
         snprintf (hi, sizeof hi, "%s %+.3g", r->upper_pass ? "pass" : "FAIL", r->upper_margin);
-        printf ("%9.4g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g  %-20s %-20s\n", r->sigma, r->x.j,
-                r->z.j, r->x.fir, r->z.fir, r->x.rate, r->z.rate, r->lower, r->upper, lo, hi);
+        snprintf (los, sizeof los, "%s %+.3g", r->lower_same_pass ? "pass" : "FAIL", r->lower_same_margin);
+        snprintf (his, sizeof his, "%s %+.3g", r->upper_same_pass ? "pass" : "FAIL", r->upper_same_margin);
+        printf ("%9.4g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g %11.5g  %-16s %-16s  %-16s %-16s\n", r->sigma,
+                r->x.j, r->z.j, r->x.fir, r->z.fir, r->x.rate, r->z.rate, r->lower, r->upper, lo, hi, los, his);
     }
 }
 
 static int
 plot (const char *path, const dfx_latent_row *rows, uint32_t n, const char *title)
 {
-    double *v = malloc ((size_t)n * 9 * sizeof *v);
+    double *v = malloc ((size_t)n * 11 * sizeof *v);
     if (!v) {
         fprintf (stderr, "dfx diagnose: out of host memory for the plot\n");
         return -1;
     }
     double *sg = v, *jx = v + n, *jz = v + 2 * n, *lo = v + 3 * n, *hi = v + 4 * n, *fx = v + 5 * n, *fz = v + 6 * n,
-           *rx = v + 7 * n, *rz = v + 8 * n;
+           *rx = v + 7 * n, *rz = v + 8 * n, *los = v + 9 * n, *his = v + 10 * n;
     for (uint32_t j = 0; j < n; j++) {
         sg[j] = rows[j].sigma, jx[j] = rows[j].x.j, jz[j] = rows[j].z.j, lo[j] = rows[j].lower;
         hi[j] = rows[j].upper, fx[j] = rows[j].x.fir, fz[j] = rows[j].z.fir, rx[j] = rows[j].x.rate;
-        rz[j] = rows[j].z.rate;
+        rz[j] = rows[j].z.rate, los[j] = rows[j].lower_same, his[j] = rows[j].upper_same;
     }
     const dfx_cli_series left[] = {{"J data", 31, 100, 200, 0, 1, sg, jx},
                                    {"J latent", 230, 120, 20, 0, 1, sg, jz},
-                                   {"lower bound on J latent", 120, 120, 120, 6, 0, sg, lo},
-                                   {"upper bound on J latent", 60, 60, 60, 12, 0, sg, hi}};
+                                   {"derived lower bound (rescaled levels)", 120, 120, 120, 6, 0, sg, lo},
+                                   {"derived upper bound (rescaled levels)", 60, 60, 60, 12, 0, sg, hi},
+                                   {"J data / L^2 (same level, summary)", 200, 60, 60, 4, 0, sg, los},
+                                   {"J data / m^2 (same level, summary)", 200, 60, 60, 10, 0, sg, his}};
     const dfx_cli_series right[] = {{"FIR data", 31, 100, 200, 0, 1, sg, fx},
                                     {"FIR latent", 230, 120, 20, 0, 1, sg, fz},
                                     {"MMSE rate data", 30, 150, 60, 8, 1, sg, rx},
                                     {"MMSE rate latent", 140, 60, 170, 8, 1, sg, rz}};
-    const dfx_cli_panel pl = {"Fisher information and the sandwich", "sigma (tau = sigma^2)", "J", left, 4};
+    const dfx_cli_panel pl = {"Fisher information and the sandwiches", "sigma (tau = sigma^2)", "J", left, 6};
     const dfx_cli_panel pr = {"Fisher information rate, MMSE rate", "sigma (tau = sigma^2)", "FIR, d mmse/d tau", right,
                               4};
     int rc = dfx_cli_plot_two ("diagnose", path, title, (int)n, &pl, &pr);
@@ -350,6 +401,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
         cJSON_AddNumberToObject (o, "secant_pairs", (double)s.secant_pairs);
         cJSON_AddBoolToObject (o, "lower_is_theorem", s.lower_is_theorem);
         cJSON_AddNumberToObject (o, "levels_passed", s.levels_passed);
+        cJSON_AddNumberToObject (o, "levels_passed_same", s.levels_passed_same);
         cJSON_AddNumberToObject (o, "seconds", secs);
         if (plot_path)
             cJSON_AddStringToObject (o, "plot", plot_path);
@@ -364,7 +416,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
             double bv[NBOUND];
             bound_values (r, bv);
             for (size_t c = 0; c < NBOUND; c++) {
-                if (c >= NBOUND - 2)
+                if (is_flag (c))
                     cJSON_AddBoolToObject (ro, bound_cols[c], bv[c] != 0.0);
                 else if (isfinite (bv[c]))
                     cJSON_AddNumberToObject (ro, bound_cols[c], bv[c]);
@@ -383,11 +435,14 @@ dfx_cli_diagnose_latent (int argc, char **argv)
                 s.jacobian_points, s.sv_min, s.sv_min_mean, s.sv_max, s.sv_max_mean);
         printf ("secant constants over %llu data pairs: [%.6g, %.6g]\n", (unsigned long long)s.secant_pairs,
                 s.secant_min, s.secant_max);
-        printf ("sandwich J_x(tau/m^2)/L^2 - (D-d) m^2/(tau L^2) <= J_z(tau) <= J_x(tau/L^2)/m^2 (lower side %s)\n",
+        printf ("sandwich J_x(tau/m^2)/L^2 - (D-d) m^2/(tau L^2) <= J_z(tau) <= J_x(tau/L^2)/m^2 (lower side %s);\n"
+                "one-level form J_x(tau)/L^2 <= J_z(tau) <= J_x(tau)/m^2 (the paper summary's statement, not a "
+                "theorem)\n",
                 s.lower_is_theorem ? "a theorem for linear maps, d = D" : "assumes the data on a d-dimensional set");
         write_table (rows, p.n_sigmas);
-        printf ("both sides hold at %u of %u levels; %.1f s%s%s%s%s\n", s.levels_passed, p.n_sigmas, secs,
-                csv ? "; wrote " : "", csv ? csv : "", plot_path ? "; plot " : "", plot_path ? plot_path : "");
+        printf ("both sides hold at %u of %u levels (one-level form: %u); %.1f s%s%s%s%s\n", s.levels_passed,
+                p.n_sigmas, s.levels_passed_same, secs, csv ? "; wrote " : "", csv ? csv : "",
+                plot_path ? "; plot " : "", plot_path ? plot_path : "");
     }
     goto out;
 fail:

@@ -715,8 +715,13 @@ dfx_status dfx_diagnose (dfx_model *m, const dfx_diagnose_params *p, const float
  * mixtures of the n data points and of their n codes) or of their moment-
  * matched Gaussians; the encoder's local bi-Lipschitz constants (extreme
  * singular values of its Jacobian at data points, by finite differences);
- * and the sandwich bound J_x(τ/m²)/L² − (D−d)m²/(τL²) ≤ J_z(τ) ≤ J_x(τ/L²)/m²
- * checked at every level.  Host double precision except the encoder.
+ * and, at every level, two sandwiches: the one derived in the doc (a theorem
+ * for linear maps, levels rescaled)
+ *     J_x(τ/m²)/L² − (D−d)m²/(τL²) ≤ J_z(τ) ≤ J_x(τ/L²)/m²
+ * and the paper summary's statement read at one level (not a theorem: a
+ * scaled rotation violates it; reported, not relied on)
+ *     J_x(τ)/L² ≤ J_z(τ) ≤ J_x(τ)/m².
+ * Host double precision except the encoder.
  *
  *     dfx_latent_params p;
  *     dfx_latent_params_defaults (&p);
@@ -771,6 +776,11 @@ typedef struct dfx_latent_row {
     double lower_margin, upper_margin;       /* (J_z − lower)/J_z and (upper − J_z)/J_z */
     double lower_margin_se, upper_margin_se; /* from the standard errors of the J's involved */
     int lower_pass, upper_pass;              /* margin ≥ −2·se − 1e-9 */
+    /* the paper summary's form at one level: J_x(τ)/L² ≤ J_z(τ) ≤ J_x(τ)/m² */
+    double lower_same, upper_same;           /* J_x(τ)/L² and J_x(τ)/m² (+inf when m = 0) */
+    double lower_same_margin, upper_same_margin;       /* relative to J_z, as above */
+    double lower_same_margin_se, upper_same_margin_se;
+    int lower_same_pass, upper_same_pass;
 } dfx_latent_row;
 
 typedef struct dfx_latent_summary {
@@ -781,7 +791,8 @@ typedef struct dfx_latent_summary {
     double secant_min, secant_max;   /* min and max ‖z_i − z_j‖/‖x_i − x_j‖ over the data pairs */
     uint64_t secant_pairs;
     int lower_is_theorem;            /* 1 when dz = dx (an invertible linear map satisfies both sides) */
-    uint32_t levels_passed;          /* levels where both sides hold */
+    uint32_t levels_passed;          /* levels where both sides of the derived sandwich hold */
+    uint32_t levels_passed_same;     /* levels where both sides of the one-level form hold */
 } dfx_latent_summary;
 
 /* Runs the latent diagnostics of encoder enc (user its state) on n data

@@ -17,7 +17,8 @@ NumPy recomputation:
    covariances, 3000 draws) against dfx's (400 draws): within 4 combined
    standard errors at every level.
 3. The sandwich's sides from dfx's own J_x(τ/m²), J_x(τ/L²), m, L: rel.
-   1e-9; pass flags consistent with the margins; the text table, CSV and
+   1e-9, and the paper summary's one-level form J_x(τ)/L², J_x(τ)/m² from
+   dfx's own J_x(τ); pass flags consistent with the margins; the text table, CSV and
    --plot (1500 × 700 PNG); the default levels from the two point sets'
    median nearest-neighbour distances and RMS radii (rel. 1e-5).
 4. Bad input: one image, mixed sizes, a size not a multiple of the
@@ -186,13 +187,26 @@ def main():
         check(row["lower_pass"] == (row["lower_margin"] >= -2 * row["lower_margin_se"] - 1e-9) and
               row["upper_pass"] == (row["upper_margin"] >= -2 * row["upper_margin_se"] - 1e-9),
               f"sigma {row['sigma']}: pass flags")
+        # the paper summary's one-level form from the reported J_x(tau), m, L
+        jx = row["data"]["j"]
+        los, his = jx / (ll * ll), jx / (mm * mm)
+        check(abs(row["lower_same"] - los) <= 1e-9 * los and abs(row["upper_same"] - his) <= 1e-9 * his and
+              abs(row["lower_same_margin"] - (jz - los) / jz) <= 1e-9 and
+              abs(row["upper_same_margin"] - (his - jz) / jz) <= 1e-9,
+              f"sigma {row['sigma']}: one-level sides {row['lower_same']}, {row['upper_same']} against {los}, {his}")
+        check(row["lower_same_pass"] == (row["lower_same_margin"] >= -2 * row["lower_same_margin_se"] - 1e-9) and
+              row["upper_same_pass"] == (row["upper_same_margin"] >= -2 * row["upper_same_margin_se"] - 1e-9),
+              f"sigma {row['sigma']}: one-level pass flags")
         print(f"sigma {row['sigma']:<5} J_x {row['data']['j']:<10.5g} J_z {jz:<10.5g} lower {lo:<10.5g} "
               f"upper {hi:<10.5g} {'pass' if row['lower_pass'] else 'FAIL'} {'pass' if row['upper_pass'] else 'FAIL'}")
     check(r["levels_passed"] == sum(1 for row in r["rows"] if row["lower_pass"] and row["upper_pass"]),
           "levels_passed")
+    check(r["levels_passed_same"] == sum(1 for row in r["rows"] if row["lower_same_pass"] and row["upper_same_pass"]),
+          "levels_passed_same")
     with open(csv_path) as f:
         lines = f.read().strip().split("\n")
-    check(len(lines) == 1 + len(SIGMAS) and lines[0].startswith("sigma,tau,x_j,") and "upper_pass" in lines[0],
+    check(len(lines) == 1 + len(SIGMAS) and lines[0].startswith("sigma,tau,x_j,") and "upper_pass" in lines[0] and
+          lines[0].endswith("upper_same_pass"),
           f"CSV: {lines[0][:80]}")
     from PIL import Image
     im = Image.open(plot)
@@ -201,7 +215,8 @@ def main():
     check((230, 120, 20) in colours and (31, 100, 200) in colours, "plot: the curves' colours")
     rc, out, err = run(dfx, "--encoder", mdir, "--data", data, "--sigmas", sig, "--samples", "50",
                        "--jacobian-points", "2", "--count", "10")
-    check(rc == 0 and "both sides hold at" in out and ("pass" in out or "FAIL" in out) and "m = min sigma_min" in out,
+    check(rc == 0 and "both sides hold at" in out and ("pass" in out or "FAIL" in out) and "m = min sigma_min" in out and
+          "one-level form" in out,
           f"text table: rc {rc} {err}")
 
     # the default levels: 0.1 x the smaller median nearest-neighbour distance, 3 x the larger RMS radius

@@ -15,6 +15,8 @@
  * FIR term (1/λ², twice an eigenvalue's relative sampling error √(2/N)).  The Jacobian's extreme singular values
  * against A's: rel. 1e-8 (central differences are exact on an affine map up to rounding).  The sandwich's sides against
  * their closed forms with the known m, L: rel. 1e-8; every level passes; for `orth` both margins are 0 within 1e-8.
+ * The paper summary's one-level form J_x(τ)/L² ≤ J_z(τ) ≤ J_x(τ)/m²: its sides against the closed forms (1e-8), and
+ * it fails where it must: `orth`'s upper side and `pca`'s lower side at every level.
  * E‖s‖² (Monte Carlo) within 4 standard errors of J.
  *
  * Empirical density (Dirac mixture): the posterior's x̂0, tr C, ‖C‖_F² against
@@ -203,6 +205,13 @@ run_gauss_case (const char *name, lin *l, double m, double L, const float *data,
         double hi = gauss_closed (D, S_emp, tau / (L * L)).j / (m * m);
         rel_ok (r->lower, lo, 1e-8, name, "lower side", sg);
         rel_ok (r->upper, hi, 1e-8, name, "upper side", sg);
+        /* the paper summary's form at one level */
+        rel_ok (r->lower_same, cx.j / (L * L), 1e-8, name, "one-level lower side", sg);
+        rel_ok (r->upper_same, cx.j / (m * m), 1e-8, name, "one-level upper side", sg);
+        const double mlo = (cz.j - cx.j / (L * L)) / cz.j, mhi = (cx.j / (m * m) - cz.j) / cz.j;
+        CHECK (fabs (r->lower_same_margin - mlo) <= 1e-8 && fabs (r->upper_same_margin - mhi) <= 1e-8,
+               "%s, sigma %g: one-level margins %.10g, %.10g against %.10g, %.10g", name, sg, r->lower_same_margin,
+               r->upper_same_margin, mlo, mhi);
         /* against the population */
         closed px = gauss_closed (D, S_pop, tau), pz = gauss_closed (l->dz, Sz_pop, tau);
         worst_pop = fmax (worst_pop, fabs (r->x.j - px.j) / px.j);
@@ -220,6 +229,31 @@ run_gauss_case (const char *name, lin *l, double m, double L, const float *data,
             CHECK (fabs (rows[j].lower_margin) <= 1e-8 && fabs (rows[j].upper_margin) <= 1e-8,
                    "%s, sigma %g: a scaled rotation's margins %.3g, %.3g are not 0", name, rows[j].sigma,
                    rows[j].lower_margin, rows[j].upper_margin);
+    /* The one-level form is no theorem.  A scaled rotation c·Q (c > 1) gives
+     * J_z(τ) = Σ 1/(c²λ + τ) > Σ 1/(c²λ + c²τ) = J_x(τ)/c²: its upper side
+     * fails at every level (its lower side holds).  PCA truncation (m = L = 1)
+     * drops the discarded directions' Σ 1/(λ + τ) from J_x: its lower side
+     * fails at every level (its upper side holds). */
+    const int orth = l->dz == D && fabs (m - L) < 1e-12 && m > 1.0, pca = l->dz < D && m == 1.0 && L == 1.0;
+    for (int j = 0; (orth || pca) && j < NL; j++) {
+        const dfx_latent_row *r = rows + j;
+        if (orth)
+            CHECK (r->lower_same_pass && !r->upper_same_pass && r->upper_same_margin < -1e-6,
+                   "%s, sigma %g: one-level sides %s (margin %.3g) / %s (margin %.3g), want pass / FAIL", name,
+                   r->sigma, r->lower_same_pass ? "pass" : "FAIL", r->lower_same_margin,
+                   r->upper_same_pass ? "pass" : "FAIL", r->upper_same_margin);
+        else
+            CHECK (!r->lower_same_pass && r->upper_same_pass && r->lower_same_margin < -1e-6,
+                   "%s, sigma %g: one-level sides %s (margin %.3g) / %s (margin %.3g), want FAIL / pass", name,
+                   r->sigma, r->lower_same_pass ? "pass" : "FAIL", r->lower_same_margin,
+                   r->upper_same_pass ? "pass" : "FAIL", r->upper_same_margin);
+    }
+    if (orth || pca)
+        CHECK (s.levels_passed_same == 0, "%s: the one-level form holds at %u levels", name, s.levels_passed_same);
+    printf ("%-6s one-level form holds at %u of %d levels; margins at sigma 0.03 / 1 / 30: lower %.3g %.3g %.3g, "
+            "upper %.3g %.3g %.3g\n",
+            name, s.levels_passed_same, NL, rows[0].lower_same_margin, rows[3].lower_same_margin,
+            rows[6].lower_same_margin, rows[0].upper_same_margin, rows[3].upper_same_margin, rows[6].upper_same_margin);
 }
 
 /* z = x/4 + (3/(8π)) sin(2πx) per coordinate: Jacobian I on the integers,
