@@ -11,14 +11,16 @@ of the same latent size the way the latent-diffusability paper says?
 2. Writes the first --count Fashion-MNIST test images as PNGs (WORK/data).
 3. Runs `dfx diagnose --encoder WORK/KIND --data WORK/data --json --csv --plot` for each:
    J, FIR and the MMSE rate of the data set and of its codes (exact Dirac-mixture scores),
-   the encoder's constants and the sandwich check per level (docs/latent-diagnostics.md).
+   the encoder's constants and both sandwich checks per level (docs/latent-diagnostics.md):
+   the derived one (rescaled levels) and the paper summary's form at the same level.
+   --skip-diagnose reuses WORK/KIND.json (to rewrite the summary only).
 4. Writes WORK/summary.md: per model the reconstruction error on held-out images, m, L,
    the secant constants and the levels where the sandwich holds; per level J and FIR of the
    data and of both latent spaces, and the MMSE rate per dimension, (d mmse/dτ)/d =
    E tr(C²)/(τ² d) in [0, 1] (1: the posterior still the prior, 0: a point), comparable across
    spaces of different dimension; plots WORK/KIND.png.
 It reads nothing back into the repository: BENCHMARKS.md is for the person who reads the
-summary and the plots.  Measured nothing until someone runs it (see the model cards).
+summary and the plots (its section "Latent diffusability (issue 22)" holds the first full run).
 """
 
 import argparse
@@ -56,6 +58,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=60.0, help="wall time per autoencoder")
     ap.add_argument("--steps", type=int, default=100000, help="step cap per autoencoder")
     ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-diagnose", action="store_true", help="reuse WORK/ae.json and WORK/vae.json")
     ap.add_argument("--kl-weight", type=float, default=1e-3)
     ap.add_argument("--eval", type=int, default=1000, help="held-out images for the reconstruction error")
     ap.add_argument("--count", type=int, default=256, help="images for the diagnostics")
@@ -74,9 +77,16 @@ def main():
                 "--max-minutes", str(a.minutes), "--steps", str(a.steps), "--kl-weight", str(a.kl_weight),
                 "--eval", str(a.eval)])
     data = os.path.join(a.work, "data")
-    write_pngs(data, a.count)
+    if not a.skip_diagnose:
+        write_pngs(data, a.count)
     res, info = {}, {}
     for k in kinds:
+        if a.skip_diagnose:
+            with open(os.path.join(a.work, k + ".json")) as f:
+                res[k] = json.load(f)
+            with open(os.path.join(a.work, k, "train_info.json")) as f:
+                info[k] = json.load(f)
+            continue
         out = subprocess.run([a.dfx, "diagnose", "--encoder", os.path.join(a.work, k), "--data", data,
                               "--count", str(a.count), "--sigmas", a.sigmas, "--samples", str(a.samples),
                               "--jacobian-points", str(a.jacobian_points), "--json",
@@ -91,30 +101,36 @@ def main():
         with open(os.path.join(a.work, k, "train_info.json")) as f:
             info[k] = json.load(f)
     lines = ["# Latent diagnostics: plain AE against KL-VAE on Fashion-MNIST 32x32", "",
-             f"{a.count} test images, {a.samples} draws per level, Jacobian at {a.jacobian_points} points, "
+             f"{res['ae']['images']} test images, {res['ae']['samples']} draws per level, Jacobian at "
+             f"{res['ae']['jacobian_points']} points, "
              "exact Dirac-mixture scores (dfx diagnose --encoder).", "",
              "| model | steps | train s | test MSE | PSNR dB | scaling | m | L | secant min | secant max | "
-             "levels passed | diagnose s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "derived sandwich holds | same-level form holds | diagnose s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k in kinds:
         i, r = info[k], res[k]
         lines.append(f"| {k} | {i['steps']} | {i['seconds']:.0f} | {i['recon_mse_test']:.5f} | "
                      f"{i['recon_psnr_test']:.2f} | {i['scaling_factor']:.4g} | {r['sv_min']:.4g} | {r['sv_max']:.4g} | "
                      f"{r['secant_min']:.4g} | {r['secant_max']:.4g} | {r['levels_passed']}/{len(r['rows'])} | "
-                     f"{r['seconds']:.0f} |")
+                     f"{r.get('levels_passed_same', '-')}/{len(r['rows'])} | {r['seconds']:.0f} |")
     lines += ["", "| sigma | J data | J ae | J vae | FIR data | FIR ae | FIR vae | rate/d data | rate/d ae | "
-              "rate/d vae | sandwich ae | sandwich vae |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "rate/d vae | sandwich ae | sandwich vae | same-level ae | same-level vae |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for j, row in enumerate(res["ae"]["rows"]):
         rv = res["vae"]["rows"][j]
 
         def ratio(s):
             return s["mmse_rate"] / s["rate_d"]
 
-        def sw(r):
-            return ("pass" if r["lower_pass"] else "FAIL") + "/" + ("pass" if r["upper_pass"] else "FAIL")
+        def sw(r, suffix=""):
+            if "lower" + suffix + "_pass" not in r:
+                return "-"
+            return ("pass" if r["lower" + suffix + "_pass"] else "FAIL") + "/" + \
+                ("pass" if r["upper" + suffix + "_pass"] else "FAIL")
         lines.append(f"| {row['sigma']:g} | {row['data']['j']:.4g} | {row['latent']['j']:.4g} | {rv['latent']['j']:.4g} | "
                      f"{row['data']['fir']:.4g} | {row['latent']['fir']:.4g} | {rv['latent']['fir']:.4g} | "
                      f"{ratio(row['data']):.4g} | {ratio(row['latent']):.4g} | {ratio(rv['latent']):.4g} | "
-                     f"{sw(row)} | {sw(rv)} |")
+                     f"{sw(row)} | {sw(rv)} | {sw(row, '_same')} | {sw(rv, '_same')} |")
     lines += ["", f"Plots: {os.path.join(a.work, 'ae.png')}, {os.path.join(a.work, 'vae.png')}.", ""]
     with open(os.path.join(a.work, "summary.md"), "w") as f:
         f.write("\n".join(lines))
