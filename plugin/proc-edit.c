@@ -409,7 +409,8 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
         _ ("Optimises the start of the diffusion model's sampling path so that the layer follows the guide layer "
            "(painted colours and shapes) inside the mask (the selection, or a channel or layer mask) and stays "
            "itself outside it, while staying natural under the model. The gradient comes from the model's Gaussian "
-           "statistics (or the DF-EA adjoint), without network gradients. The result is a new layer above the source (or the source itself when "
+           "statistics, with a few more runs of the model where they fit it least (or the DF-EA adjoint), without "
+           "network gradients. The result is a new layer above the source (or the source itself when "
            "asked), in one undo step; a grey model edits the luminance. Nothing is changed when the edit fails "
            "or is cancelled."),
         DFX_PROC_EDIT);

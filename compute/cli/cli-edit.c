@@ -3,8 +3,8 @@
  *   dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png
  *            [--strength S] [--iterations K] [--steps N] [--sampler ddim|euler]
  *            [--start noise|invert] [--optimizer adam|momentum|sgd] [--step-size L]
- *            [--guide-weight W] [--preserve-weight W] [--adjoint auto|gaussian|dfea-clamped|dfea|fd] [--seed S]
- *            [--feather F] [--context C] [--raw] [--global-attention] [--json]
+ *            [--guide-weight W] [--preserve-weight W] [--adjoint auto|hybrid|gaussian|dfea-clamped|dfea|fd]
+ *            [--network-steps B] [--seed S] [--feather F] [--context C] [--raw] [--global-attention] [--json]
  *
  * The image and the guide are read as the model's channels (grey, RGB, ...:
  * libpng converts) and mapped from 8-bit to [-1, 1]; the mask is read as
@@ -33,13 +33,16 @@ usage (FILE *f, int rc)
              "usage: dfx edit --model DIR IMAGE --guide GUIDE.png --mask MASK.png -o OUT.png [--strength S]\n"
              "                [--iterations K] [--steps N] [--sampler ddim|euler] [--start noise|invert]\n"
              "                [--optimizer adam|momentum|sgd] [--step-size L] [--guide-weight W]\n"
-             "                [--preserve-weight W] [--adjoint auto|gaussian|dfea-clamped|dfea|fd] [--seed S] [--feather F]\n"
-             "                [--context C] [--raw] [--global-attention] [--json]\n\n"
+             "                [--preserve-weight W] [--adjoint auto|hybrid|gaussian|dfea-clamped|dfea|fd]\n"
+             "                [--network-steps B] [--seed S] [--feather F] [--context C] [--raw] [--global-attention]\n"
+             "                [--json]\n\n"
              "Edits IMAGE so that it follows GUIDE where MASK is white and stays itself where it is black, and\n"
              "stays natural under the model: the image inverted by the ODE (default) or noised, to strength S\n"
              "(0 < S <= 1, default 0.5), is the start point of N sampler steps (default 20, DDIM), optimised over K\n"
              "iterations (0..%d, default 10) with the adjoint of the model's Gaussian statistics where it has\n"
-             "gaussian/, else DF-EA's (no network gradients; --adjoint chooses).  IMAGE, GUIDE and\n"
+             "gaussian/ (hybrid: at B steps, default about a fifth of N, the network's own product by one more\n"
+             "evaluation, so an iteration costs at most 1.2 sampling passes), else DF-EA's (no network\n"
+             "gradients; --adjoint chooses, --network-steps sets B).  IMAGE, GUIDE and\n"
              "MASK must have one size; the mask is read as grey (0..255 -> weight 0..1).  The model works on a\n"
              "window around the mask (C pixels of surroundings, default 16); the result is blended in by the mask\n"
              "feathered outward by F pixels (default 3, at most %d); farther out OUT.png equals IMAGE exactly.\n"
@@ -95,7 +98,7 @@ dfx_cli_edit (int argc, char **argv)
     dfx_edit_params p;
     dfx_edit_params_defaults (&p);
     static const char *const samplers[] = {"ddim", "euler"}, *const starts[] = {"noise", "invert"},
-                             *const optimizers[] = {"adam", "momentum", "sgd"}, *const adjoints[] = {"dfea-clamped", "dfea", "fd", "gaussian", "auto"};
+                             *const optimizers[] = {"adam", "momentum", "sgd"}, *const adjoints[] = {"dfea-clamped", "dfea", "fd", "gaussian", "hybrid", "auto"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double d = 0;
@@ -131,6 +134,9 @@ dfx_cli_edit (int argc, char **argv)
             } else if (strcmp (a, "--steps") == 0) {
                 ok = parse_num (a, v, 1, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
                 p.steps = (uint32_t) d;
+            } else if (strcmp (a, "--network-steps") == 0) {
+                ok = parse_num (a, v, 0, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
+                p.network_steps = (int32_t) d;
             } else if (strcmp (a, "--seed") == 0) {
                 ok = parse_num (a, v, 0, 9007199254740992.0, 0, &d) && whole (a, v, d);
                 p.seed = (uint64_t) d;
@@ -155,7 +161,7 @@ dfx_cli_edit (int argc, char **argv)
                 ok = parse_choice (a, v, optimizers, 3, &k);
                 p.optimizer = (dfx_edit_optimizer) k;
             } else if (strcmp (a, "--adjoint") == 0) {
-                ok = parse_choice (a, v, adjoints, 5, &k);
+                ok = parse_choice (a, v, adjoints, 6, &k);
                 p.adjoint = (dfx_edit_adjoint) k;
             } else {
                 fprintf (stderr, "dfx edit: unknown argument '%s'\n", a);
@@ -206,6 +212,7 @@ dfx_cli_edit (int argc, char **argv)
         cJSON_AddStringToObject (o, "start", starts[p.start]);
         cJSON_AddStringToObject (o, "optimizer", optimizers[p.optimizer]);
         cJSON_AddStringToObject (o, "adjoint", adjoints[r.adjoint]);
+        cJSON_AddNumberToObject (o, "network_steps", r.network_steps);
         cJSON_AddNumberToObject (o, "step_size", p.step_size);
         cJSON_AddNumberToObject (o, "iterations", r.iterations);
         cJSON_AddNumberToObject (o, "feather", p.feather);

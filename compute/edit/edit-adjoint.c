@@ -3,7 +3,8 @@
  * endpoint back to σ̃_start, with C_i a either the DF-EA product
  * x̄0 (x̄0ᵀa) − x̂0_i (x̂0_iᵀa) (two dot products, two lincombs, no network)
  * or an exact covariance product supplied by the caller, and the
- * finite-difference covariance product of any denoiser.
+ * finite-difference covariance product of any denoiser, the Gaussian's,
+ * and the hybrid of the two.
  * Not for: the forward pass (edit-map.c). */
 #include "edit-private.h"
 #include "../ops/ops-sample.h"
@@ -76,7 +77,7 @@ dfx__edit_adjoint_exact (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t
     dfx_status st = DFX_OK;
     for (uint32_t i = steps; i-- > 0;) {
         const double r = sig[i + 1] / sig[i], kappa = (1.0 - r) / (sig[i] * sig[i]);
-        DFX_CHECK (cov (cov_user, xs[i], sig[i], a, tmp));
+        DFX_CHECK (cov (cov_user, i, xs[i], sig[i], a, tmp));
         DFX_CHECK (dfx__lincomb (ctx, a, 0, (float) r, a, 0, (float) kappa, tmp, 0, 0.0f, n));
     }
     DFX_CHECK (dfx_ctx_flush (ctx));
@@ -85,7 +86,7 @@ cleanup:
 }
 
 dfx_status
-dfx__edit_cov_fd (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
+dfx__edit_cov_fd (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
 {
     dfx__edit_cov_fd_state *s = user;
     dfx_ctx *ctx = s->den->ctx;
@@ -97,6 +98,13 @@ dfx__edit_cov_fd (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_bu
     const double eps = 1e-2 * sigma / sqrt (aa / (double) s->n);
     DFX_CHECK (dfx__lincomb (ctx, s->xp, 0, 1.0f, x, 0, (float) eps, a, 0, 0.0f, s->n));
     DFX_CHECK (s->den->denoise (s->den, 1, s->h, s->w, s->xp, sigma, s->dp));
+    if (s->xhat && s->xhat[i]) {
+        s->evals += 1;
+        /* out = σ² (D₊ − x̂0_i)/ε */
+        DFX_CHECK (dfx__lincomb (ctx, out, 0, (float) (sigma * sigma / eps), s->dp, 0,
+                                 (float) (-sigma * sigma / eps), s->xhat[i], 0, 0.0f, s->n));
+        goto cleanup;
+    }
     DFX_CHECK (dfx__lincomb (ctx, s->xp, 0, 1.0f, x, 0, (float) -eps, a, 0, 0.0f, s->n));
     DFX_CHECK (s->den->denoise (s->den, 1, s->h, s->w, s->xp, sigma, out));
     s->evals += 2;
@@ -108,11 +116,11 @@ cleanup:
 }
 
 dfx_status
-dfx__edit_cov_gauss (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
+dfx__edit_cov_gauss (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
 {
     const dfx__edit_cov_gauss_state *s = user;
     dfx_status st = DFX_OK;
-    (void) x; /* the Gaussian's covariance is the same at every state */
+    (void) i, (void) x; /* the Gaussian's covariance is the same at every state */
     DFX_CHECK (dfx__lincomb (s->ctx, out, 0, 1.0f, a, 0, 0.0f, NULL, 0, 0.0f, s->n));
     if (s->pca)
         DFX_CHECK (dfx__skip_pca_cov (s->skip, s->h, s->w, out, sigma));
@@ -120,4 +128,34 @@ dfx__edit_cov_gauss (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx
         DFX_CHECK (dfx__skip_spectral_cov (s->skip, s->h, s->w, out, sigma));
 cleanup:
     return st;
+}
+
+dfx_status
+dfx__edit_cov_hybrid (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
+{
+    const dfx__edit_cov_hybrid_state *s = user;
+    if (s->net[i])
+        return dfx__edit_cov_fd (s->fd, i, x, sigma, a, out);
+    return dfx__edit_cov_gauss (s->gauss, i, x, sigma, a, out);
+}
+
+uint32_t
+dfx__edit_hybrid_steps (const double *sig, uint32_t steps, double sigma_skip, uint32_t B, uint8_t *net)
+{
+    uint32_t first = steps / 4;
+    if (sigma_skip > 0)
+        for (first = 0; first < steps && !(sig[first] < sigma_skip); first++)
+            ;
+    B = B < steps ? B : steps;
+    if (first > steps - B)
+        first = steps - B;
+    for (uint32_t i = 0; i < steps; i++)
+        net[i] = i >= first && i < first + B;
+    return B;
+}
+
+uint32_t
+dfx__edit_hybrid_default (uint32_t steps)
+{
+    return (uint32_t) floor (0.18 * (steps + 1) + 1e-9);
 }

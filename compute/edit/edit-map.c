@@ -47,7 +47,7 @@ dfx__edit_forward (const dfx__edit_desc *d, const double *sig, dfx_buffer *x, df
     dfx_status st = DFX_OK;
     for (uint32_t i = 0; i < d->steps; i++) {
         const double r = sig[i + 1] / sig[i];
-        dfx_buffer *den = xhat ? xhat[i] : scratch;
+        dfx_buffer *den = xhat && xhat[i] ? xhat[i] : scratch;
         if (xs)
             DFX_CHECK (dfx__lincomb (ctx, xs[i], 0, 1.0f, x, 0, 0.0f, NULL, 0, 0.0f, n));
         DFX_CHECK (d->den->denoise (d->den, 1, d->h, d->w, x, sig[i], den));

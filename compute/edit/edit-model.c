@@ -84,6 +84,9 @@ dfx_edit (dfx_model *m, const dfx_edit_params *p, uint32_t width, uint32_t heigh
         (unsigned) p->start > DFX_EDIT_START_INVERT)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: unknown optimiser %d, adjoint %d or start %d",
                            (int) p->optimizer, (int) p->adjoint, (int) p->start);
+    if (p->network_steps < -1 || p->network_steps > (int32_t) p->steps)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: %d network steps is outside [0, %u] (the steps; -1: "
+                           "automatic)", (int) p->network_steps, p->steps);
     if (!w || !h || w > DFX_GENERATE_MAX_SIZE || h > DFX_GENERATE_MAX_SIZE)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "edit: size %ux%u is outside [1, %d] per side", w, h,
                            DFX_GENERATE_MAX_SIZE);
@@ -178,6 +181,8 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
     const uint32_t ph = (h + mult - 1) / mult * mult, pw = (w + mult - 1) / mult * mult;
     const size_t n = (size_t) c * ph * pw;
     dfx_status st = DFX_OK;
+    uint8_t *net = NULL; /* hybrid: the steps with the network's product */
+    double *lv = NULL;
     float *img = malloc (n * sizeof *img), *gd = malloc (n * sizeof *gd), *mg = calloc (n, sizeof *mg),
           *mp = calloc (n, sizeof *mp), *nz = malloc (n * sizeof *nz), *res_canvas = malloc (n * sizeof *res_canvas);
     if (!img || !gd || !mg || !mp || !nz || !res_canvas) {
@@ -216,16 +221,19 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
                          "strength", p->strength, d.map.sigma_start, d.map.sigma_end);
         goto cleanup;
     }
-    /* the adjoint: the Gaussian of gaussian/ where asked for or by default where the model has it (PCA on the
-     * statistics' grid, the stationary spectrum on other canvases), else DF-EA as asked */
+    /* the adjoint: the Gaussian of gaussian/ (PCA on the statistics' grid, the stationary spectrum on other
+     * canvases) where asked for, with the network's product at a few steps (hybrid) where asked for or by
+     * default where the model has gaussian/, else DF-EA as asked */
     const dfx__gauss_stats *g = dfx__model_gauss (m);
     const int pca = g && g->has_pca && g->height == ph && g->width == pw;
     res.adjoint = p->adjoint == DFX_EDIT_ADJOINT_AUTO ? DFX_EDIT_ADJOINT_DFEA_CLAMPED : p->adjoint;
-    if (p->adjoint == DFX_EDIT_ADJOINT_GAUSSIAN || (p->adjoint == DFX_EDIT_ADJOINT_AUTO && g && (pca || g->has_spectral))) {
+    if (p->adjoint == DFX_EDIT_ADJOINT_GAUSSIAN || p->adjoint == DFX_EDIT_ADJOINT_HYBRID ||
+        (p->adjoint == DFX_EDIT_ADJOINT_AUTO && g && (pca || g->has_spectral))) {
         if (!g) {
             st = dfx__error (ctx, DFX_ERR_UNSUPPORTED,
-                             "edit: the Gaussian adjoint needs the model's Gaussian statistics, but %s has no "
-                             "gaussian/ folder; make it with: dfx prepare --model %s", dfx__model_dir (m),
+                             "edit: the %s adjoint needs the model's Gaussian statistics, but %s has no "
+                             "gaussian/ folder; make it with: dfx prepare --model %s",
+                             p->adjoint == DFX_EDIT_ADJOINT_HYBRID ? "hybrid" : "Gaussian", dfx__model_dir (m),
                              dfx__model_dir (m));
             goto cleanup;
         }
@@ -238,8 +246,25 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
         }
         DFX_CHECK (dfx__skip_create (ctx, g, &gskip));
         gcov = (dfx__edit_cov_gauss_state){ctx, gskip, pca, ph, pw, n};
-        d.cov = dfx__edit_cov_gauss, d.cov_user = &gcov;
-        res.adjoint = DFX_EDIT_ADJOINT_GAUSSIAN;
+        if (p->adjoint == DFX_EDIT_ADJOINT_GAUSSIAN) {
+            d.cov = dfx__edit_cov_gauss, d.cov_user = &gcov;
+            res.adjoint = DFX_EDIT_ADJOINT_GAUSSIAN;
+        } else {
+            /* the network's product at the first steps below the σ̃ where gaussian/'s calibration found the
+             * Gaussian's denoiser departing from the network's */
+            const double skip = pca ? (g->sigma_skip_pca > 0 ? g->sigma_skip_pca : g->sigma_skip)
+                                    : (g->sigma_skip_spectral > 0 ? g->sigma_skip_spectral : g->sigma_skip);
+            if (!(net = calloc (p->steps, 1)) || !(lv = malloc ((p->steps + 2) * sizeof *lv))) {
+                st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %u steps)", p->steps);
+                goto cleanup;
+            }
+            dfx__edit_levels (&d.map, lv);
+            res.network_steps = dfx__edit_hybrid_steps (
+                lv, p->steps, skip,
+                p->network_steps < 0 ? dfx__edit_hybrid_default (p->steps) : (uint32_t) p->network_steps, net);
+            d.hybrid = &gcov, d.hybrid_net = net;
+            res.adjoint = DFX_EDIT_ADJOINT_HYBRID;
+        }
     }
     DFX_CHECK (dfx__edit_run (&d, img, gd, mg, mp, p->start == DFX_EDIT_START_NOISE ? nz : NULL, res_canvas, &res));
     for (uint32_t ch = 0; ch < c; ch++)
@@ -251,6 +276,7 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
         *r = res;
 cleanup:
     dfx__skip_destroy (gskip);
+    free (net), free (lv);
     free (img), free (gd), free (mg), free (mp), free (nz), free (res_canvas);
     return st;
 }

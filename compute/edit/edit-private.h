@@ -46,8 +46,8 @@ typedef struct dfx__edit_desc {
 void dfx__edit_levels (const dfx__edit_desc *d, double *sig);
 
 /* The forward map: x holds x̃ at sig[0] and receives x_N.  xbar (may be
- * NULL) receives x̄0 = D(x_N; σ_N).  xhat (N buffers, may be NULL) receives
- * D(x_i; σ_i) per step, xs (N buffers, may be NULL) x_i itself (for the
+ * NULL) receives x̄0 = D(x_N; σ_N).  xhat (N buffers, may be NULL, entries
+ * may be NULL) receives D(x_i; σ_i) per step, xs (N buffers, may be NULL) x_i itself (for the
  * exact adjoint); scratch (n values) is used when xhat is NULL.  progress (may be NULL) is called after
  * each step with (nfe_done + i + 1)/nfe_total; nonzero cancels. */
 typedef struct dfx__edit_progress {
@@ -80,8 +80,9 @@ dfx_status dfx__edit_adjoint_dfea (dfx_ctx *ctx, const double *sig, uint32_t ste
 dfx_status dfx__edit_adjoint_clamped (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer *xbar,
                                       dfx_buffer **xhat, dfx_buffer *a, dfx_buffer *tmp);
 
-/* out = C(x; σ) a, the exact posterior covariance times a (n values each). */
-typedef dfx_status (*dfx__cov_fn) (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
+/* out = C(x; σ) a, the exact posterior covariance times a (n values each), at step i (x = x_i, σ = σ_i). */
+typedef dfx_status (*dfx__cov_fn) (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a,
+                                   dfx_buffer *out);
 
 /* Exact adjoint with covariance products from cov at the stored states xs. */
 dfx_status dfx__edit_adjoint_exact (dfx_ctx *ctx, const double *sig, uint32_t steps, size_t n, dfx_buffer **xs,
@@ -90,16 +91,20 @@ dfx_status dfx__edit_adjoint_exact (dfx_ctx *ctx, const double *sig, uint32_t st
 /* A covariance product of any denoiser by central differences of D:
  * C a = σ² (D(x + εa) − D(x − εa))/(2ε), ε = 10⁻²·σ/rms(a).  Two network
  * evaluations; for the exact-adjoint comparison on networks without a
- * backward pass.  user: a dfx__edit_cov_fd_state. */
+ * backward pass.  With xhat (the forward pass's D(x_i; σ_i) per step) and
+ * xhat[i] set, the one-sided C a = σ² (D(x + εa) − x̂0_i)/ε: one
+ * evaluation (on fashion-mnist-32 its cosine with the central one is
+ * ≥ 0.997 at every step).  user: a dfx__edit_cov_fd_state. */
 typedef struct dfx__edit_cov_fd_state {
     dfx__denoiser *den;
     uint32_t h, w;
     size_t n;
     dfx_buffer *xp, *dp; /* n values each, owned by the caller */
     uint32_t evals;
+    dfx_buffer **xhat;   /* NULL: central differences */
 } dfx__edit_cov_fd_state;
 
-dfx_status dfx__edit_cov_fd (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
+dfx_status dfx__edit_cov_fd (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
 
 /* The Gaussian's posterior covariance product C a = σ² Σ (Σ + σ² I)⁻¹ a from
  * gaussian/'s statistics (PCA on their grid, the resampled stationary
@@ -113,7 +118,32 @@ typedef struct dfx__edit_cov_gauss_state {
     size_t n;
 } dfx__edit_cov_gauss_state;
 
-dfx_status dfx__edit_cov_gauss (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out);
+dfx_status dfx__edit_cov_gauss (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a,
+                                dfx_buffer *out);
+
+/* The hybrid adjoint's product: the network's own (fd, one-sided where fd->xhat is set) at the steps marked
+ * in net, the Gaussian's (gauss) elsewhere.  On fashion-mnist-32 (strength 0.6, DDIM 8 steps) the Gaussian's
+ * per-step cosine with the network's product is 0.92 at σ̃ 6, 0.72 at σ̃ 1.2 and 0.89 at σ̃ 0.26, and the steps
+ * that matter most are the first below σ̃_skip; the states are the same for every adjoint, so the gradient's
+ * error is the products' alone.  user: a dfx__edit_cov_hybrid_state. */
+typedef struct dfx__edit_cov_hybrid_state {
+    dfx__edit_cov_gauss_state *gauss;
+    dfx__edit_cov_fd_state *fd;
+    const uint8_t *net; /* per step: 1 the network's product */
+} dfx__edit_cov_hybrid_state;
+
+dfx_status dfx__edit_cov_hybrid (void *user, uint32_t i, dfx_buffer *x, double sigma, dfx_buffer *a,
+                                 dfx_buffer *out);
+
+/* Marks in net (steps values) the B steps that get the network's product: the first B levels below
+ * sigma_skip (all steps' levels sig[0..steps-1] descending), moved back to end at the last step where fewer
+ * than B lie below it; sigma_skip 0 (none calibrated): from step ⌊steps/4⌋.  Returns the number marked,
+ * min(B, steps). */
+uint32_t dfx__edit_hybrid_steps (const double *sig, uint32_t steps, double sigma_skip, uint32_t B, uint8_t *net);
+
+/* The default B: ⌊0.18 (steps + 1)⌋, the most one-sided products that keep an iteration (a pass of steps + 1
+ * evaluations plus B) within 1.2× a pass with room for the Gaussian's products and the optimiser. */
+uint32_t dfx__edit_hybrid_default (uint32_t steps);
 
 /* ---- the masked loss on the device --------------------------------------- */
 
@@ -151,6 +181,9 @@ typedef struct dfx__edit_run_desc {
     uint32_t img_w, img_h;      /* the image: the top-left corner of the map's h × w canvas */
     dfx__cov_fn cov;            /* exact covariance products; NULL: dfx__edit_cov_fd when p->adjoint is FD */
     void *cov_user;
+    dfx__edit_cov_gauss_state *hybrid; /* set: the hybrid adjoint, this Gaussian with the network's product at
+                                          hybrid_net's steps (cov unused) */
+    const uint8_t *hybrid_net;
 } dfx__edit_run_desc;
 
 /* Runs K iterations and the final pass.  image, guide, mg (mask), mp (its

@@ -27,6 +27,7 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->step_size = 0.1;
     p->momentum = 0.9;
     p->adjoint = DFX_EDIT_ADJOINT_AUTO;
+    p->network_steps = -1;
     p->feather = 3.0;
     p->context = 16;
 }
@@ -76,7 +77,10 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
     dfx_ctx *ctx = md->den->ctx;
     const uint32_t N = md->steps, K = p->iterations, c = md->den->channels;
     const size_t n = (size_t) c * md->h * md->w, ni = (size_t) c * d->img_h * d->img_w;
-    const int exact = p->adjoint == DFX_EDIT_ADJOINT_FD || d->cov;
+    const int hybrid = d->hybrid != NULL, exact = p->adjoint == DFX_EDIT_ADJOINT_FD || d->cov || hybrid;
+    uint32_t n_net = 0; /* hybrid: the steps with the network's product */
+    for (uint32_t i = 0; hybrid && i < N; i++)
+        n_net += d->hybrid_net[i] != 0;
     dfx_status st = DFX_OK;
     double t0 = now (), ta;
     double *sig = malloc ((N + 2) * sizeof *sig);
@@ -99,7 +103,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
     r->sigma_start = sig[0];
     dfx__edit_progress pr = {p->progress, p->progress_user, 0,
                              (N + 1) * (K + 1) + (p->start == DFX_EDIT_START_INVERT ? N : 0) +
-                                 (exact && !d->cov ? 2 * N * K : 0)};
+                                 (exact && !d->cov ? (hybrid ? n_net : 2 * N) * K : 0)};
 
     DFX_CHECK (upload_new (ctx, image, n, &z, &bytes));
     DFX_CHECK (upload_new (ctx, NULL, n, &x, &bytes));
@@ -115,11 +119,12 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
     for (uint32_t i = 0; i < N && K > 0; i++) {
         if (exact)
             DFX_CHECK (upload_new (ctx, NULL, n, &xs[i], &bytes));
-        else
+        if (!exact || (hybrid && d->hybrid_net[i])) /* the one-sided product needs D(x_i; σ_i) */
             DFX_CHECK (upload_new (ctx, NULL, n, &xhat[i], &bytes));
     }
-    dfx__edit_cov_fd_state fd = {md->den, md->h, md->w, n, NULL, NULL, 0};
-    if (exact && !d->cov && K > 0) {
+    dfx__edit_cov_fd_state fd = {md->den, md->h, md->w, n, NULL, NULL, 0, hybrid ? xhat : NULL};
+    dfx__edit_cov_hybrid_state hs = {d->hybrid, &fd, d->hybrid_net};
+    if (exact && !d->cov && (!hybrid || n_net) && K > 0) {
         DFX_CHECK (upload_new (ctx, NULL, n, &xp, &bytes));
         DFX_CHECK (upload_new (ctx, NULL, n, &dp, &bytes));
         fd.xp = xp, fd.dp = dp;
@@ -143,7 +148,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
         const int last = k == K;
         ta = now ();
         DFX_CHECK (dfx__lincomb (ctx, x, 0, 1.0f, z, 0, 0.0f, NULL, 0, 0.0f, n));
-        DFX_CHECK (dfx__edit_forward (md, sig, x, xbar, last ? NULL : (exact ? NULL : xhat),
+        DFX_CHECK (dfx__edit_forward (md, sig, x, xbar, last || (exact && !hybrid) ? NULL : xhat,
                                       last || !exact ? NULL : xs, tmp, &pr));
         r->nfe += N + 1;
         r->seconds_forward += now () - ta;
@@ -177,7 +182,9 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
             break;
 
         /* The gradient with respect to the start point, and the step. */
-        if (exact)
+        if (hybrid)
+            DFX_CHECK (dfx__edit_adjoint_exact (ctx, sig, N, n, xs, dfx__edit_cov_hybrid, &hs, a, tmp));
+        else if (exact)
             DFX_CHECK (dfx__edit_adjoint_exact (ctx, sig, N, n, xs, d->cov ? d->cov : dfx__edit_cov_fd,
                                                 d->cov ? d->cov_user : &fd, a, tmp));
         else if (p->adjoint == DFX_EDIT_ADJOINT_DFEA)

@@ -878,7 +878,10 @@ typedef enum dfx_edit_adjoint {
     DFX_EDIT_ADJOINT_GAUSSIAN,         /* C a = σ̃² Σ (Σ + σ̃² I)⁻¹ a of the model's gaussian/ statistics (PCA at their
                                           size, else the stationary spectrum): no network, and on
                                           fashion-mnist-32 the closest to the exact gradient (BENCHMARKS.md) */
-    DFX_EDIT_ADJOINT_AUTO              /* Gaussian where the model has gaussian/, else DFEA_CLAMPED (default) */
+    DFX_EDIT_ADJOINT_HYBRID,           /* the Gaussian's product, the network's own (one more evaluation, against the
+                                          stored x̂0) at the first few steps below gaussian/'s σ̃_skip, where the
+                                          Gaussian departs from the network most: as many as fit 1.2× a pass */
+    DFX_EDIT_ADJOINT_AUTO              /* HYBRID where the model has gaussian/, else DFEA_CLAMPED (default) */
 } dfx_edit_adjoint;
 
 /* A loss on the endpoint instead of the masked one: x0 is the current
@@ -909,6 +912,8 @@ typedef struct dfx_edit_params {
     double step_size;             /* default 0.1 (on the model scale per value for Adam) */
     double momentum;              /* μ or β1; default 0.9 */
     dfx_edit_adjoint adjoint;     /* default DFX_EDIT_ADJOINT_AUTO */
+    int32_t network_steps;        /* HYBRID: steps whose product is the network's, 0..steps; default -1: the
+                                     most that keep an iteration within 1.2× a pass, ⌊0.18 (steps + 1)⌋ */
     uint64_t seed;                /* noise of the start; default 0 */
     dfx_edit_loss_fn loss;        /* NULL: the masked loss */
     void *loss_user;
@@ -947,6 +952,7 @@ typedef struct dfx_edit_result {
     uint32_t canvas_width, canvas_height;
     uint32_t window_x, window_y, window_width, window_height; /* the part of the image the model worked on */
     dfx_edit_adjoint adjoint;     /* the adjoint used (AUTO resolved) */
+    uint32_t network_steps;       /* HYBRID: the steps that used the network's product */
     char warning[256];
 } dfx_edit_result;
 

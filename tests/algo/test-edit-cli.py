@@ -77,11 +77,16 @@ if rc == 0:
     print("guide mse:", " ".join("%.3f" % v for v in j["guide_mse"]), " outside rms:",
           " ".join("%.3f" % v for v in j["outside_rms"]), " %.1f s, %d evaluations" % (j["seconds"], j["nfe"]))
     check(len(loss) == 9 and j["iterations"] == 8, "9 loss values for 8 iterations")
-    # Adam with a fixed step is not a descent method: with the Gaussian adjoint's better-aimed gradient it
-    # overshoots once here (61.1 -> 74.1 at the 4th step) and the objective still ends at 0.43 of its start
+    # the default adjoint on a model with gaussian/: the hybrid, the network's product at 1 of 10 steps
+    # (10 evaluations of the inversion, 9 passes of 11, 8 products)
+    check(j["adjoint"] == "hybrid" and j["network_steps"] == 1 and j["nfe"] == 10 + 9 * 11 + 8,
+          "adjoint %s with %s network steps, %d evaluations" % (j["adjoint"], j["network_steps"], j["nfe"]))
+    # Adam with a fixed step is not a descent method: with the better-aimed gradients it overshoots here
+    # (Gaussian adjoint: once, 61.1 -> 74.1, ending at 0.43 of the start; hybrid: 67.5 -> 76.2, then
+    # 42.4 -> 43.9 -> 46.6, ending at 0.49, its guide mse 0.735 -> 0.182 against the Gaussian's 0.196)
     rises = [(a_, b) for a_, b in zip(loss, loss[1:]) if b > a_ * (1 + 1e-6)]
-    check(len(rises) <= 1 and all(b < 1.25 * a_ for a_, b in rises),
-          "the objective rises at most once, by less than 25 %% (%s)" % rises)
+    check(len(rises) <= 3 and all(b < 1.25 * a_ for a_, b in rises),
+          "the objective rises at most 3 times, each by less than 25 %% (%s)" % rises)
     check(loss[-1] < 0.6 * loss[0], "the objective falls by more than 40 %% (%.2f -> %.2f)" % (loss[0], loss[-1]))
     o = np.asarray(Image.open(W + "/out.png").convert("L"), dtype=np.float64)
     check(o.shape == img.shape, "output %s, input %s" % (o.shape, img.shape))
@@ -153,6 +158,8 @@ if ph is not None:
         check((o2[~band2] == ph[~band2]).all(), "photo: outside the band the output is the input bit for bit")
 
 # 2. bad input
+rc, out, err = run("edit", *common, "--steps", "10", "--network-steps", "11", "-o", W + "/x.png")
+check(rc != 0 and "11 network steps is outside [0, 10]" in err, "--network-steps above --steps refused: " + err.strip())
 Image.fromarray(np.zeros((h + 1, w), np.uint8)).save(W + "/wrong.png")
 rc, out, err = run("edit", "--model", a.model, W + "/img.png", "--guide", W + "/wrong.png", "--mask",
                    W + "/mask.png", "-o", W + "/x.png")

@@ -36,7 +36,10 @@
 static dfx__edit_desc md;
 static dfx__moments *mom; /* the Fisher head (NULL: the model has none) */
 static dfx__gauss_stats *gs; /* gaussian/ (NULL: the model has none, or no PCA) */
-static double sig[16];
+static double sig[64];
+static dfx__skip *gsk;        /* gs on the device, for the library's hybrid adjoint */
+static uint32_t hyb_B;        /* mode 9: the steps with the network's product */
+static uint32_t hyb_evals;    /* mode 9: the network evaluations its products made */
 static float *y, *gd, *mk;
 static size_t n;
 
@@ -87,8 +90,8 @@ gradient (const float *z, int mode)
     float *xN = download (x, n), *g = malloc (n * sizeof *g);
     loss_grad (xN, g);
     CHECK (dfx_buffer_upload (ctx, a, 0, g, n * sizeof *g) == DFX_OK, "upload");
-    dfx__edit_cov_fd_state fd = {md.den, md.h, md.w, n, xp, dp, 0};
-    if (mode >= 5) {
+    dfx__edit_cov_fd_state fd = {md.den, md.h, md.w, n, xp, dp, 0, NULL};
+    if (mode >= 5 && mode <= 8) {
         /* the Gaussian's posterior covariance from gaussian/'s PCA (stationary in x):
          * C_G a = Σ_k w_k (u_kᵀa) u_k + w_r (a − Σ_k (u_kᵀa) u_k), w = σ² λ/(λ + σ²);
          * 5: C_G at every step; 6: C_G at σ̃ ≥ σ̃_skip, the Fisher head's diagonal below;
@@ -148,7 +151,7 @@ gradient (const float *z, int mode)
         dfx_buffer_destroy (ctx, tmp), dfx_buffer_destroy (ctx, xp), dfx_buffer_destroy (ctx, dp);
         return ad;
     }
-    if (mode >= 3) {
+    if (mode >= 3 && mode <= 4) {
         double *ad = malloc (n * sizeof *ad);
         for (size_t i = 0; i < n; i++)
             ad[i] = g[i];
@@ -177,6 +180,17 @@ gradient (const float *z, int mode)
         st = dfx__edit_adjoint_clamped (ctx, sig, N, n, xbar, xhat, a, tmp);
     else if (mode == 1)
         st = dfx__edit_adjoint_dfea (ctx, sig, N, n, xbar, xhat, a, tmp);
+    else if (mode == 9) {
+        /* the library's hybrid adjoint as dfx_edit sets it up: gaussian/'s PCA on the device, the network's
+         * product by one-sided differences at hyb_B steps from the first below σ̃_skip */
+        dfx__edit_cov_gauss_state gc = {ctx, gsk, 1, md.h, md.w, n};
+        uint8_t net[64];
+        dfx__edit_hybrid_steps (sig, N, gs->sigma_skip_pca > 0 ? gs->sigma_skip_pca : gs->sigma_skip, hyb_B, net);
+        fd.xhat = xhat;
+        dfx__edit_cov_hybrid_state hs = {&gc, &fd, net};
+        st = dfx__edit_adjoint_exact (ctx, sig, N, n, xs, dfx__edit_cov_hybrid, &hs, a, tmp);
+        hyb_evals = fd.evals;
+    }
     else
         st = dfx__edit_adjoint_exact (ctx, sig, N, n, xs, dfx__edit_cov_fd, &fd, a, tmp);
     CHECK (st == DFX_OK, "adjoint: %s", dfx_ctx_errmsg (ctx));
@@ -256,6 +270,10 @@ main (int argc, char **argv)
         dfx__gauss_stats_free (gs);
         gs = NULL;
     }
+    if (gs && dfx__skip_create (ctx, gs, &gsk) != DFX_OK) {
+        CHECK (0, "skip: %s", dfx_ctx_errmsg (ctx));
+        return check_exit ();
+    }
     const double strengths[] = {0.3, 0.6};
     printf ("fashion-mnist-32, DDIM %u steps to sigma %g, %d directions\n", md.steps,
             md.sched->sigma_min, NDIR);
@@ -315,6 +333,20 @@ main (int argc, char **argv)
             CHECK (c5 > 0 && c6 > 0 && c7 > 0, "strength %g: a Gaussian adjoint is not a descent direction (%.3f, %.3f, "
                    "%.3f)", strengths[k], c5, c6, c7);
             free (g5), free (g6), free (g7);
+            /* the hybrid (the default adjoint): B = 1 fits 1.2x a pass of 8 steps, B = 2 does not */
+            const double hmin[2] = {0.90, 0.73};
+            double ch[2];
+            for (uint32_t b = 1; b <= 2; b++) {
+                hyb_B = b;
+                double *gh = gradient (z, 9);
+                ch[b - 1] = cosine (gh, gx, n);
+                CHECK (hyb_evals == b, "hybrid B %u: %u network evaluations", b, hyb_evals);
+                free (gh);
+            }
+            printf ("  strength %.1f: hybrid (Gaussian, the network's product at the first steps below sigma_skip): "
+                    "%.3f with 1 step (the default for 8), %.3f with 2\n", strengths[k], ch[0], ch[1]);
+            CHECK (ch[0] >= hmin[k] && ch[1] >= ch[0], "strength %g: the hybrid adjoint's cosine %.3f (B 1) is below "
+                   "%.2f, or B 2's %.3f below it", strengths[k], ch[0], hmin[k], ch[1]);
         }
         printf ("  %-8g  %-11.4g  %-14.3f  %-7.3f |          %-9.3f  %-10.3f |        %.3f\n", strengths[k],
                 md.sigma_start, cref, eref, cc, ccd, cp);
@@ -323,6 +355,28 @@ main (int argc, char **argv)
         CHECK (cc > 0, "strength %g: the clamped DF-EA gradient is not a descent direction (cos %.3f)", strengths[k],
                cc);
         free (gc), free (gp2), free (gx), free (zd), free (v), free (e), free (z);
+    }
+    /* the default 20 steps: the hybrid with its default B = 3 against the reference and the Gaussian alone */
+    if (gs) {
+        md.steps = 20;
+        hyb_B = dfx__edit_hybrid_default (md.steps);
+        CHECK (hyb_B == 3, "the hybrid's default for 20 steps is %u network products, not 3", hyb_B);
+        const double hmin[2] = {0.90, 0.84};
+        for (int k = 0; k < 2; k++) {
+            md.sigma_start = dfx__schedule_sigma (md.sched, strengths[k] * dfx__schedule_t_max (md.sched));
+            dfx__edit_levels (&md, sig);
+            float *e = noise (11, (uint32_t) k, 1, mi.channels, H, W), *z = malloc (n * sizeof *z);
+            for (size_t i = 0; i < n; i++)
+                z[i] = y[i] + (float) md.sigma_start * e[i];
+            double *gx = gradient (z, 2), *g5 = gradient (z, 5), *gh = gradient (z, 9);
+            const double c5 = cosine (g5, gx, n), ch = cosine (gh, gx, n);
+            printf ("  DDIM 20 steps, strength %.1f: Gaussian %.3f, hybrid (%u network products, %u evaluations) %.3f\n",
+                    strengths[k], c5, hyb_B, hyb_evals, ch);
+            CHECK (ch >= hmin[k] && ch > c5 && hyb_evals == hyb_B, "20 steps, strength %g: the hybrid's cosine %.3f "
+                   "is below %.2f or the Gaussian's %.3f", strengths[k], ch, hmin[k], c5);
+            free (gx), free (g5), free (gh), free (e), free (z);
+        }
+        md.steps = 8;
     }
     /* monotone in expectation: the objective averaged over 3 seeds of the noised start */
     {
@@ -340,6 +394,10 @@ main (int argc, char **argv)
             st = dfx_edit (m, &p, W, H, y, gd, mk, o, &r);
             CHECK (st == DFX_OK && r.iterations == 5, "edit seed %llu: %s", (unsigned long long) seed,
                    dfx_ctx_errmsg (ctx));
+            /* the default adjoint is the hybrid with 1 network product per iteration: 6 passes of 9 + 5 */
+            CHECK (!gs || (r.adjoint == DFX_EDIT_ADJOINT_HYBRID && r.network_steps == 1 && r.nfe == 6 * 9 + 5),
+                   "edit seed %llu: adjoint %d with %u network steps, %u evaluations", (unsigned long long) seed,
+                   (int) r.adjoint, r.network_steps, r.nfe);
             for (int k = 0; k <= 5; k++)
                 mean[k] += r.loss[k] / 3;
             out0 += r.outside_rms[0] / 3, out1 += r.outside_rms[5] / 3;
@@ -477,6 +535,7 @@ main (int argc, char **argv)
         free (big), free (bg), free (bo), free (bm), free (wt);
     }
     free (y), free (gd), free (mk);
+    dfx__skip_destroy (gsk);
     dfx__gauss_stats_free (gs);
     dfx_model_destroy (m);
     dfx_ctx_destroy (ctx);

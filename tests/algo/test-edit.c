@@ -57,9 +57,10 @@ gauss_cov_apply (double sigma, const double *a, double *out)
 }
 
 static dfx_status
-cov_exact (void *user, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
+cov_exact (void *user, uint32_t step, dfx_buffer *x, double sigma, dfx_buffer *a, dfx_buffer *out)
 {
     cov_ctx *cc = user;
+    (void) step;
     float *xf = download (x, D), *af = download (a, D), of[64];
     double xd[64], ad[64], od[64], Cm[64 * 64], work[16], x0[64];
     for (uint32_t i = 0; i < D; i++)
@@ -111,9 +112,12 @@ run_free (run *r)
     free (r->xN), free (r->xbar), free (r->xhat);
 }
 
-static dfx__edit_cov_gauss_state *gauss_adjoint; /* mode 3 */
+static dfx__edit_cov_gauss_state *gauss_adjoint; /* modes 3, 4 */
+static uint8_t hybrid_net[16];                    /* mode 4: the steps with the network's product */
+static uint32_t hybrid_evals;                     /* mode 4: network evaluations its products made */
 
-/* mode 0: DF-EA, 1: exact with cc, 2: clamped DF-EA, 3: the Gaussian adjoint of gauss_adjoint. */
+/* mode 0: DF-EA, 1: exact with cc, 2: clamped DF-EA, 3: the Gaussian adjoint of gauss_adjoint, 4: the hybrid of
+ * gauss_adjoint and one-sided differences of den at hybrid_net's steps. */
 static run
 gradient (dfx__denoiser *den, const dfx__edit_desc *md, const double *sig, const float *z, int mode, cov_ctx *cc)
 {
@@ -145,6 +149,14 @@ gradient (dfx__denoiser *den, const dfx__edit_desc *md, const double *sig, const
         st = dfx__edit_adjoint_clamped (ctx, sig, N, D, xbar, xhat, a, tmp);
     else if (mode == 3)
         st = dfx__edit_adjoint_exact (ctx, sig, N, D, xs, dfx__edit_cov_gauss, gauss_adjoint, a, tmp);
+    else if (mode == 4) {
+        dfx_buffer *xp = upload (z, D), *dp = upload (z, D);
+        dfx__edit_cov_fd_state fd = {den, H, W, D, xp, dp, 0, xhat};
+        dfx__edit_cov_hybrid_state hs = {gauss_adjoint, &fd, hybrid_net};
+        st = dfx__edit_adjoint_exact (ctx, sig, N, D, xs, dfx__edit_cov_hybrid, &hs, a, tmp);
+        hybrid_evals = fd.evals;
+        dfx_buffer_destroy (ctx, xp), dfx_buffer_destroy (ctx, dp);
+    }
     else
         st = dfx__edit_adjoint_exact (ctx, sig, N, D, xs, cov_exact, cc, a, tmp);
     CHECK (st == DFX_OK, "adjoint: %s", dfx_ctx_errmsg (ctx));
@@ -228,7 +240,17 @@ test_one_point (void)
     cov_ctx cc = {.kind = 1, .dirac = {1, (int) D, y}};
     const dfx_sampler samplers[] = {DFX_SAMPLER_DDIM, DFX_SAMPLER_EULER};
     const double starts[] = {0.3, 2.0, 20.0};
-    double worst = 0.0, worst_cf = 0.0;
+    double worst = 0.0, worst_cf = 0.0, worst_hy = 0.0;
+    int evals_ok = 1;
+    /* the point's Gaussian statistics: mean y, every variance 0 (identity components) */
+    double eig0[24] = {0}, *id = calloc ((size_t) D * D, sizeof *id);
+    for (uint32_t i = 0; i < D; i++)
+        id[(size_t) i * D + i] = 1.0;
+    dfx__gauss_stats pst = {.channels = C, .height = H, .width = W, .has_pca = 1, .mean = y, .rank = D,
+                            .eigval = eig0, .comps = id};
+    dfx__skip *psk = NULL;
+    CHECK (dfx__skip_create (ctx, &pst, &psk) == DFX_OK, "skip: %s", dfx_ctx_errmsg (ctx));
+    dfx__edit_cov_gauss_state pgs = {ctx, psk, 1, H, W, D};
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < 3; k++) {
             dfx__edit_desc md = {den, &sched, samplers[s], 8, starts[k], 0.0, H, W};
@@ -241,6 +263,14 @@ test_one_point (void)
                 cl = gradient (den, &md, sig, z, 2, NULL);
             worst = fmax (worst, rel_diff (cl.grad, b.grad, D));
             run_free (&cl);
+            /* the hybrid: the point's Gaussian (C = 0) and the network's product (0: D is constant) at 3 steps */
+            dfx__edit_hybrid_steps (sig, 8, 0.5 * starts[k], 3, hybrid_net);
+            gauss_adjoint = &pgs;
+            run hy = gradient (den, &md, sig, z, 4, NULL);
+            worst_hy = fmax (worst_hy, rel_diff (hy.grad, b.grad, D));
+            evals_ok &= hybrid_evals == 3;
+            gauss_adjoint = NULL;
+            run_free (&hy);
             double gl[24], cf[24];
             loss_host (a.xN, gl);
             for (uint32_t i = 0; i < D; i++)
@@ -253,6 +283,12 @@ test_one_point (void)
             "3 starts)\n", worst, worst_cf);
     CHECK (worst <= 1e-5, "one point: DF-EA differs from the exact adjoint by %.3g", worst);
     CHECK (worst_cf <= 1e-5, "one point: DF-EA differs from the closed form by %.3g", worst_cf);
+    printf ("one point: the hybrid adjoint (Gaussian of the point, network's product at 3 of 8 steps) vs exact "
+            "adjoint %.2g\n", worst_hy);
+    CHECK (worst_hy <= 1e-5 && evals_ok, "one point: the hybrid adjoint differs from the exact one by %.3g (or "
+           "made other than 3 evaluations)", worst_hy);
+    dfx__skip_destroy (psk);
+    free (id);
     dfx__denoiser_destroy (den);
 }
 
@@ -375,7 +411,7 @@ test_gauss_error (dfx__denoiser *den)
 static float *
 device_cov (dfx__edit_cov_gauss_state *gs, double sigma, dfx_buffer *a, dfx_buffer *o)
 {
-    CHECK (dfx__edit_cov_gauss (gs, NULL, sigma, a, o) == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK,
+    CHECK (dfx__edit_cov_gauss (gs, 0, NULL, sigma, a, o) == DFX_OK && dfx_ctx_flush (ctx) == DFX_OK,
            "Gaussian covariance product (%s): %s", gs->pca ? "PCA" : "spectral", dfx_ctx_errmsg (ctx));
     return download (o, D);
 }
@@ -537,6 +573,30 @@ test_gauss_adjoint (dfx__denoiser *den)
                     "exact adjoint %.2e\n", sqrt (num / den2));
             CHECK (sqrt (num / den2) < 1e-4, "the Gaussian adjoint is not exact on Gaussian data: %.2e",
                    sqrt (num / den2));
+            /* the hybrid: the network's product by one-sided differences at the first 3 steps below σ̃ 1
+             * (chosen by dfx__edit_hybrid_steps, against the rule by hand), the Gaussian's elsewhere: exact
+             * too, to the differences' float rounding (the Gaussian denoiser is linear) */
+            const uint32_t marked = dfx__edit_hybrid_steps (sig, 8, 1.0, 3, hybrid_net);
+            int rule_ok = marked == 3, seen = 0;
+            for (uint32_t i = 0; i < 8; i++) {
+                const int want = sig[i] < 1.0 && seen < 3;
+                seen += want;
+                rule_ok &= hybrid_net[i] == want;
+            }
+            uint8_t tail[16];
+            rule_ok &= dfx__edit_hybrid_steps (sig, 8, 0.02, 3, tail) == 3 && tail[5] && tail[6] && tail[7] &&
+                       !tail[4] && dfx__edit_hybrid_steps (sig, 8, 1.0, 20, tail) == 8 && tail[0] && tail[7];
+            CHECK (rule_ok, "dfx__edit_hybrid_steps: not the first 3 steps below sigma 1 (or, where fewer lie "
+                   "below, the last 3; or all when asked for more than there are)");
+            run gh = gradient (den, &md, sig, z, 4, NULL);
+            num = den2 = 0;
+            for (uint32_t i = 0; i < D; i++)
+                num += (gh.grad[i] - ge.grad[i]) * (gh.grad[i] - ge.grad[i]), den2 += ge.grad[i] * ge.grad[i];
+            printf ("hybrid adjoint on Gaussian data (network's product at 3 of 8 steps, %u evaluations): relative "
+                    "error against the exact adjoint %.2e\n", hybrid_evals, sqrt (num / den2));
+            CHECK (sqrt (num / den2) < 1e-3 && hybrid_evals == 3, "the hybrid adjoint is not exact on Gaussian "
+                   "data: %.2e (%u evaluations)", sqrt (num / den2), hybrid_evals);
+            run_free (&gh);
             run_free (&ge), run_free (&gg);
             gauss_adjoint = NULL;
         }
@@ -610,7 +670,7 @@ test_run (dfx__denoiser *den)
         p.adjoint = rows[row].adj;
         p.start = rows[row].start;
         dfx__edit_run_desc d = {{den, &sched, DFX_SAMPLER_DDIM, 10, 0.0, 0.0, H, W}, &p, W, H,
-                                mode ? cov_exact : NULL, mode ? &cc : NULL};
+                                mode ? cov_exact : NULL, mode ? &cc : NULL, NULL, NULL};
         d.map.sigma_start = 1.0;
         dfx_edit_result r;
         memset (&r, 0, sizeof r);
@@ -690,7 +750,7 @@ test_callbacks (dfx__denoiser *den)
     p.start = DFX_EDIT_START_NOISE;
     /* host_loss is ½ Σ mg (x0 − guide)² + mp (x0 − image)²: both weights 1 (the default guide weight is 5) */
     p.guide_weight = 1.0, p.preserve_weight = 1.0;
-    dfx__edit_run_desc d = {{den, &sched, DFX_SAMPLER_EULER, 7, 2.0, 0.0, H, W}, &p, W, H, NULL, NULL};
+    dfx__edit_run_desc d = {{den, &sched, DFX_SAMPLER_EULER, 7, 2.0, 0.0, H, W}, &p, W, H, NULL, NULL, NULL, NULL};
     dfx_edit_result r1, r2;
     memset (&r1, 0, sizeof r1), memset (&r2, 0, sizeof r2);
     CHECK (dfx__edit_run (&d, image, guide, mg, mp, nz, out1, &r1) == DFX_OK, "built-in loss: %s",

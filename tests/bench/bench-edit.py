@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench-edit.py — cost of `dfx edit` per iteration against one plain sampling
-pass, the adjoints compared (the Gaussian of gaussian/, clamped DF-EA, plain DF-EA, the exact adjoint
+pass, the adjoints compared (the hybrid, the Gaussian of gaussian/, clamped DF-EA, plain DF-EA, the exact adjoint
 with network Jacobian-vector products by central differences), and the edit's
 device state (peak memory of its buffers) and host peak RSS.
 
@@ -32,7 +32,7 @@ ap.add_argument("--sizes", default="32,64")
 ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--iterations", type=int, default=5)
 ap.add_argument("--repeat", type=int, default=2)
-ap.add_argument("--adjoints", default="gaussian,dfea-clamped,dfea,fd")
+ap.add_argument("--adjoints", default="hybrid,gaussian,dfea-clamped,dfea,fd")
 a = ap.parse_args()
 os.makedirs(a.work, exist_ok=True)
 
