@@ -18,7 +18,10 @@ of the same latent size the way the latent-diffusability paper says?
    the secant constants and the levels where the sandwich holds; per level J and FIR of the
    data and of both latent spaces, and the MMSE rate per dimension, (d mmse/dτ)/d =
    E tr(C²)/(τ² d) in [0, 1] (1: the posterior still the prior, 0: a point), comparable across
-   spaces of different dimension; plots WORK/KIND.png.
+   spaces of different dimension; plots WORK/KIND.png (dfx's, one model each), and
+   WORK/compare.png (J/d, FIR/d and the MMSE rate per dimension of the data and both latent
+   spaces on common axes) and WORK/recon.png (8 test images, the AE's and the VAE's
+   reconstructions from the mean latent), made here with matplotlib and the models in PyTorch.
 It reads nothing back into the repository: BENCHMARKS.md is for the person who reads the
 summary and the plots (its section "Latent diffusability (issue 22)" holds the first full run).
 """
@@ -49,6 +52,58 @@ def write_pngs(folder, count):
     for i in range(x.shape[0]):
         a = np.clip(np.rint((x[i, 0].numpy() + 1.0) * 127.5), 0, 255).astype(np.uint8)
         Image.fromarray(a, "L").save(os.path.join(folder, f"{i:05d}.png"))
+
+
+def compare_plot(path, res, info):
+    """τJ/d, τ²FIR/d and (d mmse/dτ)/d of the data and both latent spaces against σ: the first two are 1
+    where a Dirac mixture's posterior is one point (J = d/τ, FIR = d/τ²) and J/d, FIR/d on a log scale
+    would hide their departures from it."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sig = [r["sigma"] for r in res["ae"]["rows"]]
+    series = [("data (D = %d)" % res["ae"]["data_dim"], "data", res["ae"], "tab:blue"),
+              ("AE latent (d = %d)" % res["ae"]["latent_dim"], "latent", res["ae"], "tab:orange"),
+              ("VAE latent (d = %d)" % res["vae"]["latent_dim"], "latent", res["vae"], "tab:green")]
+    fig, ax = plt.subplots(1, 3, figsize=(13.5, 4.2), dpi=80)
+    for label, space, r, colour in series:
+        dim = r["data_dim"] if space == "data" else r["latent_dim"]
+        j = [row["tau"] * row[space]["j"] / dim for row in r["rows"]]
+        fir = [row["tau"] ** 2 * row[space]["fir"] / dim for row in r["rows"]]
+        rate = [row[space]["mmse_rate"] / dim for row in r["rows"]]
+        ax[0].semilogx(sig, j, "o-", color=colour, label=label, ms=3)
+        ax[1].semilogx(sig, fir, "o-", color=colour, label=label, ms=3)
+        ax[2].semilogx(sig, rate, "o-", color=colour, label=label, ms=3)
+    for a_, t in zip(ax, ("tau J / dim (1: one point)", "tau^2 FIR / dim (1: one point)",
+                          "(d mmse / d tau) / dim")):
+        a_.set_title(t)
+        a_.set_xlabel("sigma (tau = sigma^2)")
+        a_.grid(True, which="both", alpha=0.3)
+    ax[2].legend(fontsize=8)
+    fig.suptitle("Fashion-MNIST 32x32, %d test images: AE %d steps (MSE %.4f), VAE %d steps (MSE %.4f)" % (
+        res["ae"]["images"], info["ae"]["steps"], info["ae"]["recon_mse_test"], info["vae"]["steps"],
+        info["vae"]["recon_mse_test"]), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def recon_plot(path, work, count=8):
+    """Rows: test images, the AE's and the VAE's reconstructions (decode of the mean latent)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    import dfx_data
+    import dfx_vae
+    x = dfx_data.load("fashion-mnist", "test", 1, 32)[:count]
+    rows = [x]
+    with torch.no_grad():
+        for k in ("ae", "vae"):
+            m = dfx_vae.load(os.path.join(work, k))
+            rows.append(m.decode(m.encode(x)[0]).clamp(-1, 1))
+    grid = torch.cat([torch.cat(list(r[:, 0]), dim=1) for r in rows], dim=0)
+    a = np.clip(np.rint((grid.numpy() + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    Image.fromarray(a, "L").resize((a.shape[1] * 2, a.shape[0] * 2), Image.NEAREST).save(path)
 
 
 def main():
@@ -131,7 +186,10 @@ def main():
                      f"{row['data']['fir']:.4g} | {row['latent']['fir']:.4g} | {rv['latent']['fir']:.4g} | "
                      f"{ratio(row['data']):.4g} | {ratio(row['latent']):.4g} | {ratio(rv['latent']):.4g} | "
                      f"{sw(row)} | {sw(rv)} | {sw(row, '_same')} | {sw(rv, '_same')} |")
-    lines += ["", f"Plots: {os.path.join(a.work, 'ae.png')}, {os.path.join(a.work, 'vae.png')}.", ""]
+    compare_plot(os.path.join(a.work, "compare.png"), res, info)
+    recon_plot(os.path.join(a.work, "recon.png"), a.work)
+    lines += ["", "Plots: " + ", ".join(os.path.join(a.work, f) for f in ("ae.png", "vae.png", "compare.png",
+                                                                            "recon.png")) + ".", ""]
     with open(os.path.join(a.work, "summary.md"), "w") as f:
         f.write("\n".join(lines))
     print("\n".join(lines))
