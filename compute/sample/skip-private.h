@@ -5,6 +5,9 @@
 
 #include "sample-private.h"
 
+#define DFX__SKIP_COV_CACHE 64
+#define DFX__SKIP_COV_CACHE_BYTES (128u << 20)
+
 struct dfx__skip {
     dfx_ctx *ctx;
     const dfx__gauss_stats *g;
@@ -22,6 +25,12 @@ struct dfx__skip {
     dfx_buffer *amat;      /* h × w × channels² complex */
     dfx__fft *fft;
     uint32_t fb, fh, fw;
+    /* Spectral covariance products: the matrices per σ̃ for this shape, kept (up to
+     * DFX__SKIP_COV_CACHE_BYTES in all) since the edit's adjoint asks for the same N levels at every
+     * iteration; computing them on the host is most of a product's time (3 channels, 64x64: ~4/5). */
+    dfx_buffer *cov_amat[DFX__SKIP_COV_CACHE];
+    double cov_sigma[DFX__SKIP_COV_CACHE];
+    uint32_t n_cov;
 };
 
 void dfx__skip_pca_release (dfx__skip *s);

@@ -10,7 +10,8 @@
  * The FFTs are VkFFT's (fft.c).  Any canvas size: S is resampled from the
  * statistics' grid to the canvas' frequencies, bilinearly and periodically
  * in frequency (a power spectral density, invariant under the unitary DFT's
- * normalisation).  The A[k] are computed on the host, per call.  With
+ * normalisation).  The A[k] are computed on the host, per call (for the
+ * covariance once per σ̃ and shape, then kept: skip-private.h).  With
  * f(λ) = σ² λ/(λ + σ²) and no mean the same steps apply the Gaussian's
  * posterior covariance σ² S (S + σ² I)⁻¹ (dfx__skip_spectral_cov). */
 #include "skip-private.h"
@@ -114,7 +115,14 @@ spectral_apply (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer
         DFX_CHECK (dfx__fft_create (ctx, h, w, batch * c, s->z, &s->fft));
         s->fb = batch, s->fh = h, s->fw = w;
     }
-    a = malloc (np * c * c * 2 * sizeof *a);
+    const size_t abytes = np * c * c * 2 * sizeof *a;
+    dfx_buffer *amat = s->amat;
+    for (uint32_t i = 0; cov && i < s->n_cov && amat == s->amat; i++)
+        if (s->cov_sigma[i] == sigma_from)
+            amat = s->cov_amat[i];
+    if (amat != s->amat)
+        goto apply;
+    a = malloc (abytes);
     if (!a) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (spectral skip, %ux%u)", w, h);
         goto cleanup;
@@ -123,11 +131,17 @@ spectral_apply (dfx__skip *s, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer
         matrices (g, h, w, cov_fn, &sigma_from, a);
     else
         dfx__spectral_matrices (g, h, w, sigma_from, sigma_to, a);
+    if (cov && s->n_cov < DFX__SKIP_COV_CACHE && (s->n_cov + 1) * abytes <= DFX__SKIP_COV_CACHE_BYTES) {
+        DFX_CHECK (dfx_buffer_create (ctx, abytes, &s->cov_amat[s->n_cov]));
+        s->cov_sigma[s->n_cov] = sigma_from;
+        amat = s->cov_amat[s->n_cov++];
+    }
+    DFX_CHECK (dfx_buffer_upload (ctx, amat, 0, a, abytes));
+apply:;
     const float mu = cov ? 0.0f : 1.0f; /* the covariance is linear: no mean */
-    DFX_CHECK (dfx_buffer_upload (ctx, s->amat, 0, a, np * c * c * 2 * sizeof *a));
     DFX_CHECK (dfx__spectral_pack (ctx, s->z, x, s->spec_mean, batch, c, (uint32_t) np, 1.0f, -mu));
     DFX_CHECK (dfx__fft_record (s->fft, 0));
-    DFX_CHECK (dfx__spectral_mix (ctx, s->z, s->amat, batch, c, (uint32_t) np));
+    DFX_CHECK (dfx__spectral_mix (ctx, s->z, amat, batch, c, (uint32_t) np));
     DFX_CHECK (dfx__fft_record (s->fft, 1));
     DFX_CHECK (dfx__spectral_unpack (ctx, x, s->z, s->spec_mean, batch, c, (uint32_t) np, 1.0f, mu));
 cleanup:

@@ -41,6 +41,9 @@ dfx__skip_spectral_release (dfx__skip *s)
     s->fft = NULL;
     s->z = s->amat = NULL;
     s->fb = s->fh = s->fw = 0;
+    for (uint32_t i = 0; i < s->n_cov; i++)
+        dfx_buffer_destroy (s->ctx, s->cov_amat[i]);
+    s->n_cov = 0;
 }
 
 void
