@@ -41,14 +41,18 @@ find_spirv (const char *name)
     return NULL;
 }
 
+/* One cache file per device, driver build (the cache UUID) and subgroup
+ * size: lavapipe's subgroup size follows LP_NATIVE_VECTOR_WIDTH (8 lanes by
+ * default, 16 at 512) with the same UUID, and its code for one width must
+ * not be offered to a process running at the other. */
 static void
 cache_path (const dfx_ctx *ctx, char *buf, size_t size)
 {
     char uuid[2 * VK_UUID_SIZE + 1];
     for (unsigned i = 0; i < VK_UUID_SIZE; i++)
         snprintf (uuid + 2 * i, 3, "%02x", ctx->props.pipelineCacheUUID[i]);
-    snprintf (buf, size, "%s/pipelines-%04x-%04x-%s.bin", ctx->cache_dir, ctx->props.vendorID, ctx->props.deviceID,
-              uuid);
+    snprintf (buf, size, "%s/pipelines-%04x-%04x-%s-sg%u.bin", ctx->cache_dir, ctx->props.vendorID,
+              ctx->props.deviceID, uuid, ctx->subgroup_size);
 }
 
 static void

@@ -4,18 +4,20 @@
  * padding 0 or 1 (diffusers' downsampling; padding 0 pads right and bottom).
  * Same Push block and epilogue as conv2d.comp.
  *
- * lavapipe runs a subgroup's 8 invocations as the lanes of one AVX2 register;
- * a load whose address differs per lane costs one bounds-checked scalar load
- * per lane and component, and only constant or push-constant addresses are
- * loaded once for all lanes.  So no value is loaded twice: each lane computes
- * 4 neighbouring pixels × YR rows for the subgroup's CO output channels.  Per
- * input channel it loads one aligned vec4 (vec2 when upsampling, two vec4s at
- * stride 2) of each input row it needs and takes the column left or right of
- * it from the neighbouring lanes (subgroupShuffleUp/Down, register permutes),
- * or from one extra load when a row is wider than the subgroup's 32 pixels
- * (EDGE).  The weights of output channel co0 + lane are loaded by that lane
- * and reach the others through subgroupBroadcast.  No shared memory, no
- * barriers.
+ * lavapipe runs a subgroup's SG invocations as the lanes of one SIMD register
+ * (SG = 8 with its default 256-bit vectors, 16 with LP_NATIVE_VECTOR_WIDTH=512,
+ * 4 with 128); a load whose address differs per lane costs one bounds-checked
+ * scalar load per lane and component, and only constant or push-constant
+ * addresses are loaded once for all lanes.  So no value is loaded twice: each
+ * lane computes 4 neighbouring pixels × YR rows for the subgroup's CO output
+ * channels.  Per input channel it loads one aligned vec4 (vec2 when
+ * upsampling, two vec4s at stride 2) of each input row it needs and takes the
+ * column left or right of it from the neighbouring lanes
+ * (subgroupShuffleUp/Down, register permutes), or from one extra load when a
+ * row is wider than the subgroup's 4·SG pixels (EDGE).  The weights of output
+ * channel co0 + lane + SG·q are loaded by that lane and reach the others
+ * through subgroupBroadcast (lanes past CO load a clamped channel they never
+ * hand on).  No shared memory, no barriers.
  *
  * Requirements checked by conv2d.c: the input offset a multiple of 4 (2 when
  * upsampling), at stride 2 an input twice as wide as the output, and for
@@ -26,7 +28,7 @@
 #extension GL_KHR_shader_subgroup_shuffle_relative : require
 #extension GL_EXT_control_flow_attributes : require
 layout (local_size_x_id = 0) in;
-layout (constant_id = 1) const uint CO = 8;   /* output channels per subgroup, multiple of 8 */
+layout (constant_id = 1) const uint CO = 8;   /* output channels per subgroup: a multiple of SG, or below it */
 layout (constant_id = 2) const uint KS = 3;   /* kernel size: 1 or 3 */
 layout (constant_id = 3) const uint YR = 2;   /* output rows per lane */
 layout (constant_id = 4) const uint UP = 0;   /* 1: nearest ×2 upsample the input first */
@@ -34,8 +36,9 @@ layout (constant_id = 5) const uint EDGE = 1; /* 1: rows may be wider than 32 pi
 layout (constant_id = 6) const uint WV = 0;   /* 1: load the weights as vec4s */
 layout (constant_id = 7) const uint ST = 1;   /* stride: 1 or 2 (3×3, no upsampling) */
 layout (constant_id = 8) const uint PAD = 1;  /* top and left padding: KS / 2 at stride 1, 0 or 1 at stride 2 */
-const uint SG = 8;                            /* lavapipe's subgroup size */
-const uint CQ = CO / SG;
+layout (constant_id = 9) const uint SG = 8;   /* the subgroup size (4, 8 or 16), = the workgroup size */
+const uint CQ = (CO + SG - 1) / SG;           /* weight loads per lane and tap */
+const uint CS = CO < SG ? CO : SG;            /* channels per weight load */
 const uint KK = KS * KS;
 const uint NR = (YR - 1) * ST + KS;          /* input rows per output row group */
 const uint CI = KS == 1 && WV != 0 ? 4 : 1;   /* input channels per iteration */
@@ -73,7 +76,15 @@ float bcast (float v, uint c)
     case 4: return subgroupBroadcast (v, 4);
     case 5: return subgroupBroadcast (v, 5);
     case 6: return subgroupBroadcast (v, 6);
-    default: return subgroupBroadcast (v, 7);
+    case 7: return subgroupBroadcast (v, 7);
+    case 8: return subgroupBroadcast (v, 8);
+    case 9: return subgroupBroadcast (v, 9);
+    case 10: return subgroupBroadcast (v, 10);
+    case 11: return subgroupBroadcast (v, 11);
+    case 12: return subgroupBroadcast (v, 12);
+    case 13: return subgroupBroadcast (v, 13);
+    case 14: return subgroupBroadcast (v, 14);
+    default: return subgroupBroadcast (v, 15);
     }
 }
 
@@ -90,7 +101,7 @@ void main ()
     uint he = p.h << UP;
     bool lok = ox > 0, rok = ox + 4 < p.ow;
 
-    /* this lane's weight rows: output channels co0 + lane + 8q */
+    /* this lane's weight rows: output channels co0 + lane + SG·q */
     uint wrow[CQ];
     [[unroll]] for (uint q = 0; q < CQ; q++)
         wrow[q] = p.w_off + min (co0 + q * SG + lane, p.cout - 1) * p.cin * KK;
@@ -170,7 +181,7 @@ void main ()
                  * channel-outer order, so each accumulator takes its KS taps
                  * back to back (fewer spills of the 64 accumulators) */
                 [[unroll]] for (uint q = 0; q < CQ; q++)
-                    [[unroll]] for (uint c = 0; c < SG; c++)
+                    [[unroll]] for (uint c = 0; c < CS; c++)
                         [[unroll]] for (uint yy = 0; yy < YR; yy++) {
                             uint ky = iry - ST * yy;
                             if (iry >= ST * yy && ky < KS) {
@@ -186,7 +197,7 @@ void main ()
             }
         }
     }
-    /* the bias of channel co0 + lane + 8q, loaded by that lane (the time
+    /* the bias of channel co0 + lane + SG·q, loaded by that lane (the time
      * embedding depends on the lane's item n, so every lane loads its own) */
     float bl[CQ];
     [[unroll]] for (uint q = 0; q < CQ; q++)

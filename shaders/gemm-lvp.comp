@@ -1,22 +1,25 @@
 /* gemm-lvp.comp — the CPU-device (lavapipe) variant of gemm.comp, same Push
  * block and epilogue, for views whose A or B can be read as aligned vec4s.
  *
- * lavapipe runs a subgroup's 8 invocations as the lanes of one AVX2 register.
+ * lavapipe runs a subgroup's SG invocations as the lanes of one SIMD register
+ * (SG = 8 with its default 256-bit vectors, 16 with LP_NATIVE_VECTOR_WIDTH=512,
+ * 4 with 128).
  * A load whose address differs per lane becomes a bounds-checked scalar load
  * per lane and component, so every value should be loaded by one lane only
  * and reach the others through subgroupBroadcast (a register shuffle).  One
- * subgroup computes RM rows × 32 columns of C: each lane owns CN = 4 columns
- * (4 contiguous ones when B is row-major, 4 strided by 8 when B is
+ * subgroup computes RM rows × 4·SG columns of C: each lane owns CN = 4 columns
+ * (4 contiguous ones when B is row-major, 4 strided by SG when B is
  * column-major) and RM·4 accumulators.  A(i, k) for the RM rows is loaded
  * cooperatively, one vec4 per lane, and broadcast row by row.  No shared
  * memory, no barriers.  Workgroup x runs over row blocks so neighbouring
  * workgroups reuse the same B panel from the cache.
  *
- *   AT = 0: A row-major along k (a.col = 1): lane l loads A(i0 + l + 8q, k..k+3).
+ *   AT = 0: A row-major along k (a.col = 1): lane l loads A(i0 + l + SG·q, k..k+3).
  *   AT = 1: A column-major (a.row = 1): lane l loads A(i0 + 4t..4t+3, k + l % 4)
- *           for the RM/8 row quads t of its half of the tile (l / 4).
+ *           for the RM/SG row quads t of its group of 4 lanes' part of the
+ *           tile (l / 4).
  *   BT = 0: B row-major along n (b.col = 1): lane l loads B(k, j0 + 4l..4l+3).
- *   BT = 1: B column-major (b.row = 1): lane l loads B(k..k+3, j0 + l + 8c).
+ *   BT = 1: B column-major (b.row = 1): lane l loads B(k..k+3, j0 + l + SG·c).
  * The op wrapper (gemm.c) checks the alignment this needs: strides and
  * offsets multiples of 4, k a multiple of 4, and for BT = 0 / AT = 1 the
  * vec4 dimension (n / m) a multiple of 4. */
@@ -25,10 +28,10 @@
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
 layout (local_size_x_id = 0) in;
-layout (constant_id = 1) const uint RM = 16; /* rows of C per subgroup, multiple of 8 */
+layout (constant_id = 1) const uint RM = 16; /* rows of C per subgroup, multiple of SG */
 layout (constant_id = 2) const uint AT = 0;
 layout (constant_id = 3) const uint BT = 0;
-const uint SG = 8;                           /* lavapipe's subgroup size */
+layout (constant_id = 4) const uint SG = 8;  /* the subgroup size (4, 8 or 16) */
 const uint CN = 4;                           /* columns of C per lane */
 const uint KB = 4;                           /* k per iteration */
 const uint NA = RM / SG;                     /* A vec4s per lane per iteration */
@@ -58,7 +61,7 @@ float a_at (vec4 av[NA], uint i, uint kk)
     if (AT == 0) {
         lane_ = i % SG, q_ = i / SG, comp_ = kk;
     } else {
-        /* row quad i / 4 sits in lane half (i / 4) / NA, vec4 (i / 4) % NA */
+        /* row quad i / 4 sits in lane group (i / 4) / NA, vec4 (i / 4) % NA */
         lane_ = kk + 4 * ((i / 4) / NA), q_ = (i / 4) % NA, comp_ = i % 4;
     }
     float v = av[q_][comp_];
@@ -70,7 +73,15 @@ float a_at (vec4 av[NA], uint i, uint kk)
     case 4: return subgroupBroadcast (v, 4);
     case 5: return subgroupBroadcast (v, 5);
     case 6: return subgroupBroadcast (v, 6);
-    default: return subgroupBroadcast (v, 7);
+    case 7: return subgroupBroadcast (v, 7);
+    case 8: return subgroupBroadcast (v, 8);
+    case 9: return subgroupBroadcast (v, 9);
+    case 10: return subgroupBroadcast (v, 10);
+    case 11: return subgroupBroadcast (v, 11);
+    case 12: return subgroupBroadcast (v, 12);
+    case 13: return subgroupBroadcast (v, 13);
+    case 14: return subgroupBroadcast (v, 14);
+    default: return subgroupBroadcast (v, 15);
     }
 }
 

@@ -4,7 +4,7 @@
  * it on canvases larger than its training size, with the training size's
  * window (unet-graph.c), so the attention never sees more tokens than it was
  * trained on and its cost grows linearly with the canvas.  On lavapipe-like
- * CPU devices shaders/attn-window-lvp.comp (8 queries of a row per subgroup,
+ * CPU devices shaders/attn-window-lvp.comp (a subgroup's queries of a row,
  * online softmax) replaces the one-invocation-per-query kernel. */
 #include "ops-private.h"
 
@@ -53,13 +53,14 @@ dfx__attn_window (dfx_ctx *ctx, const dfx__attn_window_desc *d)
         .groups = {dfx__groups_1d (ctx, (size_t) d->batch * heads * d->h * d->w, 64), 1, 1},
     };
     if (dfx__lane_kernels (ctx) && d->dh <= LANE_MAX_DH) {
-        /* one subgroup of 8 neighbouring queries of a row per workgroup */
-        const uint32_t nbx = (d->w + 7) / 8;
+        /* one subgroup of neighbouring queries of a row per workgroup */
+        const uint32_t sg = ctx->subgroup_size, nbx = (d->w + sg - 1) / sg;
         dd.shader = "attn-window-lvp";
-        dd.spec[0] = 8, dd.spec[1] = d->dh;
-        /* keys and values as vec4s: aligned rows and channel groups of 8 */
-        dd.spec[2] = d->w % 4 == 0 && d->dh % 8 == 0 && d->k_off % 4 == 0 && d->v_off % 4 == 0;
-        dd.n_spec = 3;
+        dd.spec[0] = sg, dd.spec[1] = d->dh;
+        /* keys and values as vec4s: aligned rows and channel groups of sg */
+        dd.spec[2] = d->w % 4 == 0 && d->dh % sg == 0 && d->k_off % 4 == 0 && d->v_off % 4 == 0;
+        dd.spec[3] = sg;
+        dd.n_spec = 4;
         dd.groups[0] = dfx__groups_1d (ctx, (size_t) d->batch * heads * d->h * nbx, 1);
     }
     return dfx__dispatch (ctx, &dd);

@@ -12,7 +12,6 @@
 #define TM 4u
 #define TN 4u
 #define BK 16u
-#define LANE_WG 8u /* conv2d-lvp: one subgroup per workgroup */
 
 typedef struct push_conv {
     uint32_t batch, cin, h, w, cout, oh, ow, ks, stride, pad_t, pad_l, up;
@@ -43,7 +42,9 @@ need (dfx_ctx *ctx, dfx_buffer *b, uint64_t n, const char *what)
 bool
 dfx__lane_kernels (const dfx_ctx *ctx)
 {
-    return !ctx->kernels_generic && ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->subgroup_size == 8;
+    uint32_t sg = ctx->subgroup_size;
+    return !ctx->kernels_generic && ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+           (sg == 4 || sg == 8 || sg == 16);
 }
 
 /* conv2d-lvp's shape (its specialization constants; see the shader). */
@@ -52,16 +53,17 @@ typedef struct lane_shape {
 } lane_shape;
 
 static lane_shape
-lane_shape_of (const dfx__conv2d_desc *d)
+lane_shape_of (const dfx_ctx *ctx, const dfx__conv2d_desc *d)
 {
     lane_shape s;
+    const uint32_t px = 4 * ctx->subgroup_size; /* pixels per subgroup */
     /* 3×3: 8 channels × 2 rows × 4 pixels per lane measured best (one row
      * or 16 channels spill more than they save); stride 2 reuses less of an
      * input row pair and 1×1 none, so one row there (16 channels for 1×1). */
     s.co = d->ks == 3 ? 8 : 16;
     s.yr = d->ks == 3 && d->stride == 1 ? 2 : 1;
-    /* a subgroup's 32 pixels hold whole rows: neighbours come from lanes only */
-    s.edge = !(d->ow <= 32 && 32 % d->ow == 0);
+    /* a subgroup's pixels hold whole rows: neighbours come from lanes only */
+    s.edge = !(d->ow <= px && px % d->ow == 0);
     s.wv = d->cin % 4 == 0 && d->w_off % 4 == 0;
     return s;
 }
@@ -132,13 +134,14 @@ dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d)
         .groups = {(uint32_t) ((npix + LX * TN - 1) / (LX * TN)), (d->cout + LY * TM - 1) / (LY * TM), 1},
     };
     if (strcmp (dfx__conv2d_kernel (ctx, d), "conv2d-lvp") == 0) {
-        lane_shape ls = lane_shape_of (d);
+        lane_shape ls = lane_shape_of (ctx, d);
+        const uint32_t sg = ctx->subgroup_size; /* one subgroup per workgroup */
         uint32_t nq = d->batch * ((d->oh + ls.yr - 1) / ls.yr) * (d->ow / 4);
-        const uint32_t spec[9] = {LANE_WG, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv, d->stride, d->pad_t};
+        const uint32_t spec[10] = {sg, ls.co, d->ks, ls.yr, d->up, ls.edge, ls.wv, d->stride, d->pad_t, sg};
         dd.shader = "conv2d-lvp";
         memcpy (dd.spec, spec, sizeof spec);
-        dd.n_spec = 9;
-        dd.groups[0] = (nq + LANE_WG - 1) / LANE_WG;
+        dd.n_spec = 10;
+        dd.groups[0] = (nq + sg - 1) / sg;
         dd.groups[1] = (d->cout + ls.co - 1) / ls.co;
     }
     return dfx__dispatch (ctx, &dd);

@@ -10,9 +10,11 @@
 #define TM 4u
 #define TN 4u
 #define BK 16u
-#define LANE_WG 8u  /* gemm-lvp: one subgroup per workgroup */
-#define LANE_RM 16u /* rows of C per subgroup (16 × 32 measured best: 32 rows or 8 columns per lane spill) */
-#define LANE_CN 32u /* columns of C per subgroup */
+/* gemm-lvp: rows of C per subgroup, a multiple of the subgroup size, and
+ * columns per lane (16 × 4 measured best at 8 lanes: 32 rows or 8 columns
+ * per lane spill); one subgroup per workgroup */
+#define LANE_RM 16u
+#define LANE_CN 4u
 
 typedef struct push_mat {
     uint32_t off, row, col, outer, inner;
@@ -129,17 +131,18 @@ dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
     };
     uint32_t at, bt;
     if (dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt)) {
+        const uint32_t sg = ctx->subgroup_size, cols = LANE_CN * sg;
         dfx__dispatch_desc dl = {
             .shader = "gemm-lvp",
-            .spec = {LANE_WG, LANE_RM, at, bt},
-            .n_spec = 4,
+            .spec = {sg, LANE_RM, at, bt, sg},
+            .n_spec = 5,
             .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
             .n_bufs = 5,
             .write_mask = 1u << 2,
             .push = &push,
             .push_size = sizeof push,
             /* x over row blocks: neighbouring workgroups share the B panel */
-            .groups = {(d->m + LANE_RM - 1) / LANE_RM, (d->n + LANE_CN - 1) / LANE_CN, bo * bi},
+            .groups = {(d->m + LANE_RM - 1) / LANE_RM, (d->n + cols - 1) / cols, bo * bi},
         };
         return dfx__dispatch (ctx, &dl);
     }

@@ -74,8 +74,11 @@ typedef struct dfx__conv2d_desc {
 uint32_t dfx__conv2d_out_size (uint32_t in, uint32_t ks, uint32_t stride, uint32_t pad_before, uint32_t pad_after);
 dfx_status dfx__conv2d (dfx_ctx *ctx, const dfx__conv2d_desc *d);
 
-/* Kernel variants.  CPU devices with lavapipe's 8-wide subgroups get the
- * lane-shaped kernels (gemm-lvp, conv2d-lvp) where the views allow; GPUs and
+/* Kernel variants.  CPU devices with lavapipe's subgroups of 4, 8 or 16
+ * lanes (LP_NATIVE_VECTOR_WIDTH 128, 256 = its default, 512) get the
+ * lane-shaped kernels (gemm-lvp, conv2d-lvp, groupnorm-lvp, softmax-lvp,
+ * attn-window-lvp; the subgroup size is a specialization constant of each)
+ * where the views allow; GPUs and
  * every other case the shared-memory tiled ones (gemm, conv2d).
  * DFX_KERNELS=generic (read at context creation) forces the tiled kernels,
  * for A/B comparisons; tests flip ctx->kernels_generic directly.  These name

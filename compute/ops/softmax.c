@@ -18,14 +18,14 @@ dfx__softmax (dfx_ctx *ctx, dfx_buffer *x, uint32_t off, uint32_t rows, uint32_t
     if (dfx__lane_kernels (ctx)) {
         dfx__dispatch_desc dl = {
             .shader = "softmax-lvp",
-            .spec = {8},
+            .spec = {ctx->subgroup_size},
             .n_spec = 1,
             .bufs = {x},
             .n_bufs = 1,
             .write_mask = 1u,
             .push = &push,
             .push_size = sizeof push,
-            .groups = {dfx__groups_1d (ctx, rows, 8), 1, 1},
+            .groups = {dfx__groups_1d (ctx, rows, ctx->subgroup_size), 1, 1},
         };
         return dfx__dispatch (ctx, &dl);
     }
