@@ -15,6 +15,7 @@
 #include <string.h>
 
 static dfx_ctx *ctx;
+static bool lane_rows_only; /* --lanes: skip the rows meant for the tiled kernels */
 
 typedef struct vec {
     float *h;
@@ -127,7 +128,7 @@ static const struct {
     {127, 129, 65, 1, 0, 0.5f, 0.0f, 'G'}, {64, 64, 64, 0, 0, 1.0f, 1.0f, 'L'},   {200, 33, 300, 1, 1, -2.0f, 0.5f, 'L'},
     {1000, 1, 7, 0, 0, 1.0f, 0.0f, 'G'},   {1, 1000, 1000, 0, 1, 1.0f, 0.0f, 'L'}, {257, 255, 129, 0, 0, 1.0f, -1.0f, 'G'},
     /* gemm-lvp in each layout (A along k / along m, B along n / along k), m
-     * and n not multiples of its 16 × 32 tile; then k % 4 != 0 */
+     * and n not multiples of its 16 × 4·SG tile; then k % 4 != 0 */
     {37, 44, 20, 0, 0, 1.0f, 0.0f, 'L'},   {36, 52, 24, 1, 0, 0.5f, 0.0f, 'L'},   {21, 13, 40, 0, 1, 1.0f, 1.0f, 'L'},
     {12, 9, 16, 1, 1, -2.0f, 0.5f, 'L'},   {28, 16, 12, 1, 0, 1.0f, 0.0f, 'L'},   {40, 36, 22, 0, 0, 1.0f, 0.0f, 'G'},
 };
@@ -147,6 +148,8 @@ test_gemm (void)
 {
     check_rng r = {42};
     for (size_t row = 0; row < sizeof gemm_rows / sizeof gemm_rows[0]; row++) {
+        if (lane_rows_only && gemm_rows[row].kern != 'L')
+            continue;
         dfx_gemm_params p;
         dfx_gemm_params_defaults (&p);
         p.m = gemm_rows[row].m, p.n = gemm_rows[row].n, p.k = gemm_rows[row].k;
@@ -271,6 +274,8 @@ test_conv2d (void)
     check_rng r = {1234};
     for (size_t row = 0; row < sizeof conv_rows / sizeof conv_rows[0]; row++) {
         __typeof__ (conv_rows[0]) c = conv_rows[row];
+        if (lane_rows_only && c.kern != 'L')
+            continue;
         uint32_t he = c.up ? 2 * c.h : c.h, we = c.up ? 2 * c.w : c.w;
         uint32_t oh = dfx__conv2d_out_size (he, c.ks, c.stride, c.pad_t, c.pad_b);
         uint32_t ow = dfx__conv2d_out_size (we, c.ks, c.stride, c.pad_l, c.pad_r);
@@ -594,6 +599,8 @@ test_gemm_views (void)
     check_rng r = {2024};
     for (size_t row = 0; row < sizeof rows / sizeof rows[0]; row++) {
         __typeof__ (rows[0]) v = rows[row];
+        if (lane_rows_only && v.kern != 'L')
+            continue;
         uint32_t C = v.heads * v.dh, HW = v.hw, B = v.batch, off = v.off;
         size_t nx = (size_t) B * C * HW + off, ns = (size_t) B * v.heads * HW * HW + off, nw = (size_t) C * C + off;
         vec w = vec_new (&r, nw, -1, 1), x = vec_new (&r, nx, -1, 1), y = vec_new (&r, nx, -1, 1),
@@ -777,10 +784,46 @@ test_ocm_step (void)
     vec_free (&small);
 }
 
-int
-main (void)
+/* --lanes N: only the rows of the kernels that have a lane-shaped variant
+ * (GEMM and convolution: the rows marked for it; softmax and channel copy,
+ * GroupNorm, attention), and on a CPU device its subgroups must have N
+ * lanes: meson's ops-lanes16 runs this under LP_NATIVE_VECTOR_WIDTH=512,
+ * lavapipe's 16-lane subgroups (its default is 8, which the full run
+ * covers).  Other devices run the rows on their own kernels. */
+static void
+test_lanes (uint32_t lanes)
 {
+    if (ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)
+        CHECK (ctx->subgroup_size == lanes && dfx__lane_kernels (ctx),
+               "CPU device with subgroups of %u lanes, expected %u (LP_NATIVE_VECTOR_WIDTH=%s)", ctx->subgroup_size,
+               lanes, getenv ("LP_NATIVE_VECTOR_WIDTH") ? getenv ("LP_NATIVE_VECTOR_WIDTH") : "unset");
+    else
+        printf ("note: %s is not a CPU device; the rows run on its own kernels\n", ctx->props.deviceName);
+    lane_rows_only = true;
+    test_gemm ();
+    test_gemm_views ();
+    test_conv2d ();
+    test_softmax_copy ();
+    test_groupnorm ();
+    test_attn_window ();
+}
+
+int
+main (int argc, char **argv)
+{
+    uint32_t lanes = 0;
+    if (argc == 3 && strcmp (argv[1], "--lanes") == 0)
+        lanes = (uint32_t) strtoul (argv[2], NULL, 10);
+    if (argc != 1 && !lanes) {
+        fprintf (stderr, "usage: test-ops [--lanes N]\n");
+        return 2;
+    }
     ctx = check_ctx_open ();
+    if (lanes) {
+        test_lanes (lanes);
+        dfx_ctx_destroy (ctx);
+        return check_exit ();
+    }
     const size_t sizes[] = {1, 7, 13, 127, 1000003};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         test_eltwise (sizes[i], 0);
