@@ -3,18 +3,21 @@
 # a random-weight tiny model (models/make_golden.py --config
 # tiny-scaleshift-mh: 3 channels, 16x16; tests never use the trained models),
 # with the method's knobs turned down so it takes seconds:
-#   1. from the network: exit 0; the gaussian/ it writes passes the format's
+#   1. from the network (the default method, total covariance on the model's
+#      own samples): exit 0; the gaussian/ it writes passes the format's
 #      independent checker (models/dfx_gaussian.py: shapes, descending
 #      eigenvalues, orthonormal components, Hermitian PSD spectrum); the JSON
 #      report and config.json agree on σ̃_skip; `dfx generate --skip auto`
 #      then uses the folder (skips steps at that σ̃_skip) and `--skip spectral`
-#      runs on it at another size;
+#      runs on it at another size; --method jacobian (the Gaussian premise)
+#      and --samples (given images as the model's samples) write folders
+#      that say so;
 #   2. from images (--data): 24 PNGs of the model's size made here; the
 #      folder says it came from 23 images (one held out) and passes the checker;
 # and bad input, each refused with a message naming the cause: an existing
 # gaussian/ without --force (and replaced with it), gaussian/ that is a file,
 # a folder without unet/, a --data image of the wrong size, a --data folder
-# without images, bad arguments.
+# without images, bad arguments (an unknown --method, --data with --samples).
 dfx=$1 src=$2 tmp=$3/cli-prepare
 rm -rf "$tmp" && mkdir -p "$tmp" || exit 1
 pass=0 fail=0
@@ -43,7 +46,8 @@ sys.path.insert(0, sys.argv[1])
 import dfx_gaussian
 cfg, t = dfx_gaussian.load(sys.argv[2])          # raises on any format error
 rep = json.load(open(sys.argv[3]))
-assert rep["from"] == "network" and rep["rank"] == 4, rep
+assert rep["from"] == "network" and rep["rank"] == 4 and rep["method"] == "total", rep
+assert cfg["samples"] == 4 and cfg["draws"] == 2 and cfg["trace_cov"] > 0 and rep["sigma"] == 2, cfg
 assert cfg["made_by"] == "dfx prepare" and cfg["num_images"] == 0, cfg
 assert tuple(t["mean"].shape) == (3, 16, 16) and tuple(t["pca_components"].shape) == (4, 768)
 assert tuple(t["spectral_covariance"].shape) == (16, 16, 3, 3, 2)
@@ -77,6 +81,17 @@ check "no unet/" 1 "unet/config.json" "$dfx" prepare --model "$tmp/nounet"
 check "rank 0" 2 "rank" "$dfx" prepare --model "$m" --rank 0
 check "unknown argument" 2 "unknown or incomplete argument '--frobnicate'" "$dfx" prepare --model "$m" --frobnicate
 check "no --model" 2 "model is required" "$dfx" prepare
+check "unknown method" 2 "expected total or jacobian" "$dfx" prepare --model "$m" --method gaussian
+check "--data with --samples" 2 "exclude each other" "$dfx" prepare --model "$m" --data "$tmp" --samples "$tmp"
+# shellcheck disable=SC2086
+check "--method jacobian" 0 "Jacobian at sigma 10" "$dfx" prepare --model "$m" $quick --force --method jacobian
+if python3 - "$src/models" "$m" <<'PY'; then ok; else bad "the gaussian/ of --method jacobian"; fi
+import sys
+sys.path.insert(0, sys.argv[1])
+import dfx_gaussian
+cfg, t = dfx_gaussian.load(sys.argv[2])
+assert cfg["jacobian_sigma"] == 10 and "A (I - A)^-1" in cfg["method"] and "samples" not in cfg, cfg
+PY
 
 # 2. from images
 python3 - "$tmp" <<'PY' || exit 1
@@ -109,6 +124,20 @@ check "--data of the wrong size" 1 "img000.png is 20x16; the model's size is 16x
 check "--data without images" 1 "0 PNG image(s); at least 2 are needed" \
   "$dfx" prepare --model "$tmp/dm" --data "$tmp/empty" --force
 check "--data missing" 1 "cannot open the folder" "$dfx" prepare --model "$tmp/dm" --data "$tmp/nothere" --force
+# the same images as the model's samples: statistics from the network, calibration on all 24
+# shellcheck disable=SC2086
+check "prepare --samples" 0 "on 24 of its images noised to sigma 2" \
+  "$dfx" prepare --model "$tmp/dm" --samples "$tmp/data" $quick --force
+if python3 - "$src/models" "$tmp/dm" <<'PY'; then ok; else bad "the gaussian/ made with --samples"; fi
+import sys
+sys.path.insert(0, sys.argv[1])
+import dfx_gaussian
+cfg, t = dfx_gaussian.load(sys.argv[2])
+assert cfg["num_images"] == 0 and cfg["samples"] == 24 and cfg["calibration"]["images"] == 24, cfg
+assert cfg["calibration"]["images_from"] == "the model's samples (given)", cfg
+PY
+check "--samples without images" 1 "samples .*0 PNG image(s)" \
+  "$dfx" prepare --model "$tmp/dm" --samples "$tmp/empty" --force
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

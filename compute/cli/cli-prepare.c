@@ -2,14 +2,15 @@
  * Gaussian skip's statistics, models/GAUSSIAN.md) from the network itself,
  * or from a folder of images with --data, and says what it did.
  *
- *   dfx prepare --model DIR [--data IMAGES_DIR] [--max-images N] [--force]
- *               [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]
+ *   dfx prepare --model DIR [--data IMAGES_DIR | --samples IMAGES_DIR] [--max-images N] [--force]
+ *               [--method total|jacobian] [--draws K] [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]
  *               [--tolerance T] [--seed S] [--batch N] [--json]
  *               [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]
  *               [--n-sigma N] [--fd-step F]
  *
- * --data reads the folder's .png files (sorted by name; each must have the
- * model's sample size) as the model's channels on [-1, 1].  No numerics
+ * --data (and --samples, images the model generated) reads the folder's .png
+ * files (sorted by name; each must have the model's sample size) as the
+ * model's channels on [-1, 1].  No numerics
  * here: everything is dfx_prepare().
  */
 #include "cli.h"
@@ -25,23 +26,29 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f,
-             "usage: dfx prepare --model DIR [--data IMAGES_DIR] [--max-images N] [--force]\n"
-             "                   [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]\n"
-             "                   [--tolerance T] [--seed S] [--batch N] [--json]\n"
-             "                   [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]\n"
-             "                   [--n-sigma N] [--fd-step F]\n\n"
+             "usage: dfx prepare --model DIR [--data IMAGES_DIR | --samples IMAGES_DIR] [--max-images N]\n"
+             "                   [--force] [--method total|jacobian] [--sigma S] [--rank R] [--draws K]\n"
+             "                   [--calib-images N] [--calib-steps N] [--tolerance T] [--seed S] [--batch N]\n"
+             "                   [--json] [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]\n"
+             "                   [--n-sigma N] [--fd-step F] [--jac-points J]\n\n"
              "Writes DIR/gaussian/ (config.json, statistics.safetensors), the statistics the Gaussian skip\n"
              "(dfx generate --skip auto) and the likelihood's skip use, and calibrates where the skip stops.\n"
-             "Without --data they come from the network itself: its mean output and its Jacobian at a high\n"
-             "noise level S (default 10) give the mean, the top R (default 64) principal components, the\n"
-             "residual variance and the stationary spectrum; the skip point is calibrated on N images the model\n"
-             "generates (default 64, Heun with 18 steps).  With --data they come from the folder's PNG images\n"
-             "(the model's size; at most --max-images of them), 5 %% held out for the calibration.\n"
+             "Without --data they come from the network itself and N images it generates (default 64, Heun\n"
+             "with 18 steps; --samples: PNG images it generated before): the mean of the images, and the top R\n"
+             "(default 64) principal components, residual variance and stationary spectrum of\n"
+             "Sigma = S^2 E[A] + Cov(D) over the images noised to level S (default 2), where D is the network's\n"
+             "denoised image and A its Jacobian (the law of total covariance, --method total); the skip point\n"
+             "is calibrated on the same images.  --method jacobian takes the network to be the Gaussian\n"
+             "denoiser at a high level S (default 10) instead: Sigma = S^2 A (I - A)^-1, the mean from its\n"
+             "output.  With --data the statistics come from the folder's PNG images (the model's size; at most\n"
+             "--max-images of them), 5 %% held out for the calibration.\n"
              "An existing DIR/gaussian/ is kept unless --force.  --tolerance: the calibration's threshold\n"
              "(default 0.1); --batch: images per network dispatch (default 16).\n"
-             "Method knobs (without --data): --oversample extra probe vectors (16), --iters subspace iterations\n"
-             "(2), --mean-pairs noise pairs for the mean (32), --check-levels noise levels at which the top\n"
-             "eigenvalues are measured again to test the premise (4), --n-sigma calibration levels (16),\n"
+             "Method knobs (without --data): --draws noise draws per image for Cov(D) (2), --jac-points noised\n"
+             "images each Jacobian product is averaged over (1), --oversample extra\n"
+             "probe vectors (16), --iters subspace iterations (2), --mean-pairs noise pairs for the mean\n"
+             "(jacobian, 32), --check-levels noise levels at which the top eigenvalues are measured again (4;\n"
+             "an exact denoiser gives the same numbers at every level), --n-sigma calibration levels (16),\n"
              "--fd-step the finite-difference step in units of S (1).\n");
     return rc;
 }
@@ -54,11 +61,11 @@ by_name (const void *a, const void *b)
 
 /* The .png files of dir, sorted, as [-1, 1] planar images of c × h × w. */
 static int
-read_folder (const char *dir, uint32_t c, uint32_t h, uint32_t w, uint32_t max, float **out, uint32_t *count)
+read_folder (const char *flag, const char *dir, uint32_t c, uint32_t h, uint32_t w, uint32_t max, float **out, uint32_t *count)
 {
     DIR *dd = opendir (dir);
     if (!dd) {
-        fprintf (stderr, "dfx prepare: --data %s: cannot open the folder\n", dir);
+        fprintf (stderr, "dfx prepare: %s %s: cannot open the folder\n", flag, dir);
         return -1;
     }
     char **names = NULL;
@@ -81,7 +88,7 @@ read_folder (const char *dir, uint32_t c, uint32_t h, uint32_t w, uint32_t max, 
         n++;
     }
     if (n < 2) {
-        fprintf (stderr, "dfx prepare: --data %s: %zu PNG image(s); at least 2 are needed\n", dir, n);
+        fprintf (stderr, "dfx prepare: %s %s: %zu PNG image(s); at least 2 are needed\n", flag, dir, n);
         goto finish;
     }
     qsort (names, n, sizeof *names, by_name);
@@ -123,6 +130,10 @@ print_text (const char *model, const dfx_prepare_result *r)
     printf ("dfx prepare: %s/gaussian written from %s\n", model, r->from_data ? "images" : "the network (no data)");
     if (r->from_data)
         printf ("  statistics: %u images, rank %u, %.1f s\n", r->images, r->rank, r->seconds_statistics);
+    else if (r->method == DFX_PREPARE_TOTAL)
+        printf ("  statistics: S^2 E[A] + Cov(D) on %u of its images noised to sigma %g (per value %.4g + %.4g), "
+                "rank %u, %llu network images, %.1f s\n", r->calib_images, r->sigma, r->trace_jacobian,
+                r->trace_cov, r->rank, (unsigned long long) r->nfe_statistics, r->seconds_statistics);
     else
         printf ("  statistics: Jacobian at sigma %g, rank %u, %llu network images, %.1f s\n", r->sigma, r->rank,
                 (unsigned long long) r->nfe_statistics, r->seconds_statistics);
@@ -131,14 +142,18 @@ print_text (const char *model, const dfx_prepare_result *r)
         printf (" %.4g", r->eigenvalues[k]);
     printf ("\n  residual variance %.4g, total variance per value %.4g\n", r->residual_variance, r->total_variance);
     for (uint32_t i = 0; i < r->levels; i++)
-        printf ("  premise check at sigma %8.3f: top eigenvalues %.4g %.4g %.4g %.4g\n", r->level_sigma[i],
+        printf ("  %s at sigma %8.3f: top eigenvalues %.4g %.4g %.4g %.4g\n",
+                r->from_data || r->method == DFX_PREPARE_JACOBIAN ? "premise check" : "identity check",
+                r->level_sigma[i],
                 r->level_eigenvalues[i][0], r->level_eigenvalues[i][1], r->level_eigenvalues[i][2],
                 r->level_eigenvalues[i][3]);
     if (r->premise_spread > 2.0)
-        printf ("  note: the top eigenvalue measured at half or twice sigma differs by a factor %.3g: the network is\n"
-                "  not the Gaussian denoiser at these noise levels, so these statistics are rough (another --sigma\n"
-                "  may fit better; the calibration below only lets the skip go where they match the network)\n",
-                r->premise_spread);
+        printf ("  note: the top eigenvalue measured at half or twice sigma differs by a factor %.3g: %s, so these\n"
+                "  statistics are rough (another --sigma may fit better; the calibration below only lets the skip\n"
+                "  go where they match the network)\n",
+                r->premise_spread, r->method == DFX_PREPARE_JACOBIAN
+                                       ? "the network is not the Gaussian denoiser at these noise levels"
+                                       : "the network does not denoise its own images consistently");
     printf ("  calibration on %u %s images (%.1f s to make, %.1f s to measure): sigma_skip pca %.4g, spectral "
             "%.4g, mode %s, tolerance %g\n",
             r->calib_images, r->from_data ? "held-out" : "generated", r->seconds_samples, r->seconds_calibration,
@@ -157,6 +172,11 @@ print_json (const char *model, const dfx_prepare_result *r)
     snprintf (path, sizeof path, "%s/gaussian", model);
     cJSON_AddStringToObject (o, "written", path);
     cJSON_AddStringToObject (o, "from", r->from_data ? "data" : "network");
+    if (!r->from_data) {
+        cJSON_AddStringToObject (o, "method", dfx_prepare_method_name (r->method));
+        cJSON_AddNumberToObject (o, "trace_jacobian", r->trace_jacobian);
+        cJSON_AddNumberToObject (o, "trace_cov", r->trace_cov);
+    }
     cJSON_AddNumberToObject (o, "images", r->images);
     cJSON_AddNumberToObject (o, "sigma", r->sigma);
     cJSON_AddNumberToObject (o, "rank", r->rank);
@@ -195,7 +215,7 @@ print_json (const char *model, const dfx_prepare_result *r)
 int
 dfx_cli_prepare (int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL;
+    const char *model = NULL, *data = NULL, *samples = NULL;
     int json = 0;
     uint32_t max_images = 0;
     dfx_prepare_params p;
@@ -213,6 +233,22 @@ dfx_cli_prepare (int argc, char **argv)
             model = v, i++;
         else if (v && strcmp (a, "--data") == 0)
             data = v, i++;
+        else if (v && strcmp (a, "--samples") == 0)
+            samples = v, i++;
+        else if (v && strcmp (a, "--method") == 0) {
+            if (strcmp (v, "total") == 0)
+                p.method = DFX_PREPARE_TOTAL;
+            else if (strcmp (v, "jacobian") == 0)
+                p.method = DFX_PREPARE_JACOBIAN;
+            else {
+                fprintf (stderr, "dfx prepare: --method '%s': expected total or jacobian\n", v);
+                ok = 0;
+            }
+            i++;
+        } else if (v && strcmp (a, "--draws") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 64, &p.draws), i++;
+        else if (v && strcmp (a, "--jac-points") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 64, &p.jac_points), i++;
         else if (v && strcmp (a, "--max-images") == 0)
             ok = dfx_cli_parse_u32 ("prepare", a, v, 2, 1u << 30, &max_images), i++;
         else if (v && strcmp (a, "--sigma") == 0)
@@ -252,22 +288,31 @@ dfx_cli_prepare (int argc, char **argv)
         fprintf (stderr, "dfx prepare: --model is required\n");
         return usage (stderr, DFX_CLI_EXIT_USAGE);
     }
+    if (data && samples) {
+        fprintf (stderr, "dfx prepare: --data and --samples exclude each other (data: the statistics of the images; "
+                         "samples: the model's own images for the network's statistics)\n");
+        return DFX_CLI_EXIT_USAGE;
+    }
     dfx_ctx *ctx = NULL;
     float *x = NULL;
     int rc = 0;
     dfx_status st = dfx_ctx_create (NULL, &ctx);
-    if (st == DFX_OK && data) { /* the model's channels and size, for reading the images */
+    if (st == DFX_OK && (data || samples)) { /* the model's channels and size, for reading the images */
         dfx_unet *u = NULL;
         if ((st = dfx_unet_load (ctx, model, &u)) == DFX_OK) {
             dfx_unet_info ui;
             dfx_unet_get_info (u, &ui);
             dfx_unet_destroy (u);
-            if (read_folder (data, ui.in_channels, ui.sample_height, ui.sample_width, max_images, &x,
-                             &p.data_count) != 0) {
+            uint32_t count = 0;
+            if (read_folder (data ? "--data" : "--samples", data ? data : samples, ui.in_channels, ui.sample_height,
+                             ui.sample_width, max_images, &x, &count) != 0) {
                 rc = DFX_CLI_EXIT_ERROR;
                 goto done;
             }
-            p.data = x;
+            if (data)
+                p.data = x, p.data_count = count;
+            else
+                p.samples = x, p.samples_count = count;
         }
     }
     dfx_prepare_result r;

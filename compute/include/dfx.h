@@ -1034,31 +1034,48 @@ dfx_status dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uin
  *     if (dfx_prepare (ctx, "DIR", &p, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
  *     // DIR/gaussian/ written; r.sigma_skip the calibrated point
  *
- * Without data the statistics come from the network (MATH.md "Gaussian
- * skip"): at a high noise level σ̃ the denoiser is taken to be the Gaussian
- * one, D(x̃) = μ + A(x̃ − μ), A = Σ(Σ + σ̃²I)⁻¹; its mean output over
- * antithetic noise pairs gives μ, its Jacobian (central differences of
- * network evaluations, randomised subspace iteration) the top eigenpairs of
- * Σ = σ̃² A(I − A)⁻¹, a Hutchinson trace the residual, and its action on
- * Fourier modes the stationary spectrum.  σ̃_skip is calibrated by the rule
- * of models/GAUSSIAN.md on images the model generates (Heun, skip off).
- * With data the statistics come from the images (gaussian_stats.py's method)
- * and the calibration from a held-out 5 %. */
+ * Without data the statistics come from the network and images it generates
+ * (Heun, skip off; or images it generated earlier, p->samples), by the law
+ * of total covariance, which holds for any data distribution: with
+ * x̃ = x0 + σ̃ε and A = ∂D/∂x̃ the network's Jacobian (Tweedie: Cov(x0 | x̃) =
+ * σ̃² A), Σ = σ̃² E[A(x̃)] + Cov(D(x̃)) over noised copies of the images;
+ * randomised subspace iteration on that operator (A by central differences
+ * of network evaluations) gives the top eigenpairs, a Hutchinson trace the
+ * residual, its action on Fourier modes the stationary spectrum, the images'
+ * mean μ.  DFX_PREPARE_JACOBIAN instead takes the network to be the
+ * Gaussian denoiser at a high level (MATH.md "Gaussian skip"), D(x̃) =
+ * μ + A(x̃ − μ), A = Σ(Σ + σ̃²I)⁻¹: μ from its mean output, Σ = σ̃² A(I − A)⁻¹
+ * (models/GAUSSIAN.md compares the two).  σ̃_skip is calibrated by the rule
+ * of models/GAUSSIAN.md on the generated images.  With data the statistics
+ * come from the images (gaussian_stats.py's method) and the calibration from
+ * a held-out 5 %. */
 
 #define DFX_PREPARE_TOP 8    /* eigenvalues reported */
 #define DFX_PREPARE_LEVELS 6 /* premise-check levels reported */
 
+typedef enum dfx_prepare_method {
+    DFX_PREPARE_TOTAL = 0,    /* Σ = σ̃² E[A] + Cov(D) on the model's samples (default) */
+    DFX_PREPARE_JACOBIAN = 1, /* Σ = σ̃² A(I − A)⁻¹ at one level (the Gaussian premise) */
+} dfx_prepare_method;
+
+const char *dfx_prepare_method_name (dfx_prepare_method m);
+
 typedef struct dfx_prepare_params {
     const float *data;     /* NULL (default): from the network; else data_count images */
     uint32_t data_count;   /*   of channels × sample_height × sample_width on the data scale ([−1, 1]) */
-    double sigma;          /* σ̃ of the Jacobian; default 10 */
+    dfx_prepare_method method; /* without data; default DFX_PREPARE_TOTAL */
+    const float *samples;  /* NULL (default): generate calib_count images; else samples_count images the */
+    uint32_t samples_count; /*   model generated, as data (statistics and calibration) */
+    uint32_t draws;        /* noise draws per image for Cov(D) (TOTAL); default 2 */
+    uint32_t jac_points;   /* base points averaged per Jacobian product (TOTAL); default 1 */
+    double sigma;          /* σ̃ of the Jacobian; 0 (default): the method's, 2 (TOTAL) or 10 (JACOBIAN) */
     double fd_step;        /* central-difference step along a unit direction, in units of σ̃; default 1 */
     uint32_t rank;         /* PCA rank r; default 64 (below the dimension) */
     uint32_t oversample;   /* extra probe vectors of the range finder; default 16 */
     uint32_t power_iters;  /* subspace iterations after the first pass; default 2 */
-    uint32_t mean_pairs;   /* antithetic noise pairs for the mean; default 32 */
+    uint32_t mean_pairs;   /* antithetic noise pairs for the mean (JACOBIAN); default 32 */
     uint32_t check_levels; /* premise check at σ̃/4, σ̃/2, 2σ̃, 4σ̃, … (within the schedule); default 4 */
-    uint32_t calib_count;  /* images for the calibration (generated, or held out at most); default 64 */
+    uint32_t calib_count;  /* images generated (statistics and calibration), or held out at most; default 64 */
     uint32_t calib_steps;  /* Heun steps of the generated ones; default 18 */
     uint32_t n_sigma;      /* calibration grid levels; default 16 */
     double tolerance;      /* calibration tolerance; default 0.1 */
@@ -1071,12 +1088,16 @@ void dfx_prepare_params_defaults (dfx_prepare_params *p);
 
 typedef struct dfx_prepare_result {
     int from_data;                              /* 1: statistics from p->data */
+    dfx_prepare_method method;                  /* without data */
     uint32_t images, calib_images;              /* data images used; calibration images */
     double sigma;                               /* the Jacobian's level (network) */
+    double trace_jacobian, trace_cov;           /* TOTAL: tr σ̃² E[A] and tr Cov(D), per value */
     uint32_t rank;
     double eigenvalues[DFX_PREPARE_TOP];        /* the top ones, descending (fewer when rank is) */
     double residual_variance, total_variance;   /* λ_res; tr Σ / d implied */
-    uint32_t levels;                            /* premise check: λ_1..4 re-measured at other σ̃ */
+    uint32_t levels;                            /* premise check: λ_1..4 re-measured at other σ̃ (TOTAL: by
+                                                   the same identity, which an exact denoiser meets at
+                                                   every level) */
     double level_sigma[DFX_PREPARE_LEVELS];
     double level_eigenvalues[DFX_PREPARE_LEVELS][4];
     double premise_spread;                      /* largest ratio (≥ 1) of λ1 at σ̃/2 or 2σ̃ to λ1 at σ̃; 0:

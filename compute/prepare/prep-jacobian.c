@@ -26,30 +26,32 @@
 
 #define A_MAX (1.0 - 1e-9)
 
-typedef struct jac_op {
-    dfx__prep_eval *e;
-    double sigma, h;
-    const double *base; /* d: the base points' centre */
-    uint64_t seed;
-    uint32_t counter;   /* base-noise index, fresh for every vector */
-    double *in, *out;   /* 2n × d */
-    uint32_t cap;
-    float *noise;       /* d */
-} jac_op;
-
-static dfx_status
-jac_apply (void *user, uint32_t n, const double *v, double *out)
+dfx_status
+dfx__jac_op_init (dfx__jac_op *o, dfx__prep_eval *e, double sigma, double h, const double *base, uint32_t nbase,
+                  uint64_t seed)
 {
-    jac_op *o = user;
+    memset (o, 0, sizeof *o);
+    o->e = e, o->sigma = sigma, o->h = h, o->base = base, o->nbase = nbase ? nbase : 1, o->seed = seed;
+    o->noise = malloc (e->d * sizeof *o->noise);
+    if (!o->noise)
+        return dfx__error (e->den->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Jacobian probes)");
+    return DFX_OK;
+}
+
+dfx_status
+dfx__jac_apply (void *user, uint32_t n, const double *v, double *out)
+{
+    dfx__jac_op *o = user;
     const size_t d = o->e->d;
+    const uint32_t avg = o->avg ? o->avg : 1, rows = n * avg;
     dfx_ctx *ctx = o->e->den->ctx;
-    if (o->cap < n) {
+    if (o->cap < rows) {
         free (o->in), free (o->out);
-        o->in = malloc (2 * n * d * sizeof *o->in), o->out = malloc (2 * n * d * sizeof *o->out);
-        o->cap = n;
+        o->in = malloc (2 * (size_t) rows * d * sizeof *o->in), o->out = malloc (2 * (size_t) rows * d * sizeof *o->out);
+        o->cap = rows;
         if (!o->in || !o->out) {
             o->cap = 0;
-            return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (%u Jacobian probes)", n);
+            return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (%u Jacobian probes)", rows);
         }
     }
     double *nrm = malloc (n * sizeof *nrm);
@@ -62,28 +64,37 @@ jac_apply (void *user, uint32_t n, const double *v, double *out)
             s += vj[i] * vj[i];
         nrm[j] = sqrt (s);
         const double step = nrm[j] > 0.0 ? o->h / nrm[j] : 0.0;
-        dfx__noise_stream (o->seed, o->counter++, 7, d, o->noise);
-        double *p = o->in + 2 * j * d, *m = p + d;
-        for (size_t i = 0; i < d; i++) {
-            const double b = o->base[i] + o->sigma * o->noise[i];
-            p[i] = b + step * vj[i];
-            m[i] = b - step * vj[i];
+        for (uint32_t l = 0; l < avg; l++) {
+            const double *c = o->base ? o->base + (size_t) (o->counter % o->nbase) * d : NULL;
+            dfx__noise_stream (o->seed, o->counter++, 7, d, o->noise);
+            double *p = o->in + 2 * ((size_t) j * avg + l) * d, *m = p + d;
+            for (size_t i = 0; i < d; i++) {
+                const double b = (c ? c[i] : 0.0) + o->sigma * o->noise[i];
+                p[i] = b + step * vj[i];
+                m[i] = b - step * vj[i];
+            }
         }
     }
-    dfx_status st = dfx__prep_eval_run (o->e, 2 * n, o->in, o->sigma, o->out);
+    dfx_status st = dfx__prep_eval_run (o->e, 2 * rows, o->in, o->sigma, o->out);
     for (uint32_t j = 0; st == DFX_OK && j < n; j++) {
-        const double *p = o->out + 2 * j * d, *m = p + d, f = nrm[j] > 0.0 ? nrm[j] / (2.0 * o->h) : 0.0;
-        for (size_t i = 0; i < d; i++)
-            out[j * d + i] = (p[i] - m[i]) * f;
+        const double f = nrm[j] > 0.0 ? nrm[j] / (2.0 * o->h * avg) : 0.0;
+        double *oj = out + (size_t) j * d;
+        memset (oj, 0, d * sizeof *oj);
+        for (uint32_t l = 0; l < avg; l++) {
+            const double *p = o->out + 2 * ((size_t) j * avg + l) * d, *m = p + d;
+            for (size_t i = 0; i < d; i++)
+                oj[i] += (p[i] - m[i]) * f;
+        }
     }
     free (nrm);
     return st;
 }
 
-static void
-jac_free (jac_op *o)
+void
+dfx__jac_op_free (dfx__jac_op *o)
 {
     free (o->in), free (o->out), free (o->noise);
+    memset (o, 0, sizeof *o);
 }
 
 /* σ̃² a/(1 − a) for a Jacobian eigenvalue a.  arg: {σ̃², a_max}.  A Gaussian
@@ -159,19 +170,20 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
                            p->rank, d);
     dfx__range_result rr;
     memset (&rr, 0, sizeof rr);
-    jac_op op = {e, p->sigma, p->fd_step * p->sigma, NULL, p->seed, 0, NULL, NULL, 0, NULL};
+    dfx__jac_op op;
+    dfx_status st = dfx__jac_op_init (&op, e, p->sigma, p->fd_step * p->sigma, NULL, 1, p->seed);
     dfx__gauss_stats *g = calloc (1, sizeof *g);
     double *mhat = malloc (d * sizeof *mhat), *proj = malloc (p->rank * sizeof *proj), *aspec = NULL, *work = NULL;
-    op.noise = malloc (d * sizeof *op.noise);
-    dfx_status st = DFX_OK;
-    if (!g || !mhat || !proj || !op.noise) {
+    if (st != DFX_OK)
+        goto cleanup;
+    if (!g || !mhat || !proj) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (statistics of %zu values)", d);
         goto cleanup;
     }
     const double s2 = p->sigma * p->sigma, amax = (double) d / ((double) d + s2), sa[2] = {s2, amax};
     DFX_CHECK (mean_pass (e, NULL, p->sigma, p->mean_pairs, p->seed, op.noise, mhat));
     op.base = mhat;
-    DFX_CHECK (dfx__range_find (ctx, jac_apply, &op, d, p->rank, p->oversample, p->iters, p->seed, &rr));
+    DFX_CHECK (dfx__range_find (ctx, dfx__jac_apply, &op, d, p->rank, p->oversample, p->iters, p->seed, &rr));
     const uint32_t r = rr.rank;
 
     /* Hutchinson on the first pass: ωᵀAω and (P⊥ω)ᵀAω. */
@@ -247,7 +259,7 @@ dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p, dfx__gauss
 cleanup:
     dfx__gauss_stats_free (g);
     dfx__range_result_free (&rr);
-    jac_free (&op);
+    dfx__jac_op_free (&op);
     free (mhat), free (proj), free (aspec), free (work);
     return st;
 }
@@ -261,17 +273,18 @@ dfx__gauss_level_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sig
     if (n > g->rank)
         n = g->rank;
     const uint32_t rows = n * (pairs ? pairs : 1);
-    jac_op op = {e, sigma, fd_step * sigma, g->mean, seed ^ 0x5bd1e995u, 0, NULL, NULL, 0, NULL};
+    dfx__jac_op op;
+    dfx_status st = dfx__jac_op_init (&op, e, sigma, fd_step * sigma, g->mean, 1, seed ^ 0x5bd1e995u);
     double *v = malloc ((size_t) rows * d * sizeof *v), *y = malloc ((size_t) rows * d * sizeof *y);
-    op.noise = malloc (d * sizeof *op.noise);
-    dfx_status st = DFX_OK;
-    if (!v || !y || !op.noise) {
+    if (st != DFX_OK)
+        goto cleanup;
+    if (!v || !y) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (level check)");
         goto cleanup;
     }
     for (uint32_t j = 0; j < rows; j++)
         memcpy (v + j * d, g->comps + (j % n) * d, d * sizeof *v);
-    DFX_CHECK (jac_apply (&op, rows, v, y));
+    DFX_CHECK (dfx__jac_apply (&op, rows, v, y));
     const double sa[2] = {sigma * sigma, (double) d / ((double) d + sigma * sigma)};
     for (uint32_t k = 0; k < n; k++) {
         double a = 0.0;
@@ -283,6 +296,6 @@ dfx__gauss_level_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sig
     }
 cleanup:
     free (v), free (y);
-    jac_free (&op);
+    dfx__jac_op_free (&op);
     return st;
 }

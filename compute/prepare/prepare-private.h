@@ -78,18 +78,47 @@ void dfx__orthonormalise (uint32_t n, size_t d, double *v, uint64_t seed);
 
 /* ---- statistics from the network (prep-jacobian.c) -------------------------- */
 
+/* The network's Jacobian A = ∂D/∂x̃ at level σ̃ as a dfx__prep_op: A v by
+ * the central difference (D(b + hv̂) − D(b − hv̂))/(2h)·‖v‖ at a base point
+ * b = c + σ̃ε, ε fresh for every vector and c cycling through the nbase
+ * centres (nbase × d; NULL: the origin), so a block of products sees A
+ * averaged over those points; with avg > 1 each product is itself the mean
+ * over avg such base points.  Ownership: dfx__jac_op_free() (accepts a
+ * zeroed struct); base stays the caller's. */
+typedef struct dfx__jac_op {
+    dfx__prep_eval *e;
+    double sigma, h;
+    const double *base;
+    uint32_t nbase;
+    uint64_t seed;
+    uint32_t avg;       /* base points per product, averaged (0: 1) */
+    uint32_t counter;   /* base-point index, fresh for every vector */
+    double *in, *out;   /* 2·cap × d */
+    uint32_t cap;
+    float *noise;       /* d */
+} dfx__jac_op;
+
+dfx_status dfx__jac_op_init (dfx__jac_op *o, dfx__prep_eval *e, double sigma, double h, const double *base,
+                             uint32_t nbase, uint64_t seed);
+dfx_status dfx__jac_apply (void *user, uint32_t n, const double *v, double *out);
+void dfx__jac_op_free (dfx__jac_op *o);
+
+
 typedef struct dfx__jac_params {
     double sigma;        /* σ̃ of the level */
     double fd_step;      /* the central difference's step, in units of σ̃ along a unit direction */
     uint32_t rank, oversample, iters;
     uint32_t mean_pairs; /* antithetic noise pairs for the mean */
     uint64_t seed;
+    uint32_t avg;        /* base points per Jacobian product (samples; 0: 1) */
 } dfx__jac_params;
 
 typedef struct dfx__jac_report {
-    double trace_a;      /* Hutchinson estimate of tr A */
+    double trace_a;      /* Hutchinson estimate of tr A (total covariance: of the whole operator) */
     double trace_perp;   /* of tr(P⊥ A), P⊥ the complement of the rank components */
     double a_top, a_res; /* the largest eigenvalue of A and A's mean in the complement */
+    /* Total covariance (prep-total.c): tr σ̃² E[A] (Hutchinson) and tr Cov(D). */
+    double trace_jac, trace_cov;
 } dfx__jac_report;
 
 /* Mean, PCA (rank, residual) and spectrum from the network at one level
@@ -103,6 +132,29 @@ dfx_status dfx__gauss_from_network (dfx__prep_eval *e, const dfx__jac_params *p,
  * mean + σ̃ε, `pairs` of them averaged). */
 dfx_status dfx__gauss_level_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sigma, double fd_step,
                                    uint32_t n, uint32_t pairs, uint64_t seed, double *lambda);
+
+/* ---- statistics from the model's own samples (prep-total.c) ----------------- */
+
+/* The law of total covariance, which holds for any data distribution: with
+ * x̃ = x0 + σ̃ε, Cov(x0) = E[Cov(x0 | x̃)] + Cov(E[x0 | x̃]) and, by Tweedie,
+ * Cov(x0 | x̃) = σ̃² ∂D/∂x̃, so Σ = σ̃² E[A(x̃)] + Cov(D(x̃)).  On n images x0
+ * (the model's samples; c·h·w each, data scale), `draws` noise draws each:
+ * μ the images' mean, the top p->rank eigenpairs of that operator (range
+ * finder; A by central differences at base points x0_i + σ̃ε, Cov(D)
+ * explicit from the n·draws outputs), the residual by Hutchinson, the
+ * spectrum from σ̃² F E[A] Fᴴ's blocks plus Cov(D)'s and μ's spectra.  Uses
+ * p->sigma, fd_step, rank, oversample, iters, seed (not mean_pairs).
+ * Ownership as dfx__gauss_from_network(). */
+dfx_status dfx__gauss_from_samples (dfx__prep_eval *e, const dfx__jac_params *p, uint32_t n, const float *x0,
+                                    uint32_t draws, dfx__gauss_stats **out, dfx__jac_report *rep);
+
+/* The identity at another level: λ_k(σ̃) = σ̃² u_kᵀ E[A] u_k + Var(u_kᵀ D)
+ * for the top n components of g, on the same images (one draw each;
+ * `pairs` Jacobian products per component).  Equal at every level for the
+ * exact denoiser of the images' distribution. */
+dfx_status dfx__gauss_total_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sigma, double fd_step,
+                                   uint32_t n, uint32_t pairs, uint32_t n_img, const float *x0, uint64_t seed,
+                                   double *lambda);
 
 /* ---- statistics from images (prep-data.c) ----------------------------------- */
 

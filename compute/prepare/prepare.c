@@ -15,11 +15,27 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *
+dfx_prepare_method_name (dfx_prepare_method m)
+{
+    return m == DFX_PREPARE_JACOBIAN ? "jacobian" : m == DFX_PREPARE_TOTAL ? "total" : "unknown";
+}
+
+/* The method's level when p->sigma is 0. */
+static double
+method_sigma (const dfx_prepare_params *p)
+{
+    return p->sigma > 0.0 ? p->sigma : p->method == DFX_PREPARE_JACOBIAN ? 10.0 : 2.0;
+}
+
 void
 dfx_prepare_params_defaults (dfx_prepare_params *p)
 {
     memset (p, 0, sizeof *p);
-    p->sigma = 10.0;
+    p->method = DFX_PREPARE_TOTAL;
+    p->draws = 2;
+    p->jac_points = 1;
+    p->sigma = 0.0;
     p->fd_step = 1.0;
     p->rank = 64;
     p->oversample = 16;
@@ -65,9 +81,19 @@ check_folder (dfx_ctx *ctx, const char *dir, int force)
 static dfx_status
 check_params (dfx_ctx *ctx, const dfx_prepare_params *p, size_t d)
 {
-    if (!(p->sigma > 0.0) || !isfinite (p->sigma) || !(p->fd_step > 0.0) || !isfinite (p->fd_step))
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: sigma %g and fd_step %g must be positive",
-                           p->sigma, p->fd_step);
+    if (!(p->sigma >= 0.0) || !isfinite (p->sigma) || !(p->fd_step > 0.0) || !isfinite (p->fd_step))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
+                           "prepare: sigma %g must be positive (0: the method's) and fd_step %g positive", p->sigma,
+                           p->fd_step);
+    if (p->method != DFX_PREPARE_TOTAL && p->method != DFX_PREPARE_JACOBIAN)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: unknown method %d", (int) p->method);
+    if (p->draws < 1)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: draws must be at least 1");
+    if (p->samples && p->samples_count < 2)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: %u sample image(s); at least 2 are needed",
+                           p->samples_count);
+    if (p->samples && p->data)
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: data and samples are exclusive");
     if (p->rank < 1 || p->rank >= d)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "prepare: rank %u is outside [1, %zu)", p->rank, d);
     if (p->mean_pairs < 1 || p->calib_count < 1 || p->calib_steps < 1 || p->n_sigma < 1 || p->batch < 1 ||
@@ -125,8 +151,18 @@ extra_fields (const dfx_prepare_params *p, const dfx_prepare_result *r)
         cJSON_AddStringToObject (o, "method", "images: mean, sample-covariance PCA (subspace iteration), spectrum");
         cJSON_AddNumberToObject (o, "num_images", r->images);
     } else {
-        cJSON_AddStringToObject (o, "method", "network: mean output and Jacobian A at sigma, Sigma = sigma^2 A (I - "
-                                              "A)^-1 (subspace iteration, Hutchinson residual, Fourier blocks)");
+        if (r->method == DFX_PREPARE_TOTAL) {
+            cJSON_AddStringToObject (o, "method", "network and its own samples: law of total covariance, Sigma = "
+                                                  "sigma^2 E[A] + Cov(D) over noised samples (subspace iteration, "
+                                                  "Hutchinson residual, Fourier blocks)");
+            cJSON_AddNumberToObject (o, "samples", r->calib_images);
+            cJSON_AddNumberToObject (o, "draws", p->draws);
+            cJSON_AddNumberToObject (o, "jacobian_points", p->jac_points);
+            cJSON_AddNumberToObject (o, "trace_jacobian", r->trace_jacobian);
+            cJSON_AddNumberToObject (o, "trace_cov", r->trace_cov);
+        } else
+            cJSON_AddStringToObject (o, "method", "network: mean output and Jacobian A at sigma, Sigma = sigma^2 A (I - "
+                                                  "A)^-1 (subspace iteration, Hutchinson residual, Fourier blocks)");
         cJSON_AddNumberToObject (o, "num_images", 0);
         cJSON_AddNumberToObject (o, "jacobian_sigma", r->sigma);
         cJSON_AddNumberToObject (o, "fd_step", p->fd_step);
@@ -145,9 +181,11 @@ extra_fields (const dfx_prepare_params *p, const dfx_prepare_result *r)
                              "sqrt(E|D_net - D_G|^2 / E|x~ - D_net|^2)");
     cJSON *cal = cJSON_AddObjectToObject (o, "calibration");
     if (cal) {
-        cJSON_AddStringToObject (cal, "images_from", r->from_data ? "held-out data" : "generated (Heun, no skip)");
+        cJSON_AddStringToObject (cal, "images_from", r->from_data ? "held-out data"
+                                                     : p->samples ? "the model's samples (given)"
+                                                                  : "generated (Heun, no skip)");
         cJSON_AddNumberToObject (cal, "images", r->calib_images);
-        if (!r->from_data)
+        if (!r->from_data && !p->samples)
             cJSON_AddNumberToObject (cal, "steps", p->calib_steps);
         cJSON_AddNumberToObject (cal, "seed", (double) p->seed);
     }
@@ -200,34 +238,65 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     memset (&cal, 0, sizeof cal);
     DFX_CHECK (dfx__prep_eval_init (dfx__model_denoiser (m), h, w, p->batch, &ev));
 
-    /* The statistics. */
-    uint32_t n_cal = p->calib_count;
+    /* The images: held-out data, the model's given samples or generated ones. */
+    const double t1 = now ();
+    uint32_t n_cal = p->samples ? p->samples_count : p->calib_count, n_fit = 0;
     if (p->data) {
         uint32_t held = p->data_count / 20;
         held = held < 1 ? 1 : held > n_cal ? n_cal : held;
-        const uint32_t n_fit = p->data_count - held < 2 ? p->data_count : p->data_count - held;
+        n_fit = p->data_count - held < 2 ? p->data_count : p->data_count - held;
         n_cal = held;
+    }
+    cal_x = malloc ((size_t) n_cal * d * sizeof *cal_x);
+    if (!cal_x) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (%u calibration images)", n_cal);
+        goto cleanup;
+    }
+    if (p->data)
+        memcpy (cal_x, p->data + (size_t) (p->data_count - n_cal) * d, (size_t) n_cal * d * sizeof *cal_x);
+    else if (p->samples)
+        memcpy (cal_x, p->samples, (size_t) n_cal * d * sizeof *cal_x);
+    else {
+        DFX_CHECK (generate_images (m, p, n_cal, d, cal_x));
+        r.nfe_samples = (uint64_t) n_cal * dfx__sampler_nfe (DFX_SAMPLER_HEUN, p->calib_steps);
+    }
+    r.calib_images = n_cal;
+    r.seconds_samples = now () - t1;
+
+    /* The statistics. */
+    const double ts = now ();
+    if (p->data) {
         r.from_data = 1, r.images = n_fit;
         DFX_CHECK (dfx__gauss_from_data (ctx, c, h, w, n_fit, p->data, p->rank, p->seed, &g, &r.total_variance));
         r.total_variance /= (double) d;
     } else {
-        const dfx__jac_params jp = {p->sigma, p->fd_step, p->rank, p->oversample, p->power_iters, p->mean_pairs,
-                                    p->seed};
+        const double sigma = method_sigma (p);
+        const dfx__jac_params jp = {sigma, p->fd_step, p->rank, p->oversample, p->power_iters, p->mean_pairs,
+                                    p->seed, p->jac_points};
         dfx__jac_report rep;
-        r.sigma = p->sigma;
-        DFX_CHECK (dfx__gauss_from_network (&ev, &jp, &g, &rep));
+        r.sigma = sigma, r.method = p->method;
+        if (p->method == DFX_PREPARE_TOTAL) {
+            DFX_CHECK (dfx__gauss_from_samples (&ev, &jp, n_cal, cal_x, p->draws, &g, &rep));
+            r.trace_jacobian = rep.trace_jac / (double) d, r.trace_cov = rep.trace_cov / (double) d;
+        } else
+            DFX_CHECK (dfx__gauss_from_network (&ev, &jp, &g, &rep));
         double sum = 0.0;
         for (uint32_t k = 0; k < g->rank; k++)
             sum += g->eigval[k];
         r.total_variance = (sum + g->residual * (double) (d - g->rank)) / (double) d;
-        /* The premise at other levels: σ̃/4, σ̃/2, 2σ̃, 4σ̃, σ̃/8, 8σ̃, … */
+        /* The premise (TOTAL: the identity) at other levels: σ̃/4, σ̃/2, 2σ̃, 4σ̃, σ̃/8, 8σ̃, … */
         const dfx__schedule *sched = dfx__model_schedule (m);
         for (uint32_t i = 0; i < p->check_levels && r.levels < DFX_PREPARE_LEVELS; i++) {
-            const double f = pow (2.0, (double) (i / 2 + 1)), s = i % 2 ? p->sigma * f : p->sigma / f;
+            const double f = pow (2.0, (double) (i / 2 + 1)), s = i % 2 ? sigma * f : sigma / f;
             if (s < sched->sigma_min || s > sched->sigma_max)
                 continue;
             r.level_sigma[r.levels] = s;
-            DFX_CHECK (dfx__gauss_level_check (&ev, g, s, p->fd_step, 4, 4, p->seed + i, r.level_eigenvalues[r.levels]));
+            if (p->method == DFX_PREPARE_TOTAL)
+                DFX_CHECK (dfx__gauss_total_check (&ev, g, s, p->fd_step, 4, 4, n_cal, cal_x, p->seed + i,
+                                                   r.level_eigenvalues[r.levels]));
+            else
+                DFX_CHECK (dfx__gauss_level_check (&ev, g, s, p->fd_step, 4, 4, p->seed + i,
+                                                   r.level_eigenvalues[r.levels]));
             const double l0 = r.level_eigenvalues[r.levels][0], l1 = g->rank ? g->eigval[0] : 0.0;
             if (f < 2.5 && l0 > 0.0 && l1 > 0.0)
                 r.premise_spread = fmax (r.premise_spread, fmax (l0 / l1, l1 / l0));
@@ -239,23 +308,7 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     for (uint32_t k = 0; k < g->rank && k < DFX_PREPARE_TOP; k++)
         r.eigenvalues[k] = g->eigval[k];
     r.residual_variance = g->residual;
-    r.seconds_statistics = now () - t0;
-
-    /* The calibration images. */
-    const double t1 = now ();
-    cal_x = malloc ((size_t) n_cal * d * sizeof *cal_x);
-    if (!cal_x) {
-        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (%u calibration images)", n_cal);
-        goto cleanup;
-    }
-    if (p->data)
-        memcpy (cal_x, p->data + (size_t) (p->data_count - n_cal) * d, (size_t) n_cal * d * sizeof *cal_x);
-    else {
-        DFX_CHECK (generate_images (m, p, n_cal, d, cal_x));
-        r.nfe_samples = (uint64_t) n_cal * dfx__sampler_nfe (DFX_SAMPLER_HEUN, p->calib_steps);
-    }
-    r.calib_images = n_cal;
-    r.seconds_samples = now () - t1;
+    r.seconds_statistics = now () - ts;
 
     const double t2 = now ();
     const uint64_t nfe0 = ev.nfe;
