@@ -9,9 +9,9 @@
 #      eigenvalues, orthonormal components, Hermitian PSD spectrum); the JSON
 #      report and config.json agree on σ̃_skip; `dfx generate --skip auto`
 #      then uses the folder (skips steps at that σ̃_skip) and `--skip spectral`
-#      runs on it at another size; --method jacobian (the Gaussian premise)
-#      and --samples (given images as the model's samples) write folders
-#      that say so;
+#      runs on it at another size; --refine (a fixed-point pass on draws of
+#      the Gaussian), --method jacobian (the Gaussian premise) and --samples
+#      (given images as the model's samples) write folders that say so;
 #   2. from images (--data): 24 PNGs of the model's size made here; the
 #      folder says it came from 23 images (one held out) and passes the checker;
 # and bad input, each refused with a message naming the cause: an existing
@@ -83,6 +83,8 @@ check "unknown argument" 2 "unknown or incomplete argument '--frobnicate'" "$dfx
 check "no --model" 2 "model is required" "$dfx" prepare
 check "unknown method" 2 "expected total or jacobian" "$dfx" prepare --model "$m" --method gaussian
 check "--data with --samples" 2 "exclude each other" "$dfx" prepare --model "$m" --data "$tmp" --samples "$tmp"
+# shellcheck disable=SC2086
+check "--refine" 0 '"refine":1,"refine_sigma":5' "$dfx" prepare --model "$m" $quick --force --refine 1 --refine-sigma 5 --json
 # shellcheck disable=SC2086
 check "--method jacobian" 0 "Jacobian at sigma 10" "$dfx" prepare --model "$m" $quick --force --method jacobian
 if python3 - "$src/models" "$m" <<'PY'; then ok; else bad "the gaussian/ of --method jacobian"; fi

@@ -91,7 +91,7 @@ pca_case (dfx_ctx *ctx, check_rng *rng, double *mu, double *u)
     dfx__gauss_stats *g = NULL;
     CHECK (dfx__denoiser_gauss (ctx, 1, D1, mu, R1, u, LAM1, RES1, &den) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
     CHECK (dfx__prep_eval_init (den, 8, 8, 16, &ev) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
-    const dfx__jac_params jp = {10.0, 1.0, R1, 10, 2, 4, 3, 0};
+    const dfx__jac_params jp = {10.0, 1.0, R1, 10, 2, 4, 3, 0, 0};
     dfx__jac_report rep;
     dfx_status st = dfx__gauss_from_network (&ev, &jp, &g, &rep);
     CHECK (st == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
@@ -221,7 +221,7 @@ spectral_case (dfx_ctx *ctx)
     dfx__gauss_stats *g = NULL;
     CHECK (dfx__denoiser_gauss (ctx, C2, D2, mu, D2, comps, ev, 0.0, &den) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
     CHECK (dfx__prep_eval_init (den, H2, W2, 16, &e) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
-    const dfx__jac_params jp = {5.0, 1.0, 6, 10, 6, 4, 4, 0};
+    const dfx__jac_params jp = {5.0, 1.0, 6, 10, 6, 4, 4, 0, 0};
     dfx_status st = dfx__gauss_from_network (&e, &jp, &g, NULL);
     CHECK (st == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
     if (st == DFX_OK) {
@@ -351,7 +351,7 @@ dirac_case (dfx_ctx *ctx, check_rng *rng)
     CHECK (dfx__denoiser_dirac (ctx, 1, D5, N5, y, &den) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
     CHECK (dfx__prep_eval_init (den, 4, 4, 64, &e) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
     const double sigma = 1.5;
-    const dfx__jac_params jp = {sigma, 0.05, 2, 6, 2, 0, 7, 256};
+    const dfx__jac_params jp = {sigma, 0.05, 2, 6, 2, 0, 7, 256, 0};
     dfx__jac_report rep;
     dfx_status st = dfx__gauss_from_samples (&e, &jp, N5 * REPS, x0, DRAWS, &g, &rep);
     CHECK (st == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
@@ -385,7 +385,7 @@ dirac_case (dfx_ctx *ctx, check_rng *rng)
         CHECK (dfx__gauss_total_check (&e, g, 3.0, 0.05, 2, 64, N5 * REPS, x0, 3, lam) == DFX_OK, "%s",
                dfx_ctx_errmsg (ctx));
         CHECK (rel (lam[0], l1) < 0.1 && rel (lam[1], l2) < 0.1, "identity at sigma 3: %.4g %.4g", lam[0], lam[1]);
-        const dfx__jac_params jq = {sigma, 0.05, 2, 6, 2, 8, 7, 0};
+        const dfx__jac_params jq = {sigma, 0.05, 2, 6, 2, 8, 7, 0, 0};
         CHECK (dfx__gauss_from_network (&e, &jq, &gj, NULL) == DFX_OK, "%s", dfx_ctx_errmsg (ctx));
         printf ("total covariance (3 points, sigma %g): eigenvalues %.5f %.5f (truth %.5f %.5f; tr Cov(D) %.4f + "
                 "tr s^2 E[A] %.4f by Hutchinson), residual %.2g; identity at sigma 3: %.4f %.4f; Gaussian premise: %.4f %.4f\n",

@@ -176,6 +176,8 @@ print_json (const char *model, const dfx_prepare_result *r)
         cJSON_AddStringToObject (o, "method", dfx_prepare_method_name (r->method));
         cJSON_AddNumberToObject (o, "trace_jacobian", r->trace_jacobian);
         cJSON_AddNumberToObject (o, "trace_cov", r->trace_cov);
+        cJSON_AddNumberToObject (o, "refine", r->refine);
+        cJSON_AddNumberToObject (o, "refine_sigma", r->refine_sigma);
     }
     cJSON_AddNumberToObject (o, "images", r->images);
     cJSON_AddNumberToObject (o, "sigma", r->sigma);
@@ -247,6 +249,10 @@ dfx_cli_prepare (int argc, char **argv)
             i++;
         } else if (v && strcmp (a, "--draws") == 0)
             ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 64, &p.draws), i++;
+        else if (v && strcmp (a, "--refine") == 0)
+            ok = dfx_cli_parse_u32 ("prepare", a, v, 0, 16, &p.refine), i++;
+        else if (v && strcmp (a, "--refine-sigma") == 0)
+            ok = dfx_cli_parse_double ("prepare", a, v, 1e-3, 1e4, &p.refine_sigma), i++;
         else if (v && strcmp (a, "--jac-points") == 0)
             ok = dfx_cli_parse_u32 ("prepare", a, v, 1, 64, &p.jac_points), i++;
         else if (v && strcmp (a, "--max-images") == 0)

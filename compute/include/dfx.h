@@ -1068,6 +1068,8 @@ typedef struct dfx_prepare_params {
     uint32_t samples_count; /*   model generated, as data (statistics and calibration) */
     uint32_t draws;        /* noise draws per image for Cov(D) (TOTAL); default 2 */
     uint32_t jac_points;   /* base points averaged per Jacobian product (TOTAL); default 1 */
+    uint32_t refine;       /* TOTAL: fixed-point passes on draws of the Gaussian itself; default 0 */
+    double refine_sigma;   /*   at this σ̃ (0: sigma) */
     double sigma;          /* σ̃ of the Jacobian; 0 (default): the method's, 2 (TOTAL) or 10 (JACOBIAN) */
     double fd_step;        /* central-difference step along a unit direction, in units of σ̃; default 1 */
     uint32_t rank;         /* PCA rank r; default 64 (below the dimension) */
@@ -1092,6 +1094,8 @@ typedef struct dfx_prepare_result {
     uint32_t images, calib_images;              /* data images used; calibration images */
     double sigma;                               /* the Jacobian's level (network) */
     double trace_jacobian, trace_cov;           /* TOTAL: tr σ̃² E[A] and tr Cov(D), per value */
+    uint32_t refine;                            /* TOTAL: fixed-point passes made, at refine_sigma */
+    double refine_sigma;
     uint32_t rank;
     double eigenvalues[DFX_PREPARE_TOP];        /* the top ones, descending (fewer when rank is) */
     double residual_variance, total_variance;   /* λ_res; tr Σ / d implied */

@@ -72,7 +72,7 @@ nonnegative (double a, const void *arg)
  * outputs centred on their mean (dc), that mean removed. */
 static dfx_status
 denoised_copies (dfx__prep_eval *e, double sigma, uint32_t n, const float *x0, uint32_t draws, uint64_t seed,
-                 double *dc, float *noise)
+                 double *dc, float *noise, double *mean_out)
 {
     const size_t d = e->d;
     const uint32_t m = n * draws, b = e->batch;
@@ -98,6 +98,8 @@ denoised_copies (dfx__prep_eval *e, double sigma, uint32_t n, const float *x0, u
     for (uint32_t j = 0; j < m; j++)
         for (size_t i = 0; i < d; i++)
             dc[(size_t) j * d + i] -= mean[i];
+    if (mean_out)
+        memcpy (mean_out, mean, d * sizeof *mean);
 cleanup:
     free (in), free (mean);
     return st;
@@ -134,12 +136,13 @@ dfx__gauss_from_samples (dfx__prep_eval *e, const dfx__jac_params *p, uint32_t n
     double *dc = malloc ((size_t) m * d * sizeof *dc), *centres = image_centres (n, d, x0), *ya = NULL, *aspec = NULL,
            *work = NULL;
     float *noise = malloc (d * sizeof *noise);
+    double *dmean = malloc (d * sizeof *dmean);
     dfx_status st = DFX_OK;
-    if (!g || !dc || !centres || !noise) {
+    if (!g || !dc || !centres || !noise || !dmean) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (statistics of %u images)", n);
         goto cleanup;
     }
-    DFX_CHECK (denoised_copies (e, p->sigma, n, x0, draws, p->seed ^ 0x7f4a7c15u, dc, noise));
+    DFX_CHECK (denoised_copies (e, p->sigma, n, x0, draws, p->seed ^ 0x7f4a7c15u, dc, noise, dmean));
     DFX_CHECK (dfx__jac_op_init (&op.jac, e, p->sigma, p->fd_step * p->sigma, centres, n, p->seed));
     op.jac.avg = p->avg;
     op.s2 = p->sigma * p->sigma, op.m = m, op.dc = dc;
@@ -177,9 +180,12 @@ dfx__gauss_from_samples (dfx__prep_eval *e, const dfx__jac_params *p, uint32_t n
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (statistics)");
         goto cleanup;
     }
-    for (uint32_t j = 0; j < n; j++)
-        for (size_t i = 0; i < d; i++)
-            g->mean[i] += centres[(size_t) j * d + i] / n;
+    if (p->mean_outputs) /* E[D(x̃)] = E[x0] (the tower property) */
+        memcpy (g->mean, dmean, d * sizeof *dmean);
+    else
+        for (uint32_t j = 0; j < n; j++)
+            for (size_t i = 0; i < d; i++)
+                g->mean[i] += centres[(size_t) j * d + i] / n;
 
     /* The stationary form: σ̃² A's blocks from the probes, y − Cov(D) ω. */
     const size_t cc2 = 2 * (size_t) c * c, mx = h > w ? h : w;
@@ -226,8 +232,39 @@ cleanup:
     dfx__gauss_stats_free (g);
     dfx__range_result_free (&rr);
     dfx__jac_op_free (&op.jac);
-    free (dc), free (centres), free (ya), free (aspec), free (work), free (noise);
+    free (dc), free (centres), free (ya), free (aspec), free (work), free (noise), free (dmean);
     return st;
+}
+
+dfx_status
+dfx__gauss_draws (const dfx__gauss_stats *g, uint32_t n, uint64_t seed, float *x)
+{
+    const size_t d = (size_t) g->channels * g->height * g->width;
+    const double sres = sqrt (g->residual > 0.0 ? g->residual : 0.0);
+    float *z = malloc (d * sizeof *z);
+    double *v = malloc (d * sizeof *v);
+    if (!z || !v) {
+        free (z), free (v);
+        return DFX_ERR_OUT_OF_HOST_MEMORY;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        dfx__noise_stream (seed, j, 13, d, z);
+        for (size_t i = 0; i < d; i++)
+            v[i] = g->mean[i] + sres * z[i];
+        for (uint32_t k = 0; k < g->rank; k++) {
+            const double *u = g->comps + k * d;
+            double pk = 0.0;
+            for (size_t i = 0; i < d; i++)
+                pk += u[i] * z[i];
+            pk *= sqrt (g->eigval[k] > 0.0 ? g->eigval[k] : 0.0) - sres;
+            for (size_t i = 0; i < d; i++)
+                v[i] += pk * u[i];
+        }
+        for (size_t i = 0; i < d; i++)
+            x[(size_t) j * d + i] = (float) v[i];
+    }
+    free (z), free (v);
+    return DFX_OK;
 }
 
 dfx_status
@@ -252,7 +289,7 @@ dfx__gauss_total_check (dfx__prep_eval *e, const dfx__gauss_stats *g, double sig
                          n_img < 2 ? "identity check: at least 2 images" : "out of host memory (identity check)");
         goto cleanup;
     }
-    DFX_CHECK (denoised_copies (e, sigma, n_img, x0, 1, seed ^ 0x2545f491u, dc, noise));
+    DFX_CHECK (denoised_copies (e, sigma, n_img, x0, 1, seed ^ 0x2545f491u, dc, noise, NULL));
     DFX_CHECK (dfx__jac_op_init (&op, e, sigma, fd_step * sigma, centres, n_img, seed ^ 0x5bd1e995u));
     for (uint32_t j = 0; j < rows; j++)
         memcpy (v + j * d, g->comps + (j % n) * d, d * sizeof *v);

@@ -111,6 +111,7 @@ typedef struct dfx__jac_params {
     uint32_t mean_pairs; /* antithetic noise pairs for the mean */
     uint64_t seed;
     uint32_t avg;        /* base points per Jacobian product (samples; 0: 1) */
+    int mean_outputs;    /* samples: μ = the mean of D(x̃) instead of the images' mean */
 } dfx__jac_params;
 
 typedef struct dfx__jac_report {
@@ -147,6 +148,10 @@ dfx_status dfx__gauss_level_check (dfx__prep_eval *e, const dfx__gauss_stats *g,
  * Ownership as dfx__gauss_from_network(). */
 dfx_status dfx__gauss_from_samples (dfx__prep_eval *e, const dfx__jac_params *p, uint32_t n, const float *x0,
                                     uint32_t draws, dfx__gauss_stats **out, dfx__jac_report *rep);
+
+/* n draws of N(μ, Σ) in g's PCA form (components, residual) as images
+ * (x: n × d); DFX_ERR_OUT_OF_HOST_MEMORY without setting a message. */
+dfx_status dfx__gauss_draws (const dfx__gauss_stats *g, uint32_t n, uint64_t seed, float *x);
 
 /* The identity at another level: λ_k(σ̃) = σ̃² u_kᵀ E[A] u_k + Var(u_kᵀ D)
  * for the top n components of g, on the same images (one draw each;

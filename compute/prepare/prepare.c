@@ -158,6 +158,9 @@ extra_fields (const dfx_prepare_params *p, const dfx_prepare_result *r)
             cJSON_AddNumberToObject (o, "samples", r->calib_images);
             cJSON_AddNumberToObject (o, "draws", p->draws);
             cJSON_AddNumberToObject (o, "jacobian_points", p->jac_points);
+            cJSON_AddNumberToObject (o, "refine", r->refine);
+            if (r->refine)
+                cJSON_AddNumberToObject (o, "refine_sigma", r->refine_sigma);
             cJSON_AddNumberToObject (o, "trace_jacobian", r->trace_jacobian);
             cJSON_AddNumberToObject (o, "trace_cov", r->trace_cov);
         } else
@@ -233,7 +236,7 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     dfx__prep_eval ev;
     memset (&ev, 0, sizeof ev);
     dfx__gauss_stats *g = NULL;
-    float *cal_x = NULL;
+    float *cal_x = NULL, *gx = NULL;
     dfx__calibration cal;
     memset (&cal, 0, sizeof cal);
     DFX_CHECK (dfx__prep_eval_init (dfx__model_denoiser (m), h, w, p->batch, &ev));
@@ -272,11 +275,31 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     } else {
         const double sigma = method_sigma (p);
         const dfx__jac_params jp = {sigma, p->fd_step, p->rank, p->oversample, p->power_iters, p->mean_pairs,
-                                    p->seed, p->jac_points};
+                                    p->seed, p->jac_points, 0};
         dfx__jac_report rep;
         r.sigma = sigma, r.method = p->method;
         if (p->method == DFX_PREPARE_TOTAL) {
             DFX_CHECK (dfx__gauss_from_samples (&ev, &jp, n_cal, cal_x, p->draws, &g, &rep));
+            /* Fixed point: the same identity on draws x0 ~ N(μ, Σ) of the statistics
+             * themselves, at refine_sigma, μ from the network's mean output. */
+            for (uint32_t it = 0; it < p->refine; it++) {
+                if (!gx && !(gx = malloc ((size_t) n_cal * d * sizeof *gx))) {
+                    st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
+                    goto cleanup;
+                }
+                if (dfx__gauss_draws (g, n_cal, p->seed + 50 + it, gx) != DFX_OK) {
+                    st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
+                    goto cleanup;
+                }
+                dfx__jac_params jr = jp;
+                jr.sigma = p->refine_sigma > 0.0 ? p->refine_sigma : sigma, jr.mean_outputs = 1;
+                jr.seed = p->seed + 100 + it;
+                dfx__gauss_stats *g2 = NULL;
+                DFX_CHECK (dfx__gauss_from_samples (&ev, &jr, n_cal, gx, p->draws, &g2, &rep));
+                dfx__gauss_stats_free (g);
+                g = g2;
+                r.refine = it + 1, r.refine_sigma = jr.sigma;
+            }
             r.trace_jacobian = rep.trace_jac / (double) d, r.trace_cov = rep.trace_cov / (double) d;
         } else
             DFX_CHECK (dfx__gauss_from_network (&ev, &jp, &g, &rep));
@@ -326,7 +349,7 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     if (out)
         *out = r;
 cleanup:
-    free (cal_x);
+    free (cal_x), free (gx);
     dfx__gauss_stats_free (g);
     dfx__prep_eval_free (&ev);
     return st;
