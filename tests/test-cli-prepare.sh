@@ -3,14 +3,13 @@
 # a random-weight tiny model (models/make_golden.py --config
 # tiny-scaleshift-mh: 3 channels, 16x16; tests never use the trained models),
 # with the method's knobs turned down so it takes seconds:
-#   1. from the network (the default method, total covariance on the model's
-#      own samples): exit 0; the gaussian/ it writes passes the format's
+#   1. from the network (the default method, the Gaussian premise): exit 0; the gaussian/ it writes passes the format's
 #      independent checker (models/dfx_gaussian.py: shapes, descending
 #      eigenvalues, orthonormal components, Hermitian PSD spectrum); the JSON
 #      report and config.json agree on σ̃_skip; `dfx generate --skip auto`
 #      then uses the folder (skips steps at that σ̃_skip) and `--skip spectral`
-#      runs on it at another size; --refine (a fixed-point pass on draws of
-#      the Gaussian), --method jacobian (the Gaussian premise) and --samples
+#      runs on it at another size; --method total with --refine (a
+#      fixed-point pass on draws of the Gaussian), --method jacobian (the Gaussian premise) and --samples
 #      (given images as the model's samples) write folders that say so;
 #   2. from images (--data): 24 PNGs of the model's size made here; the
 #      folder says it came from 23 images (one held out) and passes the checker;
@@ -46,8 +45,8 @@ sys.path.insert(0, sys.argv[1])
 import dfx_gaussian
 cfg, t = dfx_gaussian.load(sys.argv[2])          # raises on any format error
 rep = json.load(open(sys.argv[3]))
-assert rep["from"] == "network" and rep["rank"] == 4 and rep["method"] == "total", rep
-assert cfg["samples"] == 4 and cfg["draws"] == 2 and cfg["trace_cov"] > 0 and rep["sigma"] == 2, cfg
+assert rep["from"] == "network" and rep["rank"] == 4, rep
+assert rep["method"] == "jacobian" and rep["sigma"] == 10, rep    # the default method
 assert cfg["made_by"] == "dfx prepare" and cfg["num_images"] == 0, cfg
 assert tuple(t["mean"].shape) == (3, 16, 16) and tuple(t["pca_components"].shape) == (4, 768)
 assert tuple(t["spectral_covariance"].shape) == (16, 16, 3, 3, 2)
@@ -81,10 +80,19 @@ check "no unet/" 1 "unet/config.json" "$dfx" prepare --model "$tmp/nounet"
 check "rank 0" 2 "rank" "$dfx" prepare --model "$m" --rank 0
 check "unknown argument" 2 "unknown or incomplete argument '--frobnicate'" "$dfx" prepare --model "$m" --frobnicate
 check "no --model" 2 "model is required" "$dfx" prepare
-check "unknown method" 2 "expected total or jacobian" "$dfx" prepare --model "$m" --method gaussian
+check "unknown method" 2 "expected jacobian or total" "$dfx" prepare --model "$m" --method gaussian
 check "--data with --samples" 2 "exclude each other" "$dfx" prepare --model "$m" --data "$tmp" --samples "$tmp"
 # shellcheck disable=SC2086
-check "--refine" 0 '"refine":1,"refine_sigma":5' "$dfx" prepare --model "$m" $quick --force --refine 1 --refine-sigma 5 --json
+check "--method total --refine" 0 '"method":"total",.*"refine":1,"refine_sigma":5' \
+  "$dfx" prepare --model "$m" $quick --force --method total --refine 1 --refine-sigma 5 --json
+if python3 - "$src/models" "$m" <<'PY'; then ok; else bad "the gaussian/ of --method total"; fi
+import sys
+sys.path.insert(0, sys.argv[1])
+import dfx_gaussian
+cfg, t = dfx_gaussian.load(sys.argv[2])
+assert cfg["samples"] == 4 and cfg["draws"] == 2 and cfg["trace_cov"] > 0 and cfg["refine"] == 1, cfg
+assert "Cov(D)" in cfg["method"] and cfg["jacobian_sigma"] == 2 and cfg["refine_sigma"] == 5, cfg
+PY
 # shellcheck disable=SC2086
 check "--method jacobian" 0 "Jacobian at sigma 10" "$dfx" prepare --model "$m" $quick --force --method jacobian
 if python3 - "$src/models" "$m" <<'PY'; then ok; else bad "the gaussian/ of --method jacobian"; fi
@@ -129,7 +137,7 @@ check "--data missing" 1 "cannot open the folder" "$dfx" prepare --model "$tmp/d
 # the same images as the model's samples: statistics from the network, calibration on all 24
 # shellcheck disable=SC2086
 check "prepare --samples" 0 "on 24 of its images noised to sigma 2" \
-  "$dfx" prepare --model "$tmp/dm" --samples "$tmp/data" $quick --force
+  "$dfx" prepare --model "$tmp/dm" --samples "$tmp/data" $quick --force --method total
 if python3 - "$src/models" "$tmp/dm" <<'PY'; then ok; else bad "the gaussian/ made with --samples"; fi
 import sys
 sys.path.insert(0, sys.argv[1])

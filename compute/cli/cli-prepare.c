@@ -3,7 +3,7 @@
  * or from a folder of images with --data, and says what it did.
  *
  *   dfx prepare --model DIR [--data IMAGES_DIR | --samples IMAGES_DIR] [--max-images N] [--force]
- *               [--method total|jacobian] [--draws K] [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]
+ *               [--method jacobian|total] [--draws K] [--sigma S] [--rank R] [--calib-images N] [--calib-steps N]
  *               [--tolerance T] [--seed S] [--batch N] [--json]
  *               [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]
  *               [--n-sigma N] [--fd-step F]
@@ -27,28 +27,29 @@ usage (FILE *f, int rc)
 {
     fprintf (f,
              "usage: dfx prepare --model DIR [--data IMAGES_DIR | --samples IMAGES_DIR] [--max-images N]\n"
-             "                   [--force] [--method total|jacobian] [--sigma S] [--rank R] [--draws K]\n"
+             "                   [--force] [--method jacobian|total] [--sigma S] [--rank R] [--draws K]\n"
              "                   [--calib-images N] [--calib-steps N] [--tolerance T] [--seed S] [--batch N]\n"
              "                   [--json] [--oversample K] [--iters Q] [--mean-pairs P] [--check-levels L]\n"
              "                   [--n-sigma N] [--fd-step F] [--jac-points J]\n\n"
              "Writes DIR/gaussian/ (config.json, statistics.safetensors), the statistics the Gaussian skip\n"
              "(dfx generate --skip auto) and the likelihood's skip use, and calibrates where the skip stops.\n"
              "Without --data they come from the network itself and N images it generates (default 64, Heun\n"
-             "with 18 steps; --samples: PNG images it generated before): the mean of the images, and the top R\n"
-             "(default 64) principal components, residual variance and stationary spectrum of\n"
-             "Sigma = S^2 E[A] + Cov(D) over the images noised to level S (default 2), where D is the network's\n"
-             "denoised image and A its Jacobian (the law of total covariance, --method total); the skip point\n"
-             "is calibrated on the same images.  --method jacobian takes the network to be the Gaussian\n"
-             "denoiser at a high level S (default 10) instead: Sigma = S^2 A (I - A)^-1, the mean from its\n"
-             "output.  With --data the statistics come from the folder's PNG images (the model's size; at most\n"
+             "with 18 steps; --samples: PNG images it generated before), the skip point is calibrated on those\n"
+             "images.  --method jacobian takes the network to be the Gaussian denoiser at a high noise level S\n"
+             "(default 10): the mean from its output, the top R (default 64) principal components, residual\n"
+             "variance and stationary spectrum of Sigma = S^2 A (I - A)^-1 from its Jacobian A, and checks that\n"
+             "premise at other levels (the default).  --method total needs no premise: Sigma = S^2 E[A] + Cov(D)\n"
+             "over the images noised to S (default 2), D the network's denoised image (the law of total\n"
+             "covariance), the mean of the images.  With --data the statistics come from the folder's PNG images (the model's size; at most\n"
              "--max-images of them), 5 %% held out for the calibration.\n"
              "An existing DIR/gaussian/ is kept unless --force.  --tolerance: the calibration's threshold\n"
              "(default 0.1); --batch: images per network dispatch (default 16).\n"
-             "Method knobs (without --data): --draws noise draws per image for Cov(D) (2), --jac-points noised\n"
-             "images each Jacobian product is averaged over (1), --oversample extra\n"
-             "probe vectors (16), --iters subspace iterations (2), --mean-pairs noise pairs for the mean\n"
-             "(jacobian, 32), --check-levels noise levels at which the top eigenvalues are measured again (4;\n"
-             "an exact denoiser gives the same numbers at every level), --n-sigma calibration levels (16),\n"
+             "Method knobs (without --data): --draws noise draws per image for Cov(D) (total, 2), --jac-points\n"
+             "noised images each Jacobian product is averaged over (total, 1), --refine N and --refine-sigma S2\n"
+             "fixed-point passes of total on draws of its own Gaussian at S2 (0), --oversample extra probe\n"
+             "vectors (16), --iters subspace iterations (2), --mean-pairs noise pairs for the mean (jacobian,\n"
+             "32), --check-levels noise levels at which the top eigenvalues are measured again (4; an exact\n"
+             "denoiser gives the same numbers at every level), --n-sigma calibration levels (16),\n"
              "--fd-step the finite-difference step in units of S (1).\n");
     return rc;
 }
@@ -243,7 +244,7 @@ dfx_cli_prepare (int argc, char **argv)
             else if (strcmp (v, "jacobian") == 0)
                 p.method = DFX_PREPARE_JACOBIAN;
             else {
-                fprintf (stderr, "dfx prepare: --method '%s': expected total or jacobian\n", v);
+                fprintf (stderr, "dfx prepare: --method '%s': expected jacobian or total\n", v);
                 ok = 0;
             }
             i++;

@@ -1034,28 +1034,28 @@ dfx_status dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uin
  *     if (dfx_prepare (ctx, "DIR", &p, &r) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
  *     // DIR/gaussian/ written; r.sigma_skip the calibrated point
  *
- * Without data the statistics come from the network and images it generates
- * (Heun, skip off; or images it generated earlier, p->samples), by the law
- * of total covariance, which holds for any data distribution: with
- * x̃ = x0 + σ̃ε and A = ∂D/∂x̃ the network's Jacobian (Tweedie: Cov(x0 | x̃) =
- * σ̃² A), Σ = σ̃² E[A(x̃)] + Cov(D(x̃)) over noised copies of the images;
- * randomised subspace iteration on that operator (A by central differences
- * of network evaluations) gives the top eigenpairs, a Hutchinson trace the
- * residual, its action on Fourier modes the stationary spectrum, the images'
- * mean μ.  DFX_PREPARE_JACOBIAN instead takes the network to be the
- * Gaussian denoiser at a high level (MATH.md "Gaussian skip"), D(x̃) =
- * μ + A(x̃ − μ), A = Σ(Σ + σ̃²I)⁻¹: μ from its mean output, Σ = σ̃² A(I − A)⁻¹
- * (models/GAUSSIAN.md compares the two).  σ̃_skip is calibrated by the rule
- * of models/GAUSSIAN.md on the generated images.  With data the statistics
- * come from the images (gaussian_stats.py's method) and the calibration from
- * a held-out 5 %. */
+ * Without data the statistics come from the network (MATH.md "Gaussian
+ * skip"): at a high noise level σ̃ the denoiser is taken to be the Gaussian
+ * one, D(x̃) = μ + A(x̃ − μ), A = Σ(Σ + σ̃²I)⁻¹; its mean output over
+ * antithetic noise pairs gives μ, its Jacobian (central differences of
+ * network evaluations, randomised subspace iteration) the top eigenpairs of
+ * Σ = σ̃² A(I − A)⁻¹, a Hutchinson trace the residual, and its action on
+ * Fourier modes the stationary spectrum (DFX_PREPARE_JACOBIAN, the default).
+ * DFX_PREPARE_TOTAL needs no premise: the law of total covariance with
+ * Tweedie's Cov(x0 | x̃) = σ̃² A, Σ = σ̃² E[A(x̃)] + Cov(D(x̃)) over the
+ * model's own images (generated, or p->samples) noised to σ̃; the same range
+ * finder, trace and Fourier blocks on that operator, μ the images' mean.
+ * models/GAUSSIAN.md and BENCHMARKS.md compare the two.  σ̃_skip is
+ * calibrated by the rule of models/GAUSSIAN.md on images the model
+ * generates (Heun, skip off).  With data the statistics come from the images
+ * (gaussian_stats.py's method) and the calibration from a held-out 5 %. */
 
 #define DFX_PREPARE_TOP 8    /* eigenvalues reported */
 #define DFX_PREPARE_LEVELS 6 /* premise-check levels reported */
 
 typedef enum dfx_prepare_method {
-    DFX_PREPARE_TOTAL = 0,    /* Σ = σ̃² E[A] + Cov(D) on the model's samples (default) */
-    DFX_PREPARE_JACOBIAN = 1, /* Σ = σ̃² A(I − A)⁻¹ at one level (the Gaussian premise) */
+    DFX_PREPARE_JACOBIAN = 0, /* Σ = σ̃² A(I − A)⁻¹ at one level (the Gaussian premise; default) */
+    DFX_PREPARE_TOTAL = 1,    /* Σ = σ̃² E[A] + Cov(D) on the model's samples */
 } dfx_prepare_method;
 
 const char *dfx_prepare_method_name (dfx_prepare_method m);
@@ -1063,7 +1063,7 @@ const char *dfx_prepare_method_name (dfx_prepare_method m);
 typedef struct dfx_prepare_params {
     const float *data;     /* NULL (default): from the network; else data_count images */
     uint32_t data_count;   /*   of channels × sample_height × sample_width on the data scale ([−1, 1]) */
-    dfx_prepare_method method; /* without data; default DFX_PREPARE_TOTAL */
+    dfx_prepare_method method; /* without data; default DFX_PREPARE_JACOBIAN */
     const float *samples;  /* NULL (default): generate calib_count images; else samples_count images the */
     uint32_t samples_count; /*   model generated, as data (statistics and calibration) */
     uint32_t draws;        /* noise draws per image for Cov(D) (TOTAL); default 2 */

@@ -23,16 +23,16 @@ dfx_prepare_method_name (dfx_prepare_method m)
 
 /* The method's level when p->sigma is 0. */
 static double
-method_sigma (const dfx_prepare_params *p)
+method_sigma (const dfx_prepare_params *p, dfx_prepare_method method)
 {
-    return p->sigma > 0.0 ? p->sigma : p->method == DFX_PREPARE_JACOBIAN ? 10.0 : 2.0;
+    return p->sigma > 0.0 ? p->sigma : method == DFX_PREPARE_JACOBIAN ? 10.0 : 2.0;
 }
 
 void
 dfx_prepare_params_defaults (dfx_prepare_params *p)
 {
     memset (p, 0, sizeof *p);
-    p->method = DFX_PREPARE_TOTAL;
+    p->method = DFX_PREPARE_JACOBIAN;
     p->draws = 2;
     p->jac_points = 1;
     p->sigma = 0.0;
@@ -198,6 +198,78 @@ extra_fields (const dfx_prepare_params *p, const dfx_prepare_result *r)
     return o;
 }
 
+/* Statistics from the network by one method (not data): g and the
+ * method's part of r (level, premise or identity check, refinement).  gx:
+ * scratch for Gaussian draws, allocated on first use (the caller frees). */
+static dfx_status
+network_statistics (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_method method, dfx__prep_eval *ev,
+                    uint32_t n_cal, const float *cal_x, float **gx, dfx__gauss_stats **out, dfx_prepare_result *r)
+{
+    dfx_ctx *ctx = dfx__model_ctx (m);
+    const size_t d = ev->d;
+    const double sigma = method_sigma (p, method);
+    dfx__gauss_stats *g = NULL;
+    dfx_status st = DFX_OK;
+    r->levels = 0, r->premise_spread = 0.0, r->refine = 0, r->refine_sigma = 0.0;
+    r->trace_jacobian = r->trace_cov = 0.0;
+    const dfx__jac_params jp = {sigma, p->fd_step, p->rank, p->oversample, p->power_iters, p->mean_pairs,
+                                p->seed, p->jac_points, 0};
+    dfx__jac_report rep;
+    r->sigma = sigma, r->method = method;
+    if (method == DFX_PREPARE_TOTAL) {
+        DFX_CHECK (dfx__gauss_from_samples (ev, &jp, n_cal, cal_x, p->draws, &g, &rep));
+        /* Fixed point: the same identity on draws x0 ~ N(μ, Σ) of the statistics
+         * themselves, at refine_sigma, μ from the network's mean output. */
+        for (uint32_t it = 0; it < p->refine; it++) {
+            if (!*gx && !(*gx = malloc ((size_t) n_cal * d * sizeof **gx))) {
+                st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
+                goto cleanup;
+            }
+            if (dfx__gauss_draws (g, n_cal, p->seed + 50 + it, *gx) != DFX_OK) {
+                st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
+                goto cleanup;
+            }
+            dfx__jac_params jr = jp;
+            jr.sigma = p->refine_sigma > 0.0 ? p->refine_sigma : sigma, jr.mean_outputs = 1;
+            jr.seed = p->seed + 100 + it;
+            dfx__gauss_stats *g2 = NULL;
+            DFX_CHECK (dfx__gauss_from_samples (ev, &jr, n_cal, *gx, p->draws, &g2, &rep));
+            dfx__gauss_stats_free (g);
+            g = g2;
+            r->refine = it + 1, r->refine_sigma = jr.sigma;
+        }
+        r->trace_jacobian = rep.trace_jac / (double) d, r->trace_cov = rep.trace_cov / (double) d;
+    } else
+        DFX_CHECK (dfx__gauss_from_network (ev, &jp, &g, &rep));
+    double sum = 0.0;
+    for (uint32_t k = 0; k < g->rank; k++)
+        sum += g->eigval[k];
+    r->total_variance = (sum + g->residual * (double) (d - g->rank)) / (double) d;
+    /* The premise (TOTAL: the identity) at other levels: σ̃/4, σ̃/2, 2σ̃, 4σ̃, σ̃/8, 8σ̃, … */
+    const dfx__schedule *sched = dfx__model_schedule (m);
+    for (uint32_t i = 0; i < p->check_levels && r->levels < DFX_PREPARE_LEVELS; i++) {
+        const double f = pow (2.0, (double) (i / 2 + 1)), s = i % 2 ? sigma * f : sigma / f;
+        if (s < sched->sigma_min || s > sched->sigma_max)
+            continue;
+        r->level_sigma[r->levels] = s;
+        if (method == DFX_PREPARE_TOTAL)
+            DFX_CHECK (dfx__gauss_total_check (ev, g, s, p->fd_step, 4, 4, n_cal, cal_x, p->seed + i,
+                                               r->level_eigenvalues[r->levels]));
+        else
+            DFX_CHECK (dfx__gauss_level_check (ev, g, s, p->fd_step, 4, 4, p->seed + i,
+                                               r->level_eigenvalues[r->levels]));
+        const double l0 = r->level_eigenvalues[r->levels][0], l1 = g->rank ? g->eigval[0] : 0.0;
+        if (f < 2.5 && l0 > 0.0 && l1 > 0.0)
+            r->premise_spread = fmax (r->premise_spread, fmax (l0 / l1, l1 / l0));
+        r->levels++;
+    }
+    *out = g;
+    g = NULL;
+cleanup:
+    dfx__gauss_stats_free (g);
+    return st;
+}
+
 static dfx_status
 prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out);
 
@@ -272,60 +344,8 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
         r.from_data = 1, r.images = n_fit;
         DFX_CHECK (dfx__gauss_from_data (ctx, c, h, w, n_fit, p->data, p->rank, p->seed, &g, &r.total_variance));
         r.total_variance /= (double) d;
-    } else {
-        const double sigma = method_sigma (p);
-        const dfx__jac_params jp = {sigma, p->fd_step, p->rank, p->oversample, p->power_iters, p->mean_pairs,
-                                    p->seed, p->jac_points, 0};
-        dfx__jac_report rep;
-        r.sigma = sigma, r.method = p->method;
-        if (p->method == DFX_PREPARE_TOTAL) {
-            DFX_CHECK (dfx__gauss_from_samples (&ev, &jp, n_cal, cal_x, p->draws, &g, &rep));
-            /* Fixed point: the same identity on draws x0 ~ N(μ, Σ) of the statistics
-             * themselves, at refine_sigma, μ from the network's mean output. */
-            for (uint32_t it = 0; it < p->refine; it++) {
-                if (!gx && !(gx = malloc ((size_t) n_cal * d * sizeof *gx))) {
-                    st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
-                    goto cleanup;
-                }
-                if (dfx__gauss_draws (g, n_cal, p->seed + 50 + it, gx) != DFX_OK) {
-                    st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (Gaussian draws)");
-                    goto cleanup;
-                }
-                dfx__jac_params jr = jp;
-                jr.sigma = p->refine_sigma > 0.0 ? p->refine_sigma : sigma, jr.mean_outputs = 1;
-                jr.seed = p->seed + 100 + it;
-                dfx__gauss_stats *g2 = NULL;
-                DFX_CHECK (dfx__gauss_from_samples (&ev, &jr, n_cal, gx, p->draws, &g2, &rep));
-                dfx__gauss_stats_free (g);
-                g = g2;
-                r.refine = it + 1, r.refine_sigma = jr.sigma;
-            }
-            r.trace_jacobian = rep.trace_jac / (double) d, r.trace_cov = rep.trace_cov / (double) d;
-        } else
-            DFX_CHECK (dfx__gauss_from_network (&ev, &jp, &g, &rep));
-        double sum = 0.0;
-        for (uint32_t k = 0; k < g->rank; k++)
-            sum += g->eigval[k];
-        r.total_variance = (sum + g->residual * (double) (d - g->rank)) / (double) d;
-        /* The premise (TOTAL: the identity) at other levels: σ̃/4, σ̃/2, 2σ̃, 4σ̃, σ̃/8, 8σ̃, … */
-        const dfx__schedule *sched = dfx__model_schedule (m);
-        for (uint32_t i = 0; i < p->check_levels && r.levels < DFX_PREPARE_LEVELS; i++) {
-            const double f = pow (2.0, (double) (i / 2 + 1)), s = i % 2 ? sigma * f : sigma / f;
-            if (s < sched->sigma_min || s > sched->sigma_max)
-                continue;
-            r.level_sigma[r.levels] = s;
-            if (p->method == DFX_PREPARE_TOTAL)
-                DFX_CHECK (dfx__gauss_total_check (&ev, g, s, p->fd_step, 4, 4, n_cal, cal_x, p->seed + i,
-                                                   r.level_eigenvalues[r.levels]));
-            else
-                DFX_CHECK (dfx__gauss_level_check (&ev, g, s, p->fd_step, 4, 4, p->seed + i,
-                                                   r.level_eigenvalues[r.levels]));
-            const double l0 = r.level_eigenvalues[r.levels][0], l1 = g->rank ? g->eigval[0] : 0.0;
-            if (f < 2.5 && l0 > 0.0 && l1 > 0.0)
-                r.premise_spread = fmax (r.premise_spread, fmax (l0 / l1, l1 / l0));
-            r.levels++;
-        }
-    }
+    } else
+        DFX_CHECK (network_statistics (m, p, p->method, &ev, n_cal, cal_x, &gx, &g, &r));
     r.nfe_statistics = ev.nfe;
     r.rank = g->rank;
     for (uint32_t k = 0; k < g->rank && k < DFX_PREPARE_TOP; k++)
