@@ -5,9 +5,13 @@ of a shipped model (issue 23): statistics, calibration and generation side by si
   bench-prepare.py --dfx DFX --model models/fashion-mnist-32 --work DIR
                    [--n 256] [--steps 18] [--seed 100] [--levels 5,20]
                    [--data IMAGES_DIR] [--reference fashion-mnist|IMAGES_DIR]
+                   [--samples IMAGES_DIR] [--total]
 
 Makes WORK/free (the model's unet/ and scheduler/ linked, no gaussian/) and
-runs `dfx prepare` on it with its defaults (the network alone); with --data
+runs `dfx prepare` on it with its defaults (the network alone, the Gaussian
+premise at sigma 10; --samples: images the model generated earlier, passed
+on for the calibration); with --total also WORK/free-total (`--method
+total`, the law of total covariance on the model's samples); with --data
 also WORK/data from `dfx prepare --data` (the C port of gaussian_stats.py);
 with --levels, WORK/free-S at other Jacobian levels S (calibration cut to 8
 images: only their statistics are compared).  Compares each with the model's
@@ -103,6 +107,8 @@ def main():
     ap.add_argument("--levels", default="")
     ap.add_argument("--data", default="")
     ap.add_argument("--reference", default="fashion-mnist")
+    ap.add_argument("--samples", default="")
+    ap.add_argument("--total", action="store_true")
     ap.add_argument("--skip-generation", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep gaussian/ folders WORK already holds")
     a = ap.parse_args()
@@ -113,9 +119,16 @@ def main():
 
     free = os.path.join(a.work, "free")
     link_model(a.model, free)
-    res["prepare_free"] = prepare(a.dfx, free, [], a.reuse)
+    given = ["--samples", a.samples] if a.samples else []
+    res["prepare_free"] = prepare(a.dfx, free, given, a.reuse)
     res["free"] = compare(ref, dfx_gaussian.load(free))
     variants = [("data-free, sigma 10 (default)", "free")]
+    if a.total:
+        dd = os.path.join(a.work, "free-total")
+        link_model(a.model, dd)
+        res["prepare_free-total"] = prepare(a.dfx, dd, given + ["--method", "total"], a.reuse)
+        res["free-total"] = compare(ref, dfx_gaussian.load(dd))
+        variants.append(("data-free, total covariance (--method total)", "free-total"))
     if a.data:
         dd = os.path.join(a.work, "data")
         link_model(a.model, dd)
@@ -125,7 +138,8 @@ def main():
     for s in [x for x in a.levels.split(",") if x]:
         dd = os.path.join(a.work, f"free-{s}")
         link_model(a.model, dd)
-        res[f"prepare_free-{s}"] = prepare(a.dfx, dd, ["--sigma", s, "--calib-images", "8", "--check-levels", "0"], a.reuse)
+        res[f"prepare_free-{s}"] = prepare(a.dfx, dd, given + ["--sigma", s, "--check-levels", "0"] +
+                                           ([] if a.samples else ["--calib-images", "8"]), a.reuse)
         res[f"free-{s}"] = compare(ref, dfx_gaussian.load(dd))
         variants.append((f"data-free, sigma {s}", f"free-{s}"))
 
@@ -143,8 +157,8 @@ def main():
     for name, key in variants:
         c = res[key]
         ov = " / ".join(f"{c.get(f'overlap_{k}', float('nan')):.2f}" for k in (4, 16, 64))
-        sk = f"{c['sigma_skip_pca']:.3g} / {c['sigma_skip_spectral']:.3g}" if not key.startswith("free-") else \
-            "(not calibrated)"
+        sk = f"{c['sigma_skip_pca']:.3g} / {c['sigma_skip_spectral']:.3g}" \
+            if not key.startswith("free-") or a.samples or key == "free-total" else "(8 images)"
         row(name, c["eig"], c["residual"], c["total"], ov, f"{c['mean_rms_diff']:.3f} (of {c['mean_rms_ref']:.3f})",
             f"{c['spectrum_rel_diff']:.2f}", sk)
     p = res["prepare_free"]
