@@ -52,7 +52,39 @@ GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);
 /* Builds "plug-in-dfx-heal" (proc-heal.c), Heal Selection; as above. */
 GimpProcedure *dfx__proc_heal_new (GimpPlugIn *plug_in);
 
-/* ---- Shared by edit and heal (proc-edit.c) --------------------------------- */
+/* ---- Long work with progress and cancel (run-work.c) ----------------------- */
+
+/* One piece of work that calls libdfx; filled by the caller (work, data),
+ * the rest by dfx__run_work(). */
+typedef struct {
+    void (*work) (gpointer data); /* libdfx and GLib only: may run in a worker */
+    gpointer data;
+    DfxUiProgress *ui;            /* dfx's progress dialog while it runs; NULL without one */
+    gint cancel_after, reports;   /* DFX_TEST_CANCEL_AFTER: cancel at that report; 0: never */
+} DfxRunWork;
+
+/* The dfx_progress_fn of work run by dfx__run_work() (user: the
+ * DfxRunWork): reports to dfx's dialog, else to GIMP's progress; returns
+ * non-zero when the user (or the testing hook) cancelled. */
+int dfx__run_work_progress (double fraction, void *user);
+
+/* Runs w->work (w->data): with a display in a worker under dfx's progress
+ * dialog titled title, its text running ("... %s", the model folder's
+ * name); otherwise in this thread between gimp_progress_init (batch) and
+ * gimp_progress_end().  Reads DFX_TEST_CANCEL_AFTER first. */
+void dfx__run_work (DfxRunWork *w, GimpRunMode run_mode, const gchar *model_dir, const gchar *title,
+                    const gchar *running, const gchar *batch);
+
+/* Shows warning ("dfx: ...") with gimp_message() unless it is empty. */
+void dfx__run_work_warn (const char *warning);
+
+/* ---- Shared by edit and heal (region-io.c, region-run.c) ------------------ */
+
+/* Reads w × h of drawable at (x, y) in its own coordinates as `format`
+ * (components per pixel: comps) into planar floats mapped by v·scale +
+ * shift (region-io.c). */
+void dfx__plugin_read_planar (GimpDrawable *drawable, gint x, gint y, guint w, guint h, const gchar *format,
+                              guint comps, gfloat scale, gfloat shift, gfloat *out);
 
 /* The item of image with id when it is a layer (want_layer) or a channel or
  * layer mask; NULL when id is 0, the item is gone, belongs to another image
@@ -65,15 +97,74 @@ GimpDrawable *dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_la
  * mask_id, or the selection when mask_id is 0.  Returns FALSE and sets
  * *error when mask_id names no channel of image or the selection is empty
  * (mask_id 0). */
+gboolean dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
+                                GError **error);
+
 /* Writes out (c × h × w on [-1, 1], c = 1 or 3) into target (w × h) as
  * the source's copy (target may be source): pixels where out equals in
  * keep the source's own values bit for bit, the others are written through
- * babl with the source's alpha (proc-heal.c).  Returns TRUE. */
+ * babl with the source's alpha.  Returns TRUE. */
 gboolean dfx__plugin_write_result (GimpDrawable *source, GimpDrawable *target, guint c, guint w, guint h,
                                    const gfloat *in, const gfloat *out);
 
-gboolean dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
-                                GError **error);
+typedef struct DfxRegionJob DfxRegionJob;
+
+/* What makes a region run an edit or a heal: its texts (translated) and
+ * its libdfx call. */
+typedef struct {
+    const gchar *title;      /* of the progress dialog, "Guided Edit" */
+    const gchar *running;    /* its text, "Editing with the model %s" */
+    const gchar *batch;      /* GIMP's progress text, "Editing with dfx" */
+    const gchar *cancelled;  /* "Edit cancelled." */
+    const gchar *failed;     /* "dfx could not edit the layer: %s" (libdfx's message) */
+    const gchar *layer_name; /* "%s (edited)" (the source's name) */
+    gboolean heal;           /* for dfx__plugin_masked_open() */
+    /* In the worker, with the model open: fills job->out; libdfx and GLib only. */
+    dfx_status (*compute) (DfxRegionJob *job, dfx_model *model, gpointer data);
+    /* NULL, or called on the result layer inside the undo group. */
+    void (*finish) (DfxRegionJob *job, GimpLayer *result, gpointer data);
+    gpointer data;           /* for compute and finish */
+} DfxRegionSpec;
+
+/* One edit or heal: the caller sets spec and model_dir; the rest is filled
+ * by dfx__region_read() and the run; freed by dfx__region_job_clear(). */
+struct DfxRegionJob {
+    const DfxRegionSpec *spec;
+    gchar *model_dir;
+    guint width, height, channels; /* channels: the model's (1 or 3), set by the worker */
+    gfloat *image1, *image3;       /* luminance and R'G'B', planar [-1, 1] */
+    gfloat *mask;                  /* [0, 1] */
+    gfloat *out;                   /* channels × height × width, [-1, 1] */
+    gint ox, oy;                   /* the source's offsets */
+    DfxRunWork run;                /* run.ui: the progress dialog while it runs */
+    GError *error;
+};
+
+/* NULL when drawables is one layer of an RGB or grey image; else the
+ * return values of the calling error one_layer or the execution error
+ * indexed (messages, translated). */
+GimpValueArray *dfx__region_check (GimpProcedure *procedure, GimpImage *image, GimpDrawable **drawables,
+                                   const gchar *one_layer, const gchar *indexed);
+
+/* Reads source (both as luminance and as R'G'B'), its offsets and the mask
+ * (dfx__plugin_read_mask()) into j.  FALSE with *error set. */
+gboolean dfx__region_read (DfxRegionJob *j, GimpImage *image, GimpDrawable *source, gint mask_id, GError **error);
+
+/* Runs the spec's compute with progress and cancel (dfx__run_work()).
+ * FALSE with *error set (a cancel: code DFX_ERR_CANCELLED). */
+gboolean dfx__region_run (DfxRegionJob *j, GimpRunMode run_mode, GError **error);
+
+/* Unless unchanged, writes the result into source (replace) or a new layer
+ * above it named by spec->layer_name, in one undo group, and shows
+ * warning.  Returns that layer (not a new reference), or NULL. */
+GimpLayer *dfx__region_finish (DfxRegionJob *j, GimpImage *image, GimpDrawable *source, GimpRunMode run_mode,
+                               gboolean replace, gboolean unchanged, const char *warning);
+
+/* Clears j and returns the failure values of error (taken). */
+GimpValueArray *dfx__region_fail (GimpProcedure *procedure, DfxRegionJob *j, GError *error);
+
+/* Frees what j holds (not j itself). */
+void dfx__region_job_clear (DfxRegionJob *j);
 
 /* Opens a libdfx context with the default options (so $DFX_DEVICE applies)
  * (plugin-ctx.c).  On success returns the context, to be freed with

@@ -100,50 +100,12 @@ dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *config, gbo
 
 /* ---- The run ---------------------------------------------------------------- */
 
-typedef struct {
-    DfxGenerateJob *job;
-    DfxUiProgress *ui; /* dfx's progress dialog; NULL without one */
-    gint cancel_after; /* DFX_TEST_CANCEL_AFTER: cancel at that report; 0: never */
-    gint reports;
-} Runner;
-
-/* The testing hook: with DFX_TEST_CANCEL_AFTER=N in the environment, the
- * N-th progress report asks libdfx to stop, exactly as dfx's Cancel button
- * does.  Lets batch tests exercise the cancel path without a display. */
-static int
-test_cancel (Runner *r)
-{
-    return r->cancel_after > 0 && ++r->reports >= r->cancel_after;
-}
-
-/* dfx_progress_fn of runs with dfx's dialog (worker thread). */
-static int
-progress_ui (double fraction, void *user)
-{
-    Runner *r = user;
-    int stop = dfx__ui_progress_report (r->ui, fraction);
-
-    return test_cancel (r) || stop;
-}
-
-/* dfx_progress_fn of runs without a display (plug-in thread). */
-static int
-progress_gimp (double fraction, void *user)
-{
-    Runner *r = user;
-
-    if (fraction < 0.0)
-        gimp_progress_pulse ();
-    else
-        gimp_progress_update (fraction);
-    return test_cancel (r);
-}
-
 /* Opens a context, loads the model and generates into job->pixels.  On
  * failure sets job->error.  libdfx and GLib only (see the file comment). */
 static void
-job_work (DfxGenerateJob *job)
+job_work (gpointer data)
 {
+    DfxGenerateJob *job = data;
     dfx_generate_params *p = &job->params;
     dfx_ctx *ctx;
     dfx_model *model = NULL;
@@ -209,23 +171,13 @@ out:
     dfx_ctx_destroy (ctx);
 }
 
-static void
-work_ui (DfxUiProgress *progress, gpointer data)
-{
-    Runner *r = data;
-
-    r->ui = progress;
-    job_work (r->job);
-}
-
 gboolean
 dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
                    guint height, const gchar *title, DfxGenerateJob *job, GError **error)
 {
     gchar *model = NULL;
     gint steps, seed, count;
-    const gchar *hook;
-    Runner r = {.job = job};
+    DfxRunWork w = {.work = job_work, .data = job};
 
     memset (job, 0, sizeof *job);
     g_object_get (config, "model", &model, "steps", &steps, "seed", &seed, "count", &count, NULL);
@@ -241,26 +193,11 @@ dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean g
     job->params.count = (uint32_t)count;
     job->params.width = width;
     job->params.height = height;
-    job->params.progress_user = &r;
+    job->params.progress_user = &w;
 
-    hook = g_getenv ("DFX_TEST_CANCEL_AFTER");
-    if (hook != NULL)
-        r.cancel_after = atoi (hook);
-
-    if (dfx__ui_available (run_mode)) {
-        gchar *base = g_path_get_basename (job->model_dir);
-        gchar *text = g_strdup_printf (_ ("Generating with the model %s"), base);
-
-        job->params.progress = progress_ui;
-        dfx__ui_progress_run (title, text, work_ui, &r);
-        g_free (text);
-        g_free (base);
-    } else {
-        gimp_progress_init (_ ("Generating with dfx"));
-        job->params.progress = progress_gimp;
-        job_work (job);
-        gimp_progress_end ();
-    }
+    job->params.progress = dfx__run_work_progress;
+    dfx__run_work (&w, run_mode, job->model_dir, title, _ ("Generating with the model %s"),
+                   _ ("Generating with dfx"));
     job->params.progress = NULL;
     job->params.progress_user = NULL;
 
@@ -270,11 +207,7 @@ dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean g
         return FALSE;
     }
     /* Something the user should know, e.g. that the skip fell back to off. */
-    if (job->result.warning[0] != '\0') {
-        gchar *text = g_strdup_printf (_ ("dfx: %s"), job->result.warning);
-        gimp_message (text);
-        g_free (text);
-    }
+    dfx__run_work_warn (job->result.warning);
     return TRUE;
 }
 

@@ -11,56 +11,34 @@
  * so.  On any failure or cancel the image is left exactly as it was.
  * Not for: the numerics (libdfx), nor generation (generate.c).
  *
- * Threads: edit_work() calls libdfx and GLib only.  A grey model edits the
+ * The run itself (reading, worker, undo, result layer) is region-run.c's.
+ *
+ * Threads: edit_compute() calls libdfx and GLib only.  A grey model edits the
  * luminance: its result is grey (babl replicates it in an RGB layer).
  */
 #include "dfx-plugin.h"
 
 #include "dfx-ui.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 enum { DFX_RESULT_COMPOSITE, DFX_RESULT_LAYER_MASK };
 
 typedef struct {
-    gchar *model_dir;
+    DfxRegionJob region;
     dfx_edit_params params;
-    guint width, height, channels; /* channels: the model's (1 or 3), set by the worker */
-    gfloat *image1, *guide1;        /* luminance, planar [-1, 1] */
-    gfloat *image3, *guide3;        /* R'G'B', planar [-1, 1] */
-    gfloat *mask;                   /* [0, 1] */
-    gfloat *out;
+    gfloat *guide1, *guide3; /* the guide as luminance and R'G'B', planar [-1, 1] */
+    gdouble feather;
     dfx_edit_result result;
-    DfxUiProgress *ui;
-    gint cancel_after, reports;    /* DFX_TEST_CANCEL_AFTER, as generate.c */
-    GError *error;
 } EditJob;
-
-static int
-edit_progress (double fraction, void *user)
-{
-    EditJob *j = user;
-    int stop = j->cancel_after > 0 && ++j->reports >= j->cancel_after;
-
-    if (j->ui != NULL)
-        return dfx__ui_progress_report (j->ui, fraction) || stop;
-    if (fraction < 0.0)
-        gimp_progress_pulse ();
-    else
-        gimp_progress_update (fraction);
-    return stop;
-}
 
 /* The current estimate into the dialog, scaled up to at least 128 pixels. */
 static int
 edit_preview (uint32_t k, const float *x0, uint32_t c, uint32_t h, uint32_t w, void *user)
 {
-    EditJob *j = user;
+    DfxUiProgress *ui = ((EditJob *)user)->region.run.ui;
     guint s = MAX (1u, 128u / MAX (w, h)), bpp = c == 1 ? 1 : 3;
     guchar *px;
 
-    if (j->ui == NULL || (gsize)w * h * s * s > 4096u * 4096u)
+    if (ui == NULL || (gsize)w * h * s * s > 4096u * 4096u)
         return 0;
     px = g_new (guchar, (gsize)w * s * h * s * bpp);
     for (guint y = 0; y < h * s; y++)
@@ -69,145 +47,44 @@ edit_preview (uint32_t k, const float *x0, uint32_t c, uint32_t h, uint32_t w, v
                 gfloat v = (x0[((gsize)ch * h + y / s) * w + x / s] + 1.0f) * 127.5f;
                 px[((gsize)y * w * s + x) * bpp + ch] = (guchar)CLAMP (v + 0.5f, 0.0f, 255.0f);
             }
-    dfx__ui_progress_preview (j->ui, w * s, h * s, bpp, px);
+    dfx__ui_progress_preview (ui, w * s, h * s, bpp, px);
     g_free (px);
     return 0;
 }
 
-static void
-edit_work (EditJob *j)
+static dfx_status
+edit_compute (DfxRegionJob *j, dfx_model *model, gpointer data)
 {
-    dfx_ctx *ctx = NULL;
-    dfx_model *model = NULL;
-    dfx_status status;
+    EditJob *e = data;
 
-    if (edit_progress (-1.0, j)) {
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Edit cancelled."));
-        return;
-    }
-    if (!dfx__plugin_masked_open (j->model_dir, FALSE, j->width, j->height, &ctx, &model, &j->channels, &j->out,
-                                  &j->error))
-        goto out;
-    status = dfx_edit (model, &j->params, j->width, j->height, j->channels == 1 ? j->image1 : j->image3,
-                       j->channels == 1 ? j->guide1 : j->guide3, j->mask, j->out, &j->result);
-    if (status == DFX_ERR_CANCELLED)
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Edit cancelled."));
-    else if (status != DFX_OK)
-        g_set_error (&j->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not edit the layer: %s"),
-                     dfx_ctx_errmsg (ctx));
-out:
-    dfx_model_destroy (model);
-    dfx_ctx_destroy (ctx);
+    return dfx_edit (model, &e->params, j->width, j->height, j->channels == 1 ? j->image1 : j->image3,
+                     j->channels == 1 ? e->guide1 : e->guide3, j->mask, j->out, &e->result);
 }
 
 static void
-work_ui (DfxUiProgress *progress, gpointer data)
+job_clear (EditJob *e)
 {
-    EditJob *j = data;
-
-    j->ui = progress;
-    edit_work (j);
+    g_clear_pointer (&e->guide1, g_free);
+    g_clear_pointer (&e->guide3, g_free);
+    dfx__region_job_clear (&e->region);
 }
 
-/* Reads w × h of drawable at (x, y) in its own coordinates as `format`
- * (components per pixel: comps) into planar floats mapped by v·scale + shift. */
+/* The feathered mask as the layer mask of layer (the "layer-mask" result). */
 static void
-read_planar (GimpDrawable *drawable, gint x, gint y, guint w, guint h, const gchar *format, guint comps,
-             gfloat scale, gfloat shift, gfloat *out)
+write_layer_mask (DfxRegionJob *j, GimpLayer *layer, gpointer data)
 {
-    GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
-    gfloat *px = g_new (gfloat, (gsize)w * h * comps);
-    const gsize np = (gsize)w * h;
-
-    gegl_buffer_get (buffer, GEGL_RECTANGLE (x, y, (gint)w, (gint)h), 1.0, babl_format (format), px,
-                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-    for (gsize i = 0; i < np; i++)
-        for (guint c = 0; c < comps; c++)
-            out[c * np + i] = px[i * comps + c] * scale + shift;
-    g_object_unref (buffer);
-    g_free (px);
-}
-
-static void
-job_clear (EditJob *j)
-{
-    g_free (j->model_dir);
-    g_free (j->image1);
-    g_free (j->guide1);
-    g_free (j->image3);
-    g_free (j->guide3);
-    g_free (j->mask);
-    g_free (j->out);
-    g_clear_error (&j->error);
-}
-
-static GimpValueArray *
-edit_fail (GimpProcedure *procedure, EditJob *j, GError *error)
-{
-    GimpPDBStatusType status = dfx__generate_error_status (error);
-
-    job_clear (j);
-    return gimp_procedure_new_return_values (procedure, status, error);
-}
-
-/* The item of image with id (0: none) when it is a layer (want_layer) or a
- * channel / layer mask; NULL when it is gone or of another kind.  Not a new
- * reference. */
-GimpDrawable *
-dfx__plugin_find_item (GimpImage *image, gint id, gboolean want_layer)
-{
-    GimpItem *item = id > 0 ? gimp_item_get_by_id (id) : NULL;
-
-    if (item == NULL || gimp_item_get_image (item) != image)
-        return NULL;
-    if (want_layer ? !GIMP_IS_LAYER (item) : !GIMP_IS_CHANNEL (item))
-        return NULL;
-    return GIMP_DRAWABLE (item);
-}
-
-gboolean
-dfx__plugin_read_mask (GimpImage *image, GimpDrawable *source, gint mask_id, guint w, guint h, gfloat *mask,
-                       GError **error)
-{
-    GimpDrawable *mask_drawable = NULL;
-    gint ox, oy, mx = 0, my = 0;
-
-    if (mask_id != 0) {
-        mask_drawable = dfx__plugin_find_item (image, mask_id, FALSE);
-        if (mask_drawable == NULL) {
-            g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
-                         _ ("The mask chosen before (item %d) is no longer a channel of this image: choose the mask "
-                            "again. The image is unchanged."),
-                         mask_id);
-            return FALSE;
-        }
-    } else if (gimp_selection_is_empty (image)) {
-        g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
-                     _ ("Nothing to edit: select the region the guide applies to, or give a channel or layer mask "
-                        "as the mask. The image is unchanged."));
-        return FALSE;
-    }
-    gimp_drawable_get_offsets (source, &ox, &oy);
-    if (mask_drawable != NULL)
-        gimp_drawable_get_offsets (mask_drawable, &mx, &my);
-    read_planar (mask_drawable != NULL ? mask_drawable : GIMP_DRAWABLE (gimp_image_get_selection (image)), ox - mx,
-                 oy - my, w, h, "Y float", 1, 1.0f, 0.0f, mask);
-    for (gsize i = 0; i < (gsize)w * h; i++)
-        mask[i] = CLAMP (mask[i], 0.0f, 1.0f);
-    return TRUE;
-}
-
-/* The feathered mask as the layer mask of layer. */
-static void
-write_layer_mask (const EditJob *j, gdouble feather, GimpLayer *layer)
-{
+    const EditJob *e = data;
     const gsize np = (gsize)j->width * j->height;
-    gfloat *wt = g_new (gfloat, np);
-    GimpLayerMask *mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_BLACK);
+    gfloat *wt;
+    GimpLayerMask *mask;
     GeglBuffer *buffer;
 
+    if (!e->params.raw)
+        return;
+    wt = g_new (gfloat, np);
+    mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_BLACK);
     gimp_layer_add_mask (layer, mask);
-    dfx_mask_feather (j->mask, j->width, j->height, feather, wt);
+    dfx_mask_feather (j->mask, j->width, j->height, e->feather, wt);
     buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (mask));
     gegl_buffer_set (buffer, GEGL_RECTANGLE (0, 0, (gint)j->width, (gint)j->height), 0, babl_format ("Y float"), wt,
                      GEGL_AUTO_ROWSTRIDE);
@@ -221,35 +98,43 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
           GimpProcedureConfig *config, gpointer run_data)
 {
     GimpImageBaseType base = gimp_image_get_base_type (image);
-    EditJob j = {0};
+    EditJob e = {0};
+    DfxRegionJob *j = &e.region;
+    const DfxRegionSpec spec = {
+        .title = _ ("Guided Edit"),
+        .running = _ ("Editing with the model %s"),
+        .batch = _ ("Editing with dfx"),
+        .cancelled = _ ("Edit cancelled."),
+        .failed = _ ("dfx could not edit the layer: %s"),
+        .layer_name = _ ("%s (edited)"),
+        .heal = FALSE,
+        .compute = edit_compute,
+        .finish = write_layer_mask,
+        .data = &e,
+    };
     GError *error = NULL;
     GimpDrawable *source, *guide = NULL;
-    GimpLayer *result = NULL;
+    GimpLayer *result;
     gchar *model = NULL;
     gdouble strength, weight, feather;
-    gint iterations, steps, seed, context, guide_id, mask_id, ox, oy, kind;
+    gint iterations, steps, seed, context, guide_id, mask_id, kind;
+    guint width, height;
     gboolean replace;
-    const gchar *hook;
     GimpValueArray *values;
 
-    if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL || !GIMP_IS_LAYER (drawables[0])) {
-        g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
-                     _ ("dfx edits one layer at a time: select exactly one layer."));
-        return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
-    }
+    values = dfx__region_check (
+        procedure, image, drawables, _ ("dfx edits one layer at a time: select exactly one layer."),
+        _ ("dfx edits RGB and grey images; convert this indexed image first (Image ▸ Mode)."));
+    if (values != NULL)
+        return values;
     source = drawables[0];
-    if (base == GIMP_INDEXED) {
-        g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
-                     _ ("dfx edits RGB and grey images; convert this indexed image first (Image ▸ Mode)."));
-        return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
-    }
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
         static const gchar *const names[] = {"strength", "result", "replace", "seed", NULL};
         static const gchar *const advanced[] = {"iterations", "steps", "guidance-weight", "feather", "context",
                                                 NULL};
         static const DfxUiItemRow items[] = {
             {"guide-id", DFX_UI_ITEM_LAYER}, {"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
-        DfxUiDialog spec = {
+        DfxUiDialog dialog = {
             .title = _ ("Guided Edit"),
             /* TRANSLATORS: the OK button; i is its mnemonic: e, d, k, t, u, y, g, m, a, n, p, w, f, v and
                GIMP's h, r, c, l, s, o are taken in this dialog. */
@@ -263,7 +148,7 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
                        "result comes as a new layer above this one; outside the selection and its soft edge every "
                        "pixel stays exactly as it is."),
         };
-        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &spec);
+        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &dialog);
         if (!go)
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
@@ -271,8 +156,9 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
                   "iterations", &iterations, "steps", &steps, "guidance-weight", &weight, "seed", &seed, "replace",
                   &replace, "feather", &feather, "context", &context, NULL);
     kind = gimp_procedure_config_get_choice_id (config, "result");
-    j.model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
-    if (j.model_dir == NULL)
+    j->spec = &spec;
+    j->model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
+    if (j->model_dir == NULL)
         goto fail;
     guide = dfx__plugin_find_item (image, guide_id, TRUE);
     if (guide_id == 0) {
@@ -287,109 +173,56 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
                      guide_id);
         goto fail;
     }
-    j.width = (guint)gimp_drawable_get_width (source);
-    j.height = (guint)gimp_drawable_get_height (source);
-    if ((guint)gimp_drawable_get_width (guide) != j.width || (guint)gimp_drawable_get_height (guide) != j.height) {
+    width = (guint)gimp_drawable_get_width (source);
+    height = (guint)gimp_drawable_get_height (source);
+    if ((guint)gimp_drawable_get_width (guide) != width || (guint)gimp_drawable_get_height (guide) != height) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
                      _ ("The guide layer \"%s\" is %d×%d pixels, the layer \"%s\" %u×%u: the guide must have the "
                         "layer's size."),
                      gimp_item_get_name (GIMP_ITEM (guide)), gimp_drawable_get_width (guide),
-                     gimp_drawable_get_height (guide), gimp_item_get_name (GIMP_ITEM (source)), j.width, j.height);
+                     gimp_drawable_get_height (guide), gimp_item_get_name (GIMP_ITEM (source)), width, height);
         goto fail;
     }
+    if (!dfx__region_read (j, image, source, mask_id, &error))
+        goto fail;
+    /* Both readings of the guide too: the worker picks the model's. */
+    e.guide1 = g_new (gfloat, (gsize)width * height);
+    e.guide3 = g_new (gfloat, 3 * (gsize)width * height);
+    dfx__plugin_read_planar (guide, 0, 0, width, height, "Y' float", 1, 2.0f, -1.0f, e.guide1);
+    dfx__plugin_read_planar (guide, 0, 0, width, height, "R'G'B' float", 3, 2.0f, -1.0f, e.guide3);
 
-    /* Both readings: the worker picks the model's (a grey model sees luminance). */
-    {
-        const gsize np = (gsize)j.width * j.height;
-        j.image1 = g_new (gfloat, np);
-        j.guide1 = g_new (gfloat, np);
-        j.image3 = g_new (gfloat, 3 * np);
-        j.guide3 = g_new (gfloat, 3 * np);
-        j.mask = g_new (gfloat, np);
-        gegl_init (NULL, NULL);
-        if (!dfx__plugin_read_mask (image, source, mask_id, j.width, j.height, j.mask, &error))
-            goto fail;
-        read_planar (source, 0, 0, j.width, j.height, "Y' float", 1, 2.0f, -1.0f, j.image1);
-        read_planar (source, 0, 0, j.width, j.height, "R'G'B' float", 3, 2.0f, -1.0f, j.image3);
-        read_planar (guide, 0, 0, j.width, j.height, "Y' float", 1, 2.0f, -1.0f, j.guide1);
-        read_planar (guide, 0, 0, j.width, j.height, "R'G'B' float", 3, 2.0f, -1.0f, j.guide3);
-        gimp_drawable_get_offsets (source, &ox, &oy);
-    }
-
-    dfx_edit_params_defaults (&j.params);
-    j.params.strength = strength;
-    j.params.iterations = (uint32_t)iterations;
-    j.params.steps = (uint32_t)steps;
-    j.params.guide_weight = weight;
-    j.params.seed = (uint64_t)seed;
-    j.params.feather = feather;
-    j.params.context = (uint32_t)context;
-    j.params.raw = kind == DFX_RESULT_LAYER_MASK && !replace;
-    j.params.progress = edit_progress;
-    j.params.progress_user = &j;
+    dfx_edit_params_defaults (&e.params);
+    e.params.strength = strength;
+    e.params.iterations = (uint32_t)iterations;
+    e.params.steps = (uint32_t)steps;
+    e.params.guide_weight = weight;
+    e.params.seed = (uint64_t)seed;
+    e.params.feather = feather;
+    e.params.context = (uint32_t)context;
+    e.params.raw = kind == DFX_RESULT_LAYER_MASK && !replace;
+    e.params.progress = dfx__run_work_progress;
+    e.params.progress_user = &j->run;
     if (dfx__ui_available (run_mode)) { /* batch runs would download every iterate for nothing */
-        j.params.preview = edit_preview;
-        j.params.preview_user = &j;
+        e.params.preview = edit_preview;
+        e.params.preview_user = &e;
     }
-    hook = g_getenv ("DFX_TEST_CANCEL_AFTER");
-    if (hook != NULL)
-        j.cancel_after = atoi (hook);
-
-    if (dfx__ui_available (run_mode)) {
-        gchar *basename = g_path_get_basename (j.model_dir);
-        gchar *text = g_strdup_printf (_ ("Editing with the model %s"), basename);
-        dfx__ui_progress_run (_ ("Guided Edit"), text, work_ui, &j);
-        g_free (text);
-        g_free (basename);
-    } else {
-        gimp_progress_init (_ ("Editing with dfx"));
-        edit_work (&j);
-        gimp_progress_end ();
-    }
-    if (j.error != NULL) {
-        error = j.error;
-        j.error = NULL;
+    e.feather = feather;
+    if (!dfx__region_run (j, run_mode, &error))
         goto fail;
-    }
 
-    /* Everything that can fail has; from here on only GIMP is written. */
-    if (!j.result.unchanged) {
-        gimp_image_undo_group_start (image);
-        if (replace) {
-            result = GIMP_LAYER (source);
-        } else {
-            GimpItem *parent = gimp_item_get_parent (GIMP_ITEM (source));
-            gchar *name = g_strdup_printf (_ ("%s (edited)"), gimp_item_get_name (GIMP_ITEM (source)));
-            result = gimp_layer_new (image, name, (gint)j.width, (gint)j.height, gimp_drawable_type (source),
-                                     100.0, GIMP_LAYER_MODE_NORMAL);
-            g_free (name);
-            gimp_image_insert_layer (image, result, parent != NULL ? GIMP_LAYER (parent) : NULL,
-                                     gimp_image_get_item_position (image, GIMP_ITEM (source)));
-            gimp_layer_set_offsets (result, ox, oy);
-        }
-        dfx__plugin_write_result (source, GIMP_DRAWABLE (result), j.channels, j.width, j.height,
-                                  j.channels == 1 ? j.image1 : j.image3, j.out);
-        if (j.params.raw)
-            write_layer_mask (&j, feather, result);
-        gimp_image_undo_group_end (image);
-        if (run_mode != GIMP_RUN_NONINTERACTIVE)
-            gimp_displays_flush ();
-    }
-    if (j.result.warning[0] != '\0') {
-        gchar *text = g_strdup_printf (_ ("dfx: %s"), j.result.warning);
-        gimp_message (text);
-        g_free (text);
-    }
+    result = dfx__region_finish (j, image, source, run_mode, replace, e.result.unchanged, e.result.warning);
     values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
     GIMP_VALUES_SET_LAYER (values, 1, result);
-    GIMP_VALUES_SET_DOUBLE (values, 2, j.result.unchanged ? 0.0 : j.result.loss[0]);
-    GIMP_VALUES_SET_DOUBLE (values, 3, j.result.unchanged ? 0.0 : j.result.loss[j.result.iterations]);
-    GIMP_VALUES_SET_STRING (values, 4, j.result.warning);
-    job_clear (&j);
+    GIMP_VALUES_SET_DOUBLE (values, 2, e.result.unchanged ? 0.0 : e.result.loss[0]);
+    GIMP_VALUES_SET_DOUBLE (values, 3, e.result.unchanged ? 0.0 : e.result.loss[e.result.iterations]);
+    GIMP_VALUES_SET_STRING (values, 4, e.result.warning);
+    job_clear (&e);
     return values;
 
 fail:
-    return edit_fail (procedure, &j, error);
+    g_clear_pointer (&e.guide1, g_free);
+    g_clear_pointer (&e.guide3, g_free);
+    return dfx__region_fail (procedure, j, error);
 }
 
 GimpProcedure *
