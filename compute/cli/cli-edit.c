@@ -90,94 +90,73 @@ parse_choice (const char *opt, const char *s, const char *const *names, int n, i
     return 0;
 }
 
+static const char *const samplers[] = {"ddim", "euler"}, *const starts[] = {"noise", "invert"},
+                        *const optimizers[] = {"adam", "momentum", "sgd"},
+                        *const adjoints[] = {"dfea-clamped", "dfea", "fd", "gaussian", "hybrid", "auto"};
+
+/* The options of edit alone (dfx_cli_masked_parse()). */
+static int
+option (const char *a, const char *v, void *user)
+{
+    dfx_edit_params *p = user;
+    double d = 0;
+    int k = 0, ok = 1;
+
+    if (strcmp (a, "--strength") == 0)
+        ok = parse_num (a, v, 0, 1, 1, &p->strength);
+    else if (strcmp (a, "--iterations") == 0) {
+        ok = parse_num (a, v, 0, DFX_EDIT_MAX_ITERATIONS, 0, &d) && whole (a, v, d);
+        p->iterations = (uint32_t) d;
+    } else if (strcmp (a, "--steps") == 0) {
+        ok = parse_num (a, v, 1, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
+        p->steps = (uint32_t) d;
+    } else if (strcmp (a, "--network-steps") == 0) {
+        ok = parse_num (a, v, 0, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
+        p->network_steps = (int32_t) d;
+    } else if (strcmp (a, "--seed") == 0) {
+        ok = parse_num (a, v, 0, 9007199254740992.0, 0, &d) && whole (a, v, d);
+        p->seed = (uint64_t) d;
+    } else if (strcmp (a, "--step-size") == 0)
+        ok = parse_num (a, v, 0, 1e6, 1, &p->step_size);
+    else if (strcmp (a, "--feather") == 0)
+        ok = parse_num (a, v, 0, DFX_EDIT_MAX_FEATHER, 0, &p->feather);
+    else if (strcmp (a, "--context") == 0) {
+        ok = parse_num (a, v, 0, DFX_GENERATE_MAX_SIZE, 0, &d) && whole (a, v, d);
+        p->context = (uint32_t) d;
+    } else if (strcmp (a, "--guide-weight") == 0)
+        ok = parse_num (a, v, 0, 1e6, 0, &p->guide_weight);
+    else if (strcmp (a, "--preserve-weight") == 0)
+        ok = parse_num (a, v, 0, 1e6, 0, &p->preserve_weight);
+    else if (strcmp (a, "--sampler") == 0) {
+        ok = parse_choice (a, v, samplers, 2, &k);
+        p->sampler = k ? DFX_SAMPLER_EULER : DFX_SAMPLER_DDIM;
+    } else if (strcmp (a, "--start") == 0) {
+        ok = parse_choice (a, v, starts, 2, &k);
+        p->start = (dfx_edit_start) k;
+    } else if (strcmp (a, "--optimizer") == 0) {
+        ok = parse_choice (a, v, optimizers, 3, &k);
+        p->optimizer = (dfx_edit_optimizer) k;
+    } else if (strcmp (a, "--adjoint") == 0) {
+        ok = parse_choice (a, v, adjoints, 6, &k);
+        p->adjoint = (dfx_edit_adjoint) k;
+    } else
+        return -1;
+    return ok;
+}
+
 int
 dfx_cli_edit (int argc, char **argv)
 {
-    const char *model = NULL, *image = NULL, *guide = NULL, *mask = NULL, *output = NULL;
-    int json = 0;
     dfx_edit_params p;
     dfx_edit_params_defaults (&p);
-    static const char *const samplers[] = {"ddim", "euler"}, *const starts[] = {"noise", "invert"},
-                             *const optimizers[] = {"adam", "momentum", "sgd"}, *const adjoints[] = {"dfea-clamped", "dfea", "fd", "gaussian", "hybrid", "auto"};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double d = 0;
-        int k = 0, ok = 1;
-        if (strcmp (a, "--json") == 0)
-            json = 1;
-        else if (strcmp (a, "--raw") == 0)
-            p.raw = 1;
-        else if (strcmp (a, "--global-attention") == 0)
-            p.global_attention = 1;
-        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
-            return usage (stdout, 0);
-        else if (a[0] != '-' && !image)
-            image = a;
-        else if (!v) {
-            fprintf (stderr, "dfx edit: unknown or incomplete argument '%s'\n", a);
-            return usage (stderr, DFX_CLI_EXIT_USAGE);
-        } else {
-            i++;
-            if (strcmp (a, "--model") == 0)
-                model = v;
-            else if (strcmp (a, "--guide") == 0)
-                guide = v;
-            else if (strcmp (a, "--mask") == 0)
-                mask = v;
-            else if (strcmp (a, "-o") == 0 || strcmp (a, "--output") == 0)
-                output = v;
-            else if (strcmp (a, "--strength") == 0)
-                ok = parse_num (a, v, 0, 1, 1, &p.strength);
-            else if (strcmp (a, "--iterations") == 0) {
-                ok = parse_num (a, v, 0, DFX_EDIT_MAX_ITERATIONS, 0, &d) && whole (a, v, d);
-                p.iterations = (uint32_t) d;
-            } else if (strcmp (a, "--steps") == 0) {
-                ok = parse_num (a, v, 1, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
-                p.steps = (uint32_t) d;
-            } else if (strcmp (a, "--network-steps") == 0) {
-                ok = parse_num (a, v, 0, DFX_GENERATE_MAX_STEPS, 0, &d) && whole (a, v, d);
-                p.network_steps = (int32_t) d;
-            } else if (strcmp (a, "--seed") == 0) {
-                ok = parse_num (a, v, 0, 9007199254740992.0, 0, &d) && whole (a, v, d);
-                p.seed = (uint64_t) d;
-            } else if (strcmp (a, "--step-size") == 0)
-                ok = parse_num (a, v, 0, 1e6, 1, &p.step_size);
-            else if (strcmp (a, "--feather") == 0)
-                ok = parse_num (a, v, 0, DFX_EDIT_MAX_FEATHER, 0, &p.feather);
-            else if (strcmp (a, "--context") == 0) {
-                ok = parse_num (a, v, 0, DFX_GENERATE_MAX_SIZE, 0, &d) && whole (a, v, d);
-                p.context = (uint32_t) d;
-            } else if (strcmp (a, "--guide-weight") == 0)
-                ok = parse_num (a, v, 0, 1e6, 0, &p.guide_weight);
-            else if (strcmp (a, "--preserve-weight") == 0)
-                ok = parse_num (a, v, 0, 1e6, 0, &p.preserve_weight);
-            else if (strcmp (a, "--sampler") == 0) {
-                ok = parse_choice (a, v, samplers, 2, &k);
-                p.sampler = k ? DFX_SAMPLER_EULER : DFX_SAMPLER_DDIM;
-            } else if (strcmp (a, "--start") == 0) {
-                ok = parse_choice (a, v, starts, 2, &k);
-                p.start = (dfx_edit_start) k;
-            } else if (strcmp (a, "--optimizer") == 0) {
-                ok = parse_choice (a, v, optimizers, 3, &k);
-                p.optimizer = (dfx_edit_optimizer) k;
-            } else if (strcmp (a, "--adjoint") == 0) {
-                ok = parse_choice (a, v, adjoints, 6, &k);
-                p.adjoint = (dfx_edit_adjoint) k;
-            } else {
-                fprintf (stderr, "dfx edit: unknown argument '%s'\n", a);
-                return usage (stderr, DFX_CLI_EXIT_USAGE);
-            }
-            if (!ok)
-                return DFX_CLI_EXIT_USAGE;
-        }
-    }
-    if (!model || !image || !guide || !mask || !output) {
-        fprintf (stderr, "dfx edit: --model, IMAGE, --guide, --mask and -o are required\n");
-        return usage (stderr, DFX_CLI_EXIT_USAGE);
-    }
-
+    dfx_cli_masked_args m = {.cmd = "edit", .usage = usage, .has_guide = 1, .raw = &p.raw,
+                             .global_attention = &p.global_attention};
+    int done = dfx_cli_masked_parse (&m, argc, argv, option, &p);
+    if (done >= 0)
+        return done;
+    const char *output = m.output;
     dfx_cli_masked s = {0};
-    int rc = dfx_cli_masked_open (&s, "edit", model, image, guide, mask);
+    int rc = dfx_cli_masked_start (&m, &s);
     if (rc)
         goto out;
     const uint32_t c = s.channels, w = s.width, h = s.height;
@@ -191,20 +170,14 @@ dfx_cli_edit (int argc, char **argv)
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }
-    if (json) {
-        cJSON *o = cJSON_CreateObject (), *loss = cJSON_CreateArray (), *mse = cJSON_CreateArray (),
-              *outside = cJSON_CreateArray ();
+    if (m.json) {
+        cJSON *o = dfx_cli_masked_json (&m, &s, r.unchanged), *loss = cJSON_CreateArray (),
+              *mse = cJSON_CreateArray (), *outside = cJSON_CreateArray ();
         for (uint32_t k = 0; !r.unchanged && k <= r.iterations; k++) {
             cJSON_AddItemToArray (loss, cJSON_CreateNumber (r.loss[k]));
             cJSON_AddItemToArray (mse, cJSON_CreateNumber (r.guide_mse[k]));
             cJSON_AddItemToArray (outside, cJSON_CreateNumber (r.outside_rms[k]));
         }
-        cJSON_AddStringToObject (o, "model", model);
-        cJSON_AddStringToObject (o, "output", output);
-        cJSON_AddNumberToObject (o, "width", w);
-        cJSON_AddNumberToObject (o, "height", h);
-        cJSON_AddNumberToObject (o, "channels", c);
-        cJSON_AddBoolToObject (o, "unchanged", r.unchanged);
         cJSON_AddStringToObject (o, "sampler", dfx_sampler_name (p.sampler));
         cJSON_AddNumberToObject (o, "steps", p.steps);
         cJSON_AddNumberToObject (o, "strength", p.strength);
@@ -227,10 +200,7 @@ dfx_cli_edit (int argc, char **argv)
         cJSON_AddNumberToObject (o, "seconds_adjoint", r.seconds_adjoint);
         cJSON_AddNumberToObject (o, "state_bytes", (double) r.state_bytes);
         cJSON_AddStringToObject (o, "warning", r.warning);
-        char *js = cJSON_Print (o);
-        puts (js);
-        cJSON_free (js);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else {
         if (r.unchanged)
             printf ("%s: unchanged\n", output);

@@ -35,64 +35,41 @@ usage (FILE *f, int rc)
     return rc;
 }
 
+/* The options of heal alone (dfx_cli_masked_parse()). */
+static int
+option (const char *a, const char *v, void *user)
+{
+    static const char *const cmd = "heal";
+    dfx_heal_params *p = user;
+
+    if (strcmp (a, "--steps") == 0)
+        return dfx_cli_parse_u32 (cmd, a, v, 1, DFX_GENERATE_MAX_STEPS, &p->steps);
+    if (strcmp (a, "--resample") == 0)
+        return dfx_cli_parse_u32 (cmd, a, v, 1, DFX_HEAL_MAX_RESAMPLE, &p->resample);
+    if (strcmp (a, "--context") == 0)
+        return dfx_cli_parse_u32 (cmd, a, v, 0, DFX_GENERATE_MAX_SIZE, &p->context);
+    if (strcmp (a, "--strength") == 0)
+        return dfx_cli_parse_double (cmd, a, v, 1e-6, 1.0, &p->strength);
+    if (strcmp (a, "--feather") == 0)
+        return dfx_cli_parse_double (cmd, a, v, 0.0, DFX_EDIT_MAX_FEATHER, &p->feather);
+    if (strcmp (a, "--seed") == 0)
+        return dfx_cli_parse_u64 (cmd, a, v, &p->seed);
+    return -1;
+}
+
 int
 dfx_cli_heal (int argc, char **argv)
 {
-    const char *model = NULL, *image = NULL, *mask = NULL, *output = NULL, *cmd = "heal";
-    int json = 0;
+    const char *cmd = "heal";
     dfx_heal_params p;
     dfx_heal_params_defaults (&p);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1;
-        if (strcmp (a, "--json") == 0)
-            json = 1;
-        else if (strcmp (a, "--raw") == 0)
-            p.raw = 1;
-        else if (strcmp (a, "--global-attention") == 0)
-            p.global_attention = 1;
-        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
-            return usage (stdout, 0);
-        else if (a[0] != '-' && !image)
-            image = a;
-        else if (!v) {
-            fprintf (stderr, "dfx heal: unknown or incomplete argument '%s'\n", a);
-            return usage (stderr, DFX_CLI_EXIT_USAGE);
-        } else {
-            i++;
-            if (strcmp (a, "--model") == 0)
-                model = v;
-            else if (strcmp (a, "--mask") == 0)
-                mask = v;
-            else if (strcmp (a, "-o") == 0 || strcmp (a, "--output") == 0)
-                output = v;
-            else if (strcmp (a, "--steps") == 0)
-                ok = dfx_cli_parse_u32 (cmd, a, v, 1, DFX_GENERATE_MAX_STEPS, &p.steps);
-            else if (strcmp (a, "--resample") == 0)
-                ok = dfx_cli_parse_u32 (cmd, a, v, 1, DFX_HEAL_MAX_RESAMPLE, &p.resample);
-            else if (strcmp (a, "--context") == 0)
-                ok = dfx_cli_parse_u32 (cmd, a, v, 0, DFX_GENERATE_MAX_SIZE, &p.context);
-            else if (strcmp (a, "--strength") == 0)
-                ok = dfx_cli_parse_double (cmd, a, v, 1e-6, 1.0, &p.strength);
-            else if (strcmp (a, "--feather") == 0)
-                ok = dfx_cli_parse_double (cmd, a, v, 0.0, DFX_EDIT_MAX_FEATHER, &p.feather);
-            else if (strcmp (a, "--seed") == 0)
-                ok = dfx_cli_parse_u64 (cmd, a, v, &p.seed);
-            else {
-                fprintf (stderr, "dfx heal: unknown argument '%s'\n", a);
-                return usage (stderr, DFX_CLI_EXIT_USAGE);
-            }
-            if (!ok)
-                return DFX_CLI_EXIT_USAGE;
-        }
-    }
-    if (!model || !image || !mask || !output) {
-        fprintf (stderr, "dfx heal: --model, IMAGE, --mask and -o are required\n");
-        return usage (stderr, DFX_CLI_EXIT_USAGE);
-    }
-
+    dfx_cli_masked_args m = {.cmd = cmd, .usage = usage, .raw = &p.raw, .global_attention = &p.global_attention};
+    int done = dfx_cli_masked_parse (&m, argc, argv, option, &p);
+    if (done >= 0)
+        return done;
+    const char *output = m.output;
     dfx_cli_masked s = {0};
-    int rc = dfx_cli_masked_open (&s, cmd, model, image, NULL, mask);
+    int rc = dfx_cli_masked_start (&m, &s);
     if (rc)
         goto out;
     const uint32_t c = s.channels, w = s.width, h = s.height;
@@ -106,14 +83,8 @@ dfx_cli_heal (int argc, char **argv)
         rc = DFX_CLI_EXIT_ERROR;
         goto out;
     }
-    if (json) {
-        cJSON *o = cJSON_CreateObject ();
-        cJSON_AddStringToObject (o, "model", model);
-        cJSON_AddStringToObject (o, "output", output);
-        cJSON_AddNumberToObject (o, "width", w);
-        cJSON_AddNumberToObject (o, "height", h);
-        cJSON_AddNumberToObject (o, "channels", c);
-        cJSON_AddBoolToObject (o, "unchanged", r.unchanged);
+    if (m.json) {
+        cJSON *o = dfx_cli_masked_json (&m, &s, r.unchanged);
         cJSON_AddNumberToObject (o, "steps", p.steps);
         cJSON_AddNumberToObject (o, "resample", p.resample);
         cJSON_AddNumberToObject (o, "strength", p.strength);
@@ -124,10 +95,7 @@ dfx_cli_heal (int argc, char **argv)
         cJSON_AddNumberToObject (o, "nfe", r.nfe);
         cJSON_AddNumberToObject (o, "seconds", r.seconds);
         cJSON_AddStringToObject (o, "warning", r.warning);
-        char *js = cJSON_Print (o);
-        puts (js);
-        cJSON_free (js);
-        cJSON_Delete (o);
+        dfx_cli_print_json (o);
     } else if (r.unchanged)
         printf ("%s: unchanged\n", output);
     else

@@ -135,6 +135,32 @@ void dfx_cli_masked_close (dfx_cli_masked *s);
 struct cJSON;
 void dfx_cli_json_window (struct cJSON *o, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 
+/* cli-masked-args.c: the arguments `dfx edit` and `dfx heal` share.  The
+ * caller sets cmd ("edit"), usage, has_guide, and raw and global_attention
+ * to the fields of its parameters that the flags set to 1.  parse() reads
+ * argv: the flags, IMAGE, --model, --guide when has_guide, --mask and
+ * -o/--output; any other option with a value goes to option (a, v, user),
+ * which returns 1 when it took it, 0 after a message about its value, -1 when
+ * it is not an option of the command.  parse() returns -1 to go on, else the
+ * exit code the command returns (--help: 0; a usage error after "dfx CMD:
+ * unknown argument 'A'" and the usage).  start() prints the usage when a
+ * required argument is missing (naming them) and returns its exit code,
+ * else returns dfx_cli_masked_open() of them into s (s zeroed before;
+ * dfx_cli_masked_close() it either way).  json() opens the --json
+ * object: model, output, width, height, channels, unchanged. */
+typedef struct dfx_cli_masked_args {
+    const char *cmd;
+    int (*usage) (FILE *f, int rc);
+    int has_guide;
+    const char *model, *image, *guide, *mask, *output;
+    int json;
+    int *raw, *global_attention;
+} dfx_cli_masked_args;
+int dfx_cli_masked_parse (dfx_cli_masked_args *m, int argc, char **argv,
+                          int (*option) (const char *a, const char *v, void *user), void *user);
+int dfx_cli_masked_start (const dfx_cli_masked_args *m, dfx_cli_masked *s);
+struct cJSON *dfx_cli_masked_json (const dfx_cli_masked_args *m, const dfx_cli_masked *s, int unchanged);
+
 /* cli-out.c: prints o as formatted JSON on stdout, then frees it
  * (cJSON_Delete). */
 void dfx_cli_print_json (struct cJSON *o);
