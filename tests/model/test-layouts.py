@@ -27,7 +27,11 @@ bit (their scheduler_config.json is found).  Refusals checked: a pickle whose
 REDUCE calls os.system (refused, the command does not run), a compressed zip
 entry, a non-contiguous tensor, a missing variant, two variants without a
 choice, a pipeline whose UNet is a UNet2DConditionModel — each message naming
-the file and what was expected.  Runs in ~30 s on one core.
+the file and what was expected.  Then the Fisher head of a downloaded model:
+models/train_fisher.py on the bare .bin layout with 4 of the model's own samples
+(2 steps), dfx's evaluation of the new fisher/ against the float64 reference
+(1e-5) and `dfx generate --sampler ocm-ddpm` with it.  Runs in ~30 s on one core
+(the head's float64 gradient check adds a few seconds).
 """
 
 import argparse
@@ -233,6 +237,40 @@ def main():
     if len(gens) == 4:
         check(all(torch.equal(gens["plain"], v) for v in gens.values()),
               "dfx generate: bare and model_index layouts give the plain layout's images bit for bit")
+
+    # The Fisher head of a downloaded model (README "Use your own model"): train_fisher.py on the bare .bin
+    # layout, trained on the model's own samples (--target network, 2 steps: the path, not the head's
+    # quality); dfx finds bare-bin/fisher/ and evaluates it within 1e-5 of the float64 reference, and the
+    # OCM sampler that needs it runs.
+    d = os.path.join(a.work, "bare-bin")
+    samples = os.path.join(a.work, "bare-samples")
+    os.makedirs(samples)
+    r = dfx("generate", "--model", d, "--steps", "2", "--sampler", "ddim", "--seed", "4", "--count", "4",
+            "-o", os.path.join(samples, "s.png"))
+    pngs = sorted(f for f in os.listdir(samples) if f.endswith(".png"))
+    check(r.returncode == 0 and len(pngs) == 4, f"dfx generate --count 4 for the head's data: {r.stderr.strip()} "
+          f"{pngs}")
+    r = subprocess.run([sys.executable, os.path.join(a.models, "train_fisher.py"), d, "--data", samples,
+                        "--holdout", "0", "--target", "network", "--steps", "2", "--batch", "4",
+                        "--ode-fraction", "0.5", "--ode-steps", "2:2", "--work", os.path.join(a.work, "fisher-work")],
+                       capture_output=True, text=True, timeout=600)
+    head_dir = os.path.join(d, "fisher")
+    check(r.returncode == 0 and os.path.isfile(os.path.join(head_dir, "config.json")),
+          f"train_fisher.py on the bare .bin layout: exit {r.returncode} {r.stderr.strip()[-300:]}")
+    if r.returncode == 0:
+        out = os.path.join(a.work, "fisher-out.safetensors")
+        r = dfx("unet", "--model", d, "--part", "fisher", "--input", case, "--output", out)
+        check(r.returncode == 0, f"dfx unet --part fisher on bare-bin: {r.stderr.strip()}")
+        if r.returncode == 0:
+            head = dfx_unet.load(d, subfolder="fisher").double()
+            with torch.no_grad():
+                ref = head(x.double(), torch.tensor([500.0, 500.0], dtype=torch.float64))
+            y = load_file(out)["sample"].double()
+            err = ((y - ref).norm() / ref.norm()).item()
+            check(err <= 1e-5, f"bare-bin/fisher (trained here): rel-L2 {err:.2e} against the float64 reference")
+        r = dfx("generate", "--model", d, "--steps", "2", "--sampler", "ocm-ddpm", "--seed", "3",
+                "-o", os.path.join(a.work, "gen-ocm.png"))
+        check(r.returncode == 0, f"dfx generate --sampler ocm-ddpm with the new head: {r.stderr.strip()}")
 
     # ---- Refusals ----
     def refused(name, d, expect, extra=()):
