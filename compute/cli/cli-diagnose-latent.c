@@ -258,71 +258,41 @@ plot (const char *path, const dfx_latent_row *rows, uint32_t n, const char *titl
     return rc;
 }
 
+/* The options of the autoencoder's diagnose alone (dfx_cli_diagnose_parse()). */
+static int
+option (const char *a, const char *v, void *user)
+{
+    dfx_latent_params *p = user;
+
+    if (strcmp (a, "--samples") == 0)
+        return dfx_cli_parse_u32 ("diagnose", a, v, 1, 1u << 24, &p->samples);
+    if (strcmp (a, "--jacobian-points") == 0)
+        return dfx_cli_parse_u32 ("diagnose", a, v, 1, 8192, &p->jacobian_points);
+    if (strcmp (a, "--fd-step") == 0)
+        return dfx_cli_parse_double ("diagnose", a, v, 1e-6, 1.0, &p->fd_step);
+    if (strcmp (a, "--density") == 0) {
+        static const char *const names[] = {"empirical", "gaussian"};
+        int k;
+        if (!dfx_cli_parse_choice ("diagnose", a, v, names, 2, &k))
+            return 0;
+        p->density = k ? DFX_DENSITY_GAUSSIAN : DFX_DENSITY_EMPIRICAL;
+        return 1;
+    }
+    return -1;
+}
+
 int
 dfx_cli_diagnose_latent (int argc, char **argv)
 {
-    const char *enc = NULL, *data_dir = NULL, *csv = NULL, *plot_path = NULL;
-    int json = 0;
-    uint32_t count = 256;
-    double sigmas[DFX_DIAGNOSE_MAX_SIGMAS];
     dfx_latent_params p;
     dfx_latent_params_defaults (&p);
-    for (int i = 1, k; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp (a, "--json") == 0)
-            json = 1;
-        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
-            return usage (stdout, 0);
-        else if (v && strcmp (a, "--encoder") == 0)
-            enc = v, i++;
-        else if (v && strcmp (a, "--data") == 0)
-            data_dir = v, i++;
-        else if (v && strcmp (a, "--csv") == 0)
-            csv = v, i++;
-        else if (v && strcmp (a, "--plot") == 0)
-            plot_path = v, i++;
-        else if (v && strcmp (a, "--count") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", a, v, 2, 8192, &count))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && (k = dfx_cli_parse_levels (a, v, sigmas, &p.n_sigmas, &p.sigmas)) != 0) {
-            if (k < 0)
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--samples") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, 1u << 24, &p.samples))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--jacobian-points") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, 8192, &p.jacobian_points))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--batch") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", a, v, 1, 256, &p.batch))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--fd-step") == 0) {
-            if (!dfx_cli_parse_double ("diagnose", a, v, 1e-6, 1.0, &p.fd_step))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--seed") == 0) {
-            if (!dfx_cli_parse_u64 ("diagnose", a, v, &p.seed))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--density") == 0) {
-            static const char *const names[] = {"empirical", "gaussian"};
-            if (!dfx_cli_parse_choice ("diagnose", a, v, names, 2, &k))
-                return DFX_CLI_EXIT_USAGE;
-            p.density = k ? DFX_DENSITY_GAUSSIAN : DFX_DENSITY_EMPIRICAL, i++;
-        } else {
-            fprintf (stderr, "dfx diagnose: unknown or incomplete argument '%s'\n", a);
-            return usage (stderr, DFX_CLI_EXIT_USAGE);
-        }
-    }
-    if (!enc || !data_dir) {
-        fprintf (stderr, "dfx diagnose: --encoder and --data are required\n");
-        return usage (stderr, DFX_CLI_EXIT_USAGE);
-    }
+    dfx_cli_diagnose_args g = {.source_opt = "--encoder", .count_min = 2, .count_max = 8192, .count = 256,
+                               .usage = usage, .n_sigmas = &p.n_sigmas, .batch = &p.batch, .sigmas = &p.sigmas,
+                               .seed = &p.seed};
+    int done = dfx_cli_diagnose_parse (&g, argc, argv, option, &p);
+    if (done >= 0)
+        return done;
+    const char *enc = g.source, *data_dir = g.data_dir, *csv = g.csv, *plot_path = g.plot;
     dfx_ctx *ctx = NULL;
     dfx_vae *v = NULL;
     float *data = NULL;
@@ -336,7 +306,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
     dfx_vae_info vi;
     dfx_vae_get_info (v, &vi);
     uint32_t n = 0, h = 0, w = 0;
-    if (read_images (data_dir, count, vi.in_channels, &data, &n, &h, &w) != 0) {
+    if (read_images (data_dir, g.count, vi.in_channels, &data, &n, &h, &w) != 0) {
         rc = DFX_CLI_EXIT_USAGE;
         goto out;
     }
@@ -378,7 +348,7 @@ dfx_cli_diagnose_latent (int argc, char **argv)
             goto out;
         }
     }
-    if (json) {
+    if (g.json) {
         cJSON *o = cJSON_CreateObject ();
         cJSON_AddStringToObject (o, "encoder", enc);
         cJSON_AddStringToObject (o, "data", data_dir);

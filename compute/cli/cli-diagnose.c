@@ -193,67 +193,41 @@ write_csv (FILE *f, const dfx_diagnose_row *rows, uint32_t n)
     }
 }
 
+/* The options of the model's diagnose alone (dfx_cli_diagnose_parse()). */
+static int
+option (const char *a, const char *v, void *user)
+{
+    dfx_diagnose_params *p = user;
+
+    if (strcmp (a, "--probes") == 0)
+        return dfx_cli_parse_u32 ("diagnose", "--probes", v, 1, 64, &p->probes);
+    if (strcmp (a, "--fir") == 0) {
+        static const char *const firs[] = {"jvp", "dfea"};
+        static const dfx_fir_method fir_values[] = {DFX_FIR_JVP, DFX_FIR_DFEA};
+        int k;
+        if (!dfx_cli_parse_choice ("diagnose", a, v, firs, 2, &k))
+            return 0;
+        p->fir = fir_values[k];
+        return 1;
+    }
+    return -1;
+}
+
 int
 dfx_cli_diagnose (int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp (argv[i], "--encoder") == 0)
             return dfx_cli_diagnose_latent (argc, argv);
-    const char *model = NULL, *data_dir = NULL, *csv = NULL, *plot = NULL;
-    int json = 0;
-    uint32_t count = 64;
-    double sigmas[DFX_DIAGNOSE_MAX_SIGMAS];
     dfx_diagnose_params p;
     dfx_diagnose_params_defaults (&p);
-    for (int i = 1, k; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp (a, "--json") == 0)
-            json = 1;
-        else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
-            return usage (stdout, 0);
-        else if (v && strcmp (a, "--model") == 0)
-            model = v, i++;
-        else if (v && strcmp (a, "--data") == 0)
-            data_dir = v, i++;
-        else if (v && strcmp (a, "--csv") == 0)
-            csv = v, i++;
-        else if (v && strcmp (a, "--plot") == 0)
-            plot = v, i++;
-        else if (v && strcmp (a, "--count") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", "--count", v, 1, 100000, &count))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && (k = dfx_cli_parse_levels (a, v, sigmas, &p.n_sigmas, &p.sigmas)) != 0) {
-            if (k < 0)
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--probes") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", "--probes", v, 1, 64, &p.probes))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--batch") == 0) {
-            if (!dfx_cli_parse_u32 ("diagnose", "--batch", v, 1, 256, &p.batch))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--seed") == 0) {
-            if (!dfx_cli_parse_u64 ("diagnose", a, v, &p.seed))
-                return DFX_CLI_EXIT_USAGE;
-            i++;
-        } else if (v && strcmp (a, "--fir") == 0) {
-            static const char *const firs[] = {"jvp", "dfea"};
-            static const dfx_fir_method fir_values[] = {DFX_FIR_JVP, DFX_FIR_DFEA};
-            if (!dfx_cli_parse_choice ("diagnose", a, v, firs, 2, &k))
-                return DFX_CLI_EXIT_USAGE;
-            p.fir = fir_values[k], i++;
-        } else {
-            fprintf (stderr, "dfx diagnose: unknown or incomplete argument '%s'\n", a);
-            return usage (stderr, DFX_CLI_EXIT_USAGE);
-        }
-    }
-    if (!model || !data_dir) {
-        fprintf (stderr, "dfx diagnose: --model and --data are required\n");
-        return usage (stderr, DFX_CLI_EXIT_USAGE);
-    }
+    dfx_cli_diagnose_args g = {.source_opt = "--model", .count_min = 1, .count_max = 100000, .count = 64,
+                               .usage = usage, .n_sigmas = &p.n_sigmas, .batch = &p.batch, .sigmas = &p.sigmas,
+                               .seed = &p.seed};
+    int done = dfx_cli_diagnose_parse (&g, argc, argv, option, &p);
+    if (done >= 0)
+        return done;
+    const char *model = g.source, *data_dir = g.data_dir, *csv = g.csv, *plot = g.plot;
 
     dfx_ctx *ctx = NULL;
     dfx_model *m = NULL;
@@ -270,7 +244,7 @@ dfx_cli_diagnose (int argc, char **argv)
         goto out;
     }
     uint32_t n = 0;
-    if (read_data (data_dir, count, mi.channels, mi.sample_height, mi.sample_width, &data, &n) != 0) {
+    if (read_data (data_dir, g.count, mi.channels, mi.sample_height, mi.sample_width, &data, &n) != 0) {
         rc = DFX_CLI_EXIT_USAGE;
         goto out;
     }
@@ -302,7 +276,7 @@ dfx_cli_diagnose (int argc, char **argv)
             goto out;
         }
     }
-    if (json) {
+    if (g.json) {
         cJSON *o = cJSON_CreateObject ();
         cJSON_AddStringToObject (o, "model", model);
         cJSON_AddStringToObject (o, "data", data_dir);

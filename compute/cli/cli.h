@@ -107,6 +107,31 @@ int dfx_cli_parse_sigmas (const char *s, double *out, uint32_t *n);
  * them, 0 when it is not, -1 after a message. */
 int dfx_cli_parse_levels (const char *a, const char *v, double *buf, uint32_t *n_sigmas, const double **sigmas);
 
+/* cli-diagnose-args.c: the arguments both diagnose commands share.  The
+ * caller sets source_opt ("--model" or "--encoder"), the range and default
+ * of count, usage, and n_sigmas, sigmas, batch and seed to its parameters'
+ * fields.  parse() reads argv: --json, --help, source_opt, --data, --csv,
+ * --plot, --count, --levels or --sigmas (into sigma_buf), --batch, --seed;
+ * any other option with a value goes to option (a, v, user), which returns
+ * 1 when it took it, 0 after a message about its value, -1 when it is not
+ * an option of the command.  Returns -1 to go on, else the exit code the
+ * command returns (--help: 0; a usage error after "dfx diagnose: unknown or
+ * incomplete argument 'A'" or that source_opt and --data are required, and
+ * the usage). */
+typedef struct dfx_cli_diagnose_args {
+    const char *source_opt;
+    uint32_t count_min, count_max, count;
+    int (*usage) (FILE *f, int rc);
+    uint32_t *n_sigmas, *batch;
+    const double **sigmas;
+    uint64_t *seed;
+    const char *source, *data_dir, *csv, *plot;
+    int json;
+    double sigma_buf[DFX_DIAGNOSE_MAX_SIGMAS];
+} dfx_cli_diagnose_args;
+int dfx_cli_diagnose_parse (dfx_cli_diagnose_args *g, int argc, char **argv,
+                            int (*option) (const char *a, const char *v, void *user), void *user);
+
 /* The .png files (any case, not hidden) of folder dir in name order into
  * *list (free() each entry and the list); their count, or -1 after
  * "dfx diagnose: cannot read the data folder DIR: <why>". */
