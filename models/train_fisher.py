@@ -202,7 +202,8 @@ class OdePool:
             raise ValueError(f"ODE steps {n_steps[0]}:{n_steps[1]}: need 1 <= lo <= hi")
         self.unet, self.data, self.prediction, self.gen = unet, data, prediction, gen
         self.n_traj, self.n_steps = n_traj, n_steps
-        p = next(iter(unet.parameters()), None)
+        # the network's device (a plain function, as in the tests, runs where the data is)
+        p = next(iter(unet.parameters()), None) if hasattr(unet, "parameters") else None
         self.device = p.device if p is not None else data.device
         self.sa, self.s1a = ac.sqrt().to(self.device), (1 - ac).sqrt().to(self.device)
         self.ls = 0.5 * torch.log((1 - ac.double()) / ac.double())  # ln σ̃ per timestep
