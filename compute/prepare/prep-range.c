@@ -137,3 +137,24 @@ cleanup:
         dfx__range_result_free (r);
     return st;
 }
+
+void
+dfx__range_traces (const dfx__range_result *rr, size_t d, double *tr, double *trp, double *nperp)
+{
+    *tr = *trp = *nperp = 0.0;
+    for (uint32_t j = 0; j < rr->probes; j++) {
+        const double *om = rr->omega + j * d, *y = rr->y + j * d;
+        double t = 0.0, nn = 0.0;
+        for (size_t i = 0; i < d; i++)
+            t += om[i] * y[i], nn += om[i] * om[i];
+        *tr += t;
+        for (uint32_t k = 0; k < rr->rank; k++) {
+            const double *u = rr->vecs + k * d;
+            double a = 0.0, b = 0.0;
+            for (size_t i = 0; i < d; i++)
+                a += u[i] * om[i], b += u[i] * y[i];
+            t -= a * b, nn -= a * a;
+        }
+        *trp += t, *nperp += nn;
+    }
+}

@@ -150,22 +150,8 @@ dfx__gauss_from_samples (dfx__prep_eval *e, const dfx__jac_params *p, uint32_t n
     const uint32_t r = rr.rank;
 
     /* Hutchinson on the first pass, as in prep-jacobian.c; and the two traces. */
-    double trp = 0.0, nperp = 0.0, tr = 0.0;
-    for (uint32_t j = 0; j < rr.probes; j++) {
-        const double *om = rr.omega + j * d, *y = rr.y + j * d;
-        double t = 0.0, nn = 0.0;
-        for (size_t i = 0; i < d; i++)
-            t += om[i] * y[i], nn += om[i] * om[i];
-        tr += t;
-        for (uint32_t k = 0; k < r; k++) {
-            const double *u = rr.vecs + k * d;
-            double a = 0.0, b = 0.0;
-            for (size_t i = 0; i < d; i++)
-                a += u[i] * om[i], b += u[i] * y[i];
-            t -= a * b, nn -= a * a;
-        }
-        trp += t, nperp += nn;
-    }
+    double tr, trp, nperp;
+    dfx__range_traces (&rr, d, &tr, &trp, &nperp);
     double trc = 0.0;
     for (size_t i = 0; i < (size_t) m * d; i++)
         trc += dc[i] * dc[i];

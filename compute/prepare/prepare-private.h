@@ -72,6 +72,9 @@ typedef struct dfx__range_result {
 dfx_status dfx__range_find (dfx_ctx *ctx, dfx__prep_op op, void *user, size_t d, uint32_t rank, uint32_t oversample,
                             uint32_t iters, uint64_t seed, dfx__range_result *r);
 void dfx__range_result_free (dfx__range_result *r);
+/* Hutchinson on the first pass's probes: *tr = Σ ωᵀAω, and over the part of
+ * each probe outside the found subspace *trp = Σ (P⊥ω)ᵀAω, *nperp = Σ ‖P⊥ω‖². */
+void dfx__range_traces (const dfx__range_result *r, size_t d, double *tr, double *trp, double *nperp);
 /* Modified Gram–Schmidt (twice) of n rows of d in place; a row that
  * vanishes is replaced by noise of stream `seed` and orthogonalised again. */
 void dfx__orthonormalise (uint32_t n, size_t d, double *v, uint64_t seed);
