@@ -117,6 +117,9 @@ gone() { # ID [TIMEOUT]
   log "window $1 did not close"; return 1
 }
 shot() { # ID NAME
+  # The pointer goes to the screen's far corner first: a tooltip under it would
+  # cover part of the dialog (import takes the screen's pixels), as a black box.
+  xdotool mousemove 9999 9999 2>/dev/null
   sleep 1
   import -window "$1" "$SHOTS/$2.png" 2>>"$T/driver.log" && log "screenshot $2.png"
 }
