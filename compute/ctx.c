@@ -92,6 +92,8 @@ dfx_ctx_create (const dfx_ctx_options *opt, dfx_ctx **out)
     ctx->epoch = 1;
     const char *kernels = getenv ("DFX_KERNELS");
     ctx->kernels_generic = kernels && strcmp (kernels, "generic") == 0;
+    const char *plog = getenv ("DFX_PIPELINE_LOG");
+    ctx->pipeline_log = plog && *plog && strcmp (plog, "0") != 0;
     if (opt->pipeline_cache_dir)
         ctx->cache_dir = *opt->pipeline_cache_dir ? strdup (opt->pipeline_cache_dir) : NULL;
     else

@@ -38,6 +38,7 @@ typedef struct dfx__pipeline {
     uint32_t spec[DFX__MAX_SPEC];
     uint32_t n_spec;
     uint32_t n_bindings;
+    bool used;              /* dispatched at least once */
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipeline;
@@ -97,6 +98,9 @@ struct dfx_ctx {
     VkPipelineCache pipeline_cache;
     dfx__pipeline *pipelines;
     int n_pipelines, cap_pipelines;
+    bool pipeline_log;         /* DFX_PIPELINE_LOG=1: one stderr line per pipeline created */
+    double pipeline_cpu_s;     /* CPU seconds of the creating thread in vkCreateComputePipelines */
+    double pipeline_wall_s;    /* wall seconds in vkCreateComputePipelines */
 
     /* The recording: one command buffer, submitted by dfx_ctx_flush. */
     VkCommandPool cmd_pool;

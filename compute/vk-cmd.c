@@ -8,7 +8,17 @@
  */
 #include "dfx-private.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+static double
+seconds (clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime (clock, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
 
 #define SETS_PER_POOL 512
 
@@ -167,6 +177,16 @@ dfx__dispatch (dfx_ctx *ctx, const dfx__dispatch_desc *d)
     if (pl->n_bindings != d->n_bufs)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "dispatch of '%s' binds %u buffers, the shader declares %u",
                            d->shader, d->n_bufs, pl->n_bindings);
+    /* DFX_PIPELINE_LOG: a pipeline's first dispatch runs alone in its own
+     * submit, timed in process CPU (lavapipe compiles the kernel there, in
+     * its queue thread, or loads it from Mesa's disk cache). */
+    bool timed = ctx->pipeline_log && !pl->used;
+    double c0 = 0.0, w0 = 0.0;
+    pl->used = true;
+    if (timed) {
+        DFX_CHECK (dfx_ctx_flush (ctx));
+        c0 = seconds (CLOCK_PROCESS_CPUTIME_ID), w0 = seconds (CLOCK_MONOTONIC);
+    }
     DFX_CHECK (dfx__cmd_begin (ctx));
     DFX_CHECK (alloc_set (ctx, pl->set_layout, &set));
     VkDescriptorBufferInfo bi[DFX__MAX_BINDINGS];
@@ -194,6 +214,15 @@ dfx__dispatch (dfx_ctx *ctx, const dfx__dispatch_desc *d)
     vkCmdDispatch (ctx->cmd, d->groups[0], d->groups[1], d->groups[2]);
     dfx__profile_after_dispatch (ctx, pl->name);
     ctx->n_recorded++;
+    if (timed) {
+        DFX_CHECK (dfx_ctx_flush (ctx));
+        char sp_text[16 * DFX__MAX_SPEC] = "";
+        for (uint32_t i = 0, n = 0; i < pl->n_spec && n < sizeof sp_text; i++)
+            n += (uint32_t) snprintf (sp_text + n, sizeof sp_text - n, "%s%u", i ? "," : "", pl->spec[i]);
+        fprintf (stderr, "dfx first dispatch %-18s [%s] cpu %.3f s wall %.3f s (%u×%u×%u groups)\n", pl->name,
+                 sp_text, seconds (CLOCK_PROCESS_CPUTIME_ID) - c0, seconds (CLOCK_MONOTONIC) - w0, d->groups[0],
+                 d->groups[1], d->groups[2]);
+    }
 cleanup:
     return st;
 }

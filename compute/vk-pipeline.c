@@ -11,7 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+static double
+seconds (clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime (clock, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
 
 int
 dfx__spirv_binding_count (const uint32_t *code, size_t size)
@@ -199,7 +208,20 @@ create_pipeline (dfx_ctx *ctx, const dfx__spirv *sp, const uint32_t *spec, uint3
             },
         .layout = pl->layout,
     };
+    /* Vulkan has no compile timer: the creating thread's CPU time and the
+     * wall time around the call (lavapipe compiles inside it, or hits
+     * Mesa's disk cache). */
+    double c0 = seconds (CLOCK_THREAD_CPUTIME_ID), w0 = seconds (CLOCK_MONOTONIC);
     r = vkCreateComputePipelines (ctx->device, ctx->pipeline_cache, 1, &ci, NULL, &pl->pipeline);
+    double dc = seconds (CLOCK_THREAD_CPUTIME_ID) - c0, dw = seconds (CLOCK_MONOTONIC) - w0;
+    ctx->pipeline_cpu_s += dc;
+    ctx->pipeline_wall_s += dw;
+    if (ctx->pipeline_log) {
+        char sp_text[16 * DFX__MAX_SPEC] = "";
+        for (uint32_t i = 0, n = 0; i < n_spec && n < sizeof sp_text; i++)
+            n += (uint32_t) snprintf (sp_text + n, sizeof sp_text - n, "%s%u", i ? "," : "", spec[i]);
+        fprintf (stderr, "dfx pipeline %-18s [%s] cpu %.3f s wall %.3f s\n", sp->name, sp_text, dc, dw);
+    }
     if (r != VK_SUCCESS) {
         pl->pipeline = VK_NULL_HANDLE;
         st = dfx__error (ctx, DFX_ERR_SHADER, "shader '%s' failed to compile on %s: vkCreateComputePipelines: %s",
