@@ -20,7 +20,7 @@
  * hand on).  No shared memory, no barriers.
  *
  * Requirements checked by conv2d.c: the input offset a multiple of 4 (2 when
- * upsampling), at stride 2 an input twice as wide as the output, and for
+ * upsampling), the output and residual offsets multiples of 4, at stride 2 an input twice as wide as the output, and for
  * WV = 1 (weights as vec4s) cin and the weight offset multiples of 4. */
 #version 450
 #extension GL_KHR_shader_subgroup_basic : require
@@ -60,9 +60,7 @@ layout (std430, binding = 1) readonly buffer Wt { float wt[]; };
 layout (std430, binding = 1) readonly buffer Wt4 { vec4 wt4[]; };
 layout (std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout (std430, binding = 3) readonly buffer Temb { float temb[]; };
-layout (std430, binding = 4) readonly buffer Res { float res[]; };
 layout (std430, binding = 4) readonly buffer Res4 { vec4 res4[]; };
-layout (std430, binding = 5) writeonly buffer Out { float o[]; };
 layout (std430, binding = 5) writeonly buffer Out4 { vec4 o4[]; };
 
 /* subgroupBroadcast wants a constant lane: c is one after unrolling. */
@@ -202,31 +200,27 @@ void main ()
     float bl[CQ];
     [[unroll]] for (uint q = 0; q < CQ; q++)
         bl[q] = (p.flags & 1u) != 0 ? bias[p.bias_off + min (co0 + q * SG + lane, p.cout - 1)] : 0.0;
-    /* 4 pixels as one vec4 store (and residual load) where the offsets allow */
-    const bool ov4 = ((p.out_off | p.res_off) & 3u) == 0u;
-    [[unroll]] for (uint yy = 0; yy < YR; yy++) {
-        uint y = oy + yy;
-        [[unroll]] for (uint c = 0; c < CO; c++) {
-            uint co = co0 + c;
-            float add = bcast (bl[c / SG], c % SG);
+    /* 4 pixels as one vec4 store (and residual load): conv2d.c picks this
+     * kernel only for output and residual offsets that allow it.  The time
+     * embedding is loaded once per channel, not per row.  Per-lane loads and
+     * stores are what this kernel's compile time goes to (lavapipe compiles
+     * each variant on a first run), so the epilogue has as few as it can:
+     * a scalar fallback and per-row temb loads had made it 6× the main
+     * loop's. */
+    [[unroll]] for (uint c = 0; c < CO; c++) {
+        uint co = co0 + c;
+        float add = bcast (bl[c / SG], c % SG);
+        if ((p.flags & 2u) != 0)
+            add += temb[p.temb_off + n * p.temb_stride + min (co, p.cout - 1)];
+        [[unroll]] for (uint yy = 0; yy < YR; yy++) {
+            uint y = oy + yy;
             if (valid && co < p.cout && y < p.oh) {
-                if ((p.flags & 2u) != 0)
-                    add += temb[p.temb_off + n * p.temb_stride + co];
                 uint ob = ((n * p.cout + co) * p.oh + y) * p.ow + ox;
                 uint a = (yy * CO + c) * 4;
                 vec4 v = vec4 (acc[a], acc[a + 1], acc[a + 2], acc[a + 3]) + add;
-                if (ov4) {
-                    if ((p.flags & 4u) != 0)
-                        v += res4[(p.res_off + ob) / 4];
-                    o4[(p.out_off + ob) / 4] = p.out_scale * v;
-                } else {
-                    [[unroll]] for (uint px = 0; px < 4; px++) {
-                        float u = v[px];
-                        if ((p.flags & 4u) != 0)
-                            u += res[p.res_off + ob + px];
-                        o[p.out_off + ob + px] = p.out_scale * u;
-                    }
-                }
+                if ((p.flags & 4u) != 0)
+                    v += res4[(p.res_off + ob) / 4];
+                o4[(p.out_off + ob) / 4] = p.out_scale * v;
             }
         }
     }

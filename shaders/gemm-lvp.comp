@@ -153,22 +153,35 @@ void main ()
     }
 
     uint rbase = base (Mat (p.r_off, p.c.row, p.c.col, p.c.outer, p.c.inner), z);
+    /* What does not change along a column is loaded and checked once per
+     * column, not per element: the 64 unrolled elements' per-lane loads were
+     * most of this kernel's compile time, which lavapipe spends on a first
+     * run for every variant. */
+    float bj[CN];
+    bool jok[CN];
     [[unroll]] for (uint cc = 0; cc < CN; cc++) {
         uint gj = BT == 0 ? j0 + lane * CN + cc : j0 + lane + SG * cc;
-        [[unroll]] for (uint i = 0; i < RM; i++) {
-            uint gi = i0 + i;
-            if (gi < p.m && gj < p.n) {
-                uint ci = gi * p.c.row + gj * p.c.col;
-                float v = p.alpha * acc[i * CN + cc];
-                if (p.bias_mode == 1)
-                    v += bias[p.bias_off + gi];
-                else if (p.bias_mode == 2)
-                    v += bias[p.bias_off + gj];
-                if (p.beta != 0.0)
-                    v = fma (p.beta, c[cbase + ci], v);
-                if (p.has_res != 0)
-                    v += res[rbase + ci];
-                c[cbase + ci] = p.out_scale * v;
+        jok[cc] = gj < p.n;
+        bj[cc] = p.bias_mode == 2 ? bias[p.bias_off + min (gj, p.n - 1)] : 0.0;
+    }
+    const bool cres = p.beta != 0.0 || p.has_res != 0;
+    [[unroll]] for (uint i = 0; i < RM; i++) {
+        uint gi = i0 + i;
+        if (gi < p.m) {
+            float bi = p.bias_mode == 1 ? bias[p.bias_off + gi] : 0.0;
+            [[unroll]] for (uint cc = 0; cc < CN; cc++) {
+                uint gj = BT == 0 ? j0 + lane * CN + cc : j0 + lane + SG * cc;
+                if (jok[cc]) {
+                    uint ci = gi * p.c.row + gj * p.c.col;
+                    float v = p.alpha * acc[i * CN + cc] + (bi + bj[cc]);
+                    if (cres) {
+                        if (p.beta != 0.0)
+                            v = fma (p.beta, c[cbase + ci], v);
+                        if (p.has_res != 0)
+                            v += res[rbase + ci];
+                    }
+                    c[cbase + ci] = p.out_scale * v;
+                }
             }
         }
     }

@@ -72,8 +72,10 @@ const char *
 dfx__conv2d_kernel (const dfx_ctx *ctx, const dfx__conv2d_desc *d)
 {
     uint32_t he = d->h << d->up, we = d->w << d->up;
-    /* vec4 input rows (vec2 before upsampling) must be aligned */
-    bool aligned = d->ow % 4 == 0 && d->in_off % (d->up ? 2 : 4) == 0;
+    /* vec4 input rows (vec2 before upsampling), output and residual rows
+     * must be aligned */
+    bool aligned = d->ow % 4 == 0 && d->in_off % (d->up ? 2 : 4) == 0 && d->out_off % 4 == 0 &&
+                   (!d->res || d->res_off % 4 == 0);
     /* stride 1: "same" 3×3 or 1×1, upsampled or not */
     bool same = d->stride == 1 && d->oh == he && d->ow == we &&
                 (d->ks == 3 ? d->pad_t == 1 && d->pad_l == 1 : d->pad_t == 0 && d->pad_l == 0);
