@@ -61,11 +61,15 @@ typedef struct {
     gpointer data;
     DfxUiProgress *ui;            /* dfx's progress dialog while it runs; NULL without one */
     gint cancel_after, reports;   /* DFX_TEST_CANCEL_AFTER: cancel at that report; 0: never */
+    const gchar *batch;           /* GIMP's progress text without a dialog */
+    gboolean staged;              /* without a dialog: GIMP's text shows a stage */
 } DfxRunWork;
 
 /* The dfx_progress_fn of work run by dfx__run_work() (user: the
  * DfxRunWork): reports to dfx's dialog, else to GIMP's progress; returns
- * non-zero when the user (or the testing hook) cancelled. */
+ * non-zero when the user (or the testing hook) cancelled.  A negative
+ * fraction is a stage (DFX_UI_PROGRESS_LOADING before the model is loaded,
+ * DFX_UI_PROGRESS_PREPARING after it, before the first evaluation). */
 int dfx__run_work_progress (double fraction, void *user);
 
 /* Runs w->work (w->data): with a display in a worker under dfx's progress

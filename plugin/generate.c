@@ -112,8 +112,8 @@ job_work (gpointer data)
     dfx_status status;
     gsize n = 1;
 
-    /* Loading compiles pipelines and uploads weights: no fraction yet. */
-    if (p->progress != NULL && p->progress (-1.0, p->progress_user)) {
+    /* Loading uploads the weights: no fraction yet. */
+    if (p->progress != NULL && p->progress (DFX_UI_PROGRESS_LOADING, p->progress_user)) {
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
         return;
     }
@@ -133,6 +133,11 @@ job_work (gpointer data)
                      _ ("The model %s makes images of %u channels; dfx puts models of 1 to 4 channels (grey, "
                         "grey and alpha, RGB, RGBA) into GIMP."),
                      job->model_dir, job->info.channels);
+        goto out;
+    }
+    /* The first evaluation compiles the kernels (unless Mesa's cache has them). */
+    if (p->progress != NULL && p->progress (DFX_UI_PROGRESS_PREPARING, p->progress_user)) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
         goto out;
     }
     if (p->width == 0 || p->height == 0) {

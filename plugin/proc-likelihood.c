@@ -42,6 +42,7 @@ typedef struct {
     guint done;          /* layers finished, for the progress fraction */
     DfxUiProgress *ui;
     gint cancel_after, reports; /* DFX_TEST_CANCEL_AFTER, as in generate.c */
+    gboolean staged;     /* without a dialog: GIMP's text shows a stage */
     GError *error;
 } Job;
 
@@ -52,12 +53,21 @@ report (double fraction, void *user)
     double f = fraction < 0.0 ? fraction : ((double)job->done + fraction) / job->n;
     int stop = 0;
 
-    if (job->ui != NULL)
+    if (job->ui != NULL) {
         stop = dfx__ui_progress_report (job->ui, f);
-    else if (f < 0.0)
+    } else if (f < 0.0) {
+        gimp_progress_set_text (dfx__ui_progress_stage_text (f));
+        job->staged = TRUE;
         gimp_progress_pulse ();
-    else
+    } else if (f > 0.0 || !job->staged) {
+        if (job->staged)
+            gimp_progress_set_text (_ ("Scoring the layers with dfx"));
+        job->staged = FALSE;
         gimp_progress_update (f);
+    }
+    /* The preparing stage is not counted by DFX_TEST_CANCEL_AFTER (as in run-work.c). */
+    if (fraction == DFX_UI_PROGRESS_PREPARING)
+        return stop;
     return stop || (job->cancel_after > 0 && ++job->reports >= job->cancel_after);
 }
 
@@ -68,7 +78,7 @@ job_work (Job *job)
     dfx_ctx *ctx;
     dfx_model *model = NULL;
 
-    if (report (-1.0, job)) {
+    if (report (DFX_UI_PROGRESS_LOADING, job)) {
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Likelihood cancelled."));
         return;
     }
@@ -79,6 +89,11 @@ job_work (Job *job)
     if (status != DFX_OK) {
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
                      job->model_dir, dfx_ctx_errmsg (ctx));
+        goto out;
+    }
+    /* The first evaluation compiles the kernels (unless Mesa's cache has them). */
+    if (report (DFX_UI_PROGRESS_PREPARING, job)) {
+        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Likelihood cancelled."));
         goto out;
     }
     job->params.progress = report;

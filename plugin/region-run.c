@@ -64,13 +64,18 @@ region_work (gpointer data)
     dfx_model *model = NULL;
     dfx_status status;
 
-    if (dfx__run_work_progress (-1.0, &j->run)) {
+    if (dfx__run_work_progress (DFX_UI_PROGRESS_LOADING, &j->run)) {
         g_set_error_literal (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, spec->cancelled);
         return;
     }
     if (!dfx__plugin_masked_open (j->model_dir, spec->heal, j->width, j->height, &ctx, &model, &j->channels, &j->out,
                                   &j->error))
         goto out;
+    /* The first evaluation compiles the kernels (unless Mesa's cache has them). */
+    if (dfx__run_work_progress (DFX_UI_PROGRESS_PREPARING, &j->run)) {
+        g_set_error_literal (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, spec->cancelled);
+        goto out;
+    }
     status = spec->compute (j, model, spec->data);
     if (status == DFX_ERR_CANCELLED)
         g_set_error_literal (&j->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, spec->cancelled);

@@ -19,8 +19,12 @@
  * N-th progress report asks libdfx to stop, exactly as dfx's Cancel button
  * does.  Lets batch tests exercise the cancel path without a display. */
 static int
-test_cancel (DfxRunWork *w)
+test_cancel (DfxRunWork *w, double fraction)
 {
+    /* The preparing stage is not counted: the N-th report is the one it
+     * was before that stage was reported. */
+    if (fraction == DFX_UI_PROGRESS_PREPARING)
+        return 0;
     return w->cancel_after > 0 && ++w->reports >= w->cancel_after;
 }
 
@@ -28,14 +32,20 @@ int
 dfx__run_work_progress (double fraction, void *user)
 {
     DfxRunWork *w = user;
-    int stop = test_cancel (w);
+    int stop = test_cancel (w, fraction);
 
     if (w->ui != NULL)
         return dfx__ui_progress_report (w->ui, fraction) || stop;
-    if (fraction < 0.0)
+    if (fraction < 0.0) {
+        gimp_progress_set_text (dfx__ui_progress_stage_text (fraction));
+        w->staged = TRUE;
         gimp_progress_pulse ();
-    else
+    } else if (fraction > 0.0 || !w->staged) {
+        if (w->staged && w->batch != NULL)
+            gimp_progress_set_text (w->batch);
+        w->staged = FALSE;
         gimp_progress_update (fraction);
+    }
     return stop;
 }
 
@@ -56,6 +66,8 @@ dfx__run_work (DfxRunWork *w, GimpRunMode run_mode, const gchar *model_dir, cons
 
     w->ui = NULL;
     w->reports = 0;
+    w->batch = batch;
+    w->staged = FALSE;
     w->cancel_after = hook != NULL ? atoi (hook) : 0;
     if (dfx__ui_available (run_mode)) {
         gchar *basename = g_path_get_basename (model_dir);

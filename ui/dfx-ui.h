@@ -91,11 +91,23 @@ typedef void (*DfxUiWorkFunc) (DfxUiProgress *progress, gpointer data);
  * to stop).  Returns TRUE when the user asked to cancel. */
 gboolean dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work, gpointer data);
 
-/* From the worker: the fraction done (0..1; negative: unknown, the bar
- * pulses).  Thread-safe and cheap; the dialog catches up in the main
- * thread.  Returns nonzero when the user pressed Cancel or closed the
- * dialog. */
+/* The two stages before the first fraction, reported as negative
+ * fractions: the bar pulses and says which.  PREPARING is the first network
+ * evaluation, where lavapipe compiles dfx's kernels unless Mesa's shader
+ * cache already holds them (minutes on a first run, under a second after). */
+#define DFX_UI_PROGRESS_LOADING (-1.0)
+#define DFX_UI_PROGRESS_PREPARING (-2.0)
+
+/* From the worker: the fraction done (0..1; DFX_UI_PROGRESS_*: a stage,
+ * the bar pulses).  Thread-safe and cheap; the dialog catches up in the
+ * main thread.  The time left is estimated from the pace since the first
+ * fraction, so the first evaluation's kernel preparation does not inflate
+ * it.  Returns nonzero when the user pressed Cancel or closed the dialog. */
 int dfx__ui_progress_report (DfxUiProgress *progress, double fraction);
+
+/* The text of a stage (DFX_UI_PROGRESS_*), translated; for GIMP's own
+ * progress in batch runs too. */
+const gchar *dfx__ui_progress_stage_text (double stage);
 
 /* From the worker: shows pixels (width × height, bpp 1 grey or 3 RGB,
  * 8-bit, rows packed) in a preview area under the bar, created on the first

@@ -24,8 +24,11 @@ struct _DfxUiProgress {
     DfxUiWorkFunc work;
     gpointer data;
     gint64 start;      /* g_get_monotonic_time() at the start */
-    GMutex lock;       /* guards fraction */
+    GMutex lock;       /* guards fraction, stage, first and first_time */
     gdouble fraction;  /* the latest report */
+    gdouble stage;     /* the latest stage reported (DFX_UI_PROGRESS_*) */
+    gdouble first;     /* the first fraction above 0 reported, or −1 before it */
+    gint64 first_time; /* g_get_monotonic_time() at that report */
     gint cancel;       /* atomic: the user asked to stop */
     gint queued;       /* atomic: a show_progress() idle is pending */
     gint finished;     /* atomic: the worker has returned */
@@ -88,23 +91,42 @@ format_seconds (gdouble seconds)
     return g_strdup_printf (_ ("%d h %02d min"), s / 3600, s / 60 % 60);
 }
 
+const gchar *
+dfx__ui_progress_stage_text (double stage)
+{
+    if (stage <= DFX_UI_PROGRESS_PREPARING)
+        return _ ("Preparing the graphics kernels (slow on the first run only)...");
+    return _ ("Loading the model...");
+}
+
 /* Main thread: brings the bar up to the latest report. */
 static gboolean
 show_progress (gpointer user)
 {
     DfxUiProgress *p = user;
-    gdouble f;
+    gdouble f, f0, stage;
+    gint64 t0;
 
     g_atomic_int_set (&p->queued, 0);
     g_mutex_lock (&p->lock);
     f = p->fraction;
+    f0 = p->first;
+    t0 = p->first_time;
+    stage = p->stage;
     g_mutex_unlock (&p->lock);
 
-    if (f < 0.0) {
+    /* A stage pulses; so does 0 % after it (the likelihood reports 0
+     * before its first evaluation, the one that prepares the kernels). */
+    if (f <= 0.0 && stage < 0.0) {
         gtk_progress_bar_pulse (GTK_PROGRESS_BAR (p->bar));
-        gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->bar), _ ("Loading the model..."));
+        gtk_progress_bar_set_text (GTK_PROGRESS_BAR (p->bar), dfx__ui_progress_stage_text (f < 0.0 ? f : stage));
     } else {
-        gdouble elapsed = (gdouble)(g_get_monotonic_time () - p->start) / G_USEC_PER_SEC;
+        gint64 now = g_get_monotonic_time ();
+        gdouble elapsed = (gdouble)(now - p->start) / G_USEC_PER_SEC;
+        /* The pace since the first fraction: the work before it (loading,
+         * the first evaluation with its kernel preparation) is no guide to
+         * the rest. */
+        gdouble since = (gdouble)(now - t0) / G_USEC_PER_SEC, done = f - f0;
         gchar *text;
 
         f = CLAMP (f, 0.0, 1.0);
@@ -112,10 +134,11 @@ show_progress (gpointer user)
         /* With G_MESSAGES_DEBUG=dfx on the console (the ui tests wait for
          * it before they press Cancel). */
         g_debug ("progress %.3f after %.1f s", f, elapsed);
-        /* The time left at the pace so far, once there is a pace to go by
-         * (2 % done and a second gone); until then the time so far. */
-        if (f >= 0.02 && f < 1.0 && elapsed >= 1.0) {
-            gchar *left = format_seconds (elapsed * (1.0 - f) / f);
+        /* The time left at that pace, once there is a pace to go by (2 %
+         * done since the first fraction and a second gone); until then the
+         * time so far. */
+        if (f0 >= 0.0 && done >= 0.02 && f < 1.0 && since >= 1.0) {
+            gchar *left = format_seconds (since * (1.0 - f) / done);
             /* TRANSLATORS: progress: percent done, then the estimated time left ("2 min 05 s"). */
             text = g_strdup_printf (_ ("%d %% (about %s left)"), (gint)(f * 100.0), left);
             g_free (left);
@@ -136,6 +159,12 @@ dfx__ui_progress_report (DfxUiProgress *p, double fraction)
 {
     g_mutex_lock (&p->lock);
     p->fraction = fraction;
+    if (fraction < 0.0)
+        p->stage = fraction;
+    if (fraction > 0.0 && p->first < 0.0) {
+        p->first = fraction;
+        p->first_time = g_get_monotonic_time ();
+    }
     g_mutex_unlock (&p->lock);
     /* At most one idle in flight: a fast worker cannot flood the loop. */
     if (g_atomic_int_compare_and_exchange (&p->queued, 0, 1))
@@ -199,6 +228,8 @@ dfx__ui_progress_run (const gchar *title, const gchar *text, DfxUiWorkFunc work,
     p.work = work;
     p.data = data;
     p.start = g_get_monotonic_time ();
+    p.first = -1.0;
+    p.stage = 0.0;
     g_mutex_init (&p.lock);
     p.loop = g_main_loop_new (NULL, FALSE);
 
