@@ -251,11 +251,13 @@ static const struct {
     {2, 24, 5, 16, 40, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 1.0f, 0, 0, 'L'},
     {3, 6, 4, 12, 20, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0.5f, 0, 0, 'L'},
     /* offsets: aligned (lane-shaped), unaligned weights (scalar weight
-     * loads; also output and residual at offsets 3 and 1: conv2d-lvp's scalar
-     * epilogue), unaligned input (tiled kernel) */
+     * loads; output and residual at offsets 4 and 8), unaligned input, and
+     * (weight offset 5) output and residual at offsets 3 and 1 (both the
+     * tiled kernel: conv2d-lvp stores and loads them as vec4s) */
     {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 12, 8, 'L'},
     {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f, 4, 3, 'L'},
     {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 2, 0, 'G'},
+    {1, 8, 8, 8, 8, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1.0f, 4, 5, 'G'},
     /* stride 2 (downsampling), padding 1 or 0 (right and bottom): rows of 4,
      * 8, 40 and 48 pixels, odd heights */
     {1, 8, 8, 8, 8, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0, 1.0f, 0, 0, 'L'},
@@ -282,7 +284,8 @@ test_conv2d (void)
         size_t nin = (size_t) c.b * c.cin * c.h * c.w, nout = (size_t) c.b * c.cout * oh * ow;
         size_t nw = (size_t) c.cout * c.cin * c.ks * c.ks;
         const uint32_t tstride = c.cout + 3;
-        const uint32_t oo = c.w_off == 3 ? 3 : 0, ro = c.w_off == 3 ? 1 : 0; /* output, residual offsets */
+        /* output, residual offsets */
+        const uint32_t oo = c.w_off == 3 ? 4 : c.w_off == 5 ? 3 : 0, ro = c.w_off == 3 ? 8 : c.w_off == 5 ? 1 : 0;
         vec in = vec_new (&r, c.in_off + nin, -1, 1), wt = vec_new (&r, c.w_off + nw, -0.5f, 0.5f),
             bias = vec_new (&r, c.cout, -1, 1), temb = vec_new (&r, (size_t) c.b * tstride, -1, 1),
             res = vec_new (&r, ro + nout, -1, 1), out = vec_new (&r, oo + nout, 0, 0);
