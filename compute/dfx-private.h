@@ -98,9 +98,7 @@ struct dfx_ctx {
     VkPipelineCache pipeline_cache;
     dfx__pipeline *pipelines;
     int n_pipelines, cap_pipelines;
-    bool pipeline_log;         /* DFX_PIPELINE_LOG=1: one stderr line per pipeline created */
-    double pipeline_cpu_s;     /* CPU seconds of the creating thread in vkCreateComputePipelines */
-    double pipeline_wall_s;    /* wall seconds in vkCreateComputePipelines */
+    bool pipeline_log;         /* DFX_PIPELINE_LOG=1: stderr lines on pipeline creation and first dispatch */
 
     /* The recording: one command buffer, submitted by dfx_ctx_flush. */
     VkCommandPool cmd_pool;

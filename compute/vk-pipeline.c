@@ -2,8 +2,11 @@
  *
  * A pipeline is keyed by (shader name, specialization constants) and created
  * once per context; the VkPipelineCache is loaded from and saved to disk per
- * device so later runs skip shader compilation.  Descriptor layouts come from
- * the bindings the SPIR-V declares (all storage buffers, set 0).
+ * device so later runs skip shader compilation (lavapipe keeps nothing in it:
+ * it compiles a variant at its first dispatch and Mesa's own disk cache is
+ * what saves that; DFX_PIPELINE_LOG=1 times both, see vk-cmd.c).
+ * Descriptor layouts come from the bindings the SPIR-V declares (all storage
+ * buffers, set 0).
  */
 #include "dfx-private.h"
 
@@ -214,8 +217,6 @@ create_pipeline (dfx_ctx *ctx, const dfx__spirv *sp, const uint32_t *spec, uint3
     double c0 = seconds (CLOCK_THREAD_CPUTIME_ID), w0 = seconds (CLOCK_MONOTONIC);
     r = vkCreateComputePipelines (ctx->device, ctx->pipeline_cache, 1, &ci, NULL, &pl->pipeline);
     double dc = seconds (CLOCK_THREAD_CPUTIME_ID) - c0, dw = seconds (CLOCK_MONOTONIC) - w0;
-    ctx->pipeline_cpu_s += dc;
-    ctx->pipeline_wall_s += dw;
     if (ctx->pipeline_log) {
         char sp_text[16 * DFX__MAX_SPEC] = "";
         for (uint32_t i = 0, n = 0; i < n_spec && n < sizeof sp_text; i++)
