@@ -14,7 +14,13 @@ For a model folder and its data source:
             (models/codec_bpd.py: best settings per image, headers included)
 
     model_figures.py MODEL --data fashion-mnist|photos|FOLDER --dfx build/compute/dfx
-                     [--count 1024] [--bpd-count 16] [--work DIR] [--json OUT.json]
+                     [--count 1024] [--bpd-count 16] [--only fd|bpd] [--work DIR] [--json OUT.json]
+
+The held-out images are the same whatever --count (up to 1024): for photos the first
+of 2048 patches drawn from the held-out photographs (dfx_data.py 'photos:2048', test
+split), so the first 8 are tests/model/likelihood_fixture.py's.  The held-out floor
+(floor_heldout) is n held-out images against n other held-out ones.  --only runs one
+half (models/finish_model.py runs them as separate steps).
 
 Writes its samples and images under --work (default build-train/figures-<model>) and,
 with --json, the figures; prints a markdown table.  Skips bits/dim (and says so)
@@ -71,33 +77,47 @@ def main():
     ap.add_argument("--dfx", default="build/compute/dfx")
     ap.add_argument("--count", type=int, default=1024)
     ap.add_argument("--bpd-count", type=int, default=16)
+    ap.add_argument("--only", choices=("fd", "bpd"), help="only the FD figures, or only bits/dim")
     ap.add_argument("--work")
     ap.add_argument("--json")
     a = ap.parse_args()
     work = a.work or os.path.join("build-train", "figures-" + os.path.basename(os.path.normpath(a.model)))
     os.makedirs(work, exist_ok=True)
-    src = a.data if a.data != "photos" else f"photos:{2 * max(a.count, a.bpd_count)}"
-    train = dfx_data.load(src, "train", 3)
-    test = dfx_data.load(src, "test", 3)
-    n = min(a.count, train.shape[0] // 2, test.shape[0])
-    c = train.shape[1]
-    kind = "fmnist" if (c == 1 and train.shape[-1] == 32) else "random"
-    s = generate(a.dfx, a.model, n, work)
-    fig = {"model": a.model, "data": a.data, "features": kind, "count": n,
-           "fd_train": quality.fd(kind, s, train[:n]), "fd_heldout": quality.fd(kind, s, test[:n]),
-           "floor_train": quality.fd(kind, train[:n], train[n:2 * n]),
-           "floor_train_vs_heldout": quality.fd(kind, train[:n], test[:n])}
-    if os.path.isdir(os.path.join(a.model, "fisher")):
-        x = test[:a.bpd_count]
-        fig["bpd"], fig["bpd_each"] = likelihood(a.dfx, a.model, x, work)
-        fig.update({"bpd_" + k: v for k, v in codec_bpd.measure(x).items()})
-    else:
-        print(f"model_figures: {a.model} has no fisher/: no bits/dim", file=sys.stderr)
-    print(f"| {os.path.basename(a.model)} | FD-{kind} vs training {fig['fd_train']:.3f} (floor "
-          f"{fig['floor_train']:.3f}) | vs held-out {fig['fd_heldout']:.3f} (floor "
-          f"{fig['floor_train_vs_heldout']:.3f}) |" + (
-              f" {fig['bpd']:.3f} bits/dim (PNG {fig['bpd_png']:.3f}, WebP {fig['bpd_webp']:.3f}) |"
-              if "bpd" in fig else ""))
+    src = a.data if a.data != "photos" else f"photos:{max(2048, 2 * max(a.count, a.bpd_count))}"
+    channels = 3
+    try:
+        with open(os.path.join(a.model, "unet", "config.json")) as f:
+            channels = json.load(f)["in_channels"]
+    except (OSError, ValueError, KeyError) as e:
+        print(f"model_figures: {a.model}/unet/config.json: {e}", file=sys.stderr)
+        return 1
+    test = dfx_data.load(src, "test", channels)
+    fig = {"model": a.model, "data": a.data}
+    row = f"| {os.path.basename(os.path.normpath(a.model))} |"
+    if a.only != "bpd":
+        train = dfx_data.load(src, "train", channels)
+        n = min(a.count, train.shape[0] // 2, test.shape[0] // 2)
+        kind = "fmnist" if (channels == 1 and train.shape[-1] == 32) else "random"
+        s = generate(a.dfx, a.model, n, work)
+        fig.update({"features": kind, "count": n,
+                    "fd_train": quality.fd(kind, s, train[:n]), "fd_heldout": quality.fd(kind, s, test[:n]),
+                    "floor_train": quality.fd(kind, train[:n], train[n:2 * n]),
+                    "floor_heldout": quality.fd(kind, test[:n], test[n:2 * n]),
+                    "floor_train_vs_heldout": quality.fd(kind, train[:n], test[:n])})
+        row += (f" FD-{kind} vs training {fig['fd_train']:.3f} (floor {fig['floor_train']:.3f}) |"
+                f" vs held-out {fig['fd_heldout']:.3f} (floor {fig['floor_heldout']:.3f}) |")
+    if a.only != "fd":
+        if os.path.isdir(os.path.join(a.model, "fisher")):
+            x = test[:a.bpd_count]
+            fig["bpd_count"] = int(x.shape[0])
+            fig["bpd"], fig["bpd_each"] = likelihood(a.dfx, a.model, x, work)
+            fig.update({"bpd_" + k: v for k, v in codec_bpd.measure(x).items()})
+            row += f" {fig['bpd']:.3f} bits/dim (PNG {fig['bpd_png']:.3f}, WebP {fig['bpd_webp']:.3f}) |"
+        else:
+            print(f"model_figures: {a.model} has no fisher/: no bits/dim", file=sys.stderr)
+            if a.only == "bpd":
+                return 1
+    print(row)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(fig, f, indent=2)

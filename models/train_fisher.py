@@ -26,7 +26,8 @@ against float64 on a fixed batch (models/gradcheck.py); above 1e-4 it refuses
 (exit status 4) and names the tensor.
 
 Writes MODEL/fisher/config.json and MODEL/fisher/diffusion_pytorch_model.
-safetensors (EMA weights; float32, or float16 with --fp16), the resumable
+safetensors (EMA weights; float32, or float16 with --fp16) with MODEL/fisher/train_info.json
+(step, the schedule's --steps, wall time, recipe), the resumable
 state --state (default WORK/fisher-ckpt.pt: weights, AdamW moments, RNG, the
 unused PF-ODE states of the pool, step; the float32 EMA is the fisher/ export,
 checked by SHA-256 on resume) and WORK/fisher.log.jsonl (WORK: --work, default
@@ -398,6 +399,21 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     return snapshot(), ema
 
 
+def write_info(folder, step, total, wall, a, n_images):
+    """FOLDER/train_info.json: the head's step, its schedule's end and its recipe (like
+    train_unet.py's train_info.json; dfx does not read it)."""
+    recipe = {k: getattr(a, k) for k in ("data", "target", "t_sampling", "ode_fraction", "ode_steps",
+                                          "batch", "lr", "ema_decay", "seed", "matmul_precision", "fp16")}
+    info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step) * a.batch,
+            "train_wall_seconds": round(float(wall), 1), "training_images": int(n_images),
+            "recipe": recipe}
+    tmp = os.path.join(folder, "train_info.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(info, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, os.path.join(folder, "train_info.json"))
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="Train the Fisher head m(x_t,t) ≈ E[x0⊙x0|x_t] of a model folder (score "
@@ -568,6 +584,8 @@ def main():
         tmp = ckpt_path + ".tmp"
         torch.save(dict(st, config=cfg), tmp)
         os.replace(tmp, ckpt_path)
+        # the head's progress beside it, for models/finish_model.py (not read by dfx)
+        write_info(os.path.join(a.model, FISHER_DIR), st["step"], a.steps, st["wall"], a, data.shape[0])
 
     try:
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,

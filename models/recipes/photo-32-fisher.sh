@@ -1,26 +1,6 @@
 #!/bin/bash
-# The Fisher head of photo-32 (issue 18), one core, after the score network's run has ended:
-# a variance-ratio head (models/FISHER.md) regressed on the frozen network's own Jacobian diagonal,
-# warm-started from unet/'s weights, three quarters of each batch PF-ODE states of 8 to 64 Heun
-# steps (the inputs a likelihood gives it), timesteps uniform in ln σ̃ — the settings the shipped
-# heads ended on, in one stage.  Writes models/state/photo-32/fisher (float32 EMA) and the resumable
-# state models/state/photo-32-fisher.pt (bit-for-bit: 2 + 2 steps equal 4 straight, checked
-# 2026-12-07).  Refuses while unet/ is not the end of its schedule (the head must match the final
-# network; DFX_FISHER_ANY_STEP=1 overrides, for trying the recipe).  Extra arguments go to
-# train_fisher.py (e.g. --max-minutes 160); DFX_TRAIN_PREFIX replaces the runner, as in photo-32.sh.
-cd "$(dirname "$0")/../.."
-model=${DFX_FISHER_MODEL:-models/state/photo-32}
-if [ -z "${DFX_FISHER_ANY_STEP:-}" ]; then
-  python3 - "$model/train_info.json" <<'PY' || exit 2
-import json, sys
-d = json.load(open(sys.argv[1]))
-done, total = d["steps"], d["recipe"].get("total_steps")
-if done != total:
-    sys.exit(f"photo-32-fisher: {sys.argv[1]}: the score network is at step {done} of {total}; "
-             "train its Fisher head when the run has ended")
-PY
-fi
-exec ${DFX_TRAIN_PREFIX:-build-aux/dfx-env taskset -c 0 python3} models/train_fisher.py "$model" --data photos \
-  --target network --t-sampling log-sigma --ode-fraction 0.75 --ode-steps 8:64 \
-  --batch 32 --steps 3000 --lr 2e-4 --ema-decay 0.995 \
-  --state models/state/photo-32-fisher.pt --work build-train/photo-32-fisher --ckpt-minutes 10 "$@"
+# The Fisher head of photo-32 (issue 18), one core, after the score network's run has ended
+# (models/recipes/fisher-head.sh: the recipe, the files it writes, the refusal before the run's
+# end and DFX_FISHER_ANY_STEP).  3000 steps of batch 32; resumable from models/state/photo-32-fisher.pt.
+# Extra arguments go to train_fisher.py (e.g. --max-minutes 160).
+exec "$(dirname "$0")/fisher-head.sh" photo-32 photos "$@"

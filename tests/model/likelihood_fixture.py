@@ -15,7 +15,11 @@ TOL = 1e-3         # dfx likelihood's default RK45 tolerances (rtol = atol)
 PROBES = 4         # Hutchinson probes per image of the committed reference (make-likelihood-ref.py --probes)
 N_IMAGES = 8       # the first N test images of each model
 SEED = 1           # Hutchinson probe seed
-MODELS = ("fashion-mnist-32", "emoji-32")
+MODELS = ("fashion-mnist-32", "emoji-32")  # the shipped models test-likelihood-ref.py checks by default
+# Models whose test images are known (MODELS and the runs of models/state/ before promotion):
+# make-likelihood-ref.py and test-likelihood-ref.py take these with --model.
+KNOWN = MODELS + ("photo-32",)
+CODE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models"))
 # The files of a model folder the likelihood depends on (gaussian/ is not used by `dfx likelihood`).
 MODEL_FILES = ("unet/config.json", "unet/diffusion_pytorch_model.safetensors",
                "fisher/config.json", "fisher/diffusion_pytorch_model.safetensors",
@@ -30,7 +34,7 @@ def emoji_test_split(models, work):
     import dfx_data
     data = os.path.join(work, "emoji-data")
     if not os.path.isfile(os.path.join(data, "manifest.json")):
-        out = subprocess.run([sys.executable, os.path.join(models, "prep_emoji.py"), "--out", data],
+        out = subprocess.run([sys.executable, os.path.join(CODE, "prep_emoji.py"), "--out", data],
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise dfx_data.DataError(out.stderr.strip())
@@ -38,13 +42,17 @@ def emoji_test_split(models, work):
 
 
 def test_images(name, models, work, n=N_IMAGES):
-    """The first n test images [n, C, 32, 32] on [-1, 1] of a shipped model (Fashion-MNIST's test
-    split; for emoji-32 the held-out 5 % of models/prep_emoji.py's glyphs, as its card says)."""
+    """The first n test images [n, C, 32, 32] on [-1, 1] of a model of KNOWN (Fashion-MNIST's test
+    split; for emoji-32 the held-out 5 % of models/prep_emoji.py's glyphs, as its card says; for
+    photo-32 the first of the 2048 held-out patches of budgie-backgrounds models/model_figures.py
+    measures bits/dim on, dfx_data.py 'photos:2048')."""
     import dfx_data
     if name == "fashion-mnist-32":
         return dfx_data.fashion_mnist("test", 32)[:n]
     if name == "emoji-32":
         return emoji_test_split(models, work)[:n]
+    if name == "photo-32":
+        return dfx_data.load("photos:2048", "test", 3)[:n]
     raise ValueError(f"{name}: no test split known")
 
 

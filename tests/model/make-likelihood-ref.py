@@ -46,11 +46,11 @@ sys.path.insert(0, here)
 import likelihood_fixture as F  # noqa: E402
 
 
-def reference(name, models, work, probes):
+def reference(name, models, work, probes, n_images=F.N_IMAGES):
     import torch
     import likelihood_ref as L
     model_dir = os.path.join(models, name)
-    x = F.test_images(name, models, work)
+    x = F.test_images(name, models, work, n_images)
     model = L.Model(model_dir, torch.float64)
     d = x[0].numel()
     c0 = time.process_time()
@@ -79,7 +79,7 @@ def reference(name, models, work, probes):
         "cpu_seconds": {"dftm_heun": round(c1 - c0, 1), "hutchinson": round(c2 - c1, 1)},
         "made": {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                  "torch": torch.__version__, "machine": platform.machine(),
-                 "likelihood_ref.py": _sha256(os.path.join(models, "likelihood_ref.py"))},
+                 "likelihood_ref.py": _sha256(os.path.join(F.CODE, "likelihood_ref.py"))},
     }
 
 
@@ -97,12 +97,16 @@ def main():
     ap.add_argument("--work", default=None, help="scratch folder for the emoji test split "
                     "(default: build/likelihood-ref under the repository)")
     ap.add_argument("--out", default=F.REFERENCE)
-    ap.add_argument("--model", action="append", choices=F.MODELS,
-                    help="only this model (repeatable; default both); other entries of --out are kept")
+    ap.add_argument("--model", action="append", choices=F.KNOWN,
+                    help="only this model (repeatable; default the shipped ones, likelihood_fixture.MODELS); "
+                    "other entries of --out are kept.  --models models/state --model photo-32 "
+                    "--out models/state/photo-32/likelihood-ref.json makes a run's entry before promotion "
+                    "(models/finish_model.py)")
     ap.add_argument("--probes", type=int, default=F.PROBES)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--n-images", type=int, default=F.N_IMAGES, help="the first N test images (default 8)")
     a = ap.parse_args()
-    sys.path.insert(0, a.models)
+    sys.path.insert(0, F.CODE)  # the tooling (likelihood_ref.py, dfx_data.py) is the repository's
     import torch
     torch.set_num_threads(a.threads)
     work = a.work or os.path.join(here, "..", "..", "build", "likelihood-ref")
@@ -110,10 +114,10 @@ def main():
     ref = {"settings": {}, "models": {}}
     if os.path.isfile(a.out):
         ref = F.load_reference(a.out)
-    ref["settings"] = {"heun_steps": F.STEPS, "rk45_tol": F.TOL, "n_images": F.N_IMAGES,
+    ref["settings"] = {"heun_steps": F.STEPS, "rk45_tol": F.TOL, "n_images": a.n_images,
                        "made_by": "tests/model/make-likelihood-ref.py"}
     for name in a.model or F.MODELS:
-        ref["models"][name] = reference(name, a.models, work, a.probes)
+        ref["models"][name] = reference(name, a.models, work, a.probes, a.n_images)
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(ref, f, indent=1)

@@ -55,6 +55,12 @@ of the model's own data: Fashion-MNIST's test set; for emoji-32 the held-out
    near 0.01 rather than 0.02).
 
 Usage: test-likelihood-ref.py --models DIR --dfx DFX --work DIR [--reference FILE]
+                              [--model NAME]... [--json OUT]
+
+--model checks only these models (default likelihood_fixture.MODELS, the shipped
+ones); --json writes each model's figures (means, gaps per image, within-bound count).
+models/finish_model.py runs it on a run's folder before promotion: --models
+models/state --model photo-32 --reference models/state/photo-32/likelihood-ref.json.
 """
 
 import argparse
@@ -103,8 +109,9 @@ def check_reference(name, model_dir, x, ref):
     return bad
 
 
-def compare(name, model_dir, x, dfx, work, ref, L):
-    """Returns the number of failed checks for one model on images x [N, C, 32, 32]."""
+def compare(name, model_dir, x, dfx, work, ref, L, figures=None):
+    """Returns the number of failed checks for one model on images x [N, C, 32, 32]; puts its
+    figures into figures[name] when given."""
     from PIL import Image
     failures = 0
     bad = check_reference(name, model_dir, x, ref)
@@ -174,6 +181,14 @@ def compare(name, model_dir, x, dfx, work, ref, L):
           + ("" if ASSERT_PER_IMAGE else "; not asserted until issue 18's retrained heads"))
     print(f"time: {name}: dfx {t1 - t0:.1f} s ({STEPS} Heun steps) and {t2 - t1:.1f} s (RK45) for {len(hb)} "
           f"images, PyTorch float64 DF-TM of image 0 {t3 - t2:.1f} s")
+    if figures is not None:
+        figures[name] = {
+            "n_images": len(hb), "probes": probes, "dftm_rk45": rk, "hutchinson": hb,
+            "hutchinson_se": se_img, "dftm_rk45_mean": float(np.mean(rk)),
+            "hutchinson_mean": float(np.mean(hb)), "hutchinson_mean_se": se, "gap_mean": gap,
+            "gaps": gaps, "within_per_image_bound": int(within), "per_image_bound": PER_IMAGE_BOUND,
+            "gap_bound": GAP_BOUND, "parity_max_diff": max(abs(b - r) for b, r in zip(heun, ref_dftm)),
+            "failures": failures}
     return failures
 
 
@@ -183,8 +198,13 @@ def main():
     ap.add_argument("--dfx", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--reference", default=F.REFERENCE)
+    ap.add_argument("--model", action="append", choices=F.KNOWN,
+                    help="only this model (repeatable; default the shipped ones)")
+    ap.add_argument("--json", help="write each model's figures here")
+    ap.add_argument("--n-images", type=int, default=F.N_IMAGES,
+                    help="the first N test images (default 8; the reference must have as many)")
     a = ap.parse_args()
-    sys.path.insert(0, a.models)
+    sys.path.insert(0, F.CODE)  # the tooling is the repository's, --models may be models/state
     import dfx_data
     import likelihood_ref as L
 
@@ -196,16 +216,21 @@ def main():
         print(f"FAIL: reference {a.reference}: {e}; make it with: {F.REGENERATE}")
         return 1
     failures = 0
-    for name in F.MODELS:
+    figures = {}
+    for name in a.model or F.MODELS:
         try:
-            x = F.test_images(name, a.models, a.work)
+            x = F.test_images(name, a.models, a.work, a.n_images)
         except dfx_data.DataError as e:
             print(f"FAIL: {name} test data: {e}")
             failures += 1
             continue
         failures += compare(name, os.path.join(a.models, name), x, a.dfx, a.work,
-                            ref["models"].get(name), L)
+                            ref["models"].get(name), L, figures)
         sys.stdout.flush()
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(figures, f, indent=1)
+            f.write("\n")
     return 1 if failures else 0
 
 

@@ -1,0 +1,6 @@
+#!/bin/bash
+# The Fisher head of the retrained fashion-mnist-32 (issue 18), one core, after the score network's
+# run has ended (models/recipes/fisher-head.sh: the recipe, the files it writes, the refusal before
+# the run's end and DFX_FISHER_ANY_STEP).  3000 steps of batch 32; resumable from
+# models/state/fashion-mnist-32-fisher.pt.  Extra arguments go to train_fisher.py (e.g. --max-minutes 160).
+exec "$(dirname "$0")/fisher-head.sh" fashion-mnist-32 fashion-mnist "$@"
