@@ -74,11 +74,12 @@ GAUSS = ("gaussian/config.json", "gaussian/statistics.safetensors")
 INPUTS = {"gaussian": UNET, "grid": UNET, "fd": UNET + GAUSS, "bpd": UNET + FISHER, "gap": UNET + FISHER}
 OUTPUTS = {"gaussian": GAUSS, "grid": ("samples.png",), "fd": (), "bpd": (), "gap": ("likelihood-ref.json",)}
 
-# Minutes of one core of the 2-core VM (AMD EPYC, the other core training) each step takes
-# with the default counts, measured 2026-12-07 on photo-32's interim export (models/state/
-# README.md "Finishing"); a step starts only with at least this much time left.  fd scales
-# with --count, bpd with --bpd-count, gap with --ref-images × --probes.
-ESTIMATE_MIN = {"build": 15, "gaussian": 6, "grid": 2, "fd": 25, "bpd": 8, "gap": 20, "card": 0}
+# Minutes of one core each step may take with the default counts: the CPU time measured
+# 2026-12-07 on photo-32's step-15653 export with small counts (BENCHMARKS.md "Finishing a
+# model": gaussian 1.2, grid 0.8, fd ~6 at 1024, bpd ~1.5 at 16, gap ~19 at 8 x 16 probes,
+# a fresh dfx build ~10), with about 1.5x to spare; a step starts only with at least this
+# much time left.  fd scales with --count, bpd with --bpd-count, gap with --ref-images x --probes.
+ESTIMATE_MIN = {"build": 15, "gaussian": 3, "grid": 2, "fd": 10, "bpd": 4, "gap": 30, "card": 0}
 DEFAULTS = {"count": 1024, "bpd_count": 16, "ref_images": 8, "probes": 16, "fisher_steps": 3000}
 MARGIN_MIN = 2  # kept free at the end: a training run's last checkpoint, the card, finish.json
 
@@ -360,7 +361,8 @@ def main(argv=None):
         inputs = digests(fdir, INPUTS[step])
         rec["steps"].pop(step, None)
         save()
-        cmd, result_file = step_command(step, name, folder, data, so, py, logdir)
+        key = hashlib.sha256(json.dumps([inputs, so], sort_keys=True).encode()).hexdigest()[:12]
+        cmd, result_file = step_command(step, name, folder, data, so, py, logdir, key)
         with open(os.path.join(logdir, step + ".log"), "w") as lg:
             rc, wall, cpu = run(cmd, env, clock.deadline, lg)
         note(step, rc, wall, cpu)
@@ -404,8 +406,11 @@ def o_for(step, o):
             "gap": {"ref_images": o["ref_images"], "probes": o["probes"]}}[step]
 
 
-def step_command(step, name, folder, data, so, py, logdir):
-    """(command, the JSON file it writes or None) of a finishing step."""
+def step_command(step, name, folder, data, so, py, logdir, key):
+    """(command, the JSON file it writes or None) of a finishing step.  key (a digest of the
+    step's inputs and options) names its scratch folder: model_figures.py keeps the samples
+    made so far there, for a step stopped at the deadline to go on from, and only for the
+    same network."""
     if step == "gaussian":
         return py + ["models/gaussian_stats.py", "--model", folder, "--data", data, "--rank", str(so["rank"]),
                      "--n-holdout", str(so["n_holdout"]), "--n-sigma", str(so["n_sigma"]),
@@ -416,7 +421,7 @@ def step_command(step, name, folder, data, so, py, logdir):
     dfx = "build-finish/compute/dfx"
     if step in ("fd", "bpd"):
         out = os.path.join(logdir, step + ".json")
-        work = os.path.join("build-train", "finish-" + name, "figures-" + step)
+        work = os.path.join("build-train", "finish-" + name, f"{step}-{key}")
         cmd = py + ["models/model_figures.py", folder, "--data", data, "--dfx", dfx, "--only", step,
                     "--count", str(so.get("count", DEFAULTS["count"])),
                     "--bpd-count", str(so.get("bpd_count", DEFAULTS["bpd_count"])), "--work", work, "--json", out]
@@ -425,7 +430,7 @@ def step_command(step, name, folder, data, so, py, logdir):
         models = os.path.dirname(os.path.normpath(folder))
         ref = os.path.join(folder, "likelihood-ref.json")
         out = os.path.join(logdir, "gap.json")
-        work = os.path.join("build-train", "finish-" + name, "gap")
+        work = os.path.join("build-train", "finish-" + name, f"gap-{key}")
         # the reference first (float64 PyTorch), then dfx against it
         cmd = py[:-1] + ["sh", "-c",
                          "python3 tests/model/make-likelihood-ref.py --models \"$1\" --model \"$2\" --probes \"$3\" "

@@ -105,7 +105,9 @@ def fmt(v, d=3):
 def minutes(s):
     if s is None:
         return "—"
-    return f"{s / 3600:.1f} h" if s >= 5400 else f"{s / 60:.0f} min"
+    if s >= 5400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 60:.0f} min" if s >= 600 else f"{s / 60:.1f} min"
 
 
 def network_row(folder, info):
@@ -188,7 +190,8 @@ def quality_section(steps):
         out.append(f"| bits/dim of the first {bpd.get('bpd_count', len(bpd.get('bpd_each', [])))} held-out images, "
                    f"DF-TM (`dfx likelihood`, RK45) | {bpd['bpd']:.3f} | lossless PNG {bpd['bpd_png']:.3f}, "
                    f"WebP {bpd['bpd_webp']:.3f} (`models/codec_bpd.py`, best settings per image, headers "
-                   f"included): {100 * below:.0f} % below the better | {100 * GOALS['bpd_below']:.0f} % below: {met} |")
+                   f"included): {100 * abs(below):.0f} % {'below' if below >= 0 else 'above'} the better | "
+                   f"{100 * GOALS['bpd_below']:.0f} % below: {met} |")
     else:
         out.append("| bits/dim of held-out images | not measured yet | | |")
     gap = steps.get("gap", {}).get("result")
