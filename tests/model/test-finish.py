@@ -13,7 +13,8 @@ on a synthetic model folder (no network, no Vulkan; about a second), suite `mode
 4. model_card.py writes the card's figures from finish.json: FD 2.4 against a floor of 0.8 is
    3.0×, bits/dim 3.0 against PNG 5.0 and WebP 4.0 is 25 % below the better (both goals met),
    a gap mean of +0.0300 fails the 0.02 goal.
-5. promote_model.py's not_finished lists the unfinished head and each missing step, and nothing
+5. A step still running at the deadline is stopped with its process group (rc None).
+6. promote_model.py's not_finished lists the unfinished head and each missing step, and nothing
    once the folder is complete.
 
 usage: test-finish.py --models DIR
@@ -25,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def write(path, data):
@@ -82,6 +84,13 @@ def main():
               "train_fisher.py's progress and end")
         check(not FM.ended(None) and not FM.ended({"steps": 3, "total_steps": 9}), "not ended")
         check(abs(FM.estimate("fd", {"count": 256}) - FM.ESTIMATE_MIN["fd"] / 4) < 1e-9, "estimates scale with counts")
+
+        t0 = time.time()
+        rc, wall, _ = FM.run(["sh", "-c", "sleep 30; sleep 30"], deadline=time.time() + 1)
+        check(rc is None and wall < 15 and time.time() - t0 < 15,
+              f"a step past the deadline is stopped, its children too ({wall:.1f} s)")
+        rc, _, _ = FM.run(["sh", "-c", "exit 3"])
+        check(rc == 3, "a step's exit status comes back")
 
         env = dict(os.environ)
         env.pop("DFX_FISHER_ANY_STEP", None)
