@@ -16,7 +16,8 @@ deadline, so that the job ends before --max-minutes and the next session's run g
             total_steps (refused by the recipe before the network's run has ended)
   -- the rest only once the head has ended --
   build     dfx for the steps that run it: ninja -C build-finish compute/dfx (a build folder
-            of its own, so it never races the lead's build/; cheap when up to date)
+            of its own, so it never races the lead's build/; the two runs' jobs take turns by a
+            lock; cheap when up to date)
   gaussian  gaussian/ from the training data (models/gaussian_stats.py with the shipped
             models' settings: rank 64, 128 held-out images, 16 noise levels, tolerance 0.1)
   grid      samples.png: 64 samples, models/sample.py (DDIM 50 steps, η 0, seed 0), as the cards
@@ -329,7 +330,9 @@ def main(argv=None):
             if a.dry_run:
                 print("finish: build: would build build-finish/compute/dfx")
                 continue
-            cmd = runner + ["sh", "-c", "[ -f build-finish/build.ninja ] || meson setup build-finish; "
+            # one build at a time: the two runs' jobs share build-finish/
+            cmd = runner + ["flock", "build-train/build-finish.lock", "sh", "-c",
+                            "[ -f build-finish/build.ninja ] || meson setup build-finish; "
                             "ninja -C build-finish compute/dfx"]
             with open(os.path.join(logdir, "build.log"), "a") as lg:
                 rc, wall, cpu = run(cmd, env, clock.deadline, lg)
