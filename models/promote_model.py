@@ -57,20 +57,41 @@ def not_finished(folder):
     for p in PARTS + ("likelihood-ref.json",):
         if not os.path.isfile(os.path.join(folder, p)):
             why.append(f"{p} missing")
+    why += reference_problems(folder, os.path.basename(os.path.normpath(folder)))
     return why
+
+
+def reference_problems(folder, name, test_ref=REFERENCE):
+    """Why the run's likelihood reference cannot go into the test's file (a list; empty when it can):
+    its entry must be made from this folder's files and have as many images as the test's."""
+    run_ref = os.path.join(folder, "likelihood-ref.json")
+    if not os.path.isfile(run_ref):
+        return []
+    try:
+        entry = (FM.read_json(run_ref) or {}).get("models", {}).get(name)
+        want = (FM.read_json(test_ref, {}) or {}).get("settings", {}).get("n_images")
+    except FM.FinishError as e:
+        return [str(e)]
+    if not entry:
+        return [f"{run_ref}: no entry for {name}"]
+    out = []
+    if want is not None and entry.get("n_images") != want:
+        out.append(f"{run_ref}: {entry.get('n_images')} images, the test's reference has {want} per model "
+                   f"(rerun the gap step with --ref-images {want})")
+    have = FM.digests(folder, list(entry.get("model_files", {})))
+    for rel, h in entry.get("model_files", {}).items():
+        if have.get(rel) != h:
+            out.append(f"{run_ref}: made from another {rel} (rerun the gap step)")
+    return out
 
 
 def merge_reference(name, run_ref, out=REFERENCE):
     """Put the run's entry of its likelihood reference into the test's file (other entries kept)."""
     new = FM.read_json(run_ref)
     ref = FM.read_json(out, {"settings": {}, "models": {}})
-    entry = new["models"][name]
-    if entry["n_images"] != ref.get("settings", {}).get("n_images", entry["n_images"]):
-        raise FM.FinishError(f"{run_ref}: {entry['n_images']} images, {out} has "
-                             f"{ref['settings']['n_images']} per model")
-    ref["models"][name] = entry
+    ref["models"][name] = new["models"][name]  # checked by reference_problems
     FM.write_json(out, ref)
-    return entry["hutchinson"]["probes"]
+    return new["models"][name]["hutchinson"]["probes"]
 
 
 def main():

@@ -114,7 +114,15 @@ def main():
 
         # a complete record: the card's figures and promotion's check
         write(os.path.join(d, "samples.png"), b"png")
-        write(os.path.join(d, "likelihood-ref.json"), "{}")
+        files = ("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "fisher/config.json")
+        entry = {"n_images": 8, "model_files": FM.digests(d, files), "hutchinson": {"probes": 16}}
+        write(os.path.join(d, "likelihood-ref.json"), json.dumps({"models": {"photo-32": entry}}))
+        check(PM.reference_problems(d, "photo-32") == [], "the run's likelihood reference fits the test's")
+        write(os.path.join(d, "fisher", "config.json"), "{}")
+        check(any("made from another fisher/config.json" in w for w in PM.reference_problems(d, "photo-32")),
+              "a likelihood reference made from other files is refused")
+        entry["model_files"] = FM.digests(d, files)
+        write(os.path.join(d, "likelihood-ref.json"), json.dumps({"models": {"photo-32": entry}}))
         res = {"fd": {"count": 1024, "features": "random", "fd_heldout": 2.4, "floor_heldout": 0.8,
                       "fd_train": 2.0, "floor_train": 0.5, "floor_train_vs_heldout": 1.0},
                "bpd": {"bpd_count": 16, "bpd": 3.0, "bpd_png": 5.0, "bpd_webp": 4.0},
