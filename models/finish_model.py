@@ -83,6 +83,7 @@ OUTPUTS = {"gaussian": GAUSS, "grid": ("samples.png",), "fd": (), "bpd": (), "ga
 ESTIMATE_MIN = {"build": 15, "gaussian": 3, "grid": 2, "fd": 10, "bpd": 4, "gap": 30, "card": 0}
 DEFAULTS = {"count": 1024, "bpd_count": 16, "ref_images": 8, "probes": 16, "fisher_steps": 3000}
 MARGIN_MIN = 2  # kept free at the end: a training run's last checkpoint, the card, finish.json
+TRAIN_SLACK_MIN = 3  # a training script's start-up before its own --max-minutes clock starts
 
 
 class FinishError(RuntimeError):
@@ -279,10 +280,12 @@ def main(argv=None):
                 print(f"finish: train: {left:.0f} min left, not started")
                 break
             if a.dry_run:
-                print(f"finish: train: would run {name}.sh --max-minutes {left:.0f} (at {progress(info)})")
+                print(f"finish: train: would run {name}.sh --max-minutes {left - TRAIN_SLACK_MIN:.0f} (at {progress(info)})")
                 break
-            rc, wall, cpu = run([f"models/recipes/{name}.sh", "--max-minutes", f"{left:.1f}"], env,
-                                clock.deadline)
+            # its own clock starts after the environment, the data and the gradient check: keep
+            # TRAIN_SLACK_MIN for those, so that it stops at a checkpoint before the deadline's kill
+            rc, wall, cpu = run([f"models/recipes/{name}.sh", "--max-minutes", f"{left - TRAIN_SLACK_MIN:.1f}"],
+                                env, clock.deadline)
             note("train", rc, wall, cpu, {"at": list(progress(read_json(os.path.join(fdir, "train_info.json"))) or [])})
             if rc != 0 or not ended(read_json(os.path.join(fdir, "train_info.json"))):
                 status = 0 if rc in (0, None) else 1
@@ -298,7 +301,7 @@ def main(argv=None):
             if left < 5:
                 print(f"finish: fisher: {left:.0f} min left, not started")
                 break
-            extra = ["--max-minutes", f"{left:.1f}"]
+            extra = ["--max-minutes", f"{left - TRAIN_SLACK_MIN:.1f}"]
             if a.fisher_steps:
                 extra += ["--steps", str(a.fisher_steps)]
             if not default_folder:
