@@ -49,7 +49,9 @@ dfx__generate_add_arguments (GimpProcedure *procedure)
                                      _ ("DDPM: with fresh noise each step"), NULL, "ocm-ddpm",
                                      DFX_SAMPLER_OCM_DDPM, _ ("OCM-DDPM: good in few steps (needs fisher/)"),
                                      NULL, "ocm-ddim", DFX_SAMPLER_OCM_DDIM,
-                                     _ ("OCM-DDIM: good in few steps (needs fisher/)"), NULL, NULL),
+                                     _ ("OCM-DDIM: good in few steps (needs fisher/)"), NULL, "dpmpp-2m",
+                                     DFX_SAMPLER_DPMPP_2M,
+                                     _ ("DPM-Solver++ (2M): Heun's detail at one evaluation a step"), NULL, NULL),
         dfx_sampler_name (d.sampler), G_PARAM_READWRITE);
 
     gimp_procedure_add_int_argument (procedure, "steps", _ ("_Quality steps"),

@@ -1,6 +1,6 @@
 /* cli-generate.c — `dfx generate`: images from a model with the Gaussian skip.
  *
- *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]
+ *   dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim|dpmpp-2m]
  *                [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S]
  *                [--size WxH] [--count K] [--grid] -o OUT.png
  *                [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]
@@ -26,7 +26,7 @@ static int
 usage (FILE *f, int rc)
 {
     fprintf (f,
-             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim]\n"
+             "usage: dfx generate --model DIR [--steps N] [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim|dpmpp-2m]\n"
              "                    [--skip auto|pca|spectral|off] [--sigma-skip S] [--seed S] [--size WxH]\n"
              "                    [--count K] [--grid] -o OUT.png\n"
              "                    [--tensor FILE.safetensors] [--noise FILE.safetensors] [--json]\n\n"
@@ -133,11 +133,11 @@ dfx_cli_generate (int argc, char **argv)
             p.sigma_skip = s, i++;
         } else if (v && strcmp (a, "--sampler") == 0) {
             dfx_sampler s;
-            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_OCM_DDIM; s++)
+            for (s = DFX_SAMPLER_HEUN; s <= DFX_SAMPLER_LAST; s++)
                 if (strcmp (v, dfx_sampler_name (s)) == 0)
                     break;
-            if (s > DFX_SAMPLER_OCM_DDIM) {
-                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler, ddim, ddpm, ocm-ddpm or ocm-ddim\n",
+            if (s > DFX_SAMPLER_LAST) {
+                fprintf (stderr, "dfx generate: --sampler '%s' is not heun, euler, ddim, ddpm, ocm-ddpm, ocm-ddim or dpmpp-2m\n",
                          v);
                 return DFX_CLI_EXIT_USAGE;
             }

@@ -365,8 +365,14 @@ typedef enum dfx_sampler {
      * (Philox), so the same seed gives the same bits.  NFE N. */
     DFX_SAMPLER_DDPM,     /* ancestral DDPM with the fixed variance β̃ */
     DFX_SAMPLER_OCM_DDPM, /* DDPM with the optimal diagonal covariance from fisher/; last-step noise clipped */
-    DFX_SAMPLER_OCM_DDIM  /* DDIM mean (η = 0) with the optimal diagonal covariance from fisher/ */
+    DFX_SAMPLER_OCM_DDIM, /* DDIM mean (η = 0) with the optimal diagonal covariance from fisher/ */
+    /* Deterministic again: DPM-Solver++(2M) (Lu et al. 2022), the second-order
+     * multistep solver in λ = −log σ̃ on the EDM σ schedule (ρ = 7); its first
+     * step and the last one (to σ̃ = 0) are first order.  NFE N. */
+    DFX_SAMPLER_DPMPP_2M
 } dfx_sampler;
+
+#define DFX_SAMPLER_LAST DFX_SAMPLER_DPMPP_2M
 
 typedef enum dfx_skip {
     DFX_SKIP_AUTO = 0, /* gaussian/'s calibrated mode (spectral at another size); off without gaussian/ */
@@ -375,7 +381,7 @@ typedef enum dfx_skip {
     DFX_SKIP_OFF
 } dfx_skip;
 
-/* "heun", "euler", "ddim", "ddpm", "ocm-ddpm", "ocm-ddim"; "auto", "pca",
+/* "heun", "euler", "ddim", "ddpm", "ocm-ddpm", "ocm-ddim", "dpmpp-2m"; "auto", "pca",
  * "spectral", "off"; never NULL. */
 const char *dfx_sampler_name (dfx_sampler s);
 const char *dfx_skip_name (dfx_skip s);

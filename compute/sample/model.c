@@ -36,6 +36,7 @@ dfx_sampler_name (dfx_sampler s)
     case DFX_SAMPLER_DDPM: return "ddpm";
     case DFX_SAMPLER_OCM_DDPM: return "ocm-ddpm";
     case DFX_SAMPLER_OCM_DDIM: return "ocm-ddim";
+    case DFX_SAMPLER_DPMPP_2M: return "dpmpp-2m";
     }
     return "unknown";
 }
@@ -309,7 +310,7 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
     dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1;
     uint32_t h = p->height ? p->height : mi.sample_height, w = p->width ? p->width : mi.sample_width;
-    if ((unsigned) p->sampler > DFX_SAMPLER_OCM_DDIM || (unsigned) p->skip > DFX_SKIP_OFF)
+    if ((unsigned) p->sampler > DFX_SAMPLER_LAST || (unsigned) p->skip > DFX_SKIP_OFF)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "generate: unknown sampler %d or skip mode %d",
                            (int) p->sampler, (int) p->skip);
     if (p->steps < 1 || p->steps > DFX_GENERATE_MAX_STEPS)

@@ -6,6 +6,11 @@
  *          an Euler step where σ' = 0 (EDM)                     NFE 2N − 1
  *   DDIM   η = 0: the Euler update at σ̃ of uniform timesteps of the
  *          model's schedule (DDIM is Euler in x̃ = x/α)          NFE N
+ *   DPM-Solver++(2M) (Lu et al. 2022, multistep, data prediction), in
+ *          λ = −log σ̃ with h = λ' − λ, r = h_prev/h:
+ *          x ← (σ'/σ) x + (1 − σ'/σ) ((1 + 1/2r) D − (1/2r) D_prev),
+ *          first order (D alone) at the first step and the last (σ' = 0)
+ *                                                               NFE N
  *
  * Heun and Euler use the EDM levels (ρ = 7) between the schedule's σ̃_max and
  * σ̃_min, then 0.  With a skip to σ_skip, the k levels of the N-step schedule
@@ -27,7 +32,7 @@
 uint32_t
 dfx__sampler_nfe (dfx_sampler s, uint32_t n)
 {
-    return s == DFX_SAMPLER_HEUN ? 2 * n - 1 : n;
+    return s == DFX_SAMPLER_HEUN ? 2 * n - 1 : n; /* DPM-Solver++(2M) reuses the previous D */
 }
 
 static void
@@ -61,7 +66,7 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
                            "sampler: %u steps over sigma [%g, %g] on %zu values (buffer %zu bytes)", N, smin, smax, n,
                            x->size);
     dfx_status st = DFX_OK;
-    dfx_buffer *den = NULL, *g = NULL, *xp = NULL, *mb = NULL, *z = NULL;
+    dfx_buffer *den = NULL, *g = NULL, *xp = NULL, *mb = NULL, *z = NULL, *prev = NULL;
     float *host = NULL;
     double *sig = malloc ((N + 1) * sizeof *sig);
     if (!sig)
@@ -102,6 +107,10 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
         DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &g));
         DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &xp));
     }
+    if (d->sampler == DFX_SAMPLER_DPMPP_2M) {
+        DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &g));
+        DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &prev));
+    }
     if (stoch) {
         DFX_CHECK (dfx_buffer_create (ctx, n * sizeof (float), &z));
         if (d->mo)
@@ -131,6 +140,19 @@ dfx__sample (const dfx__sample_desc *d, dfx_buffer *x, dfx_generate_result *r)
                 DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
             nfe++;
             DFX_CHECK (dfx__ocm_update (d, i, s, sn, x, den, ocm ? mb : NULL, z, host, per));
+        } else if (d->sampler == DFX_SAMPLER_DPMPP_2M) {
+            DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
+            nfe++;
+            dfx_buffer *dh = den; /* D̂: D, or the second-order combination with D_prev */
+            if (i > 0 && sn > 0.0) {
+                const double r2 = 2.0 * log (sig[i - 1] / s) / log (s / sn);
+                DFX_CHECK (dfx__lincomb (ctx, g, 0, (float) (1.0 + 1.0 / r2), den, 0, (float) (-1.0 / r2), prev, 0,
+                                         0.0f, n));
+                dh = g;
+            }
+            DFX_CHECK (dfx__lincomb (ctx, x, 0, (float) (sn / s), x, 0, (float) (1.0 - sn / s), dh, 0, 0.0f, n));
+            dfx_buffer *t = prev;
+            prev = den, den = t;
         } else if (d->sampler != DFX_SAMPLER_HEUN || sn == 0.0) {
             DFX_CHECK (d->den->denoise (d->den, d->batch, d->h, d->w, x, s, den));
             nfe++;
@@ -163,6 +185,7 @@ cleanup:
     dfx_buffer_destroy (ctx, xp);
     dfx_buffer_destroy (ctx, mb);
     dfx_buffer_destroy (ctx, z);
+    dfx_buffer_destroy (ctx, prev);
     free (host);
     free (sig);
     return st;

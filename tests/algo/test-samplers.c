@@ -1,7 +1,11 @@
 /* test-samplers.c — the PF-ODE samplers on analytic data:
  *
- *  1. Convergence order on Gaussian data (exact x(0) known): Heun's error
- *     falls as N^-2, Euler's and DDIM's as N^-1 (observed order from N to 2N).
+ *  1. Convergence order on Gaussian data (exact x(0) known): Heun's and
+ *     DPM-Solver++(2M)'s error falls as N^-2, Euler's and DDIM's as N^-1
+ *     (observed order from N to 2N).  DPM-Solver++(2M) step by step against
+ *     a float64 host solve of the same scheme (Lu et al. 2022, Algorithm 2)
+ *     with the Gaussian's exact denoiser, with and without the PCA skip
+ *     (there the exact flow to σ̃_skip, then a fresh schedule).
  *  2. DDIM on a discrete DDPM schedule (linear β, T = 1000, log σ̃
  *     interpolated over the timestep index) converges to the same x(0).
  *  3. Same seed → same result bit for bit; item k of a batch equals the same
@@ -62,9 +66,12 @@ test_orders (dfx__denoiser *den, const dfx__schedule *sched, const float *x0, co
     static const struct {
         dfx_sampler s;
         double lo, hi;
-    } rows[] = {{DFX_SAMPLER_HEUN, 1.8, 2.4}, {DFX_SAMPLER_EULER, 0.85, 1.3}, {DFX_SAMPLER_DDIM, 0.85, 1.3}};
+    } rows[] = {{DFX_SAMPLER_HEUN, 1.8, 2.4},
+                {DFX_SAMPLER_EULER, 0.85, 1.3},
+                {DFX_SAMPLER_DDIM, 0.85, 1.3},
+                {DFX_SAMPLER_DPMPP_2M, 1.7, 2.4}};
     const uint32_t ns[] = {16, 32, 64};
-    for (size_t r = 0; r < 3; r++) {
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         double e[3];
         for (int i = 0; i < 3; i++) {
             dfx__sample_desc sd = {.den = den, .sched = sched, .sampler = rows[r].s, .steps = ns[i],
@@ -81,9 +88,110 @@ test_orders (dfx__denoiser *den, const dfx__schedule *sched, const float *x0, co
                 dfx_sampler_name (rows[r].s), e[0], e[1], e[2], p1, p2);
         CHECK (p2 >= rows[r].lo && p2 <= rows[r].hi, "%s: observed order %.2f outside [%.2f, %.2f]",
                dfx_sampler_name (rows[r].s), p2, rows[r].lo, rows[r].hi);
-        CHECK (e[2] < (rows[r].s == DFX_SAMPLER_HEUN ? 5e-3 : 5e-2), "%s at N=64: rel error %.3g",
+        CHECK (e[2] < (rows[r].s == DFX_SAMPLER_HEUN || rows[r].s == DFX_SAMPLER_DPMPP_2M ? 5e-3 : 5e-2),
+               "%s at N=64: rel error %.3g",
                dfx_sampler_name (rows[r].s), e[2]);
     }
+}
+
+/* The Gaussian's exact denoiser in float64: μ + V diag(λ/(λ + σ²)) Vᵀ (x − μ). */
+static void
+host_denoise (const double *x, double sigma, double *out)
+{
+    for (uint32_t i = 0; i < D; i++)
+        out[i] = g.mean[i];
+    for (uint32_t k = 0; k < D; k++) {
+        double p = 0.0, l = fmax (g.lam[k], 0.0);
+        for (uint32_t j = 0; j < D; j++)
+            p += g.V[j * D + k] * (x[j] - g.mean[j]);
+        p *= l / (l + sigma * sigma);
+        for (uint32_t i = 0; i < D; i++)
+            out[i] += g.V[i * D + k] * p;
+    }
+}
+
+/* EDM levels (ρ = 7) from smax to smin in n steps, then 0, written out here
+ * rather than taken from the library. */
+static void
+host_levels (double smax, double smin, uint32_t n, double *sig)
+{
+    for (uint32_t i = 0; i < n; i++)
+        sig[i] = n == 1 ? smax
+                        : pow (pow (smax, 1 / 7.0) + (double) i / (n - 1) * (pow (smin, 1 / 7.0) - pow (smax, 1 / 7.0)),
+                               7.0);
+    sig[n] = 0.0;
+}
+
+/* DPM-Solver++(2M) in float64 (Lu et al. 2022, Algorithm 2, in the data
+ * prediction form with λ = −log σ̃ and α̃ = 1): the exact Gaussian flow to
+ * sigma_skip first when it is > 0, then N − k steps from there. */
+static void
+host_dpmpp_2m (const float *unit, uint32_t n, double sigma_skip, double *out)
+{
+    double sig[65], x[24], d0[24], d1[24], u[24];
+    host_levels (SIGMA_MAX, SIGMA_MIN, n, sig);
+    uint32_t k = 0;
+    while (sigma_skip > 0 && k < n - 1 && sig[k] > sigma_skip)
+        k++;
+    for (uint32_t i = 0; i < D; i++)
+        x[i] = u[i] = SIGMA_MAX * unit[i];
+    if (k > 0) {
+        gauss_flow (&g, u, SIGMA_MAX, sigma_skip, x);
+        host_levels (sigma_skip, SIGMA_MIN, n - k, sig);
+    }
+    for (uint32_t i = 0; i < n - k; i++) {
+        host_denoise (x, sig[i], d0);
+        double lam = -log (sig[i]), h = sig[i + 1] > 0 ? -log (sig[i + 1]) - lam : INFINITY;
+        for (uint32_t j = 0; j < D; j++) {
+            double dh = d0[j];
+            if (i > 0 && sig[i + 1] > 0) {
+                double r = (lam + log (sig[i - 1])) / h;
+                dh = (1 + 1 / (2 * r)) * d0[j] - 1 / (2 * r) * d1[j];
+            }
+            x[j] = exp (-h) * x[j] - expm1 (-h) * dh;
+        }
+        memcpy (d1, d0, sizeof d0);
+    }
+    memcpy (out, x, sizeof x);
+}
+
+/* The device's DPM-Solver++(2M) against the float64 host solve, N = 5, 12, 40,
+ * with and without the skip (PCA statistics of g, full rank: exact). */
+static void
+test_dpmpp_host (dfx__denoiser *den, const dfx__schedule *sched, const float *x0)
+{
+    double *comps = malloc ((size_t) D * D * sizeof *comps), *lam = malloc (D * sizeof *lam);
+    for (uint32_t k = 0; k < D; k++) {
+        lam[k] = fmax (g.lam[k], 0.0);
+        for (uint32_t j = 0; j < D; j++)
+            comps[(size_t) k * D + j] = g.V[j * D + k];
+    }
+    dfx__gauss_stats st = {.channels = C, .height = H, .width = W, .has_pca = 1, .mean = g.mean, .rank = D,
+                           .eigval = lam, .comps = comps};
+    dfx__skip *sk = NULL;
+    CHECK (dfx__skip_create (ctx, &st, &sk) == DFX_OK, "skip: %s", dfx_ctx_errmsg (ctx));
+    static const uint32_t ns[] = {5, 12, 40};
+    double want[2 * 24];
+    for (int with_skip = 0; with_skip < 2; with_skip++)
+        for (size_t t = 0; t < 3; t++) {
+            const double ss = with_skip ? 2.0 : 0.0;
+            dfx__sample_desc sd = {.den = den, .sched = sched, .sampler = DFX_SAMPLER_DPMPP_2M, .steps = ns[t],
+                                   .batch = BATCH, .h = H, .w = W, .skip = sk,
+                                   .skip_mode = with_skip ? DFX_SKIP_PCA : DFX_SKIP_OFF, .sigma_skip = ss};
+            dfx_generate_result res;
+            float *got = run_sampler (&sd, x0, &res);
+            for (uint32_t b = 0; b < BATCH; b++)
+                host_dpmpp_2m (x0 + b * D, ns[t], ss, want + b * D);
+            double e = rel_err (got, want, BATCH * D);
+            printf ("dpmpp-2m against float64, N = %u, skip %s (k = %u, NFE %u): rel error %.3g\n", ns[t],
+                    with_skip ? "pca" : "off", res.steps_skipped, res.nfe, e);
+            CHECK (e < 2e-6, "dpmpp-2m N = %u skip %d: rel error %.3g against float64", ns[t], with_skip, e);
+            CHECK (res.nfe == ns[t] - res.steps_skipped && (with_skip ? res.steps_skipped > 0 : 1),
+                   "dpmpp-2m N = %u: nfe %u, k %u", ns[t], res.nfe, res.steps_skipped);
+            free (got);
+        }
+    dfx__skip_destroy (sk);
+    free (comps), free (lam);
 }
 
 /* A DDPM linear schedule as a scheduler config would give it. */
@@ -288,6 +396,7 @@ main (void)
     float *x0 = noise (2025, 0, BATCH, C, H, W);
     double *want = exact_x0 (x0);
     test_orders (den, &sched, x0, want);
+    test_dpmpp_host (den, &sched, x0);
     test_ddim_ddpm (den, x0);
     test_determinism (den, &sched);
     test_dirac (&sched);
