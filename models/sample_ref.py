@@ -11,7 +11,10 @@ the same unit noise, and compares with dfx's output:
   as dfx passes it); x̂0 = x̃ − σ̃ε (epsilon), α²x̃ − ασ̃v (v), or the output
   (sample); an output of 2C channels keeps the first C.
   heun/euler: EDM levels (ρ = 7) from σ̃_max to σ̃_min of the schedule, then 0;
-  Heun with an Euler last step.  ddim: uniform timesteps t0·(n − i)/n, then 0,
+  Heun with an Euler last step.  dpmpp-2m: the same levels, DPM-Solver++(2M)
+  (Lu et al. 2022, data prediction, λ = −log σ̃, h = λ' − λ, r = h_prev/h):
+  x̃' = e^(−h) x̃ − expm1(−h) D̂, D̂ = (1 + 1/2r) x̂0 − (1/2r) x̂0_prev, first
+  order (D̂ = x̂0) at the first step and the last (σ' = 0).  ddim: uniform timesteps t0·(n − i)/n, then 0,
   Euler updates.  Skip: k = number of levels above σ_skip (at most N − 1),
   the closed form (models/dfx_gaussian.py) from σ̃_max to σ_skip, then a
   fresh schedule of N − k steps from σ_skip.
@@ -26,7 +29,7 @@ the same unit noise, and compares with dfx's output:
   Box–Muller, rounded to float32 — implemented here independently of dfx.
 
   sample_ref.py --model DIR --noise NOISE.safetensors [--steps N]
-                [--sampler heun|euler|ddim|ddpm|ocm-ddpm|ocm-ddim] [--seed S]
+                [--sampler heun|euler|ddim|dpmpp-2m|ddpm|ocm-ddpm|ocm-ddim] [--seed S]
                 [--skip off|pca|spectral --sigma-skip S] [--size WxH] [--out OUT.safetensors]
                 [--compare DFX.safetensors --tol T]
 
@@ -195,8 +198,23 @@ def sample(denoise, sched, x_unit, steps, sampler, skip=None, sigma_skip=0.0, ga
         x = flow(cfg, t, x, smax, sigma_skip)
         sig = levels(sampler, sched, sigma_skip, smin, steps - k)
     nfe = 0
+    x0_prev = None
     for i in range(len(sig) - 1):
         s, sn = sig[i], sig[i + 1]
+        if sampler == "dpmpp-2m":
+            x0 = denoise(x, s)
+            nfe += 1
+            if sn == 0.0:
+                x = x0
+                continue
+            h = math.log(s / sn)
+            dh = x0
+            if x0_prev is not None:
+                r = math.log(sig[i - 1] / s) / h
+                dh = (1 + 1 / (2 * r)) * x0 - (1 / (2 * r)) * x0_prev
+            x = math.exp(-h) * x - math.expm1(-h) * dh
+            x0_prev = x0
+            continue
         if sampler in STOCHASTIC:
             x0 = denoise(x, s)
             m = head(x, s, x0) if sampler != "ddpm" else None
@@ -223,7 +241,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--noise", required=True)
     ap.add_argument("--steps", type=int, default=18)
-    ap.add_argument("--sampler", choices=("heun", "euler", "ddim") + STOCHASTIC, default="heun")
+    ap.add_argument("--sampler", choices=("heun", "euler", "ddim", "dpmpp-2m") + STOCHASTIC, default="heun")
     ap.add_argument("--seed", type=int, default=0, help="the seed of dfx generate (stochastic samplers' step noise)")
     ap.add_argument("--skip", choices=("off", "pca", "spectral"), default="off")
     ap.add_argument("--sigma-skip", type=float, default=0.0)

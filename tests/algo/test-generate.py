@@ -79,6 +79,7 @@ def parity(dfx, work):
         ("eps", "heun", 4, "pca", "16x16", 2, 2e-4),
         ("eps", "euler", 4, "spectral", "16x16", 1, 2e-4),
         ("eps", "ddim", 4, "pca", "16x16", 2, 2e-4),
+        ("eps", "dpmpp-2m", 5, "pca", "16x16", 2, 2e-4),
         ("vc", "heun", 3, "off", "11x9", 2, 5e-4),
         ("vc", "euler", 4, "spectral", "11x9", 1, 5e-4),
         ("sv", "heun", 3, "off", "16x16", 2, 2e-4),
