@@ -337,7 +337,7 @@ dfx_status dfx_vae_decode (dfx_vae *v, uint32_t batch, uint32_t height, uint32_t
  *     dfx_model *m = NULL;
  *     if (dfx_model_load (ctx, "models/fashion-mnist-32", &m) != DFX_OK) { ...dfx_ctx_errmsg (ctx)... }
  *     dfx_generate_params p;
- *     dfx_generate_params_defaults (&p);     // Heun, 18 steps, skip auto, seed 0, the model's size
+ *     dfx_generate_params_defaults (&p);     // DPM-Solver++(2M), 18 steps, skip auto, seed 0, the model's size
  *     p.seed = 7;
  *     dfx_model_info mi;
  *     dfx_model_get_info (m, &mi);
@@ -422,7 +422,7 @@ typedef int (*dfx_progress_fn) (double fraction, void *user);
 #define DFX_GENERATE_MAX_FLOATS (1ull << 26)   /* count × channels × padded height × width */
 
 typedef struct dfx_generate_params {
-    dfx_sampler sampler;    /* default DFX_SAMPLER_HEUN */
+    dfx_sampler sampler;    /* default DFX_SAMPLER_DPMPP_2M (Heun's FD at half its NFE: BENCHMARKS.md) */
     uint32_t steps;         /* N in [1, DFX_GENERATE_MAX_STEPS]; default 18 */
     dfx_skip skip;          /* default DFX_SKIP_AUTO */
     double sigma_skip;      /* σ̃ to jump to; 0 (default): the model's calibration */

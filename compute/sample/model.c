@@ -218,7 +218,7 @@ void
 dfx_generate_params_defaults (dfx_generate_params *p)
 {
     memset (p, 0, sizeof *p);
-    p->sampler = DFX_SAMPLER_HEUN;
+    p->sampler = DFX_SAMPLER_DPMPP_2M;
     p->steps = 18;
     p->skip = DFX_SKIP_AUTO;
     p->count = 1;
