@@ -228,6 +228,7 @@ dfx_cli_likelihood (int argc, char **argv)
         cJSON_AddNumberToObject (o, "steps", r.steps);
         cJSON_AddNumberToObject (o, "rejected", r.rejected);
         cJSON_AddNumberToObject (o, "nfe", r.nfe);
+        cJSON_AddNumberToObject (o, "nfe_fisher", r.nfe_fisher);
         cJSON_AddNumberToObject (o, "sigma_min", r.sigma_min);
         cJSON_AddNumberToObject (o, "sigma_max", r.sigma_max);
         cJSON_AddBoolToObject (o, "dequantise", p.dequantise);
@@ -235,6 +236,15 @@ dfx_cli_likelihood (int argc, char **argv)
         cJSON_AddStringToObject (o, "layout", p.layout == DFX_LIKELIHOOD_TILES ? "tiles" : "whole");
         cJSON_AddStringToObject (o, "skip", dfx_skip_name (r.skip));
         cJSON_AddNumberToObject (o, "sigma_skip", r.sigma_skip);
+        cJSON *bands = cJSON_AddArrayToObject (o, "bands");
+        for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++) {
+            cJSON *e = cJSON_CreateObject ();
+            cJSON_AddNumberToObject (e, "sigma_low", r.band_sigma[b]);
+            cJSON_AddNumberToObject (e, "sigma_high", r.band_sigma[b + 1]);
+            cJSON_AddNumberToObject (e, "bits_per_dim", r.band_bits[b]);
+            cJSON_AddItemToArray (bands, e);
+        }
+        cJSON_AddNumberToObject (o, "prior_bits_per_dim", r.prior_bits);
         cJSON_AddNumberToObject (o, "tile_width", r.tile_width);
         cJSON_AddNumberToObject (o, "tile_height", r.tile_height);
         cJSON_AddNumberToObject (o, "tiles_x", r.tiles_x);

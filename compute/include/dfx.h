@@ -549,6 +549,7 @@ const char *dfx_likelihood_trace_name (dfx_likelihood_trace t);
 #define DFX_LIKELIHOOD_MAX_PROBES 1024
 #define DFX_LIKELIHOOD_MAX_SIZE 16384 /* width and height */
 #define DFX_LIKELIHOOD_MAX_BATCH 256
+#define DFX_LIKELIHOOD_BANDS 8
 
 /* How a layer goes through the networks. */
 typedef enum dfx_likelihood_layout {
@@ -608,11 +609,21 @@ typedef struct dfx_likelihood_result {
     dfx_likelihood_tile *tiles;   /* tile_count tiles, row by row */
     uint32_t tile_count, tile_width, tile_height, tiles_x, tiles_y;
     uint32_t nfe;                 /* network evaluations (one evaluates a whole batch of tiles) */
+    uint32_t nfe_fisher;          /* of them, those that ran the Fisher head too (the others: the score
+                                     network alone) */
     uint32_t steps, rejected;     /* ODE steps accepted and rejected, summed over the batches */
     double sigma_min, sigma_max;  /* the σ̃ range integrated */
     dfx_skip skip;                /* the Gaussian skip used: PCA, SPECTRAL or OFF */
     double sigma_skip;            /* where the network ODE stopped (= sigma_max without a skip) */
     double seconds;               /* wall time */
+    /* Where the log-density comes from (diagnostics): the divergence integral over bands of σ̃ (edges
+       band_sigma, from sigma_min to sigma_skip; bands that lie outside are empty) and the prior term, each
+       in bits/dim (−nats/(values ln 2)) over all the values that went through the networks (every tile's,
+       unweighted; a padded layer's padding included), so that
+       Σ band_bits + prior_bits + log2 127.5 is the layer's bits/dim up to the blending. */
+    double band_sigma[DFX_LIKELIHOOD_BANDS + 1];
+    double band_bits[DFX_LIKELIHOOD_BANDS];
+    double prior_bits;
 } dfx_likelihood_result;
 
 /* Frees what r holds (map, tiles); accepts a zeroed result. */

@@ -222,6 +222,28 @@ skip_choice (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_params
     return DFX_OK;
 }
 
+/* Adds the profile's integral over each band of u = ln σ̃ (linear between its points) to acc. */
+static void
+add_bands (const dfx__lik_stats *s, const double *edge_u, double *acc)
+{
+    double cum[DFX_LIKELIHOOD_BANDS + 1];
+    for (int e = 0; e <= DFX_LIKELIHOOD_BANDS; e++) {
+        const double u = edge_u[e];
+        uint32_t k = 0;
+        while (k + 2 < s->profile_count && s->profile_u[k + 1] < u)
+            k++;
+        if (s->profile_count < 2 || u <= s->profile_u[0]) {
+            cum[e] = s->profile_count ? s->profile_div[0] : 0.0;
+            continue;
+        }
+        const double u0 = s->profile_u[k], u1 = s->profile_u[k + 1];
+        const double f = u >= u1 ? 1.0 : (u - u0) / (u1 - u0);
+        cum[e] = s->profile_div[k] + f * (s->profile_div[k + 1] - s->profile_div[k]);
+    }
+    for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++)
+        acc[b] += cum[b + 1] - cum[b];
+}
+
 typedef struct progress_map {
     const dfx_likelihood_params *p;
     uint32_t done, total; /* batches */
@@ -372,6 +394,15 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         st = dfx__error (ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         goto cleanup;
     }
+    /* Band edges: σ̃_min, then 0.01, 0.03, 0.1, 0.3, 1, 3, 10 inside (σ̃_min, σ̃_end), then σ̃_end. */
+    static const double inner[DFX_LIKELIHOOD_BANDS - 1] = {0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
+    double edge_u[DFX_LIKELIHOOD_BANDS + 1], band[DFX_LIKELIHOOD_BANDS] = {0}, prior_sum = 0.0;
+    r->band_sigma[0] = smin, r->band_sigma[DFX_LIKELIHOOD_BANDS] = sigma_end;
+    for (int e = 1; e < DFX_LIKELIHOOD_BANDS; e++)
+        r->band_sigma[e] = fmin (sigma_end, fmax (smin, inner[e - 1]));
+    for (int e = 0; e <= DFX_LIKELIHOOD_BANDS; e++)
+        edge_u[e] = log (r->band_sigma[e]);
+    uint64_t net_values = 0;
     for (uint32_t t0i = 0; t0i < nt; t0i += bmax, pm.done++) {
         const uint32_t nb = nt - t0i < bmax ? nt - t0i : bmax;
         /* Tiles in model values 2v − 1; a layer smaller than the tile repeats its last row and column. */
@@ -389,9 +420,13 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         DFX_CHECK (dfx_buffer_upload (ctx, x, 0, xb, nb * dv * sizeof (float)));
         d.batch = nb;
         dfx__lik_stats s;
-        uint32_t e0 = lm->mo->evals;
+        uint32_t e0 = lm->mo->evals, eh0 = lm->mo->head_evals;
         DFX_CHECK (dfx__likelihood (&d, x, logp, map, &s));
         r->nfe += lm->mo->evals - e0;
+        r->nfe_fisher += lm->mo->head_evals - eh0;
+        add_bands (&s, edge_u, band);
+        prior_sum += s.prior;
+        net_values += (uint64_t) nb * dv;
         r->steps += s.steps;
         r->rejected += s.rejected;
         for (uint32_t b = 0; b < nb; b++) {
@@ -437,6 +472,9 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     r->tile_count = nt, r->tile_width = tw, r->tile_height = th, r->tiles_x = nx, r->tiles_y = ny;
     r->sigma_min = d.sigma_min, r->sigma_max = smax;
     r->skip = skip_mode, r->sigma_skip = sigma_end;
+    for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++)
+        r->band_bits[b] = -band[b] / ((double) net_values * M_LN2);
+    r->prior_bits = -prior_sum / ((double) net_values * M_LN2);
     r->seconds = now () - t0;
 cleanup:
     dfx_buffer_destroy (ctx, x);

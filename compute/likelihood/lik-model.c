@@ -16,8 +16,12 @@ dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixel
     memset (r, 0, sizeof *r);
     if (!p || !pixels)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: no parameters or no pixels");
-    dfx__moments *mo = NULL;
+    dfx__moments *mo = NULL, *own = NULL;
     dfx_status st = dfx__model_moments (m, &mo);
+    if (st != DFX_OK && p->trace != DFX_TRACE_DFTM) { /* the baselines need the score network only */
+        st = dfx__moments_mean (dfx__model_denoiser (m), &own);
+        mo = own;
+    }
     if (st != DFX_OK)
         return st;
     dfx__model_set_attention_global (m, p->global_attention);
@@ -37,5 +41,7 @@ dfx_likelihood (dfx_model *m, const dfx_likelihood_params *p, const float *pixel
         .multiple = mi.size_multiple,
         .gauss = dfx__model_gauss (m),
     };
-    return dfx__likelihood_image (&lm, p, pixels, width, height, channels, has_alpha, r);
+    st = dfx__likelihood_image (&lm, p, pixels, width, height, channels, has_alpha, r);
+    dfx__moments_destroy (own);
+    return st;
 }

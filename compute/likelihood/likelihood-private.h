@@ -21,6 +21,7 @@ struct dfx__moments {
     uint32_t channels;
     const char *name;
     uint32_t evals; /* calls made, for NFE reports */
+    uint32_t head_evals; /* of them, those that evaluated m too (eval; the Fisher head for a model) */
     /* 1: m comes from a variance-ratio head, which estimates the score
      * network's own ∂x̂0/∂x̃ diagonal (models/FISHER.md) and can be negative
      * or above 1 where the network's is: the likelihood leaves C unclamped. */
@@ -50,6 +51,10 @@ typedef struct dfx__schedule dfx__schedule;
  * (α x̃, t(σ̃)).  m is not clamped.  den, fisher and sched are borrowed and
  * must outlive the moments. */
 dfx_status dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sched, dfx__moments **out);
+
+/* x̂0 only, from the score network (eval_mean; eval fails): the baselines'
+ * moments for a model without a Fisher head.  den is borrowed. */
+dfx_status dfx__moments_mean (dfx__denoiser *den, dfx__moments **out);
 
 /* ---- baselines: the network's own divergence (trace-fd.c) ------------------ */
 
@@ -108,8 +113,16 @@ struct dfx__gauss_stats;
 dfx_status dfx__gauss_log_density (dfx_ctx *ctx, const struct dfx__gauss_stats *g, dfx_skip mode, uint32_t batch,
                                    uint32_t h, uint32_t w, const float *x, double sigma, double *terms);
 
+#define DFX__LIK_PROFILE_MAX 1024
+
 typedef struct dfx__lik_stats {
     uint32_t steps, rejected, evals;
+    /* The integral's profile: at u = ln σ̃ of the start and of each accepted
+     * step (the first DFX__LIK_PROFILE_MAX), the divergence integral so far
+     * summed over the batch's values; and the prior terms summed. */
+    uint32_t profile_count;
+    double profile_u[DFX__LIK_PROFILE_MAX], profile_div[DFX__LIK_PROFILE_MAX];
+    double prior;
 } dfx__lik_stats;
 
 /* x holds x̃ at σ̃_min (batch × d) and is overwritten with x̃ at σ̃_max.

@@ -27,15 +27,43 @@ typedef struct run {
     dfx_buffer *Y, *T, *E;    /* state, stage input, error (2n each) */
     dfx_buffer *K[7];         /* stages (2n each) */
     dfx__trace_fd *fd;        /* the baselines' divergence, or NULL (DF-TM) */
+    float *host;              /* n floats: the divergence integrals read back for the profile */
 } run;
 
-/* K ← f(Y) at u. */
+/* Appends (u, Σ a) of the state Y to the profile (reads the integrals back). */
 static dfx_status
-stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
+profile (run *r, double u, dfx__lik_stats *s)
+{
+    if (s->profile_count >= DFX__LIK_PROFILE_MAX)
+        return DFX_OK;
+    dfx_status st = dfx_buffer_download (r->ctx, r->Y, r->n * sizeof (float), r->host, r->n * sizeof (float));
+    if (st != DFX_OK)
+        return st;
+    double sum = 0.0;
+    for (size_t i = 0; i < r->n; i++)
+        sum += r->host[i];
+    s->profile_u[s->profile_count] = u;
+    s->profile_div[s->profile_count++] = sum;
+    return DFX_OK;
+}
+
+/* K ← f(Y) at u.  div 0: the drift x̃ − x̂0 alone (the score network; the
+ * divergence half of K zeroed), for a stage whose divergence no quadrature
+ * weight uses. */
+static dfx_status
+stage_div (run *r, dfx_buffer *Yin, double u, dfx_buffer *K, int div)
 {
     const dfx__lik_desc *d = r->d;
     double sigma = exp (u);
     dfx_status st;
+    if (!div && d->mo->eval_mean) {
+        st = d->mo->eval_mean (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0);
+        if (st == DFX_OK)
+            st = dfx__lincomb (r->ctx, K, 0, 1.0f, Yin, 0, -1.0f, r->x0, 0, 0.0f, r->n);
+        if (st == DFX_OK)
+            st = dfx__lincomb (r->ctx, K, r->n, 0.0f, K, r->n, 0.0f, NULL, 0, 0.0f, r->n);
+        return st;
+    }
     if (r->fd) {
         st = d->mo->eval_mean ? d->mo->eval_mean (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0)
                               : d->mo->eval (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0, r->m);
@@ -54,6 +82,12 @@ stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
                  : dfx__dftm_div (r->ctx, K, r->n, r->x0, 0, r->m, 0, sigma, 0.0,
                                   d->clamp_sigma ? fmin (d->cmax, sigma * sigma) : d->cmax, r->n);
     return st;
+}
+
+static dfx_status
+stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
+{
+    return stage_div (r, Yin, u, K, 1);
 }
 
 /* out = Y + h Σ_j a[j] K[j] over the stages with a[j] ≠ 0. */
@@ -96,8 +130,9 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             h = u1 - u;
         for (int i = 1; i < 7 && st == DFX_OK; i++) {
             st = combine (r, r->T, r->Y, h, A[i], i);
+            /* Neither the 5th- nor the 4th-order weights use stage 2's divergence. */
             if (st == DFX_OK)
-                st = stage (r, r->T, u + C[i] * h, r->K[i]);
+                st = stage_div (r, r->T, u + C[i] * h, r->K[i], B5[i] != 0.0 || B4[i] != 0.0);
         }
         /* T holds the 5th-order solution (stage 7 is evaluated there: FSAL). */
         double e2 = 0.0, y2 = 0.0;
@@ -128,6 +163,8 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             r->K[0] = r->K[6], r->K[6] = t;
             u += h;
             s->steps++;
+            if ((st = profile (r, u, s)) != DFX_OK)
+                break;
             if (d->progress && d->progress ((u - u0) / (u1 - u0), d->progress_user)) {
                 st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
                 break;
@@ -165,7 +202,8 @@ integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
             s->steps++;
-            if (r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
+            st = profile (r, u + h, s);
+            if (st == DFX_OK && r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
                 st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         }
     }
@@ -208,6 +246,11 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     DFX_CHECK (dfx__lincomb (ctx, r.Y, 0, 1.0f, x, 0, 0.0f, NULL, 0, 0.0f, r.n));
     DFX_CHECK (dfx__lincomb (ctx, r.Y, r.n, 0.0f, r.Y, r.n, 0.0f, NULL, 0, 0.0f, r.n));
     const double u0 = log (d->sigma_min), u1 = log (d->sigma_max);
+    if (!(r.host = malloc (r.n * sizeof *r.host))) {
+        st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood profile)");
+        goto cleanup;
+    }
+    DFX_CHECK (profile (&r, u0, s));
     DFX_CHECK (d->solver == DFX__ODE_HEUN ? integrate_heun (&r, u0, u1, s) : integrate_rk45 (&r, u0, u1, s));
     s->evals = d->mo->evals - evals0;
     host = malloc (2 * r.n * sizeof (float));
@@ -231,14 +274,17 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
         for (uint64_t i = 0; i < dv; i++) {
             size_t k = (size_t) (b * dv + i);
             double term;
+            double prior;
             if (pterm) {
-                term = pterm[k] + host[r.n + k];
+                prior = pterm[k];
             } else {
                 double mu = d->prior_mean ? d->prior_mean[i] : 0.0;
                 double var = (d->prior_var ? d->prior_var[i] : 1.0) + s2;
                 double e = host[k] - mu;
-                term = -0.5 * (e * e / var + log (2.0 * M_PI * var)) + host[r.n + k];
+                prior = -0.5 * (e * e / var + log (2.0 * M_PI * var));
             }
+            s->prior += prior;
+            term = prior + host[r.n + k];
             if (map)
                 map[k] = term;
             total += term;
@@ -249,6 +295,7 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
 cleanup:
     free (host);
     free (pterm);
+    free (r.host);
     dfx__trace_fd_destroy (r.fd);
     for (int i = 0; i < 12; i++)
         dfx_buffer_destroy (ctx, bufs[i]);

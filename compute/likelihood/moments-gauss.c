@@ -14,6 +14,7 @@ typedef struct gauss {
     uint32_t cap;
 } gauss;
 
+/* x̂0, and m unless it is NULL. */
 static dfx_status
 gauss_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma, dfx_buffer *x0,
             dfx_buffer *m)
@@ -66,9 +67,17 @@ gauss_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer
         }
     }
     mo->evals++;
-    if ((st = dfx_buffer_upload (ctx, x0, 0, g->hx0, n * sizeof (float))) != DFX_OK)
+    mo->head_evals += m != NULL;
+    if ((st = dfx_buffer_upload (ctx, x0, 0, g->hx0, n * sizeof (float))) != DFX_OK || !m)
         return st;
     return dfx_buffer_upload (ctx, m, 0, g->hm, n * sizeof (float));
+}
+
+static dfx_status
+gauss_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                 dfx_buffer *x0)
+{
+    return gauss_eval (mo, batch, h, w, x, sigma, x0, NULL);
 }
 
 static void
@@ -99,7 +108,7 @@ dfx__moments_gauss (dfx_ctx *ctx, uint32_t channels, uint32_t d, const double *m
     if (!g)
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (gaussian moments)");
     g->base = (dfx__moments){.ctx = ctx, .channels = channels, .name = "gaussian", .eval = gauss_eval,
-                             .destroy = gauss_destroy};
+                             .eval_mean = gauss_eval_mean, .destroy = gauss_destroy};
     g->d = d, g->rank = rank, g->residual = residual;
     g->mean = malloc (d * sizeof (double));
     g->comps = malloc (((size_t) rank * d + 1) * sizeof (double));

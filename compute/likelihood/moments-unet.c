@@ -47,6 +47,7 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
         (st = dfx__ratio_moment (mo->ctx, m, 0, x0, 0, sigma, (size_t) batch * mo->channels * h * w)) != DFX_OK)
         return st;
     mo->evals++;
+    mo->head_evals++;
     return DFX_OK;
 }
 
@@ -93,5 +94,56 @@ dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sc
     um->base.network_ratio = fisher->arch.fisher_output == DFX__FISHER_VARIANCE_RATIO;
     um->sched = sched;
     *out = &um->base;
+    return DFX_OK;
+}
+
+/* ---- the score network alone (the baselines of a model without fisher/) --- */
+
+typedef struct mean_moments {
+    dfx__moments base;
+    dfx__denoiser *den;
+} mean_moments;
+
+static dfx_status
+mean_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                   dfx_buffer *x0, dfx_buffer *m)
+{
+    (void) batch, (void) h, (void) w, (void) x, (void) sigma, (void) x0, (void) m;
+    return dfx__error (mo->ctx, DFX_ERR_UNSUPPORTED, "likelihood: the model has no Fisher head, so only the "
+                       "baselines (trace hutchinson or exact) can score it");
+}
+
+static dfx_status
+mean_moments_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                        dfx_buffer *x0)
+{
+    mean_moments *mm = (mean_moments *) mo;
+    dfx_status st = mm->den->denoise (mm->den, batch, h, w, x, sigma, x0);
+    if (st == DFX_OK)
+        mo->evals++;
+    return st;
+}
+
+static void
+mean_moments_destroy (dfx__moments *mo)
+{
+    free (mo);
+}
+
+dfx_status
+dfx__moments_mean (dfx__denoiser *den, dfx__moments **out)
+{
+    mean_moments *mm = calloc (1, sizeof *mm);
+    *out = NULL;
+    if (!mm)
+        return dfx__error (den->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (moments)");
+    mm->base.ctx = den->ctx;
+    mm->base.channels = den->channels;
+    mm->base.name = "unet";
+    mm->base.eval = mean_moments_eval;
+    mm->base.eval_mean = mean_moments_eval_mean;
+    mm->base.destroy = mean_moments_destroy;
+    mm->den = den;
+    *out = &mm->base;
     return DFX_OK;
 }
