@@ -9,6 +9,11 @@
  * and with bits = −log p/(C ln 2) + log2 127.5:
  *   1. one tile: the map equals the closed form per pixel (1e-3 bits), the
  *      layer's bits/dim the closed form (1e-4), the map's mean the bits/dim;
+ *      the divergence integral per band of σ̃ is Σ_i ½ ln((λ_i + σ̃_hi²)/(λ_i +
+ *      σ̃_lo²)) and the prior term −½ (x_i − μ_i)²/(λ_i + σ̃_min²) − ½ ln(2π(λ_i
+ *      + σ̃_max²)) (the trajectory is closed form too), in bits/dim (5e-3: the
+ *      bands are the trapezoid rule over the stages' nodes; the prior 1e-3);
+ *      the Fisher head (m) is evaluated at one stage of six fewer than x̂0;
  *   2. a 29×21 RGBA layer, RGB model, 8×8 tiles, overlap 3: tiles cover the
  *      layer with the overlap asked for, transparent pixels are NaN and
  *      counted, every scored pixel and every tile's figure is closed form;
@@ -206,6 +211,28 @@ main (void)
     if (st == DFX_OK) {
         CHECK (r.tile_count == 1 && r.tiles[0].width == T, "one tile: %u tiles", r.tile_count);
         check_stationary ("one tile", &g1, px, T, T, 1, 0, &r);
+        double bworst = 0.0, prior = 0.0;
+        for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++) {
+            const double lo = r.band_sigma[b], hi = r.band_sigma[b + 1];
+            double want = 0.0;
+            for (uint32_t i = 0; i < T * T; i++)
+                want += 0.5 * log ((g1.lam[i] + hi * hi) / (g1.lam[i] + lo * lo));
+            want = -want / (T * T * log (2.0));
+            bworst = fmax (bworst, fabs (r.band_bits[b] - want));
+        }
+        for (uint32_t i = 0; i < T * T; i++) {
+            const double e = 2.0 * px[i] - 1.0 - g1.mu[i];
+            prior += -0.5 * e * e / (g1.lam[i] + SMIN * SMIN) - 0.5 * log (2.0 * M_PI * (g1.lam[i] + SMAX * SMAX));
+        }
+        prior = -prior / (T * T * log (2.0));
+        CHECK (r.band_sigma[0] == SMIN && r.band_sigma[DFX_LIKELIHOOD_BANDS] == SMAX, "one tile: band edges");
+        CHECK (bworst < 5e-3, "one tile: divergence per σ̃ band vs closed form: worst %.3g bits/dim", bworst);
+        CHECK (fabs (r.prior_bits - prior) < 1e-3, "one tile: prior term %.6f vs closed form %.6f", r.prior_bits,
+               prior);
+        CHECK (r.nfe_fisher + r.steps + r.rejected == r.nfe, "one tile: %u Fisher evaluations of %u in %u + %u steps",
+               r.nfe_fisher, r.nfe, r.steps, r.rejected);
+        printf ("one tile: bands within %.2g bits/dim of the closed form, prior %.6f (closed form %.6f)\n", bworst,
+                r.prior_bits, prior);
     }
     dfx_likelihood_result_clear (&r);
     free (px);

@@ -222,26 +222,32 @@ skip_choice (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_params
     return DFX_OK;
 }
 
-/* Adds the profile's integral over each band of u = ln σ̃ (linear between its points) to acc. */
+/* Adds the integral of the profile's integrand (piecewise linear between its
+ * nodes, constant beyond them) over each band of u = ln σ̃ to acc. */
 static void
 add_bands (const dfx__lik_stats *s, const double *edge_u, double *acc)
 {
-    double cum[DFX_LIKELIHOOD_BANDS + 1];
-    for (int e = 0; e <= DFX_LIKELIHOOD_BANDS; e++) {
-        const double u = edge_u[e];
-        uint32_t k = 0;
-        while (k + 2 < s->profile_count && s->profile_u[k + 1] < u)
-            k++;
-        if (s->profile_count < 2 || u <= s->profile_u[0]) {
-            cum[e] = s->profile_count ? s->profile_div[0] : 0.0;
-            continue;
+    const uint32_t n = s->profile_count;
+    if (!n)
+        return;
+    for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++) {
+        const double lo = edge_u[b], hi = edge_u[b + 1];
+        double sum = 0.0;
+        if (lo < s->profile_u[0])
+            sum += s->profile_div[0] * (fmin (hi, s->profile_u[0]) - lo);
+        if (hi > s->profile_u[n - 1])
+            sum += s->profile_div[n - 1] * (hi - fmax (lo, s->profile_u[n - 1]));
+        for (uint32_t k = 0; k + 1 < n; k++) {
+            const double u0 = s->profile_u[k], u1 = s->profile_u[k + 1];
+            const double a = fmax (lo, u0), z = fmin (hi, u1);
+            if (!(z > a) || !(u1 > u0))
+                continue;
+            const double f0 = s->profile_div[k], f1 = s->profile_div[k + 1];
+            const double ga = f0 + (f1 - f0) * (a - u0) / (u1 - u0), gz = f0 + (f1 - f0) * (z - u0) / (u1 - u0);
+            sum += 0.5 * (ga + gz) * (z - a);
         }
-        const double u0 = s->profile_u[k], u1 = s->profile_u[k + 1];
-        const double f = u >= u1 ? 1.0 : (u - u0) / (u1 - u0);
-        cum[e] = s->profile_div[k] + f * (s->profile_div[k + 1] - s->profile_div[k]);
+        acc[b] += sum;
     }
-    for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++)
-        acc[b] += cum[b + 1] - cum[b];
 }
 
 typedef struct progress_map {

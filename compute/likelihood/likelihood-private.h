@@ -117,9 +117,9 @@ dfx_status dfx__gauss_log_density (dfx_ctx *ctx, const struct dfx__gauss_stats *
 
 typedef struct dfx__lik_stats {
     uint32_t steps, rejected, evals;
-    /* The integral's profile: at u = ln σ̃ of the start and of each accepted
-     * step (the first DFX__LIK_PROFILE_MAX), the divergence integral so far
-     * summed over the batch's values; and the prior terms summed. */
+    /* The integrand's profile: at the nodes u = ln σ̃ of the accepted steps
+     * (the first DFX__LIK_PROFILE_MAX, in order of u), the divergence summed
+     * over the batch's values; and the prior terms summed. */
     uint32_t profile_count;
     double profile_u[DFX__LIK_PROFILE_MAX], profile_div[DFX__LIK_PROFILE_MAX];
     double prior;

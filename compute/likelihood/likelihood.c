@@ -30,13 +30,14 @@ typedef struct run {
     float *host;              /* n floats: the divergence integrals read back for the profile */
 } run;
 
-/* Appends (u, Σ a) of the state Y to the profile (reads the integrals back). */
+/* Appends (u, Σ_i K_i) over the divergence half of the stage K to the
+ * profile (reads it back). */
 static dfx_status
-profile (run *r, double u, dfx__lik_stats *s)
+profile (run *r, double u, dfx_buffer *K, dfx__lik_stats *s)
 {
     if (s->profile_count >= DFX__LIK_PROFILE_MAX)
         return DFX_OK;
-    dfx_status st = dfx_buffer_download (r->ctx, r->Y, r->n * sizeof (float), r->host, r->n * sizeof (float));
+    dfx_status st = dfx_buffer_download (r->ctx, K, r->n * sizeof (float), r->host, r->n * sizeof (float));
     if (st != DFX_OK)
         return st;
     double sum = 0.0;
@@ -156,6 +157,11 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             break;
         }
         if (err <= 1.0) {
+            /* The integrand at the step's nodes (stage 2's divergence is not computed). */
+            for (int j = s->steps ? 2 : 0; j < 7 && st == DFX_OK; j += j ? 1 : 2)
+                st = profile (r, u + C[j] * h, r->K[j], s);
+            if (st != DFX_OK)
+                break;
             /* Accept: Y ← T, K[0] ← K[6]. */
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
@@ -163,8 +169,6 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
             r->K[0] = r->K[6], r->K[6] = t;
             u += h;
             s->steps++;
-            if ((st = profile (r, u, s)) != DFX_OK)
-                break;
             if (d->progress && d->progress ((u - u0) / (u1 - u0), d->progress_user)) {
                 st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
                 break;
@@ -202,7 +206,9 @@ integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
             s->steps++;
-            st = profile (r, u + h, s);
+            st = profile (r, u, r->K[0], s);
+            if (st == DFX_OK)
+                st = profile (r, u + h, r->K[1], s);
             if (st == DFX_OK && r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
                 st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         }
@@ -250,7 +256,6 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood profile)");
         goto cleanup;
     }
-    DFX_CHECK (profile (&r, u0, s));
     DFX_CHECK (d->solver == DFX__ODE_HEUN ? integrate_heun (&r, u0, u1, s) : integrate_rk45 (&r, u0, u1, s));
     s->evals = d->mo->evals - evals0;
     host = malloc (2 * r.n * sizeof (float));
