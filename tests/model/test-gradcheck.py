@@ -74,6 +74,7 @@ def main():
         if os.path.isfile(os.path.join(mdir, "fisher", "config.json")):
             head = dfx_unet.load(mdir, subfolder="fisher")
             head.train()
+            head.pad_narrow = True  # as train_fisher.train() sets it before its own check
             try:
                 train_fisher.check_gradient(head, x0, sa, s1a)
                 checked += 1
