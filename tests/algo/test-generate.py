@@ -198,7 +198,7 @@ def bad_input(dfx, work):
     for args, text in ((["--steps", "0"], "[1, 1000]"), (["--steps", "5000"], "[1, 1000]"),
                        (["--size", "5000x16"], "[1, 4096]"), (["--size", "16x0"], "[1, 4096]"),
                        (["--size", "16"], "not WxH"), (["--count", "1000"], "[1, 256]"),
-                       (["--sampler", "dpm"], "ddpm, ocm-ddpm or ocm-ddim"), (["--skip", "maybe"], "auto, pca"),
+                       (["--sampler", "dpm"], "ocm-ddim or dpmpp-2m"), (["--skip", "maybe"], "auto, pca"),
                        (["--sigma-skip", "-3"], "(0, 1e6]"), (["--seed", "x"], "whole number")):
         rc, so, se = run(dfx, "generate", "--model", eps, *args, "-o", o)
         check(rc == 2 and text in se, f"{' '.join(args)}: rc {rc}, {se}")
