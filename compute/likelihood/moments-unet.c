@@ -51,15 +51,22 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
     return DFX_OK;
 }
 
+/* The score network's x̂0 alone, counted as an evaluation (both kinds of moments). */
+static dfx_status
+denoise_counted (dfx__moments *mo, dfx__denoiser *den, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x,
+                 double sigma, dfx_buffer *x0)
+{
+    dfx_status st = den->denoise (den, batch, h, w, x, sigma, x0);
+    if (st == DFX_OK)
+        mo->evals++;
+    return st;
+}
+
 static dfx_status
 unet_moments_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
                         dfx_buffer *x0)
 {
-    unet_moments *um = (unet_moments *) mo;
-    dfx_status st = um->den->denoise (um->den, batch, h, w, x, sigma, x0);
-    if (st == DFX_OK)
-        mo->evals++;
-    return st;
+    return denoise_counted (mo, ((unet_moments *) mo)->den, batch, h, w, x, sigma, x0);
 }
 
 static void
@@ -117,11 +124,7 @@ static dfx_status
 mean_moments_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
                         dfx_buffer *x0)
 {
-    mean_moments *mm = (mean_moments *) mo;
-    dfx_status st = mm->den->denoise (mm->den, batch, h, w, x, sigma, x0);
-    if (st == DFX_OK)
-        mo->evals++;
-    return st;
+    return denoise_counted (mo, ((mean_moments *) mo)->den, batch, h, w, x, sigma, x0);
 }
 
 static void
