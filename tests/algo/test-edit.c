@@ -787,22 +787,7 @@ main (void)
     algo_open ();
     dfx__schedule_continuous (SIGMA_MIN, SIGMA_MAX, &sched);
     check_rng rng = {42};
-    g.d = (int) D;
-    g.mean = malloc (D * sizeof (double));
-    g.cov = calloc ((size_t) D * D, sizeof (double));
-    double *b = malloc ((size_t) D * D * sizeof *b);
-    for (uint32_t i = 0; i < D * D; i++)
-        b[i] = check_uniform (&rng, -1, 1);
-    for (uint32_t i = 0; i < D; i++) {
-        g.mean[i] = check_uniform (&rng, -0.5f, 0.5f);
-        for (uint32_t j = 0; j < D; j++) {
-            double v = i == j ? 0.02 : 0.0;
-            for (uint32_t k = 0; k < D; k++)
-                v += 0.3 * b[i * D + k] * b[j * D + k] / D;
-            g.cov[i * D + j] = v;
-        }
-    }
-    free (b);
+    gauss_random (&g, (int) D, &rng, 0.3);
     CHECK (gauss_eig (&g) < 1e-9, "eigendecomposition");
     for (uint32_t i = 0; i < D; i++) {
         lw[i] = check_uniform (&rng, 0.2f, 1.0f);

@@ -28,23 +28,8 @@ static void
 make_gauss (void)
 {
     check_rng rng = {99};
-    g.d = (int) D;
-    g.mean = malloc (D * sizeof (double));
-    g.cov = calloc ((size_t) D * D, sizeof (double));
     /* Σ = B Bᵀ/D + 0.02 I: eigenvalues spread over two decades. */
-    double *b = malloc ((size_t) D * D * sizeof *b);
-    for (uint32_t i = 0; i < D * D; i++)
-        b[i] = check_uniform (&rng, -1, 1);
-    for (uint32_t i = 0; i < D; i++) {
-        g.mean[i] = check_uniform (&rng, -0.5f, 0.5f);
-        for (uint32_t j = 0; j < D; j++) {
-            double v = i == j ? 0.02 : 0.0;
-            for (uint32_t k = 0; k < D; k++)
-                v += b[i * D + k] * b[j * D + k] / D;
-            g.cov[i * D + j] = v;
-        }
-    }
-    free (b);
+    gauss_random (&g, (int) D, &rng, 1.0);
     CHECK (gauss_eig (&g) < 1e-9, "eigendecomposition");
 }
 

@@ -198,23 +198,10 @@ main (int argc, char **argv)
     const uint32_t H = mi.sample_height, W = mi.sample_width;
     n = (size_t) mi.channels * H * W;
     y = malloc (n * sizeof *y), gd = malloc (n * sizeof *gd), mk = malloc (n * sizeof *mk);
-    dfx_generate_params gp;
-    dfx_generate_params_defaults (&gp);
-    gp.seed = 3;
-    dfx_generate (m, &gp, y, NULL);
-    double sy = 0, sx = 0, s = 0;
-    for (uint32_t i = 0; i < H; i++)
-        for (uint32_t j = 0; j < W; j++) {
-            double v = y[i * W + j] + 1.0;
-            sy += v * i, sx += v * j, s += v;
-        }
-    const double cy = sy / s, cx = sx / s;
-    for (uint32_t i = 0; i < H; i++)
-        for (uint32_t j = 0; j < W; j++) {
-            double r2 = (i - cy) * (i - cy) + (j - cx) * (j - cx);
-            gd[i * W + j] = r2 < 36 ? -1.0f : y[i * W + j];
-            mk[i * W + j] = r2 < 81 ? 1.0f : 0.0f;
-        }
+    if (edit_disc_fixture (m, H, W, y, gd, mk) != DFX_OK) {
+        fprintf (stderr, "%s: generate: %s\n", argv[1], dfx_ctx_errmsg (ctx));
+        return 1;
+    }
     N = steps;
     md = (dfx__edit_desc){dfx__model_denoiser (m), dfx__model_schedule (m), DFX_SAMPLER_DDIM, N, 0, 0, H, W};
     const double strengths[] = {0.3, 0.6};
