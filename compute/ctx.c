@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 const char *
 dfx_status_name (dfx_status status)
@@ -146,4 +147,12 @@ dfx__groups_1d (const dfx_ctx *ctx, size_t n, uint32_t per)
     if (g > max)
         g = max;
     return g ? (uint32_t) g : 1;
+}
+
+double
+dfx__now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }

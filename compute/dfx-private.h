@@ -192,4 +192,7 @@ void dfx__profile_destroy (dfx_ctx *ctx);
  * device limit (kernels loop over the remainder). */
 uint32_t dfx__groups_1d (const dfx_ctx *ctx, size_t n, uint32_t per);
 
+/* ctx.c: a monotonic clock in seconds (the results' timings). */
+double dfx__now (void);
+
 #endif /* DFX_PRIVATE_H */

@@ -20,20 +20,6 @@ all_finite (const float *v, size_t n)
     return 1;
 }
 
-/* Canvas c × ph × pw from an image c × h × w, the last row and column repeated. */
-static void
-pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uint32_t pw, float *out)
-{
-    for (uint32_t ch = 0; ch < c; ch++)
-        for (uint32_t y = 0; y < ph; y++) {
-            const float *row = img + ((size_t) ch * h + (y < h ? y : h - 1)) * w;
-            float *o = out + ((size_t) ch * ph + y) * pw;
-            memcpy (o, row, w * sizeof (float));
-            for (uint32_t x = w; x < pw; x++)
-                o[x] = row[w - 1];
-        }
-}
-
 /* The edit of one window (h × w; the whole image or a crop): pads to the
  * U-Net's multiple, runs edit.c and crops.  keep (h × w, may be NULL:
  * 1 − mask) weights the preservation term.  out (c × h × w) receives the
@@ -189,9 +175,9 @@ edit_window (dfx_model *m, const dfx_edit_params *p, uint32_t w, uint32_t h, con
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (edit of %zu values)", n);
         goto cleanup;
     }
-    pad_edge (image, c, h, w, ph, pw, img);
+    dfx__region_pad_edge (image, c, h, w, ph, pw, img);
     if (guide)
-        pad_edge (guide, c, h, w, ph, pw, gd);
+        dfx__region_pad_edge (guide, c, h, w, ph, pw, gd);
     else
         memcpy (gd, img, n * sizeof *gd);
     if (mask)

@@ -213,6 +213,8 @@ int dfx__region_window (const float *wt, uint32_t w, uint32_t h, uint32_t contex
                         dfx__rect *r);
 
 /* dst (c × r->h × r->w) = the window r of src (c × h × w). */
+/* Canvas c × ph × pw from an image c × h × w (ph ≥ h, pw ≥ w), the last row and column repeated. */
+void dfx__region_pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uint32_t pw, float *out);
 void dfx__region_crop (const float *src, uint32_t c, uint32_t w, uint32_t h, const dfx__rect *r, float *dst);
 
 /* out (c × h × w; may be image) = image, and inside r image + wt (res −

@@ -10,7 +10,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 void
 dfx_edit_params_defaults (dfx_edit_params *p)
@@ -30,14 +29,6 @@ dfx_edit_params_defaults (dfx_edit_params *p)
     p->network_steps = -1;
     p->feather = 3.0;
     p->context = 16;
-}
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 /* The top-left img_w × img_h of a canvas c × h × w, and back (zeros around). */
@@ -82,7 +73,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
     for (uint32_t i = 0; hybrid && i < N; i++)
         n_net += d->hybrid_net[i] != 0;
     dfx_status st = DFX_OK;
-    double t0 = now (), ta;
+    double t0 = dfx__now (), ta;
     double *sig = malloc ((N + 2) * sizeof *sig);
     dfx_buffer **xhat = calloc (N, sizeof *xhat), **xs = calloc (N, sizeof *xs);
     dfx_buffer *z = NULL, *x = NULL, *xbar = NULL, *a = NULL, *tmp = NULL, *xp = NULL, *dp = NULL;
@@ -134,7 +125,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
     r->state_bytes = bytes;
 
     /* The start point z = x̃ at σ̃_start. */
-    ta = now ();
+    ta = dfx__now ();
     if (p->start == DFX_EDIT_START_INVERT) {
         DFX_CHECK (dfx__edit_invert (md, sig, z, tmp, &pr));
         r->nfe += N;
@@ -142,19 +133,19 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
         DFX_CHECK (dfx_buffer_upload (ctx, x, 0, noise, n * sizeof (float)));
         DFX_CHECK (dfx__lincomb (ctx, z, 0, 1.0f, z, 0, (float) sig[0], x, 0, 0.0f, n));
     }
-    r->seconds_forward += now () - ta;
+    r->seconds_forward += dfx__now () - ta;
 
     for (uint32_t k = 0;; k++) {
         const int last = k == K;
-        ta = now ();
+        ta = dfx__now ();
         DFX_CHECK (dfx__lincomb (ctx, x, 0, 1.0f, z, 0, 0.0f, NULL, 0, 0.0f, n));
         DFX_CHECK (dfx__edit_forward (md, sig, x, xbar, last || (exact && !hybrid) ? NULL : xhat,
                                       last || !exact ? NULL : xs, tmp, &pr));
         r->nfe += N + 1;
-        r->seconds_forward += now () - ta;
+        r->seconds_forward += dfx__now () - ta;
 
         /* The loss and its gradient at the endpoint. */
-        ta = now ();
+        ta = dfx__now ();
         double loss = 0, sg = 0, sp = 0;
         DFX_CHECK (dfx__edit_loss (ctx, &lb, n, x, a, &loss, &sg, &sp));
         r->guide_mse[k] = sum_mg > 0 ? sg / sum_mg : 0.0;
@@ -193,7 +184,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
             DFX_CHECK (dfx__edit_adjoint_clamped (ctx, sig, N, n, xbar, xhat, a, tmp));
         DFX_CHECK (dfx__edit_opt_step (ctx, &opt, n, z, a));
         r->iterations = k + 1;
-        r->seconds_adjoint += now () - ta;
+        r->seconds_adjoint += dfx__now () - ta;
         if (fd.evals) {
             r->nfe += fd.evals;
             pr.done += fd.evals;
@@ -201,7 +192,7 @@ dfx__edit_run (const dfx__edit_run_desc *d, const float *image, const float *gui
         }
     }
     DFX_CHECK (dfx_buffer_download (ctx, xbar, 0, out, n * sizeof (float)));
-    r->seconds = now () - t0;
+    r->seconds = dfx__now () - t0;
 cleanup:
     dfx__edit_opt_free (ctx, &opt);
     for (uint32_t i = 0; xhat && xs && i < N; i++) {

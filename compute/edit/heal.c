@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void
 dfx_heal_params_defaults (dfx_heal_params *p)
@@ -34,28 +33,6 @@ dfx_heal_params_defaults (dfx_heal_params *p)
     p->resample = 3;
     p->feather = 3.0;
     p->context = 16;
-}
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-/* Canvas c × ph × pw from an image c × h × w, the last row and column repeated. */
-static void
-pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uint32_t pw, float *out)
-{
-    for (uint32_t ch = 0; ch < c; ch++)
-        for (uint32_t y = 0; y < ph; y++) {
-            const float *row = img + ((size_t) ch * h + (y < h ? y : h - 1)) * w;
-            float *o = out + ((size_t) ch * ph + y) * pw;
-            memcpy (o, row, w * sizeof (float));
-            for (uint32_t x = w; x < pw; x++)
-                o[x] = row[w - 1];
-        }
 }
 
 /* start (c × h × w) = y where wt = 0, and inside the membrane (harmonic)
@@ -209,7 +186,7 @@ dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t heigh
     dfx_model_info mi;
     dfx_model_get_info (m, &mi);
     const uint32_t c = mi.channels, mult = mi.size_multiple ? mi.size_multiple : 1, w = width, h = height;
-    const double t0 = now ();
+    const double t0 = dfx__now ();
     dfx__model_set_attention_global (m, p->global_attention);
     if (p->steps < 1 || p->steps > DFX_GENERATE_MAX_STEPS)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "heal: %u steps is outside [1, %d]", p->steps,
@@ -288,7 +265,7 @@ dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t heigh
     dfx__region_crop (image, c, w, h, &win, cy);
     dfx__region_crop (wt, 1, w, h, &win, cw);
     /* the padding is known (edge values, weight 0); the start holds the known mean in the hole */
-    pad_edge (cy, c, win.h, win.w, ph, pwd, py);
+    dfx__region_pad_edge (cy, c, win.h, win.w, ph, pwd, py);
     for (uint32_t ch = 0; ch < c; ch++)
         for (uint32_t y = 0; y < ph; y++)
             for (uint32_t x = 0; x < pwd; x++) {
@@ -316,7 +293,7 @@ dfx_heal (dfx_model *m, const dfx_heal_params *p, uint32_t width, uint32_t heigh
     dfx__region_composite (image, co, wt, c, w, h, &win, p->raw, out);
     res.nfe = s.pr.done;
     res.window_x = win.x, res.window_y = win.y, res.window_width = win.w, res.window_height = win.h;
-    res.seconds = now () - t0;
+    res.seconds = dfx__now () - t0;
     if (r)
         *r = res;
 cleanup:

@@ -121,3 +121,16 @@ dfx_mask_feather (const float *mask, uint32_t w, uint32_t h, double feather, flo
     dfx__region_feather (mask, w, h, feather < 0 ? 0 : feather > DFX_EDIT_MAX_FEATHER ? DFX_EDIT_MAX_FEATHER : feather,
                          wt);
 }
+
+void
+dfx__region_pad_edge (const float *img, uint32_t c, uint32_t h, uint32_t w, uint32_t ph, uint32_t pw, float *out)
+{
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t y = 0; y < ph; y++) {
+            const float *row = img + ((size_t) ch * h + (y < h ? y : h - 1)) * w;
+            float *o = out + ((size_t) ch * ph + y) * pw;
+            memcpy (o, row, w * sizeof (float));
+            for (uint32_t x = w; x < pw; x++)
+                o[x] = row[w - 1];
+        }
+}

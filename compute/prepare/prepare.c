@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 const char *
@@ -47,14 +46,6 @@ dfx_prepare_params_defaults (dfx_prepare_params *p)
     p->n_sigma = 16;
     p->tolerance = 0.1;
     p->batch = 16;
-}
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 /* Refuses an existing gaussian/ without force and a folder we cannot write. */
@@ -291,7 +282,7 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
 {
     dfx_ctx *ctx = dfx__model_ctx (m);
     const char *dir = dfx__model_dir (m);
-    const double t0 = now ();
+    const double t0 = dfx__now ();
     dfx_prepare_result r;
     memset (&r, 0, sizeof r);
     dfx_model_info mi;
@@ -314,7 +305,7 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     DFX_CHECK (dfx__prep_eval_init (dfx__model_denoiser (m), h, w, p->batch, &ev));
 
     /* The images: held-out data, the model's given samples or generated ones. */
-    const double t1 = now ();
+    const double t1 = dfx__now ();
     uint32_t n_cal = p->samples ? p->samples_count : p->calib_count, n_fit = 0;
     if (p->data) {
         uint32_t held = p->data_count / 20;
@@ -336,10 +327,10 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
         r.nfe_samples = (uint64_t) n_cal * dfx__sampler_nfe (DFX_SAMPLER_HEUN, p->calib_steps);
     }
     r.calib_images = n_cal;
-    r.seconds_samples = now () - t1;
+    r.seconds_samples = dfx__now () - t1;
 
     /* The statistics. */
-    const double ts = now ();
+    const double ts = dfx__now ();
     if (p->data) {
         r.from_data = 1, r.images = n_fit;
         DFX_CHECK (dfx__gauss_from_data (ctx, c, h, w, n_fit, p->data, p->rank, p->seed, &g, &r.total_variance));
@@ -351,20 +342,20 @@ prepare (dfx_model *m, const dfx_prepare_params *p, dfx_prepare_result *out)
     for (uint32_t k = 0; k < g->rank && k < DFX_PREPARE_TOP; k++)
         r.eigenvalues[k] = g->eigval[k];
     r.residual_variance = g->residual;
-    r.seconds_statistics = now () - ts;
+    r.seconds_statistics = dfx__now () - ts;
 
-    const double t2 = now ();
+    const double t2 = dfx__now ();
     const uint64_t nfe0 = ev.nfe;
     DFX_CHECK (dfx__gauss_calibrate (&ev, dfx__model_schedule (m), g, n_cal, cal_x, p->n_sigma, p->tolerance,
                                      p->seed + 2, &cal));
     r.nfe_calibration = ev.nfe - nfe0;
-    r.seconds_calibration = now () - t2;
+    r.seconds_calibration = dfx__now () - t2;
     g->sigma_skip_pca = cal.skip_pca, g->sigma_skip_spectral = cal.skip_spectral, g->tolerance = p->tolerance;
     g->mode = cal.skip_pca <= cal.skip_spectral ? DFX_SKIP_PCA : DFX_SKIP_SPECTRAL;
     g->sigma_skip = g->mode == DFX_SKIP_PCA ? cal.skip_pca : cal.skip_spectral;
     r.mode = g->mode, r.sigma_skip = g->sigma_skip, r.sigma_skip_pca = cal.skip_pca;
     r.sigma_skip_spectral = cal.skip_spectral, r.tolerance = p->tolerance;
-    r.seconds = now () - t0;
+    r.seconds = dfx__now () - t0;
     DFX_CHECK (dfx__gauss_write (ctx, dir, g, &cal, extra_fields (p, &r)));
     if (out)
         *out = r;
