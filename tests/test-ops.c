@@ -117,16 +117,16 @@ test_reduce (size_t n)
 /* ---- GEMM ---- */
 
 /* kern: 'L' the lane-shaped gemm-lvp must run (on lavapipe-like devices),
- * 'G' the tiled gemm, 0 either. */
+ * 'R' gemm-rows (there, for m < 8), 'G' the tiled gemm, 0 either. */
 static const struct {
     uint32_t m, n, k;
     int ta, tb;
     float alpha, beta;
     char kern;
 } gemm_rows[] = {
-    {1, 1, 1, 0, 0, 1.0f, 0.0f, 'G'},      {7, 13, 5, 0, 0, 1.0f, 0.0f, 'G'},     {13, 7, 127, 0, 1, 1.0f, 0.0f, 'G'},
+    {1, 1, 1, 0, 0, 1.0f, 0.0f, 'R'},      {7, 13, 5, 0, 0, 1.0f, 0.0f, 'R'},     {13, 7, 127, 0, 1, 1.0f, 0.0f, 'G'},
     {127, 129, 65, 1, 0, 0.5f, 0.0f, 'G'}, {64, 64, 64, 0, 0, 1.0f, 1.0f, 'L'},   {200, 33, 300, 1, 1, -2.0f, 0.5f, 'L'},
-    {1000, 1, 7, 0, 0, 1.0f, 0.0f, 'G'},   {1, 1000, 1000, 0, 1, 1.0f, 0.0f, 'L'}, {257, 255, 129, 0, 0, 1.0f, -1.0f, 'G'},
+    {1000, 1, 7, 0, 0, 1.0f, 0.0f, 'G'},   {1, 1000, 1000, 0, 1, 1.0f, 0.0f, 'R'}, {257, 255, 129, 0, 0, 1.0f, -1.0f, 'G'},
     /* gemm-lvp in each layout (A along k / along m, B along n / along k), m
      * and n not multiples of its 16 × 4·SG tile; then k % 4 != 0 */
     {37, 44, 20, 0, 0, 1.0f, 0.0f, 'L'},   {36, 52, 24, 1, 0, 0.5f, 0.0f, 'L'},   {21, 13, 40, 0, 1, 1.0f, 1.0f, 'L'},
@@ -148,7 +148,7 @@ test_gemm (void)
 {
     check_rng r = {42};
     for (size_t row = 0; row < sizeof gemm_rows / sizeof gemm_rows[0]; row++) {
-        if (lane_rows_only && gemm_rows[row].kern != 'L')
+        if (lane_rows_only && gemm_rows[row].kern != 'L' && gemm_rows[row].kern != 'R')
             continue;
         dfx_gemm_params p;
         dfx_gemm_params_defaults (&p);
@@ -166,7 +166,8 @@ test_gemm (void)
         d.c = (dfx__mat){c.d, 0, p.n, 1, 0, 0};
         char what[96];
         snprintf (what, sizeof what, "gemm m=%u n=%u k=%u ta=%d tb=%d", p.m, p.n, p.k, p.trans_a, p.trans_b);
-        check_kernel (dfx__gemm_kernel (ctx, &d), gemm_rows[row].kern, "gemm-lvp", "gemm", what);
+        check_kernel (dfx__gemm_kernel (ctx, &d), gemm_rows[row].kern == 'R' ? 'L' : gemm_rows[row].kern,
+                      gemm_rows[row].kern == 'R' ? "gemm-rows" : "gemm-lvp", "gemm", what);
         double *ref = malloc (nc * sizeof (double));
         dfx_ref_gemm (ref, p.m, p.n, p.k, p.trans_a, p.trans_b, p.alpha, a.h, b.h, p.beta, c.h);
         dfx_status st = dfx_op_gemm (ctx, &p, a.d, b.d, c.d);
@@ -589,7 +590,7 @@ test_gemm_views (void)
 {
     /* kind 0: projection Y = W·X (+bias per row, +residual) per batch, C × HW;
      * 1: scores S = Qᵀ·K per (batch, head), A along m; 2: O = V·Pᵀ, B along k.
-     * off: offset of every operand in its buffer. */
+     * off: offset of every operand in its buffer; kern as in gemm_rows. */
     static const struct {
         int kind;
         uint32_t batch, heads, dh, hw, off;
@@ -597,12 +598,12 @@ test_gemm_views (void)
     } rows[] = {
         {0, 2, 1, 24, 20, 0, 'L'}, {0, 1, 1, 12, 18, 0, 'G'}, {0, 2, 1, 16, 16, 4, 'L'}, {0, 1, 1, 16, 16, 1, 'G'},
         {1, 2, 2, 8, 16, 0, 'L'},  {1, 1, 3, 5, 19, 0, 'G'},  {1, 2, 1, 16, 36, 8, 'L'},  {1, 1, 1, 12, 20, 4, 'L'},
-        {2, 2, 2, 8, 16, 0, 'L'},  {2, 1, 2, 6, 13, 0, 'G'},  {2, 1, 1, 12, 20, 4, 'L'},
+        {2, 2, 2, 8, 16, 0, 'L'},  {2, 1, 2, 6, 13, 0, 'R'},  {2, 1, 1, 12, 20, 4, 'L'},
     };
     check_rng r = {2024};
     for (size_t row = 0; row < sizeof rows / sizeof rows[0]; row++) {
         __typeof__ (rows[0]) v = rows[row];
-        if (lane_rows_only && v.kern != 'L')
+        if (lane_rows_only && v.kern != 'L' && v.kern != 'R')
             continue;
         uint32_t C = v.heads * v.dh, HW = v.hw, B = v.batch, off = v.off;
         size_t nx = (size_t) B * C * HW + off, ns = (size_t) B * v.heads * HW * HW + off, nw = (size_t) C * C + off;
@@ -640,7 +641,8 @@ test_gemm_views (void)
         char what[128];
         snprintf (what, sizeof what, "gemm view %zu (kind %d, batch %u, heads %u × %u, hw %u, offset %u)%s", row,
                   v.kind, B, v.heads, v.dh, HW, off, ctx->kernels_generic ? " generic" : "");
-        check_kernel (dfx__gemm_kernel (ctx, &d), v.kern, "gemm-lvp", "gemm", what);
+        check_kernel (dfx__gemm_kernel (ctx, &d), v.kern == 'R' ? 'L' : v.kern, v.kern == 'R' ? "gemm-rows" : "gemm-lvp",
+                      "gemm", what);
         dfx_status st = dfx__gemm (ctx, &d);
         CHECK (st == DFX_OK, "%s: %s", what, dfx_ctx_errmsg (ctx));
         float *got = download (cv->d, nc);

@@ -36,7 +36,7 @@ main (void)
         const char *name;
         int bindings;
     } expect[] = {{"add", 3}, {"mul", 3}, {"axpy", 2}, {"scale", 2}, {"silu", 2},
-                  {"dot", 3}, {"reduce-sum", 2}, {"gemm", 5}, {"gemm-lvp", 5}, {"conv2d", 6}, {"conv2d-lvp", 6},
+                  {"dot", 3}, {"reduce-sum", 2}, {"gemm", 5}, {"gemm-lvp", 5}, {"gemm-rows", 5}, {"conv2d", 6}, {"conv2d-lvp", 6},
                   {"groupnorm", 4}, {"groupnorm-lvp", 4}, {"softmax", 1}, {"softmax-lvp", 1}, {"copy-channels", 2},
                   {"lincomb", 3}, {"spectral-pack", 3}, {"spectral-unpack", 3}, {"spectral-mix", 2},
                   {"dftm-div", 3}, {"ocm-step", 4}, {"ratio-moment", 2}, {"adam", 4}, {"attn-window", 4},

@@ -15,6 +15,8 @@
  * per lane spill); one subgroup per workgroup */
 #define LANE_RM 16u
 #define LANE_CN 4u
+/* gemm-rows: columns of C per workgroup */
+#define ROWS_LX 32u
 
 typedef struct push_mat {
     uint32_t off, row, col, outer, inner;
@@ -83,10 +85,22 @@ lane_layout (const dfx__gemm_desc *d, uint32_t *at, uint32_t *bt)
     return true;
 }
 
+/* Fewer rows than half of gemm-lvp's tile (the time-embedding projections,
+ * m = batch): gemm-rows, one invocation per element, compiles in about 0.1 s
+ * where a gemm-lvp variant takes 3-4 s on a first run (lavapipe compiles
+ * each variant at its first dispatch), and at such sizes runs as fast. */
+static bool
+few_rows (const dfx_ctx *ctx, const dfx__gemm_desc *d)
+{
+    return dfx__lane_kernels (ctx) && d->m < LANE_RM / 2;
+}
+
 const char *
 dfx__gemm_kernel (const dfx_ctx *ctx, const dfx__gemm_desc *d)
 {
     uint32_t at, bt;
+    if (few_rows (ctx, d))
+        return "gemm-rows";
     return dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt) ? "gemm-lvp" : "gemm";
 }
 
@@ -129,6 +143,20 @@ dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
         .has_res = d->res != NULL,
         .alpha = d->alpha, .beta = d->beta, .out_scale = d->out_scale,
     };
+    if (few_rows (ctx, d)) {
+        dfx__dispatch_desc dr = {
+            .shader = "gemm-rows",
+            .spec = {ROWS_LX},
+            .n_spec = 1,
+            .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
+            .n_bufs = 5,
+            .write_mask = 1u << 2,
+            .push = &push,
+            .push_size = sizeof push,
+            .groups = {(d->n + ROWS_LX - 1) / ROWS_LX, d->m, bo * bi},
+        };
+        return dfx__dispatch (ctx, &dr);
+    }
     uint32_t at, bt;
     if (dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt)) {
         const uint32_t sg = ctx->subgroup_size, cols = LANE_CN * sg;
