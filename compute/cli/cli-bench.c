@@ -171,6 +171,11 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare, const char *only
         conv_case ("256 up+conv3x3 48 128->256", a, w, bias, c, 1, 48, 128, 128, 48, 3, 1),
         down_case ("256 down conv3x3 24 256->128", a, w, bias, c, 24, 256, 256),
         attn_case ("256 attn-window 96/32 64x64 8x8", a, b, w, c, 96, 32, 64, 64, 8, 8),
+        /* photo-32's time-embedding projection (batch 1: gemm-rows on
+         * lavapipe) and the same at 8 rows (gemm-lvp, whose 16-row tile
+         * costs the same for 1 to 16 rows) */
+        gemm_case ("temb gemm 1x128x128", a, b, c, 1, 128, 128, 0, 1),
+        gemm_case ("temb gemm 8x128x128", a, b, c, 8, 128, 128, 0, 1),
     };
     int nv = compare ? 2 : 1;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
