@@ -1,8 +1,9 @@
 /* cli-likelihood.c — `dfx likelihood`: how likely an image is under a model.
  *
  *   dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors]
- *                  [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]
+ *                  [--solver rk45|heun] [--rtol R] [--atol A] [--bits-tol B] [--steps N] [--sigma-min S]
  *                  [--dequantise] [--seed S] [--overlap N] [--batch N]
+ *                  [--head whole|tiles] [--head-overlap N]
  *                  [--trace dftm|hutchinson|exact] [--probes K]
  *                  [--colormap viridis|magma|grey] [--range LO:HI] [--json]
  *
@@ -27,9 +28,11 @@ usage (FILE *f, int rc)
 {
     fprintf (f,
              "usage: dfx likelihood --model DIR IMAGE.png [--heatmap OUT.png] [--map OUT.safetensors] [--json]\n"
-             "                      [--solver rk45|heun] [--rtol R] [--atol A] [--steps N] [--sigma-min S]\n"
+             "                      [--solver rk45|heun] [--rtol R] [--atol A] [--bits-tol B] [--steps N]\n"
+             "                      [--sigma-min S]\n"
              "                      [--dequantise] [--seed S] [--tiles] [--overlap N] [--batch N]\n"
              "                      [--skip auto|pca|spectral|off] [--sigma-skip S] [--global-attention]\n"
+             "                      [--head whole|tiles] [--head-overlap N]\n"
              "                      [--trace dftm|hutchinson|exact] [--probes K]\n"
              "                      [--colormap viridis|magma|grey] [--range LO:HI]\n\n"
              "Scores IMAGE under the model DIR (which needs its Fisher head, DIR/fisher): the probability-flow\n"
@@ -38,10 +41,14 @@ usage (FILE *f, int rc)
              "attention sees a window of the model's size; --global-attention: the whole image), so the map\n"
              "has no tile seams; --tiles (or\n"
              "--overlap N) cuts them into tiles of the model's size that overlap by N pixels (default a\n"
-             "quarter tile), blended per pixel, as before.  Transparent pixels are not scored.  --skip: above\n"
+             "quarter tile), blended per pixel, as before.  On an image larger than the model the Fisher head,\n"
+             "trained at the model's size, scores tiles of that size of the whole image's state, blended\n"
+             "(--head tiles, default; --head-overlap N pixels, default a quarter tile); --head whole runs it\n"
+             "on the whole image.  Transparent pixels are not scored.  --skip: above\n"
              "sigma_skip (gaussian/'s calibrated one, or --sigma-skip) the density is the Gaussian's of\n"
              "gaussian/ in closed form, so the networks run below it only (auto: when gaussian/ is there).\n"
-             "  RK45 (default, --rtol/--atol, default 1e-3) or Heun with N fixed steps.\n"
+             "  RK45 (default, --rtol/--atol, default 1e-3; --bits-tol B also bounds each step's error of the\n"
+             "log-density to B bits/dim) or Heun with N fixed steps.\n"
              "--heatmap: per-pixel bits/dim in a colour map (bright = unlikely; range: 1st-99th percentile or\n"
              "LO:HI); --map: the float map as tensor `bits_per_dim`.  --json adds every tile's figure.\n"
              "--trace: the divergence from the Fisher head (dftm, default) or, as a benchmark baseline, from\n"
@@ -119,6 +126,10 @@ dfx_cli_likelihood (int argc, char **argv)
             if (!dfx_cli_parse_double ("likelihood", a, v, 1e-12, 1.0, &p.atol))
                 return DFX_CLI_EXIT_USAGE;
             i++;
+        } else if (v && strcmp (a, "--bits-tol") == 0) {
+            if (!dfx_cli_parse_double ("likelihood", a, v, 0.0, 1.0, &p.bits_tol))
+                return DFX_CLI_EXIT_USAGE;
+            i++;
         } else if (v && strcmp (a, "--sigma-min") == 0) {
             if (!dfx_cli_parse_double ("likelihood", a, v, 1e-6, 1e3, &p.sigma_min))
                 return DFX_CLI_EXIT_USAGE;
@@ -129,6 +140,16 @@ dfx_cli_likelihood (int argc, char **argv)
             p.steps = (uint32_t) u, i++;
         } else if (strcmp (a, "--global-attention") == 0) {
             p.global_attention = 1;
+        } else if (v && strcmp (a, "--head") == 0) {
+            static const char *const heads[] = {"whole", "tiles"};
+            int k;
+            if (!dfx_cli_parse_choice ("likelihood", a, v, heads, 2, &k))
+                return DFX_CLI_EXIT_USAGE;
+            p.head_tiles = k, i++;
+        } else if (v && strcmp (a, "--head-overlap") == 0) {
+            if (!dfx_cli_parse_u32 ("likelihood", a, v, 0, 4096, &u))
+                return DFX_CLI_EXIT_USAGE;
+            p.head_overlap = (int) u, i++;
         } else if (strcmp (a, "--tiles") == 0) {
             p.layout = DFX_LIKELIHOOD_TILES;
         } else if (v && strcmp (a, "--overlap") == 0) {
@@ -221,6 +242,7 @@ dfx_cli_likelihood (int argc, char **argv)
         if (p.solver == DFX_ODE_RK45) {
             cJSON_AddNumberToObject (o, "rtol", p.rtol);
             cJSON_AddNumberToObject (o, "atol", p.atol);
+            cJSON_AddNumberToObject (o, "bits_tol", p.bits_tol);
         }
         cJSON_AddStringToObject (o, "trace", dfx_likelihood_trace_name (p.trace));
         if (p.trace == DFX_TRACE_HUTCHINSON)
@@ -234,6 +256,9 @@ dfx_cli_likelihood (int argc, char **argv)
         cJSON_AddBoolToObject (o, "dequantise", p.dequantise);
         cJSON_AddNumberToObject (o, "seed", (double) p.seed);
         cJSON_AddStringToObject (o, "layout", p.layout == DFX_LIKELIHOOD_TILES ? "tiles" : "whole");
+        cJSON_AddStringToObject (o, "head", r.head_tiles_x ? "tiles" : "whole");
+        cJSON_AddNumberToObject (o, "head_tiles_x", r.head_tiles_x);
+        cJSON_AddNumberToObject (o, "head_tiles_y", r.head_tiles_y);
         cJSON_AddStringToObject (o, "skip", dfx_skip_name (r.skip));
         cJSON_AddNumberToObject (o, "sigma_skip", r.sigma_skip);
         cJSON *bands = cJSON_AddArrayToObject (o, "bands");

@@ -561,6 +561,9 @@ typedef enum dfx_likelihood_layout {
 typedef struct dfx_likelihood_params {
     dfx_ode_solver solver;  /* default DFX_ODE_RK45 */
     double rtol, atol;      /* RK45 tolerances, each in (0, 1]; default 1e-3 (2e-3 bits/dim of 1e-5 on fashion-mnist-32) */
+    double bits_tol;        /* RK45: > 0 also bounds each step's error estimate of the log-density integral to
+                               this many bits/dim (the state's norm is set by x̃ ≈ σ̃ at large σ̃ and misses it);
+                               0: off; in [0, 1] */
     uint32_t steps;         /* Heun steps in [1, 100000]; default 64 */
     double sigma_min;       /* σ̃ the ODE starts from (t_min); 0 (default): the model's σ̃ at t = 0 */
     double sigma_max;       /* σ̃ of the prior; 0 (default): the model's σ̃ at t = T − 1 */
@@ -585,6 +588,13 @@ typedef struct dfx_likelihood_params {
     int global_attention;   /* whole layout on a layer larger than the model: 0 (default): each position's
                                attention sees the model's size around it; 1: the whole layer (cost grows with
                                the square of the area) */
+    int head_tiles;         /* whole layout on a layer larger than the model, DF-TM: 1 (default): the Fisher head,
+                               trained at the model's size, scores tiles of that size cut from the whole layer's
+                               x̃ and its per-value output is blended with raised-cosine weights (the trajectory
+                               and the score network stay the whole layer's: no seams; BENCHMARKS.md issue 20);
+                               0: the head runs on the whole layer (off by 0.04–0.33 bits/dim there) */
+    int head_overlap;       /* head tiles: pixels shared by neighbours, in [0, tile); -1 (default): a quarter
+                               of the tile */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
     void *progress_user;
 } dfx_likelihood_params;
@@ -608,6 +618,7 @@ typedef struct dfx_likelihood_result {
     float *map;                   /* height × width bits/dim per pixel, NaN where excluded; dfx_likelihood_result_clear() */
     dfx_likelihood_tile *tiles;   /* tile_count tiles, row by row */
     uint32_t tile_count, tile_width, tile_height, tiles_x, tiles_y;
+    uint32_t head_tiles_x, head_tiles_y; /* the Fisher head's tiles of the whole layer (p.head_tiles), 0: none */
     uint32_t nfe;                 /* network evaluations (one evaluates a whole batch of tiles) */
     uint32_t nfe_fisher;          /* of them, those that ran the Fisher head too (the others: the score
                                      network alone) */

@@ -47,6 +47,8 @@ dfx_likelihood_params_defaults (dfx_likelihood_params *p)
     p->trace = DFX_TRACE_DFTM;
     p->probes = 1;
     p->layout = DFX_LIKELIHOOD_WHOLE;
+    p->head_tiles = 1;
+    p->head_overlap = -1;
     p->skip = DFX_SKIP_OFF; /* on the shipped models the skip moves bits/dim by about 0.1 (BENCHMARKS.md) */
 }
 
@@ -77,46 +79,6 @@ now (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-/* Tile origins along one axis: n tiles of size t over a length len, evenly
- * spread, neighbours sharing at least ov pixels (a length ≤ t: one tile). */
-static uint32_t
-tile_origins (uint32_t len, uint32_t t, uint32_t ov, uint32_t *pos)
-{
-    if (len <= t) {
-        if (pos)
-            pos[0] = 0;
-        return 1;
-    }
-    const uint32_t stride = t - ov; /* ov < t */
-    const uint32_t n = (len - t + stride - 1) / stride + 1;
-    for (uint32_t i = 0; pos && i < n; i++)
-        pos[i] = (uint32_t) (((uint64_t) i * (len - t) * 2 + (n - 1)) / (2 * (uint64_t) (n - 1)));
-    return n;
-}
-
-/* Raised-cosine weight of local index j of tile i along an axis: ramps of
- * the length of the overlap with each neighbour, 1 elsewhere, never 0. */
-static double
-axis_weight (const uint32_t *pos, uint32_t n, uint32_t i, uint32_t t, uint32_t j)
-{
-    double w = 1.0;
-    if (i > 0) {
-        uint32_t ov = pos[i - 1] + t - pos[i];
-        if (j < ov) {
-            double s = sin (0.5 * M_PI * (j + 0.5) / ov);
-            w *= s * s;
-        }
-    }
-    if (i + 1 < n) {
-        uint32_t ov = pos[i] + t - pos[i + 1];
-        if (j >= t - ov) {
-            double s = sin (0.5 * M_PI * (t - j - 0.5) / ov);
-            w *= s * s;
-        }
-    }
-    return w;
 }
 
 /* The layer as model values in [0, 1] (c_m planes of h × w) and the mask of
@@ -281,6 +243,8 @@ check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_param
     if (p->solver == DFX_ODE_RK45 && !(p->rtol > 0.0 && p->rtol <= 1.0 && p->atol > 0.0 && p->atol <= 1.0))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: rtol %g and atol %g must be in (0, 1]",
                            p->rtol, p->atol);
+    if (!(p->bits_tol >= 0.0 && p->bits_tol <= 1.0))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: bits_tol %g must be in [0, 1]", p->bits_tol);
     if (p->solver == DFX_ODE_HEUN && (p->steps < 1 || p->steps > 100000))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u Heun steps is outside [1, 100000]",
                            p->steps);
@@ -293,6 +257,9 @@ check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_param
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: batch %u is outside [1, %d]", p->batch,
                            DFX_LIKELIHOOD_MAX_BATCH);
     const uint32_t t = lm->tile_w < lm->tile_h ? lm->tile_w : lm->tile_h;
+    if (p->head_overlap < -1 || (p->head_overlap >= 0 && (uint32_t) p->head_overlap >= t))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: head overlap %d must be in [0, %u) (the tile "
+                           "is %ux%u)", p->head_overlap, t, lm->tile_w, lm->tile_h);
     if (p->overlap < -1 || (p->overlap >= 0 && (uint32_t) p->overlap >= t))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: overlap %d must be in [0, %u) (the tile is "
                            "%ux%u)", p->overlap, t, lm->tile_w, lm->tile_h);
@@ -329,7 +296,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     const uint32_t ov_x = p->overlap >= 0 ? (uint32_t) p->overlap : tw / 4;
     const uint32_t ov_y = p->overlap >= 0 ? (uint32_t) p->overlap : th / 4;
     const size_t plane = (size_t) w * h, dv = (size_t) cm * tw * th;
-    const uint32_t nx = tile_origins (w, tw, ov_x, NULL), ny = tile_origins (h, th, ov_y, NULL);
+    const uint32_t nx = dfx__tile_origins (w, tw, ov_x, NULL), ny = dfx__tile_origins (h, th, ov_y, NULL);
     const uint32_t nt = nx * ny, bmax = whole ? 1 : p->batch < nt ? p->batch : nt;
     const double log2_bin = log2 (127.5); /* −log2 of the bin width 2/255 */
 
@@ -342,6 +309,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     r->map = malloc (plane * sizeof *r->map);
     r->tiles = calloc (nt, sizeof *r->tiles);
     dfx_buffer *x = NULL;
+    dfx__moments *tiled = NULL;
     if (!val || !xb || !scored || !acc || !wsum || !map || !logp || !px || !py || !wx || !wy || !r->map ||
         !r->tiles) {
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood of %ux%u)", w, h);
@@ -357,15 +325,25 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     }
     if (p->dequantise)
         dequantise (val, plane * cm, p->seed);
-    tile_origins (w, tw, ov_x, px);
-    tile_origins (h, th, ov_y, py);
+    dfx__tile_origins (w, tw, ov_x, px);
+    dfx__tile_origins (h, th, ov_y, py);
     for (uint32_t i = 0; i < nx; i++)
         for (uint32_t j = 0; j < tw; j++)
-            wx[(size_t) i * tw + j] = axis_weight (px, nx, i, tw, j);
+            wx[(size_t) i * tw + j] = dfx__tile_axis_weight (px, nx, i, tw, j);
     for (uint32_t i = 0; i < ny; i++)
         for (uint32_t j = 0; j < th; j++)
-            wy[(size_t) i * th + j] = axis_weight (py, ny, i, th, j);
+            wy[(size_t) i * th + j] = dfx__tile_axis_weight (py, ny, i, th, j);
     DFX_CHECK (dfx_buffer_create (ctx, bmax * dv * sizeof (float), &x));
+    /* The Fisher head on tiles of its own size of the whole layer's state. */
+    if (whole && p->head_tiles && p->trace == DFX_TRACE_DFTM && tw >= lm->tile_w && th >= lm->tile_h &&
+        (tw > lm->tile_w || th > lm->tile_h)) {
+        const uint32_t t = lm->tile_w < lm->tile_h ? lm->tile_w : lm->tile_h;
+        const uint32_t hov = p->head_overlap >= 0 ? (uint32_t) p->head_overlap : t / 4;
+        DFX_CHECK (dfx__moments_tiled (lm->mo, lm->head ? lm->head : lm->mo, lm->tile_w, lm->tile_h, hov, p->batch,
+                                       &tiled));
+        r->head_tiles_x = dfx__tile_origins (tw, lm->tile_w, hov, NULL);
+        r->head_tiles_y = dfx__tile_origins (th, lm->tile_h, hov, NULL);
+    }
 
     const double smin = p->sigma_min > 0 ? p->sigma_min : lm->sigma_min;
     const double smax = p->sigma_max > 0 ? p->sigma_max : lm->sigma_max;
@@ -375,7 +353,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     gauss_prior gp = {.ctx = ctx, .g = lm->gauss, .mode = skip_mode, .h = th, .w = tw};
     progress_map pm = {.p = p, .total = (nt + bmax - 1) / bmax};
     dfx__lik_desc d = {
-        .mo = lm->mo,
+        .mo = tiled ? tiled : lm->mo,
         .h = th,
         .w = tw,
         .sigma_min = smin,
@@ -383,6 +361,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         .solver = p->solver == DFX_ODE_HEUN ? DFX__ODE_HEUN : DFX__ODE_RK45,
         .rtol = p->rtol,
         .atol = p->atol,
+        .bits_tol = p->bits_tol,
         .steps = p->steps,
         .cmax = 1.0, /* the variance of a value in [-1, 1] */
         .clamp_sigma = p->clamp_sigma,
@@ -483,6 +462,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     r->prior_bits = -prior_sum / ((double) net_values * M_LN2);
     r->seconds = now () - t0;
 cleanup:
+    dfx__moments_destroy (tiled);
     dfx_buffer_destroy (ctx, x);
     free (val), free (xb), free (scored), free (acc), free (wsum), free (map), free (logp);
     free (px), free (py), free (wx), free (wy);

@@ -31,6 +31,10 @@ struct dfx__moments {
     /* x̂0 alone (the score network only), or NULL: eval with a scratch m. */
     dfx_status (*eval_mean) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x,
                              double sigma, dfx_buffer *x0);
+    /* diag C = m − x̂0⊙x̂0 alone, on the data scale (the Fisher head only, for a
+     * variance-ratio head: σ̃² r), not counted; or NULL: eval, C from m − x̂0². */
+    dfx_status (*eval_var) (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x,
+                            double sigma, dfx_buffer *c);
     void (*destroy) (dfx__moments *mo);
 };
 
@@ -55,6 +59,28 @@ dfx_status dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__s
 /* x̂0 only, from the score network (eval_mean; eval fails): the baselines'
  * moments for a model without a Fisher head.  den is borrowed. */
 dfx_status dfx__moments_mean (dfx__denoiser *den, dfx__moments **out);
+
+/* ---- tiles (tile-blend.c) ----------------------------------------------- */
+
+/* Origins along one axis of n tiles of size t over a length len, evenly
+ * spread, neighbours sharing at least ov < t values (len ≤ t: one tile at 0);
+ * returns n, fills pos unless NULL. */
+uint32_t dfx__tile_origins (uint32_t len, uint32_t t, uint32_t ov, uint32_t *pos);
+
+/* Raised-cosine weight of local index j of tile i of n along an axis: ramps
+ * over the overlap with each neighbour, 1 elsewhere, never 0. */
+double dfx__tile_axis_weight (const uint32_t *pos, uint32_t n, uint32_t i, uint32_t t, uint32_t j);
+
+/* Moments of a canvas larger than the Fisher head's training size (issue 20):
+ * x̂0 from `whole` on the whole canvas, diag C from `head` on overlapping
+ * tiles of tile_w × tile_h of the same x̃ (neighbours sharing `overlap`
+ * values, at most `batch` tiles per evaluation), blended per value with the
+ * raised-cosine weights; m = x̂0⊙x̂0 + C.  So the trajectory is the whole
+ * canvas's and the head is only asked about its own size.  Counts one
+ * evaluation and one head evaluation of `whole` per eval.  whole and head
+ * (may be the same) are borrowed. */
+dfx_status dfx__moments_tiled (dfx__moments *whole, dfx__moments *head, uint32_t tile_w, uint32_t tile_h,
+                               uint32_t overlap, uint32_t batch, dfx__moments **out);
 
 /* ---- baselines: the network's own divergence (trace-fd.c) ------------------ */
 
@@ -82,6 +108,8 @@ typedef struct dfx__lik_desc {
     double sigma_min, sigma_max;
     dfx__ode_solver solver;
     double rtol, atol;         /* RK45 */
+    double bits_tol;           /* RK45: > 0 also bounds each step's error estimate of the divergence integral,
+                                  summed over an item's values, to this many bits/dim; 0: the state's norm only */
     uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
     double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
     int clamp_sigma;           /* 1: C_ii ≤ σ̃² too (a posterior no wider than the noise; dfx.h) */
@@ -143,6 +171,7 @@ typedef struct dfx__lik_model {
     const double *prior_mean, *prior_var;     /* per tile value, or NULL (see dfx__lik_desc) */
     uint32_t multiple;                        /* whole layout: the canvas is padded to a multiple of this */
     const struct dfx__gauss_stats *gauss;     /* for the Gaussian skip, or NULL */
+    dfx__moments *head;                       /* C on tiles of the whole layout (p->head_tiles), or NULL: mo */
 } dfx__lik_model;
 
 /* dfx_likelihood on any moments: channel matching, alpha, dequantisation,

@@ -8,6 +8,7 @@
  * are recorded on the context; nothing is submitted here. */
 #include "likelihood-private.h"
 #include "../ops/ops-fisher.h"
+#include "../ops/ops-sample.h"
 #include "../sample/sample-private.h"
 #include "../unet/unet-private.h"
 
@@ -49,6 +50,29 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
     mo->evals++;
     mo->head_evals++;
     return DFX_OK;
+}
+
+/* diag C from a variance-ratio head alone: σ̃² r (not counted; for head tiles). */
+static dfx_status
+unet_moments_eval_var (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                       dfx_buffer *c)
+{
+    unet_moments *um = (unet_moments *) mo;
+    if (um->ts_cap < batch) {
+        float *nt = realloc (um->ts, batch * sizeof *nt);
+        if (!nt)
+            return dfx__error (mo->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (timesteps)");
+        um->ts = nt;
+        um->ts_cap = batch;
+    }
+    const double t = dfx__schedule_timestep (um->sched, sigma), alpha = 1.0 / sqrt (1.0 + sigma * sigma);
+    for (uint32_t i = 0; i < batch; i++)
+        um->ts[i] = (float) t;
+    dfx_status st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, c, 0);
+    if (st == DFX_OK)
+        st = dfx__lincomb (mo->ctx, c, 0, (float) (sigma * sigma), c, 0, 0.0f, NULL, 0, 0.0f,
+                           (size_t) batch * mo->channels * h * w);
+    return st;
 }
 
 /* The score network's x̂0 alone, counted as an evaluation (both kinds of moments). */
@@ -99,6 +123,7 @@ dfx__moments_unet (dfx__denoiser *den, dfx_unet *fisher, const dfx__schedule *sc
     um->den = den;
     um->fisher = fisher;
     um->base.network_ratio = fisher->arch.fisher_output == DFX__FISHER_VARIANCE_RATIO;
+    um->base.eval_var = um->base.network_ratio ? unet_moments_eval_var : NULL;
     um->sched = sched;
     *out = &um->base;
     return DFX_OK;

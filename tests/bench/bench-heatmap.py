@@ -34,8 +34,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 # Runs argv and prints its peak resident set (KiB, Vulkan's lavapipe memory included) last on stderr.
+# Then its CPU seconds (user + sys), the figure to compare on a shared machine.
 PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(u.ru_utime + u.ru_stime, file=sys.stderr); "
+        "print(u.ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
 
 spec = importlib.util.spec_from_file_location("seams", os.path.join(ROOT, "tests", "model",
                                                                     "test-likelihood-seams.py"))
@@ -46,9 +49,25 @@ ROWS = {
     "ref": ("today's method converged: tiles 32, overlap 8, RK45 rtol = atol = REF", ["--tiles", "--rtol", "REF",
                                                                                      "--atol", "REF"]),
     "tiles": ("today's method: tiles 32, overlap 8, RK45 1e-3", ["--tiles"]),
-    "whole": ("whole layer, windowed attention, RK45 1e-3", []),
+    "whole": ("whole layer, windowed attention, RK45 1e-3 (head on 32-px tiles, overlap 8)", []),
+    "whole-headwhole": ("whole layer, RK45 1e-3, head on the whole layer", ["--head", "whole"]),
+    "whole-head0": ("whole layer, RK45 1e-3, head tiles overlap 0", ["--head-overlap", "0"]),
+    "whole-head4": ("whole layer, RK45 1e-3, head tiles overlap 4", ["--head-overlap", "4"]),
+    "whole-head16": ("whole layer, RK45 1e-3, head tiles overlap 16", ["--head-overlap", "16"]),
+    "whole-hutch": ("whole layer, RK45 1e-3, the network's own divergence (Hutchinson, 1 probe)",
+                    ["--trace", "hutchinson"]),
+    "tiles-hutch": ("tiles, RK45 1e-3, the network's own divergence (Hutchinson, 1 probe)",
+                    ["--tiles", "--trace", "hutchinson"]),
     "whole-3e-3": ("whole layer, RK45 3e-3", ["--rtol", "3e-3", "--atol", "3e-3"]),
     "whole-1e-2": ("whole layer, RK45 1e-2", ["--rtol", "1e-2", "--atol", "1e-2"]),
+    "whole-1e-2-b1e-3": ("whole layer, RK45 1e-2, integral error ≤ 1e-3 bits/dim per step",
+                         ["--rtol", "1e-2", "--atol", "1e-2", "--bits-tol", "1e-3"]),
+    "whole-1e-2-b3e-4": ("whole layer, RK45 1e-2, integral error ≤ 3e-4 bits/dim per step",
+                         ["--rtol", "1e-2", "--atol", "1e-2", "--bits-tol", "3e-4"]),
+    "whole-1e-1-b1e-3": ("whole layer, RK45 1e-1, integral error ≤ 1e-3 bits/dim per step",
+                         ["--rtol", "1e-1", "--atol", "1e-1", "--bits-tol", "1e-3"]),
+    "whole-1e-1-b3e-4": ("whole layer, RK45 1e-1, integral error ≤ 3e-4 bits/dim per step",
+                         ["--rtol", "1e-1", "--atol", "1e-1", "--bits-tol", "3e-4"]),
     "whole-heun8": ("whole layer, Heun 8 steps", ["--solver", "heun", "--steps", "8"]),
     "whole-heun16": ("whole layer, Heun 16 steps", ["--solver", "heun", "--steps", "16"]),
     "whole-skip": ("whole layer, RK45 1e-3, Gaussian skip (spectral, calibrated σ̃)", ["--skip", "auto"]),
@@ -68,11 +87,12 @@ def run_row(dfx, model, img, work, key, ref_tol):
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)}: {r.stderr.strip()}")
-    peak = float(r.stderr.strip().splitlines()[-1])
+    cpu, peak = (float(v) for v in r.stderr.strip().splitlines()[-2:])
     from safetensors.numpy import load_file
     j = json.loads(r.stdout)
     m = load_file(out)["bits_per_dim"].astype(np.float64)
-    return dict(key=key, name=name.replace("REF", str(ref_tol)), wall=wall, nfe=j["nfe"], bpd=j["bits_per_dim"],
+    return dict(key=key, name=name.replace("REF", str(ref_tol)), wall=wall, cpu=cpu, nfe=j["nfe"],
+                nfe_fisher=j.get("nfe_fisher"), steps=j.get("steps"), bpd=j["bits_per_dim"],
                 peak=peak / 1024.0, m=m, tiles=[t["x"] for t in j["tiles"]], skip=j.get("skip"),
                 sigma_skip=j.get("sigma_skip"))
 
@@ -127,7 +147,8 @@ def main():
     res = []
     for k in [k for k in a.rows.split(",") if k]:
         res.append(run_row(a.dfx, a.model, img, a.work, k, a.ref_tol))
-        print(f"{k}: {res[-1]['wall']:.1f} s, {res[-1]['nfe']} NFE, {res[-1]['bpd']:.4f} bits/dim", file=sys.stderr)
+        print(f"{k}: {res[-1]['wall']:.1f} s wall, {res[-1]['cpu']:.1f} s CPU, {res[-1]['nfe']} NFE "
+              f"({res[-1]['nfe_fisher']} with the head), {res[-1]['bpd']:.4f} bits/dim", file=sys.stderr)
     # the tile stride of today's tiles: the period their seams would have
     xs = next((r["tiles"] for r in res if len(r["tiles"]) > 1), [0, 24]) if res else [0, 24]
     xs = sorted(set(xs))
@@ -141,15 +162,15 @@ def main():
     print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {seams.PHOTO} reduced {seams.REDUCE}×; model "
           f"{os.path.basename(a.model)}; tile stride {period}; "
           f"host {platform.processor() or platform.machine()}, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}.\n")
-    print(f"| method | s | NFE | bits/dim | − converged tiles | peak RSS MB | tile-periodic (p {period}) | prominence "
-          "| time vs today |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| method | CPU s | wall s | NFE (head) | steps | bits/dim | − converged tiles | peak RSS MB "
+          f"| tile-periodic (p {period}) | prominence | CPU time vs today |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res:
         d = f"{r['bpd'] - ref['bpd']:+.4f}" if ref else "–"
-        sp = f"{base['wall'] / r['wall']:.2f}×" if base else "–"
+        sp = f"{base['cpu'] / r['cpu']:.2f}×" if base else "–"
         pk = f"{r['peak']:.0f}"
-        print(f"| {r['name']} | {r['wall']:.1f} | {r['nfe']} | {r['bpd']:.4f} | {d} | {pk} | {r['per']:.2e} | "
-              f"{r['prom']:.2f} | {sp} |")
+        print(f"| {r['name']} | {r['cpu']:.1f} | {r['wall']:.1f} | {r['nfe']} ({r['nfe_fisher']}) | {r['steps']} | "
+              f"{r['bpd']:.4f} | {d} | {pk} | {r['per']:.2e} | {r['prom']:.2f} | {sp} |")
     if a.no_unet:
         return
     print()
