@@ -18,7 +18,12 @@
  *      the layer 1e-4), the same as with the head on the whole layer (the
  *      exact posterior of the canvas), and the result says how many head
  *      tiles ran.  (The prior at σ̃_max = 200 is N(0, 1 + σ̃²) for a canvas
- *      larger than the model: 2e-5 nats per value from the data's.) */
+ *      larger than the model: 2e-5 nats per value from the data's.)
+ *   3. Error control on the integral (p.bits_tol): the same data on one 8×8
+ *      tile with a state tolerance of 0.3, which alone leaves the bits/dim
+ *      off the closed form; with bits_tol 1e-4 the step control also bounds
+ *      each step's error estimate of the log-density integral, and the
+ *      figure is within 2e-3 bits/dim of the closed form (more steps). */
 #include "check-ctx.h"
 #include "dfx-private.h"
 #include "likelihood/likelihood-private.h"
@@ -152,6 +157,7 @@ check_gauss (dfx_ctx *ctx)
     dfx_likelihood_params_defaults (&p);
     p.rtol = p.atol = 1e-6;
     p.batch = 3;
+    p.head_tiles = 1;
     p.head_overlap = 3;
     dfx_likelihood_result r, rw;
     CHECK (dfx__likelihood_image (&lm, &p, px, W, H, C, 0, &r) == DFX_OK, "head tiles: %s", dfx_ctx_errmsg (ctx));
@@ -180,6 +186,34 @@ check_gauss (dfx_ctx *ctx)
             "error ≤ %.2g bits, %u evaluations\n",
             W, H, r.head_tiles_x, r.head_tiles_y, r.bits_per_dim, sum / (W * H), rw.bits_per_dim, worst, r.nfe);
     dfx_likelihood_result_clear (&r), dfx_likelihood_result_clear (&rw);
+
+    /* 3. one tile, a loose state tolerance, with and without the integral's bound */
+    const dfx__lik_model lt1 = {.mo = mt, .tile_w = T, .tile_h = T, .sigma_min = SMIN, .sigma_max = SMAX,
+                                .prior_mean = mu, .prior_var = lt, .multiple = 1};
+    double cf = 0.0;
+    for (uint32_t y = 0; y < T; y++)
+        for (uint32_t x = 0; x < T; x++)
+            for (uint32_t c = 0; c < C; c++) {
+                const double v = 2.0 * px[((size_t) y * W + x) * C + c] - 1.0, s2 = lam[c] + SMIN * SMIN;
+                cf += -0.5 * (v * v / s2 + log (2.0 * M_PI * s2));
+            }
+    cf = -cf / (C * T * T * log (2.0)) + log2 (127.5);
+    float *crop = malloc (sizeof (float) * T * T * C);
+    for (uint32_t y = 0; y < T; y++)
+        memcpy (crop + (size_t) y * T * C, px + (size_t) y * W * C, sizeof (float) * T * C);
+    dfx_likelihood_result loose, bound;
+    p.rtol = p.atol = 0.3;
+    p.bits_tol = 0.0;
+    CHECK (dfx__likelihood_image (&lt1, &p, crop, T, T, C, 0, &loose) == DFX_OK, "loose: %s", dfx_ctx_errmsg (ctx));
+    p.bits_tol = 1e-4;
+    CHECK (dfx__likelihood_image (&lt1, &p, crop, T, T, C, 0, &bound) == DFX_OK, "bound: %s", dfx_ctx_errmsg (ctx));
+    CHECK (fabs (bound.bits_per_dim - cf) < 2e-3, "bits_tol 1e-4: %.6f vs closed form %.6f", bound.bits_per_dim, cf);
+    CHECK (bound.steps > loose.steps, "bits_tol 1e-4: %u steps, no more than the state's tolerance alone (%u)",
+           bound.steps, loose.steps);
+    printf ("rtol = atol = 0.3 on 8x8: %.6f bits/dim in %u steps (closed form %.6f); with bits_tol 1e-4: %.6f in %u "
+            "steps\n", loose.bits_per_dim, loose.steps, cf, bound.bits_per_dim, bound.steps);
+    dfx_likelihood_result_clear (&loose), dfx_likelihood_result_clear (&bound);
+    free (crop);
     dfx__moments_destroy (mw), dfx__moments_destroy (mt);
     free (mu), free (lw), free (lt), free (eye), free (eyt), free (px);
 }

@@ -588,11 +588,12 @@ typedef struct dfx_likelihood_params {
     int global_attention;   /* whole layout on a layer larger than the model: 0 (default): each position's
                                attention sees the model's size around it; 1: the whole layer (cost grows with
                                the square of the area) */
-    int head_tiles;         /* whole layout on a layer larger than the model, DF-TM: 1 (default): the Fisher head,
-                               trained at the model's size, scores tiles of that size cut from the whole layer's
-                               x̃ and its per-value output is blended with raised-cosine weights (the trajectory
-                               and the score network stay the whole layer's: no seams; BENCHMARKS.md issue 20);
-                               0: the head runs on the whole layer (off by 0.04–0.33 bits/dim there) */
+    int head_tiles;         /* whole layout on a layer larger than the model, DF-TM: 1: the Fisher head, trained
+                               at the model's size, scores tiles of that size cut from the whole layer's x̃ and
+                               its per-value output is blended with raised-cosine weights (the trajectory and the
+                               score network stay the whole layer's: no seams); 0 (default): the head runs on the
+                               whole layer.  Neither is within 0.02 bits/dim of the network's own divergence on
+                               emoji-32 (BENCHMARKS.md issue 20) */
     int head_overlap;       /* head tiles: pixels shared by neighbours, in [0, tile); -1 (default): a quarter
                                of the tile */
     dfx_progress_fn progress; /* fraction of the ODE integrated over all tiles; nonzero cancels */
