@@ -24,12 +24,11 @@ typedef struct unet_moments {
     uint32_t ts_cap;
 } unet_moments;
 
+/* The head's inputs at σ̃ for a batch: um->ts filled with t(σ̃) (grown as needed), *alpha = 1/√(1+σ̃²). */
 static dfx_status
-unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
-                   dfx_buffer *x0, dfx_buffer *m)
+head_timesteps (dfx__moments *mo, uint32_t batch, double sigma, double *alpha)
 {
     unet_moments *um = (unet_moments *) mo;
-    dfx_status st;
     if (um->ts_cap < batch) {
         float *nt = realloc (um->ts, batch * sizeof *nt);
         if (!nt)
@@ -37,11 +36,24 @@ unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx
         um->ts = nt;
         um->ts_cap = batch;
     }
-    if ((st = um->den->denoise (um->den, batch, h, w, x, sigma, x0)) != DFX_OK)
-        return st;
-    const double t = dfx__schedule_timestep (um->sched, sigma), alpha = 1.0 / sqrt (1.0 + sigma * sigma);
+    const double t = dfx__schedule_timestep (um->sched, sigma);
+    *alpha = 1.0 / sqrt (1.0 + sigma * sigma);
     for (uint32_t i = 0; i < batch; i++)
         um->ts[i] = (float) t;
+    return DFX_OK;
+}
+
+static dfx_status
+unet_moments_eval (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma,
+                   dfx_buffer *x0, dfx_buffer *m)
+{
+    unet_moments *um = (unet_moments *) mo;
+    dfx_status st;
+    if ((st = um->den->denoise (um->den, batch, h, w, x, sigma, x0)) != DFX_OK)
+        return st;
+    double alpha;
+    if ((st = head_timesteps (mo, batch, sigma, &alpha)) != DFX_OK)
+        return st;
     if ((st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, m, 0)) != DFX_OK)
         return st;
     if (um->fisher->arch.fisher_output == DFX__FISHER_VARIANCE_RATIO &&
@@ -58,17 +70,11 @@ unet_moments_eval_var (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w,
                        dfx_buffer *c)
 {
     unet_moments *um = (unet_moments *) mo;
-    if (um->ts_cap < batch) {
-        float *nt = realloc (um->ts, batch * sizeof *nt);
-        if (!nt)
-            return dfx__error (mo->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (timesteps)");
-        um->ts = nt;
-        um->ts_cap = batch;
-    }
-    const double t = dfx__schedule_timestep (um->sched, sigma), alpha = 1.0 / sqrt (1.0 + sigma * sigma);
-    for (uint32_t i = 0; i < batch; i++)
-        um->ts[i] = (float) t;
-    dfx_status st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, c, 0);
+    double alpha;
+    dfx_status st = head_timesteps (mo, batch, sigma, &alpha);
+    if (st != DFX_OK)
+        return st;
+    st = dfx__unet_forward_dev (um->fisher, batch, h, w, x, 0, (float) alpha, um->ts, c, 0);
     if (st == DFX_OK)
         st = dfx__lincomb (mo->ctx, c, 0, (float) (sigma * sigma), c, 0, 0.0f, NULL, 0, 0.0f,
                            (size_t) batch * mo->channels * h * w);
