@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 struct dfx_model {
     dfx_ctx *ctx;
@@ -291,19 +290,11 @@ resolve_skip (dfx_model *m, const dfx_generate_params *p, uint32_t ph, uint32_t 
     return DFX_OK;
 }
 
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
 dfx_status
 dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_generate_result *r)
 {
     dfx_ctx *ctx = m->ctx;
-    const double t0 = now ();
+    const double t0 = dfx__now ();
     dfx_generate_result res;
     memset (&res, 0, sizeof res);
     dfx_model_info mi;
@@ -393,7 +384,7 @@ dfx_generate (dfx_model *m, const dfx_generate_params *p, float *out, dfx_genera
                         w * sizeof (float));
     res.canvas_width = pw;
     res.canvas_height = ph;
-    res.seconds = now () - t0;
+    res.seconds = dfx__now () - t0;
     if (r)
         *r = res;
 cleanup:
