@@ -25,25 +25,23 @@ crop's centre is painted magenta and is the mask.  Per method and crop:
   - seam: the mean gradient magnitude on the disc's edge over the ring's
     (tests/algo/test-heal-cli.py's measure; the painted disc is far above 1);
   - magenta: magenta pixels left (R > 170, B > 170, G < 100);
-  - s: wall seconds of the method (dfx: the whole CLI run).
+  - s: CPU seconds (user + sys) of the method (dfx: the whole CLI run, its
+    process's; OpenCV: this process's).
 Prints a Markdown table (per crop and the means); writes only under WORK and
 the picture (rows: painted | each dfx model | Telea | NS | the photo, 3×).
 """
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
 from PIL import Image
 
-here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, "..", "..", "models"))
-sys.path.insert(0, os.path.join(here, "..", "algo"))
-import photo_data  # noqa: E402
-from clitest import grad, near  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import photocrops  # noqa: E402
+from clitest import grad, near  # noqa: E402  (photocrops put tests/algo on the path)
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("--dfx", required=True)
@@ -80,20 +78,7 @@ def measures(o, truth):
     }
 
 
-crops = []
-for k, (name, im) in enumerate(photo_data.photos("held-out")[:a.crops]):
-    lv = np.asarray(im.reduce(4), dtype=np.uint8)
-    h, w = lv.shape[:2]
-    # the place: of the crops on a 16-px grid, the one at the 75th percentile of texture (mean gradient
-    # magnitude within 6 px of the disc), so the disc covers structure, not flat sky, nor the busiest edge
-    cand = []
-    for y in range(0, h - S + 1, 16):
-        for x in range(0, w - S + 1, 16):
-            c = lv[y:y + S, x:x + S].astype(np.float64)
-            cand.append((grad(c)[near(disc, 6)].mean(), y, x))
-    cand.sort()
-    _, y, x = cand[int(0.75 * (len(cand) - 1))]
-    crops.append(("%s (%d,%d)" % (name, x, y), lv[y:y + S, x:x + S].copy()))
+crops = photocrops.crops(a.crops, S, disc)
 
 mask_png = os.path.join(a.work, "mask.png")
 Image.fromarray((disc * 255).astype(np.uint8)).save(mask_png)
@@ -110,10 +95,8 @@ for ci, (name, truth) in enumerate(crops):
         acc, first = [], None
         for seed in range(1, a.seeds + 1):
             out = os.path.join(a.work, "%s-%d-s%d.png" % (mname, ci, seed))
-            t0 = time.time()
-            p = subprocess.run([a.dfx, "heal", "--model", mdir, src, "--mask", mask_png, "-o", out,
-                                "--seed", str(seed), "--json"], capture_output=True, text=True)
-            dt = time.time() - t0
+            p, dt = photocrops.run_cpu([a.dfx, "heal", "--model", mdir, src, "--mask", mask_png, "-o", out,
+                                        "--seed", str(seed), "--json"])
             if p.returncode != 0:
                 sys.exit("bench-heal: dfx heal failed on %s: %s" % (name, p.stderr.strip()))
             o = np.asarray(Image.open(out).convert("RGB"))
@@ -124,9 +107,9 @@ for ci, (name, truth) in enumerate(crops):
     bgr = np.ascontiguousarray(painted[..., ::-1])
     m8 = (disc * 255).astype(np.uint8)
     for mname, flag in (("opencv-telea", cv2.INPAINT_TELEA), ("opencv-ns", cv2.INPAINT_NS)):
-        t0 = time.time()
+        t0 = time.process_time()
         o = cv2.inpaint(bgr, m8, 3, flag)[..., ::-1]
-        dt = time.time() - t0
+        dt = time.process_time() - t0
         rows[mname].append(dict(measures(o, truth), s=dt, nfe=0))
         line.append(o)
     line.append(truth)
