@@ -143,48 +143,32 @@ dfx__gemm (dfx_ctx *ctx, const dfx__gemm_desc *d)
         .has_res = d->res != NULL,
         .alpha = d->alpha, .beta = d->beta, .out_scale = d->out_scale,
     };
-    if (few_rows (ctx, d)) {
-        dfx__dispatch_desc dr = {
-            .shader = "gemm-rows",
-            .spec = {ROWS_LX},
-            .n_spec = 1,
-            .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
-            .n_bufs = 5,
-            .write_mask = 1u << 2,
-            .push = &push,
-            .push_size = sizeof push,
-            .groups = {(d->n + ROWS_LX - 1) / ROWS_LX, d->m, bo * bi},
-        };
-        return dfx__dispatch (ctx, &dr);
-    }
-    uint32_t at, bt;
-    if (dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt)) {
-        const uint32_t sg = ctx->subgroup_size, cols = LANE_CN * sg;
-        dfx__dispatch_desc dl = {
-            .shader = "gemm-lvp",
-            .spec = {sg, LANE_RM, at, bt, sg},
-            .n_spec = 5,
-            .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
-            .n_bufs = 5,
-            .write_mask = 1u << 2,
-            .push = &push,
-            .push_size = sizeof push,
-            /* x over row blocks: neighbouring workgroups share the B panel */
-            .groups = {(d->m + LANE_RM - 1) / LANE_RM, (d->n + cols - 1) / cols, bo * bi},
-        };
-        return dfx__dispatch (ctx, &dl);
-    }
+    /* one set of buffers and push constants; the kernel sets its shader,
+     * specialisation and grid */
     dfx__dispatch_desc dd = {
-        .shader = "gemm",
-        .spec = {LX, LY, TM, TN, BK},
-        .n_spec = 5,
         .bufs = {d->a.buf, d->b.buf, d->c.buf, d->bias ? d->bias : d->c.buf, d->res ? d->res : d->c.buf},
         .n_bufs = 5,
         .write_mask = 1u << 2,
         .push = &push,
         .push_size = sizeof push,
-        .groups = {(d->n + LX * TN - 1) / (LX * TN), (d->m + LY * TM - 1) / (LY * TM), bo * bi},
     };
+    uint32_t at, bt;
+    if (few_rows (ctx, d)) {
+        dd.shader = "gemm-rows";
+        dd.spec[0] = ROWS_LX, dd.n_spec = 1;
+        dd.groups[0] = (d->n + ROWS_LX - 1) / ROWS_LX, dd.groups[1] = d->m;
+    } else if (dfx__lane_kernels (ctx) && lane_layout (d, &at, &bt)) {
+        const uint32_t sg = ctx->subgroup_size, cols = LANE_CN * sg;
+        dd.shader = "gemm-lvp";
+        dd.spec[0] = sg, dd.spec[1] = LANE_RM, dd.spec[2] = at, dd.spec[3] = bt, dd.spec[4] = sg, dd.n_spec = 5;
+        /* x over row blocks: neighbouring workgroups share the B panel */
+        dd.groups[0] = (d->m + LANE_RM - 1) / LANE_RM, dd.groups[1] = (d->n + cols - 1) / cols;
+    } else {
+        dd.shader = "gemm";
+        dd.spec[0] = LX, dd.spec[1] = LY, dd.spec[2] = TM, dd.spec[3] = TN, dd.spec[4] = BK, dd.n_spec = 5;
+        dd.groups[0] = (d->n + LX * TN - 1) / (LX * TN), dd.groups[1] = (d->m + LY * TM - 1) / (LY * TM);
+    }
+    dd.groups[2] = bo * bi;
     return dfx__dispatch (ctx, &dd);
 }
 
