@@ -29,6 +29,7 @@ dfx_ode_solver_name (dfx_ode_solver s)
     switch (s) {
     case DFX_ODE_RK45: return "rk45";
     case DFX_ODE_HEUN: return "heun";
+    case DFX_ODE_EXP3M: return "exp3m";
     }
     return "unknown";
 }
@@ -238,16 +239,16 @@ check_params (dfx_ctx *ctx, const dfx__lik_model *lm, const dfx_likelihood_param
     if (lm->mo->channels != 1 && lm->mo->channels != 3)
         return dfx__error (ctx, DFX_ERR_UNSUPPORTED, "likelihood: the model has %u channels; dfx scores grey (1) "
                            "and RGB (3) models", lm->mo->channels);
-    if ((unsigned) p->solver > DFX_ODE_HEUN)
+    if ((unsigned) p->solver > DFX_ODE_EXP3M)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: unknown solver %d", (int) p->solver);
     if (p->solver == DFX_ODE_RK45 && !(p->rtol > 0.0 && p->rtol <= 1.0 && p->atol > 0.0 && p->atol <= 1.0))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: rtol %g and atol %g must be in (0, 1]",
                            p->rtol, p->atol);
     if (!(p->bits_tol >= 0.0 && p->bits_tol <= 1.0))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: bits_tol %g must be in [0, 1]", p->bits_tol);
-    if (p->solver == DFX_ODE_HEUN && (p->steps < 1 || p->steps > 100000))
-        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u Heun steps is outside [1, 100000]",
-                           p->steps);
+    if (p->solver != DFX_ODE_RK45 && (p->steps < 1 || p->steps > 100000))
+        return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: %u %s steps is outside [1, 100000]",
+                           p->steps, dfx_ode_solver_name (p->solver));
     if ((unsigned) p->trace > DFX_TRACE_EXACT)
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT, "likelihood: unknown trace method %d", (int) p->trace);
     if (p->trace == DFX_TRACE_HUTCHINSON && (p->probes < 1 || p->probes > DFX_LIKELIHOOD_MAX_PROBES))
@@ -358,7 +359,12 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
         .w = tw,
         .sigma_min = smin,
         .sigma_max = sigma_end,
-        .solver = p->solver == DFX_ODE_HEUN ? DFX__ODE_HEUN : DFX__ODE_RK45,
+        .solver = p->solver == DFX_ODE_HEUN    ? DFX__ODE_HEUN
+                  : p->solver == DFX_ODE_EXP3M ? DFX__ODE_EXP
+                                               : DFX__ODE_RK45,
+        .ms_order = 3,
+        .node_power = DFX__LIK_EXP_NODE_POWER,
+        .quad_order = 4,
         .rtol = p->rtol,
         .atol = p->atol,
         .bits_tol = p->bits_tol,

@@ -100,7 +100,7 @@ void dfx__trace_fd_destroy (dfx__trace_fd *t);
  * device) and σ̃; runs the network (submits). */
 dfx_status dfx__trace_fd_div (dfx__trace_fd *t, dfx_buffer *x, double sigma, dfx_buffer *K, size_t k_off);
 
-typedef enum dfx__ode_solver { DFX__ODE_RK45 = 0, DFX__ODE_HEUN } dfx__ode_solver;
+typedef enum dfx__ode_solver { DFX__ODE_RK45 = 0, DFX__ODE_HEUN, DFX__ODE_EXP } dfx__ode_solver;
 
 typedef struct dfx__lik_desc {
     dfx__moments *mo;
@@ -110,7 +110,13 @@ typedef struct dfx__lik_desc {
     double rtol, atol;         /* RK45 */
     double bits_tol;           /* RK45: > 0 also bounds each step's error estimate of the divergence integral,
                                   summed over an item's values, to this many bits/dim; 0: the state's norm only */
-    uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃ */
+    uint32_t steps;            /* Heun: fixed steps uniform in ln σ̃; EXP: fixed steps (steps + 1 evaluations) */
+    uint32_t ms_order;         /* EXP: 2 (x̂0 linear through two nodes: DPM-Solver++(2M)) or 3 (quadratic through
+                                  three); 0: 3 */
+    double node_power;         /* EXP: nodes at u_0 + (u_1 − u_0)·(i/steps)^p, denser near σ̃_min for p > 1;
+                                  0: 1 (uniform in ln σ̃) */
+    uint32_t quad_order;       /* EXP: quadrature of the divergence over the nodes: 2 trapezoid, 4 local cubic
+                                  (Lagrange on the 4 nearest nodes); 0: 4 */
     double cmax;               /* clamp of C_ii (data variance bound; 1 for [-1, 1] data) */
     int clamp_sigma;           /* 1: C_ii ≤ σ̃² too (a posterior no wider than the noise; dfx.h) */
     /* The divergence: DF-TM from m (default), or a baseline from the score
@@ -159,6 +165,37 @@ typedef struct dfx__lik_stats {
  * logp[b].  stats may be NULL. */
 dfx_status dfx__likelihood (const dfx__lik_desc *desc, dfx_buffer *x, double *logp, double *map,
                             dfx__lik_stats *stats);
+
+/* ---- the solvers' shared state (likelihood.c, lik-exp.c) ------------------ */
+
+typedef struct dfx__lik_run {
+    const dfx__lik_desc *d;
+    dfx_ctx *ctx;
+    size_t n;                 /* batch · values */
+    dfx_buffer *x0, *m;       /* moments, n each */
+    dfx_buffer *Y, *T, *E;    /* state, stage input, error (2n each) */
+    dfx_buffer *K[7];         /* stages (2n each) */
+    dfx__trace_fd *fd;        /* the baselines' divergence, or NULL (DF-TM) */
+    float *host;              /* n floats: the divergence integrals read back for the profile */
+} dfx__lik_run;
+
+/* K ← [x̃ − x̂0 | 1 − C/σ̃²] at the state Yin (2n) and u = ln σ̃; leaves x̂0 in r->x0. */
+dfx_status dfx__lik_stage (dfx__lik_run *r, dfx_buffer *Yin, double u, dfx_buffer *K);
+
+/* Appends (u, Σ_i K_i) over the divergence half of K to the stats' profile. */
+dfx_status dfx__lik_profile (dfx__lik_run *r, double u, dfx_buffer *K, dfx__lik_stats *s);
+
+/* The exponential multistep solver (lik-exp.c): r->Y from u0 to u1 in d->steps fixed steps; uses r->K[0..2]. */
+dfx_status dfx__lik_integrate_exp (dfx__lik_run *r, double u0, double u1, dfx__lik_stats *s);
+
+/* The nodes of dfx_likelihood's exp3m: (i/steps)^1.5 of the way up in ln σ̃, denser where the bits are
+ * (σ̃ 0.01–0.1 on emoji-32 and photo-32; BENCHMARKS.md issue 20, 2026-12-07 sixth session). */
+#define DFX__LIK_EXP_NODE_POWER 1.5
+
+/* Its nodes u[0..steps] (steps + 1 values) and the quadrature weights w[0..steps] of the divergence over them
+ * (Σ w = u1 − u0); order 2 or 4 (see dfx__lik_desc).  Host only, for tests too. */
+void dfx__lik_exp_nodes (double u0, double u1, uint32_t steps, double power, double *u);
+void dfx__lik_quad_weights (const double *u, uint32_t steps, uint32_t order, double *w);
 
 /* ---- images of any size (lik-image.c) ------------------------------------- */
 

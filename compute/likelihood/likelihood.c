@@ -1,6 +1,7 @@
 /* likelihood.c — the DF-TM PF-ODE log-likelihood (see likelihood-private.h):
  * Dormand–Prince 5(4) with step-size control, or fixed-step Heun, over
- * u = ln σ̃ from σ̃_min to σ̃_max.
+ * u = ln σ̃ from σ̃_min to σ̃_max (the exponential multistep solver is
+ * lik-exp.c).
  *
  * The state Y = [x̃ | a] (2n floats, n = batch·d) holds the trajectory and the
  * per-value divergence integrals a_i = ∫ (1 − C_ii/σ̃²) du; a stage K = [x̃ −
@@ -22,21 +23,12 @@
 #define M_LN2 0.69314718055994530942
 #endif
 
-typedef struct run {
-    const dfx__lik_desc *d;
-    dfx_ctx *ctx;
-    size_t n;                 /* batch · values */
-    dfx_buffer *x0, *m;       /* moments, n each */
-    dfx_buffer *Y, *T, *E;    /* state, stage input, error (2n each) */
-    dfx_buffer *K[7];         /* stages (2n each) */
-    dfx__trace_fd *fd;        /* the baselines' divergence, or NULL (DF-TM) */
-    float *host;              /* n floats: the divergence integrals read back for the profile */
-} run;
+typedef dfx__lik_run run;
 
 /* Appends (u, Σ_i K_i) over the divergence half of the stage K to the
  * profile (reads it back). */
-static dfx_status
-profile (run *r, double u, dfx_buffer *K, dfx__lik_stats *s)
+dfx_status
+dfx__lik_profile (run *r, double u, dfx_buffer *K, dfx__lik_stats *s)
 {
     if (s->profile_count >= DFX__LIK_PROFILE_MAX)
         return DFX_OK;
@@ -88,8 +80,8 @@ stage_div (run *r, dfx_buffer *Yin, double u, dfx_buffer *K, int div)
     return st;
 }
 
-static dfx_status
-stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
+dfx_status
+dfx__lik_stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
 {
     return stage_div (r, Yin, u, K, 1);
 }
@@ -143,7 +135,7 @@ static dfx_status
 integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
 {
     const dfx__lik_desc *d = r->d;
-    dfx_status st = stage (r, r->Y, u0, r->K[0]);
+    dfx_status st = dfx__lik_stage (r, r->Y, u0, r->K[0]);
     double u = u0, h = (u1 - u0) / 64.0;
     double berr[7];
     for (int j = 0; j < 7; j++)
@@ -188,7 +180,7 @@ integrate_rk45 (run *r, double u0, double u1, dfx__lik_stats *s)
         if (err <= 1.0) {
             /* The integrand at the step's nodes (stage 2's divergence is not computed). */
             for (int j = s->steps ? 2 : 0; j < 7 && st == DFX_OK; j += j ? 1 : 2)
-                st = profile (r, u + C[j] * h, r->K[j], s);
+                st = dfx__lik_profile (r, u + C[j] * h, r->K[j], s);
             if (st != DFX_OK)
                 break;
             /* Accept: Y ← T, K[0] ← K[6]. */
@@ -224,20 +216,20 @@ integrate_heun (run *r, double u0, double u1, dfx__lik_stats *s)
     for (uint32_t i = 0; i < n && st == DFX_OK; i++) {
         double u = u0 + i * h;
         static const double a1[1] = {1.0}, a2[2] = {0.5, 0.5};
-        st = stage (r, r->Y, u, r->K[0]);
+        st = dfx__lik_stage (r, r->Y, u, r->K[0]);
         if (st == DFX_OK)
             st = combine (r, r->T, r->Y, h, a1, 1);
         if (st == DFX_OK)
-            st = stage (r, r->T, u + h, r->K[1]);
+            st = dfx__lik_stage (r, r->T, u + h, r->K[1]);
         if (st == DFX_OK)
             st = combine (r, r->T, r->Y, h, a2, 2);
         if (st == DFX_OK) {
             dfx_buffer *t = r->Y;
             r->Y = r->T, r->T = t;
             s->steps++;
-            st = profile (r, u, r->K[0], s);
+            st = dfx__lik_profile (r, u, r->K[0], s);
             if (st == DFX_OK)
-                st = profile (r, u + h, r->K[1], s);
+                st = dfx__lik_profile (r, u + h, r->K[1], s);
             if (st == DFX_OK && r->d->progress && r->d->progress ((double) (i + 1) / n, r->d->progress_user))
                 st = dfx__error (r->ctx, DFX_ERR_CANCELLED, "likelihood cancelled");
         }
@@ -255,7 +247,7 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
     const uint64_t dv = (uint64_t) d->mo->channels * d->h * d->w;
     const uint64_t n = dv * d->batch;
     if (!d->batch || !dv || n > (1u << 28) || !(d->sigma_min > 0.0) || !(d->sigma_max > d->sigma_min) ||
-        (d->solver == DFX__ODE_HEUN && (d->steps < 1 || d->steps > 100000)) ||
+        ((d->solver == DFX__ODE_HEUN || d->solver == DFX__ODE_EXP) && (d->steps < 1 || d->steps > 100000)) ||
         (d->solver == DFX__ODE_RK45 && !(d->rtol > 0.0 && d->atol > 0.0)))
         return dfx__error (ctx, DFX_ERR_INVALID_ARGUMENT,
                            "likelihood: batch %u of %llu values, σ̃ %g…%g, steps %u, rtol %g, atol %g", d->batch,
@@ -285,7 +277,9 @@ dfx__likelihood (const dfx__lik_desc *d, dfx_buffer *x, double *logp, double *ma
         st = dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (likelihood profile)");
         goto cleanup;
     }
-    DFX_CHECK (d->solver == DFX__ODE_HEUN ? integrate_heun (&r, u0, u1, s) : integrate_rk45 (&r, u0, u1, s));
+    DFX_CHECK (d->solver == DFX__ODE_HEUN  ? integrate_heun (&r, u0, u1, s)
+               : d->solver == DFX__ODE_EXP ? dfx__lik_integrate_exp (&r, u0, u1, s)
+                                           : integrate_rk45 (&r, u0, u1, s));
     s->evals = d->mo->evals - evals0;
     host = malloc (2 * r.n * sizeof (float));
     if (!host) {

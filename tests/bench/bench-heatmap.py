@@ -9,6 +9,7 @@ skip, windowed against global attention, with PyTorch side by side.
 The image: a size × size crop of budgie-backgrounds' extreme-desert-hike.jpg
 (CC0, held out from training, fetched by models/photo_data.py) reduced 4× by
 box filtering: sky, the crest of a dune, its shadow side.
+Rows are the keys of ROWS, or whole-exp3m-N / whole-heun-N (that solver, N steps).
 Each row runs `dfx likelihood` once (one core when started under `taskset -c
 1` with LP_NUM_THREADS=1) and reports wall seconds, network evaluations, the
 bits/dim, its difference from the converged RK45 value of today's method
@@ -78,8 +79,17 @@ ROWS = {
 }
 
 
+def row(key):
+    """ROWS[key], or whole-exp3m-N / whole-heun-N: that solver with N steps."""
+    for solver in ("exp3m", "heun"):
+        if key.startswith(f"whole-{solver}-") and key.split("-")[-1].isdigit():
+            n = key.split("-")[-1]
+            return (f"whole layer, {solver} {n} steps", ["--solver", solver, "--steps", n])
+    return ROWS[key]
+
+
 def run_row(dfx, model, img, work, key, ref_tol):
-    name, args = ROWS[key]
+    name, args = row(key)
     args = [a.replace("REF", str(ref_tol)) for a in args]
     out = os.path.join(work, f"{key}.safetensors")
     cmd = [dfx, "likelihood", "--model", model, img, "--json", "--map", out, *args]
