@@ -283,6 +283,10 @@ def card(folder, name):
           f"| `fisher/` | {fisher_row(finfo).replace('NAME', name)} |",
           f"| `gaussian/` | {gaussian_row(g)} |", ""]
     L += quality_section(steps) + [""]
+    notes = os.path.join(folder, "NOTES.md")  # hand-written: why a goal is not met, what was measured
+    if os.path.isfile(notes):
+        with open(notes) as f:
+            L += ["## Against the goals", "", f.read().strip(), ""]
     cal = calibration_section(g)
     L += cal + ([""] if cal else [])
     L += ["## Recipe", "", "```",

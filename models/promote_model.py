@@ -32,6 +32,7 @@ PARTS = ("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "schedu
          "fisher/config.json", "fisher/diffusion_pytorch_model.safetensors", "fisher/train_info.json",
          "gaussian/config.json", "gaussian/statistics.safetensors",
          "samples.png", "train_info.json", "finish.json")
+OPTIONAL = ("NOTES.md",)  # the card's hand-written "Against the goals" (model_card.py)
 FINISHING = ("gaussian", "grid", "fd", "bpd", "gap")
 REFERENCE = os.path.join(ROOT, "tests", "model", "likelihood-ref.json")
 
@@ -116,7 +117,7 @@ def main():
     else:
         if os.path.exists(dst):
             shutil.rmtree(dst)
-        for p in PARTS:
+        for p in PARTS + tuple(q for q in OPTIONAL if os.path.isfile(os.path.join(src, q))):
             os.makedirs(os.path.dirname(os.path.join(dst, p)) or dst, exist_ok=True)
             shutil.copy2(os.path.join(src, p), os.path.join(dst, p))
         subprocess.run([sys.executable, os.path.join(HERE, "model_card.py"), dst], check=True)

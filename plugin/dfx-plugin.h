@@ -257,9 +257,10 @@ GimpPDBStatusType dfx__generate_error_status (const GError *error);
 /* ---- Model folders (model-path.c) ----------------------------------------- */
 
 /* Names of the default models, looked up in each models folder: the grey
- * Fashion-MNIST model and the colour Noto-emoji model of models/ (issue 4). */
+ * Fashion-MNIST model and the colour photo model of models/ (issue 18;
+ * the Noto-emoji model stays installed and listed). */
 #define DFX_MODEL_GREY "fashion-mnist-32"
-#define DFX_MODEL_COLOUR "emoji-32"
+#define DFX_MODEL_COLOUR "photo-32"
 
 /* Finds the default model for grey (grey_image) or colour images: in each
  * models folder of the search order (dfx__model_search_path()), the
@@ -279,7 +280,7 @@ gchar **dfx__model_search_path (void);
 typedef struct {
     gchar *name;     /* the folder's name, e.g. "emoji-32" */
     gchar *dir;      /* the folder */
-    gchar *label;    /* "emoji-32 — dfx's default colour model (32×32, colour)" */
+    gchar *label;    /* "photo-32 — dfx's default colour model (32×32, colour)" */
     guint width, height, channels; /* from unet/config.json; 0 when not found */
     gboolean fisher; /* fisher/ is there (likelihood needs it) */
 } DfxModelEntry;

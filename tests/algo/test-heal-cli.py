@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test-heal-cli.py — `dfx heal` end to end on the shipped colour model
-models/emoji-32 (suite algo).
+models/photo-32 (suite algo).
 
   test-heal-cli.py --dfx DFX --model DIR --work DIR
 

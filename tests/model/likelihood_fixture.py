@@ -15,10 +15,10 @@ TOL = 1e-3         # dfx likelihood's default RK45 tolerances (rtol = atol)
 PROBES = 4         # Hutchinson probes per image of the committed reference (make-likelihood-ref.py --probes)
 N_IMAGES = 8       # the first N test images of each model
 SEED = 1           # Hutchinson probe seed
-MODELS = ("fashion-mnist-32", "emoji-32")  # the shipped models test-likelihood-ref.py checks by default
+MODELS = ("fashion-mnist-32", "emoji-32", "photo-32")  # the shipped models test-likelihood-ref.py checks by default
 # Models whose test images are known (MODELS and the runs of models/state/ before promotion):
 # make-likelihood-ref.py and test-likelihood-ref.py take these with --model.
-KNOWN = MODELS + ("photo-32",)
+KNOWN = MODELS
 CODE = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models"))
 # The files of a model folder the likelihood depends on (gaussian/ is not used by `dfx likelihood`).
 MODEL_FILES = ("unet/config.json", "unet/diffusion_pytorch_model.safetensors",

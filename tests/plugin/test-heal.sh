@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test-heal.sh — plug-in-dfx-heal through a real GIMP batch (Python) on the
-# shipped colour model models/emoji-32: a photo (matplotlib's sample
+# shipped colour model models/photo-32: a photo (matplotlib's sample
 # grace_hopper.jpg at 64x75) with a magenta disc of radius 7 painted over
 # the chin, a disc of radius 8.5 around it selected (an antialiased
 # ellipse that holds every painted pixel whole).
@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 t_require_device
 
-model="$DFX_SOURCE_ROOT/models/emoji-32"
+model="$DFX_SOURCE_ROOT/models/photo-32"
 [ -f "$model/unet/config.json" ] || t_skip "the shipped model $model is missing"
 python3 - "$t_tmp" <<'PY' || t_fail "could not write the inputs"
 import sys

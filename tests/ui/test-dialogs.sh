@@ -62,11 +62,11 @@ export DFX_UI_SETTINGS="$settings" DFX_UI_GO="$t_tmp/go"
 # The pipeline cache lives in the build folder: a rerun compiles nothing.
 if [ "${DFX_UI_SHIPPED_MODELS:-0}" != 1 ]; then
   tiny=$(t_tiny_model)
-  mkdir -p "$t_tmp/models/emoji-32"
-  ln -s "$tiny/unet" "$t_tmp/models/emoji-32/unet"
-  ln -s "$tiny/unet" "$t_tmp/models/emoji-32/fisher"
-  ln -s "$tiny/scheduler" "$t_tmp/models/emoji-32/scheduler"
-  printf '# emoji-32 \u2014 ui test stand-in (tiny random weights)\n' >"$t_tmp/models/emoji-32/README.md"
+  mkdir -p "$t_tmp/models/photo-32"
+  ln -s "$tiny/unet" "$t_tmp/models/photo-32/unet"
+  ln -s "$tiny/unet" "$t_tmp/models/photo-32/fisher"
+  ln -s "$tiny/scheduler" "$t_tmp/models/photo-32/scheduler"
+  printf '# photo-32 \u2014 ui test stand-in (tiny random weights)\n' >"$t_tmp/models/photo-32/README.md"
   export DFX_MODELS="$t_tmp/models"
 fi
 export DFX_PIPELINE_CACHE="$DFX_BUILD_ROOT/tests/ui/pipeline-cache"
