@@ -3,7 +3,8 @@
  * For: telling GIMP which procedures the `dfx` executable provides
  * (query_procedures), building the one asked for (create_procedure) from a
  * table of constructors, naming the plug-in's gettext domain, and the menu
- * branch the procedures live under.
+ * branch the procedures live under, and where libdfx's pipeline cache
+ * lives (GIMP's profile).
  * Not for: the procedures themselves (one proc-*.c file each), pixels,
  * numerics or Vulkan.
  */
@@ -49,9 +50,30 @@ dfx_plug_in_query_procedures (GimpPlugIn *plug_in)
     return list;
 }
 
+/* libdfx's pipeline cache (DFX_PIPELINE_CACHE; libdfx's default is
+ * $XDG_CACHE_HOME/dfx) goes into GIMP's profile, dfx/pipeline-cache, so it
+ * persists with the profile the plug-in is installed in (issue 20).  Set
+ * here, in the main thread before any run starts a thread, so every
+ * dfx_ctx_options_defaults() reads it; a value the user set is kept.
+ * (Mesa's own shader cache, which is what makes a later run fast on
+ * lavapipe, stays Mesa's: MESA_SHADER_CACHE_DIR or ~/.cache, shared by
+ * every profile.) */
+static void
+pipeline_cache_in_profile (void)
+{
+    gchar *dir;
+
+    if (g_getenv ("DFX_PIPELINE_CACHE") != NULL)
+        return;
+    dir = g_build_filename (gimp_directory (), "dfx", "pipeline-cache", NULL);
+    g_setenv ("DFX_PIPELINE_CACHE", dir, TRUE);
+    g_free (dir);
+}
+
 static GimpProcedure *
 dfx_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
 {
+    pipeline_cache_in_profile ();
     for (gsize i = 0; i < G_N_ELEMENTS (procedures); i++)
         if (strcmp (name, procedures[i].name) == 0)
             return procedures[i].create (plug_in);

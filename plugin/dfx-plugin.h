@@ -52,6 +52,52 @@ GimpProcedure *dfx__proc_edit_new (GimpPlugIn *plug_in);
 /* Builds "plug-in-dfx-heal" (proc-heal.c), Heal Selection; as above. */
 GimpProcedure *dfx__proc_heal_new (GimpPlugIn *plug_in);
 
+/* ---- Preloading while the dialog is open (preload.c, trace.c) ------------- */
+
+/* With DFX_TRACE_TIMES in the environment, writes "dfx-trace: EVENT wall
+ * S cpu C" to stderr (monotonic and process CPU seconds); else nothing.
+ * Any thread. */
+void dfx__trace (const gchar *event);
+
+typedef enum { DFX_PRELOAD_GENERATE, DFX_PRELOAD_LIKELIHOOD } DfxPreloadKind;
+
+/* A context and model being loaded in a thread, the kernels of a run
+ * prepared by running its start on stand-in data up to the first network
+ * evaluation. */
+typedef struct DfxPreload DfxPreload;
+
+/* Starts preloading model_dir for a generation with params (sizes 0: the
+ * model's).  Returns the preload, to be ended by dfx__preload_take() or
+ * dfx__preload_cancel(); NULL when model_dir is NULL or no thread starts
+ * (the run then loads on its own). */
+DfxPreload *dfx__preload_generate (const gchar *model_dir, const dfx_generate_params *params);
+
+/* As above for the likelihood of a width × height layer of a grey or
+ * colour image with params. */
+DfxPreload *dfx__preload_likelihood (const gchar *model_dir, const dfx_likelihood_params *params, guint width,
+                                     guint height, gboolean grey);
+
+/* Waits for p's thread and frees p.  When it loaded model_dir (the folder
+ * the run resolved), hands its context and model to the caller (TRUE; the
+ * caller destroys them, model first) instead of destroying them; FALSE
+ * otherwise (the caller opens and loads itself).  p NULL: FALSE.  Any
+ * thread, once. */
+gboolean dfx__preload_take (DfxPreload *p, const gchar *model_dir, dfx_ctx **ctx, dfx_model **model);
+
+/* Asks p's thread to stop at its next progress report, waits for it and
+ * frees everything.  Accepts NULL. */
+void dfx__preload_cancel (DfxPreload *p);
+
+/* Generation parameters of config (sampler, skip, steps, seed, count) at
+ * width × height, as dfx__generate_run() sets them (generate.c). */
+void dfx__generate_params_from_config (GimpProcedureConfig *config, guint width, guint height,
+                                       dfx_generate_params *params);
+
+/* Starts a preload for the generation config asks for at width × height
+ * (generate.c): the model the run would resolve (a missing or bad folder:
+ * none).  NULL when there is nothing to preload. */
+DfxPreload *dfx__generate_preload (GimpProcedureConfig *config, gboolean grey_image, guint width, guint height);
+
 /* ---- Long work with progress and cancel (run-work.c) ----------------------- */
 
 /* One piece of work that calls libdfx; filled by the caller (work, data),
@@ -63,6 +109,7 @@ typedef struct {
     gint cancel_after, reports;   /* DFX_TEST_CANCEL_AFTER: cancel at that report; 0: never */
     const gchar *batch;           /* GIMP's progress text without a dialog */
     gboolean staged;              /* without a dialog: GIMP's text shows a stage */
+    gboolean evaluated;           /* a fraction above 0 was reported (traced once) */
 } DfxRunWork;
 
 /* The dfx_progress_fn of work run by dfx__run_work() (user: the
@@ -210,6 +257,7 @@ typedef struct {
     gfloat *pixels;             /* count × channels × height × width, [-1, 1], unclamped */
     dfx_generate_result result;
     GError *error;              /* set by the worker on failure */
+    DfxPreload *preload;        /* NULL, or taken (and freed) by the worker */
 } DfxGenerateJob;
 
 /* Declares the arguments both procedures share, after the ones of their
@@ -232,9 +280,14 @@ gboolean dfx__generate_dialog (GimpProcedure *procedure, GimpProcedureConfig *co
  * gimp_progress_update() otherwise, and leaves the pixels in *job.  Calls
  * nothing that changes an image.  Returns FALSE and sets *error on failure;
  * a cancel is the error code DFX_ERR_CANCELLED.  width/height 0: the
- * model's size. */
+ * model's size.  preload: NULL, or one started before the dialog
+ * (dfx__generate_preload()), taken by the worker (its context and model
+ * used when they are of the resolved folder) and freed either way; with
+ * DFX_TEST_PRELOAD=1 a run without one starts one itself (=cancel: starts
+ * and cancels one first), so batch tests reach both paths. */
 gboolean dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
-                            guint height, const gchar *title, DfxGenerateJob *job, GError **error);
+                            guint height, const gchar *title, DfxPreload *preload, DfxGenerateJob *job,
+                            GError **error);
 
 /* Frees what *job holds (not job itself). */
 void dfx__generate_job_clear (DfxGenerateJob *job);

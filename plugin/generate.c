@@ -110,26 +110,31 @@ job_work (gpointer data)
 {
     DfxGenerateJob *job = data;
     dfx_generate_params *p = &job->params;
-    dfx_ctx *ctx;
+    dfx_ctx *ctx = NULL;
     dfx_model *model = NULL;
     dfx_status status;
     gsize n = 1;
 
+    dfx__trace ("run-start");
     /* Loading uploads the weights: no fraction yet. */
     if (p->progress != NULL && p->progress (DFX_UI_PROGRESS_LOADING, p->progress_user)) {
+        dfx__preload_cancel (g_steal_pointer (&job->preload));
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
         return;
     }
-    ctx = dfx__plugin_ctx_open (&job->error);
-    if (ctx == NULL)
-        return;
-
-    status = dfx_model_load (ctx, job->model_dir, &model);
-    if (status != DFX_OK) {
-        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
-                     job->model_dir, dfx_ctx_errmsg (ctx));
-        goto out;
+    /* What the preload has not done yet is done here: it is joined first. */
+    if (!dfx__preload_take (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model)) {
+        ctx = dfx__plugin_ctx_open (&job->error);
+        if (ctx == NULL)
+            return;
+        status = dfx_model_load (ctx, job->model_dir, &model);
+        if (status != DFX_OK) {
+            g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
+                         job->model_dir, dfx_ctx_errmsg (ctx));
+            goto out;
+        }
     }
+    dfx__trace ("run-loaded");
     dfx_model_get_info (model, &job->info);
     if (job->info.channels < 1 || job->info.channels > 4) {
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
@@ -177,30 +182,67 @@ job_work (gpointer data)
 out:
     dfx_model_destroy (model);
     dfx_ctx_destroy (ctx);
+    dfx__trace ("run-end");
+}
+
+void
+dfx__generate_params_from_config (GimpProcedureConfig *config, guint width, guint height,
+                                  dfx_generate_params *params)
+{
+    gint steps, seed, count;
+
+    g_object_get (config, "steps", &steps, "seed", &seed, "count", &count, NULL);
+    dfx_generate_params_defaults (params);
+    params->sampler = (dfx_sampler)gimp_procedure_config_get_choice_id (config, "sampler");
+    params->skip = (dfx_skip)gimp_procedure_config_get_choice_id (config, "skip");
+    params->steps = (uint32_t)steps;
+    params->seed = (uint64_t)seed;
+    params->count = (uint32_t)count;
+    params->width = width;
+    params->height = height;
+}
+
+DfxPreload *
+dfx__generate_preload (GimpProcedureConfig *config, gboolean grey_image, guint width, guint height)
+{
+    gchar *model = NULL, *dir;
+    dfx_generate_params params;
+    DfxPreload *p;
+
+    g_object_get (config, "model", &model, NULL);
+    /* A folder that does not resolve: no preload; the run says why. */
+    dir = dfx__model_resolve (model, grey_image, NULL);
+    if (dir == NULL)
+        return NULL;
+    dfx__generate_params_from_config (config, width, height, &params);
+    p = dfx__preload_generate (dir, &params);
+    g_free (dir);
+    return p;
 }
 
 gboolean
 dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean grey_image, guint width,
-                   guint height, const gchar *title, DfxGenerateJob *job, GError **error)
+                   guint height, const gchar *title, DfxPreload *preload, DfxGenerateJob *job, GError **error)
 {
     gchar *model = NULL;
-    gint steps, seed, count;
+    const gchar *hook = g_getenv ("DFX_TEST_PRELOAD");
     DfxRunWork w = {.work = job_work, .data = job};
 
     memset (job, 0, sizeof *job);
-    g_object_get (config, "model", &model, "steps", &steps, "seed", &seed, "count", &count, NULL);
+    /* The testing hook: the preload path (and its cancel) without a dialog. */
+    if (preload == NULL && hook != NULL && g_strcmp0 (hook, "cancel") == 0)
+        dfx__preload_cancel (dfx__generate_preload (config, grey_image, width, height));
+    else if (preload == NULL && hook != NULL && g_strcmp0 (hook, "1") == 0)
+        preload = dfx__generate_preload (config, grey_image, width, height);
+    job->preload = preload;
+    g_object_get (config, "model", &model, NULL);
     job->model_dir = dfx__model_resolve (model, grey_image, error);
-    if (job->model_dir == NULL)
+    if (job->model_dir == NULL) {
+        dfx__preload_cancel (g_steal_pointer (&job->preload));
         return FALSE;
+    }
 
-    dfx_generate_params_defaults (&job->params);
-    job->params.sampler = (dfx_sampler)gimp_procedure_config_get_choice_id (config, "sampler");
-    job->params.skip = (dfx_skip)gimp_procedure_config_get_choice_id (config, "skip");
-    job->params.steps = (uint32_t)steps;
-    job->params.seed = (uint64_t)seed;
-    job->params.count = (uint32_t)count;
-    job->params.width = width;
-    job->params.height = height;
+    dfx__generate_params_from_config (config, width, height, &job->params);
     job->params.progress_user = &w;
 
     job->params.progress = dfx__run_work_progress;
@@ -222,6 +264,7 @@ dfx__generate_run (GimpProcedureConfig *config, GimpRunMode run_mode, gboolean g
 void
 dfx__generate_job_clear (DfxGenerateJob *job)
 {
+    dfx__preload_cancel (g_steal_pointer (&job->preload));
     g_clear_pointer (&job->model_dir, g_free);
     g_clear_pointer (&job->pixels, g_free);
     g_clear_error (&job->error);

@@ -44,6 +44,7 @@ generate_layer_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *i
     GimpLayer *anchor, *parent = NULL, **layers;
     gint position = 0;
     GimpValueArray *values;
+    DfxPreload *preload = NULL;
 
     if (base == GIMP_INDEXED) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
@@ -59,6 +60,8 @@ generate_layer_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *i
     }
 
     if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
+        /* The model loads and its kernels compile while the user reads the dialog. */
+        DfxPreload *pre = dfx__generate_preload (config, base == GIMP_GRAY, (guint)(x2 - x1), (guint)(y2 - y1));
         gchar *note = non_empty
                           /* TRANSLATORS: the size of the layer the dialog will make, in pixels. */
                           ? g_strdup_printf (_ ("The new layer is %d \u00d7 %d pixels: the size and place of the "
@@ -70,12 +73,16 @@ generate_layer_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *i
         gboolean go = dfx__generate_dialog (procedure, config, base == GIMP_GRAY, _ ("Generate Layer"), note);
 
         g_free (note);
-        if (!go)
+        if (!go) {
+            dfx__preload_cancel (pre);
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+        }
+        dfx__trace ("dialog-ok");
+        preload = pre;
     }
 
     if (!dfx__generate_run (config, run_mode, base == GIMP_GRAY, (guint)(x2 - x1), (guint)(y2 - y1),
-                            _ ("Generate Layer"), &job, &error)) {
+                            _ ("Generate Layer"), preload, &job, &error)) {
         dfx__generate_job_clear (&job);
         return gimp_procedure_new_return_values (procedure, dfx__generate_error_status (error), error);
     }
@@ -112,6 +119,7 @@ generate_layer_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *i
     GIMP_VALUES_SET_STRING (values, 3, job.result.warning);
     g_free (layers);
     dfx__generate_job_clear (&job);
+    dfx__trace ("done");
     return values;
 }
 

@@ -18,21 +18,31 @@ generate_run (GimpProcedure *procedure, GimpProcedureConfig *config, gpointer ru
     gint width, height;
     DfxGenerateJob job;
     GError *error = NULL;
+    DfxPreload *pre = NULL;
     GimpImage *image;
     GimpValueArray *values;
     gboolean grey, alpha;
 
     g_object_get (config, "run-mode", &run_mode, NULL);
-    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode) &&
-        !dfx__generate_dialog (procedure, config, FALSE, _ ("Generate an Image"),
-                               _ ("dfx opens the result as a new image, one layer per image: grey for a grey "
-                                  "model, RGB for a colour one.")))
-        return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
+        /* The model loads and its kernels compile while the user reads the
+         * dialog, at the size last used (a new size there compiles the
+         * rest after OK). */
+        g_object_get (config, "width", &width, "height", &height, NULL);
+        pre = dfx__generate_preload (config, FALSE, (guint)MAX (width, 0), (guint)MAX (height, 0));
+        if (!dfx__generate_dialog (procedure, config, FALSE, _ ("Generate an Image"),
+                                   _ ("dfx opens the result as a new image, one layer per image: grey for a grey "
+                                      "model, RGB for a colour one."))) {
+            dfx__preload_cancel (pre);
+            return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+        }
+        dfx__trace ("dialog-ok");
+    }
     g_object_get (config, "width", &width, "height", &height, NULL);
 
     /* A new image: the colour model is the default (generate.c falls back
      * to the grey one); the image's mode then follows the model. */
-    if (!dfx__generate_run (config, run_mode, FALSE, (guint)width, (guint)height, _ ("Generate an Image"), &job,
+    if (!dfx__generate_run (config, run_mode, FALSE, (guint)width, (guint)height, _ ("Generate an Image"), pre, &job,
                             &error)) {
         dfx__generate_job_clear (&job);
         return gimp_procedure_new_return_values (procedure, dfx__generate_error_status (error), error);

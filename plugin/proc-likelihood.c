@@ -43,6 +43,8 @@ typedef struct {
     DfxUiProgress *ui;
     gint cancel_after, reports; /* DFX_TEST_CANCEL_AFTER, as in generate.c */
     gboolean staged;     /* without a dialog: GIMP's text shows a stage */
+    gboolean evaluated;  /* a fraction above 0 was reported (traced once) */
+    DfxPreload *preload; /* NULL, or taken (and freed) by job_work() */
     GError *error;
 } Job;
 
@@ -53,6 +55,10 @@ report (double fraction, void *user)
     double f = fraction < 0.0 ? fraction : ((double)job->done + fraction) / job->n;
     int stop = 0;
 
+    if (f > 0.0 && !job->evaluated) {
+        job->evaluated = TRUE;
+        dfx__trace ("first-eval");
+    }
     if (job->ui != NULL) {
         stop = dfx__ui_progress_report (job->ui, f);
     } else if (f < 0.0) {
@@ -75,22 +81,29 @@ report (double fraction, void *user)
 static void
 job_work (Job *job)
 {
-    dfx_ctx *ctx;
+    dfx_ctx *ctx = NULL;
     dfx_model *model = NULL;
+    dfx_status status;
 
+    dfx__trace ("run-start");
     if (report (DFX_UI_PROGRESS_LOADING, job)) {
+        dfx__preload_cancel (g_steal_pointer (&job->preload));
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Likelihood cancelled."));
         return;
     }
-    ctx = dfx__plugin_ctx_open (&job->error);
-    if (ctx == NULL)
-        return;
-    dfx_status status = dfx_model_load (ctx, job->model_dir, &model);
-    if (status != DFX_OK) {
-        g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
-                     job->model_dir, dfx_ctx_errmsg (ctx));
-        goto out;
+    /* What the preload has not done yet is done here: it is joined first. */
+    if (!dfx__preload_take (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model)) {
+        ctx = dfx__plugin_ctx_open (&job->error);
+        if (ctx == NULL)
+            return;
+        status = dfx_model_load (ctx, job->model_dir, &model);
+        if (status != DFX_OK) {
+            g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
+                         job->model_dir, dfx_ctx_errmsg (ctx));
+            goto out;
+        }
     }
+    dfx__trace ("run-loaded");
     /* The first evaluation compiles the kernels (unless Mesa's cache has them). */
     if (report (DFX_UI_PROGRESS_PREPARING, job)) {
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Likelihood cancelled."));
@@ -115,6 +128,7 @@ job_work (Job *job)
 out:
     dfx_model_destroy (model);
     dfx_ctx_destroy (ctx);
+    dfx__trace ("run-end");
 }
 
 static void
@@ -134,6 +148,7 @@ job_clear (Job *job)
         g_free (job->layers[i].pixels);
         dfx_likelihood_result_clear (&job->layers[i].result);
     }
+    dfx__preload_cancel (g_steal_pointer (&job->preload));
     g_free (job->layers);
     g_free (job->model_dir);
     g_clear_error (&job->error);
@@ -221,6 +236,44 @@ shared_range (const Job *job, double *lo, double *hi)
     g_free (all);
 }
 
+/* The likelihood parameters of config, as the run uses them. */
+static void
+params_from_config (GimpProcedureConfig *config, dfx_likelihood_params *p)
+{
+    gint overlap, steps;
+    gdouble tolerance;
+
+    g_object_get (config, "overlap", &overlap, "tolerance", &tolerance, "steps", &steps, NULL);
+    dfx_likelihood_params_defaults (p);
+    p->layout = (dfx_likelihood_layout)gimp_procedure_config_get_choice_id (config, "layout");
+    p->overlap = overlap;
+    p->rtol = p->atol = tolerance;
+    if (gimp_procedure_config_get_choice_id (config, "solver") == DFX_ODE_HEUN) {
+        p->solver = DFX_ODE_HEUN;
+        p->steps = (uint32_t)steps;
+    }
+}
+
+/* A preload (preload.c) of the model config would resolve, for the first
+ * layer's size; NULL when it does not resolve. */
+static DfxPreload *
+preload_start (GimpProcedureConfig *config, gboolean grey, GimpDrawable *first)
+{
+    gchar *model = NULL, *dir;
+    dfx_likelihood_params params;
+    DfxPreload *p;
+
+    g_object_get (config, "model", &model, NULL);
+    dir = dfx__model_resolve (model, grey, NULL);
+    if (dir == NULL)
+        return NULL;
+    params_from_config (config, &params);
+    p = dfx__preload_likelihood (dir, &params, (guint)gimp_drawable_get_width (first),
+                                 (guint)gimp_drawable_get_height (first), grey);
+    g_free (dir);
+    return p;
+}
+
 static GimpValueArray *
 likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
                 GimpProcedureConfig *config, gpointer run_data)
@@ -231,9 +284,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     Job job = {0};
     GError *error = NULL;
     gchar *model = NULL;
-    gint overlap, steps;
     gboolean legend;
-    gdouble tolerance;
     OutputKind kind;
     dfx_colormap cmap;
     const gchar *hook;
@@ -267,12 +318,22 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
                          : _ ("The heatmaps and their legend go into a new layer group at the top of the "
                               "layer stack: bright = unlikely under the model."),
         };
-        if (!dfx__dialog_run (procedure, config, grey, &spec))
+        /* The model loads and its kernels compile while the user reads the dialog. */
+        job.preload = preload_start (config, grey, drawables[0]);
+        if (!dfx__dialog_run (procedure, config, grey, &spec)) {
+            job_clear (&job);
             return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+        }
+        dfx__trace ("dialog-ok");
     }
+    hook = g_getenv ("DFX_TEST_PRELOAD");
+    /* The testing hook, as in generate.c: the preload path without a dialog. */
+    if (job.preload == NULL && g_strcmp0 (hook, "cancel") == 0)
+        dfx__preload_cancel (preload_start (config, grey, drawables[0]));
+    else if (job.preload == NULL && g_strcmp0 (hook, "1") == 0)
+        job.preload = preload_start (config, grey, drawables[0]);
 
-    g_object_get (config, "model", &model, "overlap", &overlap, "tolerance", &tolerance, "steps", &steps, "legend",
-                  &legend, NULL);
+    g_object_get (config, "model", &model, "legend", &legend, NULL);
     kind = (OutputKind)gimp_procedure_config_get_choice_id (config, "output");
     cmap = (dfx_colormap)gimp_procedure_config_get_choice_id (config, "colormap");
     if ((job.model_dir = dfx__model_resolve (model, grey, &error)) == NULL) {
@@ -282,14 +343,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     job.grey = grey;
     job.n = n;
     job.layers = g_new0 (LayerJob, n);
-    dfx_likelihood_params_defaults (&job.params);
-    job.params.layout = (dfx_likelihood_layout)gimp_procedure_config_get_choice_id (config, "layout");
-    job.params.overlap = overlap;
-    job.params.rtol = job.params.atol = tolerance;
-    if (gimp_procedure_config_get_choice_id (config, "solver") == DFX_ODE_HEUN) {
-        job.params.solver = DFX_ODE_HEUN;
-        job.params.steps = (uint32_t)steps;
-    }
+    params_from_config (config, &job.params);
     hook = g_getenv ("DFX_TEST_CANCEL_AFTER");
     if (hook != NULL)
         job.cancel_after = atoi (hook);
@@ -373,6 +427,7 @@ likelihood_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image
     GIMP_VALUES_SET_LAYER (values, 2, group);
     g_free (bpd);
     job_clear (&job);
+    dfx__trace ("done");
     return values;
 }
 

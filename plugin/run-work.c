@@ -34,6 +34,11 @@ dfx__run_work_progress (double fraction, void *user)
     DfxRunWork *w = user;
     int stop = test_cancel (w, fraction);
 
+    if (fraction > 0.0 && !w->evaluated) {
+        w->evaluated = TRUE;
+        dfx__trace ("first-eval");
+    }
+
     if (w->ui != NULL)
         return dfx__ui_progress_report (w->ui, fraction) || stop;
     if (fraction < 0.0) {
@@ -68,6 +73,7 @@ dfx__run_work (DfxRunWork *w, GimpRunMode run_mode, const gchar *model_dir, cons
     w->reports = 0;
     w->batch = batch;
     w->staged = FALSE;
+    w->evaluated = FALSE;
     w->cancel_after = hook != NULL ? atoi (hook) : 0;
     if (dfx__ui_available (run_mode)) {
         gchar *basename = g_path_get_basename (model_dir);
