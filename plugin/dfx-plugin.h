@@ -84,6 +84,11 @@ DfxPreload *dfx__preload_likelihood (const gchar *model_dir, const dfx_likelihoo
  * thread, once. */
 gboolean dfx__preload_take (DfxPreload *p, const gchar *model_dir, dfx_ctx **ctx, dfx_model **model);
 
+/* The stage a run waiting for p shows: DFX_UI_PROGRESS_PREPARING once the
+ * model is loaded (the kernels are being prepared), else
+ * DFX_UI_PROGRESS_LOADING (also for NULL).  Any thread. */
+double dfx__preload_stage (DfxPreload *p);
+
 /* Asks p's thread to stop at its next progress report, waits for it and
  * frees everything.  Accepts NULL. */
 void dfx__preload_cancel (DfxPreload *p);

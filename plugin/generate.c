@@ -116,8 +116,9 @@ job_work (gpointer data)
     gsize n = 1;
 
     dfx__trace ("run-start");
-    /* Loading uploads the weights: no fraction yet. */
-    if (p->progress != NULL && p->progress (DFX_UI_PROGRESS_LOADING, p->progress_user)) {
+    /* Loading uploads the weights: no fraction yet (a preload past it is
+     * preparing the kernels). */
+    if (p->progress != NULL && p->progress (dfx__preload_stage (job->preload), p->progress_user)) {
         dfx__preload_cancel (g_steal_pointer (&job->preload));
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Generation cancelled."));
         return;

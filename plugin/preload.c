@@ -33,6 +33,7 @@ struct DfxPreload {
     guint width, height;       /* LIKELIHOOD: the layer's size */
     gboolean grey;             /* LIKELIHOOD: the image is grey */
     gint cancel;               /* atomic: stop at the next report */
+    gint loaded;               /* atomic: the model is loaded (the kernels are next) */
     gboolean evaluated;        /* the thread saw a fraction above 0 */
     dfx_ctx *ctx;              /* the thread's, then the taker's */
     dfx_model *model;
@@ -108,6 +109,7 @@ preload_thread (gpointer data)
     if (!g_atomic_int_get (&p->cancel) && dfx_model_load (p->ctx, p->model_dir, &p->model) != DFX_OK)
         goto fail;
     if (!g_atomic_int_get (&p->cancel)) {
+        g_atomic_int_set (&p->loaded, 1);
         dfx__trace ("preload-loaded");
         warm (p);
     }
@@ -198,6 +200,12 @@ dfx__preload_take (DfxPreload *p, const gchar *model_dir, dfx_ctx **ctx, dfx_mod
     g_free (p->model_dir);
     g_free (p);
     return ok;
+}
+
+double
+dfx__preload_stage (DfxPreload *p)
+{
+    return p != NULL && g_atomic_int_get (&p->loaded) ? DFX_UI_PROGRESS_PREPARING : DFX_UI_PROGRESS_LOADING;
 }
 
 void

@@ -86,7 +86,8 @@ job_work (Job *job)
     dfx_status status;
 
     dfx__trace ("run-start");
-    if (report (DFX_UI_PROGRESS_LOADING, job)) {
+    /* A preload past loading is preparing the kernels. */
+    if (report (dfx__preload_stage (job->preload), job)) {
         dfx__preload_cancel (g_steal_pointer (&job->preload));
         g_set_error (&job->error, GIMP_PLUG_IN_ERROR, DFX_ERR_CANCELLED, _ ("Likelihood cancelled."));
         return;

@@ -109,11 +109,11 @@ one() {
   local w p k=0
   w=$(window "$1") || { log "no dialog $1"; return 1; }
   xdotool mousemove 9999 9999; sleep "$WAIT_S"
-  import -window "$w" "$SHOTS/$2-dialog.png" 2>/dev/null
+  timeout 20 import -window "$w" "$SHOTS/$2-dialog.png" 2>/dev/null
   log "$2 return"; keys "$w" Return
   while ! grep -q "^$2-status=" "$T/out"; do
     p=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | grep -vx "$w" | head -1)
-    if [ -n "$p" ]; then k=$((k + 1)); import -window "$p" "$SHOTS/$2-progress-$(printf %02d $k).png" 2>/dev/null; fi
+    if [ -n "$p" ]; then k=$((k + 1)); timeout 20 import -window "$p" "$SHOTS/$2-progress-$(printf %02d $k).png" 2>/dev/null; fi
     kill -0 $gimp 2>/dev/null || return 1
     sleep 2
   done
@@ -130,7 +130,7 @@ for r in 1 2; do
 done
 step done 120
 m=$(xdotool search --onlyvisible --name "GIMP\$" 2>/dev/null | head -1)
-[ -n "$m" ] && import -window "$m" "$SHOTS/result.png" 2>/dev/null
+[ -n "$m" ] && timeout 20 import -window "$m" "$SHOTS/result.png" 2>/dev/null
 wait $gimp
 DRIVER
 chmod +x "$T/driver.sh"
