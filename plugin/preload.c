@@ -4,10 +4,10 @@
  *
  * For: a thread started before a procedure's dialog that opens the libdfx
  * context, loads the model the run will most likely use and runs the
- * start of that run (same sizes, sampler, skip, layout) on stand-in data
- * until its first network evaluation has returned, which is when lavapipe
- * has compiled the kernels (at their first dispatch) and Mesa's disk cache
- * holds them; then it stops.  The run takes the context and the model
+ * start of that run (same sizes, sampler, skip, layout) on stand-in data,
+ * for canvases up to 256 × 256 pixels, until its first network evaluation
+ * has returned, which is when lavapipe has compiled the kernels (at their
+ * first dispatch) and Mesa's disk cache holds them; then it stops.  The run takes the context and the model
  * (dfx__preload_take(), which joins the thread first) when they are of the
  * folder it resolved, so what remains after OK is the part of this work
  * not done yet.  Cancel (dfx__preload_cancel()) stops it at the next
@@ -39,6 +39,14 @@ struct DfxPreload {
     dfx_model *model;
 };
 
+/* Above this many pixels (× images) the start of the run is not rehearsed,
+ * only the model loaded: a user who presses OK before the rehearsal ends
+ * waits for its evaluation and then the run's own (its result is dropped).
+ * At 256 × 256 one evaluation costs about 1 CPU s on lavapipe against tens
+ * of seconds of compilation saved (BENCHMARKS.md, "Warm caches" and "First
+ * run in GIMP"); a 1024 × 1024 one costs more than the compilation. */
+#define WARM_MAX_PIXELS (256u * 256u)
+
 /* The stand-in run's progress: it ends once a fraction above 0 says an
  * evaluation has returned (the kernels are ready), or on cancel. */
 static int
@@ -69,6 +77,8 @@ warm (DfxPreload *p)
 
         if (g.width == 0 || g.height == 0)
             g.width = info.sample_width, g.height = info.sample_height;
+        if ((guint64)g.width * g.height * MAX (g.count, 1) > WARM_MAX_PIXELS)
+            return;
         if (!g_size_checked_mul (&n, n, MAX (g.count, 1)) || !g_size_checked_mul (&n, n, info.channels) ||
             !g_size_checked_mul (&n, n, g.width) || !g_size_checked_mul (&n, n, g.height) ||
             n > DFX_GENERATE_MAX_FLOATS || (buf = g_try_new (gfloat, n)) == NULL)
@@ -81,6 +91,8 @@ warm (DfxPreload *p)
         dfx_likelihood_params l = p->lik;
         dfx_likelihood_result r = {0};
 
+        if ((guint64)p->width * p->height > WARM_MAX_PIXELS)
+            return;
         if (!g_size_checked_mul (&n, n, p->width) || !g_size_checked_mul (&n, n, p->height) ||
             !g_size_checked_mul (&n, n, c) || p->width > DFX_LIKELIHOOD_MAX_SIZE ||
             p->height > DFX_LIKELIHOOD_MAX_SIZE || (buf = g_try_new (gfloat, n)) == NULL)
