@@ -155,7 +155,7 @@ check_gauss (dfx_ctx *ctx)
     check_fill (&rng, px, (size_t) W * H * C, 0.35f, 0.65f);
     dfx_likelihood_params p;
     dfx_likelihood_params_defaults (&p);
-    p.rtol = p.atol = 1e-6;
+    p.solver = DFX_ODE_RK45, p.rtol = p.atol = 1e-6; /* the adaptive solver to its closed-form accuracy */
     p.batch = 3;
     p.head_tiles = 1;
     p.head_overlap = 3;
@@ -202,7 +202,7 @@ check_gauss (dfx_ctx *ctx)
     for (uint32_t y = 0; y < T; y++)
         memcpy (crop + (size_t) y * T * C, px + (size_t) y * W * C, sizeof (float) * T * C);
     dfx_likelihood_result loose, bound;
-    p.rtol = p.atol = 0.3;
+    p.solver = DFX_ODE_RK45, p.rtol = p.atol = 0.3;
     p.bits_tol = 0.0;
     CHECK (dfx__likelihood_image (&lt1, &p, crop, T, T, C, 0, &loose) == DFX_OK, "loose: %s", dfx_ctx_errmsg (ctx));
     p.bits_tol = 1e-4;

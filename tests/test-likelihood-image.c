@@ -103,7 +103,7 @@ static void
 params (dfx_likelihood_params *p, int overlap)
 {
     dfx_likelihood_params_defaults (p);
-    p->rtol = p->atol = 1e-6;
+    p->solver = DFX_ODE_RK45, p->rtol = p->atol = 1e-6; /* the adaptive solver to its closed-form accuracy */
     p->layout = DFX_LIKELIHOOD_TILES; /* these cases check the tiles; test-likelihood-skip.c the whole layer */
     p->overlap = overlap;
     p->batch = 5;

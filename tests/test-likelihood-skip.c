@@ -149,7 +149,7 @@ pca_case (dfx_ctx *ctx, check_rng *r)
                          .gauss = &g};
     dfx_likelihood_params p;
     dfx_likelihood_params_defaults (&p);
-    p.rtol = p.atol = 1e-6;
+    p.solver = DFX_ODE_RK45, p.rtol = p.atol = 1e-6; /* the adaptive solver to its closed-form accuracy */
     dfx_likelihood_result full, skip;
     p.skip = DFX_SKIP_OFF;
     CHECK (dfx__likelihood_image (&lm, &p, px, W, H, 1, 0, &full) == DFX_OK, "full: %s", dfx_ctx_errmsg (ctx));

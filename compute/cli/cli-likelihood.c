@@ -47,10 +47,11 @@ usage (FILE *f, int rc)
              "Transparent pixels are not scored.  --skip: above\n"
              "sigma_skip (gaussian/'s calibrated one, or --sigma-skip) the density is the Gaussian's of\n"
              "gaussian/ in closed form, so the networks run below it only (auto: when gaussian/ is there).\n"
-             "  RK45 (default, --rtol/--atol, default 1e-3; --bits-tol B also bounds each step's error of the\n"
-             "log-density to B bits/dim), Heun with N fixed steps (2 evaluations each), or exp3m: N fixed steps of\n"
-             "an exponential three-step multistep solver (N + 1 evaluations; N default 12 for it, 64 for Heun;\n"
-             "12 steps are within 0.02 bits/dim of the converged value on the two models' 64x64 test crop).\n"
+             "  exp3m (default): N fixed steps of an exponential three-step multistep solver (N + 1\n"
+             "evaluations, N default 16: within 0.01 bits/dim of the converged value on photo-32's test crops,\n"
+             "as close as RK45 1e-3 on emoji-32's), RK45 (--rtol/--atol, default 1e-3; --bits-tol B also bounds\n"
+             "each step's error of the log-density to B bits/dim; 3-4x the evaluations), or Heun with N fixed\n"
+             "steps (2 evaluations each, N default 64).\n"
              "--heatmap: per-pixel bits/dim in a colour map (bright = unlikely; range: 1st-99th percentile or\n"
              "LO:HI); --map: the float map as tensor `bits_per_dim`.  --json adds every tile's figure.\n"
              "--trace: the divergence from the Fisher head (dftm, default) or, as a benchmark baseline, from\n"
@@ -198,8 +199,8 @@ dfx_cli_likelihood (int argc, char **argv)
             return usage (stderr, DFX_CLI_EXIT_USAGE);
         }
     }
-    if (p.solver == DFX_ODE_EXP3M && !steps_given)
-        p.steps = 12; /* within 0.02 bits/dim of the converged value on both models (BENCHMARKS.md issue 20) */
+    if (p.solver == DFX_ODE_HEUN && !steps_given)
+        p.steps = 64; /* Heun's error at 16 steps is 0.4 bits/dim on the shipped models (BENCHMARKS.md) */
     if (!model || !image) {
         fprintf (stderr, "dfx likelihood: --model and an IMAGE are required\n");
         return usage (stderr, DFX_CLI_EXIT_USAGE);

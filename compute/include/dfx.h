@@ -524,11 +524,13 @@ void dfx_generate_noise (uint64_t seed, uint32_t index, uint32_t channels, uint3
  * pixels_excluded. */
 
 typedef enum dfx_ode_solver {
-    DFX_ODE_RK45 = 0, /* Dormand–Prince 5(4), adaptive step size (rtol, atol) */
+    DFX_ODE_RK45 = 0, /* Dormand–Prince 5(4), adaptive step size (rtol, atol); 43-67 NFE at 1e-3 on the shipped
+                         models */
     DFX_ODE_HEUN,     /* fixed steps uniform in ln σ̃ (NFE 2 per step) */
     DFX_ODE_EXP3M     /* fixed steps, exponential three-step multistep in data-prediction form (DPM-Solver++(2M)'s
-                         third-order sibling, upward in σ̃), nodes denser at small σ̃; NFE steps + 1; 12 steps:
-                         within 0.015 bits/dim of the converged value on emoji-32 and photo-32 (BENCHMARKS.md) */
+                         third-order sibling, upward in σ̃), nodes denser at small σ̃; NFE steps + 1; the default,
+                         16 steps: within 0.010 bits/dim of the converged value on six crops for photo-32, as
+                         close as RK45 1e-3 on emoji-32 (BENCHMARKS.md issue 20) */
 } dfx_ode_solver;
 
 /* "rk45", "heun", "exp3m"; never NULL. */
@@ -562,12 +564,12 @@ typedef enum dfx_likelihood_layout {
 } dfx_likelihood_layout;
 
 typedef struct dfx_likelihood_params {
-    dfx_ode_solver solver;  /* default DFX_ODE_RK45 */
+    dfx_ode_solver solver;  /* default DFX_ODE_EXP3M */
     double rtol, atol;      /* RK45 tolerances, each in (0, 1]; default 1e-3 (2e-3 bits/dim of 1e-5 on fashion-mnist-32) */
     double bits_tol;        /* RK45: > 0 also bounds each step's error estimate of the log-density integral to
                                this many bits/dim (the state's norm is set by x̃ ≈ σ̃ at large σ̃ and misses it);
                                0: off; in [0, 1] */
-    uint32_t steps;         /* Heun and exp3m steps in [1, 100000]; default 64 */
+    uint32_t steps;         /* Heun and exp3m steps in [1, 100000]; default 16 */
     double sigma_min;       /* σ̃ the ODE starts from (t_min); 0 (default): the model's σ̃ at t = 0 */
     double sigma_max;       /* σ̃ of the prior; 0 (default): the model's σ̃ at t = T − 1 */
     int dequantise;         /* 1: uniform dequantisation over the 8-bit bin; default 0 */
