@@ -3,7 +3,7 @@
 # (Script-Fu), against `dfx likelihood` on the same files.
 #
 # The shipped grey model (models/fashion-mnist-32, the only trained model
-# with a Fisher head; few fixed Heun steps keep it quick):
+# with a Fisher head; few fixed steps keep it quick):
 #   1. a 97x61 RGBA image with a transparent 10x10 block and a layer above
 #      it: a layer group "Likelihood" at the top of the stack holding the
 #      legend on top (named with the range; the ends of its colour bar are
@@ -55,7 +55,7 @@ Image.new("RGB", (20, 14), (10, 200, 30)).convert("P").save(d + "/indexed.png")
 PY
 
 cli_bpd() { # MODEL FILE STEPS [CLI OPTIONS]
-  "$DFX_CLI" likelihood --model "$1" "$2" --solver heun --steps "$3" ${4:-} --json >"$t_tmp/cli.json" 2>"$t_tmp/cli.err" \
+  "$DFX_CLI" likelihood --model "$1" "$2" --solver exp3m --steps "$3" ${4:-} --json >"$t_tmp/cli.json" 2>"$t_tmp/cli.err" \
     || t_fail "dfx likelihood $2: $(cat "$t_tmp/cli.err")"
   python3 -c 'import json,sys; print("%.9f" % json.load(open(sys.argv[1]))["bits_per_dim"])' "$t_tmp/cli.json"
 }

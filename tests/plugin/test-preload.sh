@@ -66,7 +66,7 @@ t_note "3 GIMP batches: $((SECONDS - t0)) s"
 # Batch 1 against the CLI (independent of the plug-in).
 "$DFX_CLI" generate --model "$model" --sampler euler --steps 3 --skip off --seed 5 --size 20x14 \
   -o "$t_tmp/cli.png" 2>"$t_tmp/cli.err" || t_fail "dfx generate failed: $(cat "$t_tmp/cli.err")"
-"$DFX_CLI" likelihood --model "$model" "$t_tmp/in.png" --solver heun --steps 2 --json >"$t_tmp/cli.json" \
+"$DFX_CLI" likelihood --model "$model" "$t_tmp/in.png" --solver exp3m --steps 2 --json >"$t_tmp/cli.json" \
   2>"$t_tmp/cli.err" || t_fail "dfx likelihood failed: $(cat "$t_tmp/cli.err")"
 want=$(python3 -c 'import json,sys; print("%.9f" % json.load(open(sys.argv[1]))["bits_per_dim"])' "$t_tmp/cli.json")
 python3 -c "import sys; sys.exit(abs($(cat "$t_tmp/plain.bpd") - $want) > 1e-4)" \
