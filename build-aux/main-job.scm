@@ -78,7 +78,7 @@
     (display (string-append "dfx-generate-output=" png "\n"))))
 
 ; (dfx-main-likelihood MODEL SRC STEPS PNG): scores the image file SRC under
-; the model folder MODEL with plug-in-dfx-likelihood (STEPS fixed Heun steps;
+; the model folder MODEL with plug-in-dfx-likelihood (STEPS fixed steps, exp3m;
 ; the other arguments its defaults: tiles with a quarter-tile overlap, the
 ; viridis colour map), removes the image's own layer so that only the
 ; "Likelihood" group's heatmap is visible and saves it at PNG.  Prints
