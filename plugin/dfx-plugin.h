@@ -229,6 +229,13 @@ void dfx__region_job_clear (DfxRegionJob *j);
  * message that contains libdfx's own message. */
 dfx_ctx *dfx__plugin_ctx_open (GError **error);
 
+/* The context and model_dir's model for a run: the preload's when it loaded
+ * that folder (dfx__preload_take(), which frees it), else opened and loaded
+ * here.  FALSE with *error set on failure; *ctx and *model, possibly set,
+ * are the caller's to destroy either way (model first). */
+gboolean dfx__plugin_model_open (DfxPreload *preload, const gchar *model_dir, dfx_ctx **ctx, dfx_model **model,
+                                 GError **error);
+
 /* For Guided Edit and Heal Selection (heal: the message says which): opens
  * the context, loads the model dir, checks that it makes grey or RGB images
  * (*channels) and allocates *out for channels × w × h floats (g_free).

@@ -124,17 +124,8 @@ job_work (gpointer data)
         return;
     }
     /* What the preload has not done yet is done here: it is joined first. */
-    if (!dfx__preload_take (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model)) {
-        ctx = dfx__plugin_ctx_open (&job->error);
-        if (ctx == NULL)
-            return;
-        status = dfx_model_load (ctx, job->model_dir, &model);
-        if (status != DFX_OK) {
-            g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
-                         job->model_dir, dfx_ctx_errmsg (ctx));
-            goto out;
-        }
-    }
+    if (!dfx__plugin_model_open (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model, &job->error))
+        goto out;
     dfx__trace ("run-loaded");
     dfx_model_get_info (model, &job->info);
     if (job->info.channels < 1 || job->info.channels > 4) {

@@ -64,3 +64,23 @@ dfx__plugin_masked_open (const gchar *dir, gboolean heal, guint w, guint h, dfx_
     }
     return TRUE;
 }
+
+gboolean
+dfx__plugin_model_open (DfxPreload *preload, const gchar *model_dir, dfx_ctx **ctx, dfx_model **model,
+                        GError **error)
+{
+    dfx_status status;
+
+    if (dfx__preload_take (preload, model_dir, ctx, model))
+        return TRUE;
+    *ctx = dfx__plugin_ctx_open (error);
+    if (*ctx == NULL)
+        return FALSE;
+    status = dfx_model_load (*ctx, model_dir, model);
+    if (status != DFX_OK) {
+        g_set_error (error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"), model_dir,
+                     dfx_ctx_errmsg (*ctx));
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -93,17 +93,8 @@ job_work (Job *job)
         return;
     }
     /* What the preload has not done yet is done here: it is joined first. */
-    if (!dfx__preload_take (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model)) {
-        ctx = dfx__plugin_ctx_open (&job->error);
-        if (ctx == NULL)
-            return;
-        status = dfx_model_load (ctx, job->model_dir, &model);
-        if (status != DFX_OK) {
-            g_set_error (&job->error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"),
-                         job->model_dir, dfx_ctx_errmsg (ctx));
-            goto out;
-        }
-    }
+    if (!dfx__plugin_model_open (g_steal_pointer (&job->preload), job->model_dir, &ctx, &model, &job->error))
+        goto out;
     dfx__trace ("run-loaded");
     /* The first evaluation compiles the kernels (unless Mesa's cache has them). */
     if (report (DFX_UI_PROGRESS_PREPARING, job)) {
