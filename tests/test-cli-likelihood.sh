@@ -156,16 +156,19 @@ check "truncated" 1 "cut.png is a damaged or truncated PNG" "$dfx" likelihood --
 check "missing" 1 "cannot open $tmp/none.png" "$dfx" likelihood --model "$model" "$tmp/none.png"
 check "no image" 2 "an IMAGE are required" "$dfx" likelihood --model "$model"
 check "solver" 2 "--solver 'rk4' is not rk45, heun or exp3m" "$dfx" likelihood --model "$model" x.png --solver rk4
-# exp3m (the default): 16 steps unless --steps, one evaluation per node
+# exp3m (the default): 16 steps unless --steps, one evaluation per node (the last node the Fisher head's alone:
+# a variance-ratio head gives the divergence without the score network)
 if "$dfx" likelihood --model "$model" "$tmp/crop.png" --solver exp3m --json >"$tmp/e16.json" 2>"$tmp/err" &&
    "$dfx" likelihood --model "$model" "$tmp/crop.png" --solver exp3m --steps 3 --json >"$tmp/e3.json" 2>"$tmp/err" &&
    python3 - "$tmp" <<'PY'
 import json, math, sys
 d = sys.argv[1]
 a, b = (json.load(open(f"{d}/{f}.json")) for f in ("e16", "e3"))
-assert a["solver"] == "exp3m" and a["steps"] == 16 and a["nfe"] == 17, (a["solver"], a["steps"], a["nfe"])
-assert b["steps"] == 3 and b["nfe"] == 4 and math.isfinite(b["bits_per_dim"]), (b["steps"], b["nfe"])
-print("exp3m: %.4f bits/dim in 17 evaluations, %.4f in 4" % (a["bits_per_dim"], b["bits_per_dim"]))
+assert a["solver"] == "exp3m" and a["steps"] == 16 and (a["nfe"], a["nfe_fisher"]) == (16, 17), \
+    (a["solver"], a["steps"], a["nfe"], a["nfe_fisher"])
+assert b["steps"] == 3 and (b["nfe"], b["nfe_fisher"]) == (3, 4) and math.isfinite(b["bits_per_dim"]), \
+    (b["steps"], b["nfe"], b["nfe_fisher"])
+print("exp3m: %.4f bits/dim in 16 + 17 evaluations, %.4f in 3 + 4" % (a["bits_per_dim"], b["bits_per_dim"]))
 PY
 then ok; else bad "exp3m: $(cat "$tmp/err")"; fi
 check "rtol" 2 "--rtol 'abc' is not a number" "$dfx" likelihood --model "$model" x.png --rtol abc

@@ -12,7 +12,8 @@
  *   ∫ e^(h−τ) τ (τ + a) dτ = 2 (e^h − 1 − h − h²/2) + a (e^h − 1 − h)
  * (a the previous step).  Order 2 uses one previous node, order 3 two; the
  * first steps use what there is.  One network pair per node: steps + 1
- * evaluations, the last one for the divergence only.  The divergence
+ * evaluations, the last one for the divergence only (the Fisher head alone
+ * where it is a variance-ratio head: steps score-network evaluations).  The divergence
  * integral ∫ (1 − C/σ̃²) du is a quadrature over the same nodes, accumulated
  * node by node with weights known before the run (the grid is fixed).
  *
@@ -95,7 +96,9 @@ dfx__lik_integrate_exp (dfx__lik_run *r, double u0, double u1, dfx__lik_stats *s
     dfx_buffer *p1 = r->K[1], *p2 = r->K[2]; /* x̂0 at the previous node and the one before */
     dfx_status st = DFX_OK;
     for (uint32_t i = 0; i <= N && st == DFX_OK; i++) {
-        st = dfx__lik_stage (r, r->Y, u[i], r->K[0]); /* K[0] = [x̃ − x̂0 | 1 − C/σ̃²], x̂0 in r->x0 */
+        /* K[0] = [x̃ − x̂0 | 1 − C/σ̃²], x̂0 in r->x0; at the last node, which no step follows, the divergence
+         * alone where the head gives it without the score network */
+        st = i < N ? dfx__lik_stage (r, r->Y, u[i], r->K[0]) : dfx__lik_stage_div (r, r->Y, u[i], r->K[0]);
         if (st == DFX_OK) /* the integrals: a += w_i (1 − C/σ̃²) */
             st = dfx__lincomb (r->ctx, r->Y, n, 1.0f, r->Y, n, (float) w[i], r->K[0], n, 0.0f, n);
         if (st == DFX_OK)

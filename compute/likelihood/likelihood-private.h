@@ -182,6 +182,10 @@ typedef struct dfx__lik_run {
 /* K ← [x̃ − x̂0 | 1 − C/σ̃²] at the state Yin (2n) and u = ln σ̃; leaves x̂0 in r->x0. */
 dfx_status dfx__lik_stage (dfx__lik_run *r, dfx_buffer *Yin, double u, dfx_buffer *K);
 
+/* The divergence half alone (the drift half undefined) where a variance-ratio head gives it without the
+ * score network; else as dfx__lik_stage.  For the last node, whose drift no step uses. */
+dfx_status dfx__lik_stage_div (dfx__lik_run *r, dfx_buffer *Yin, double u, dfx_buffer *K);
+
 /* Appends (u, Σ_i K_i) over the divergence half of K to the stats' profile. */
 dfx_status dfx__lik_profile (dfx__lik_run *r, double u, dfx_buffer *K, dfx__lik_stats *s);
 

@@ -45,13 +45,24 @@ dfx__lik_profile (run *r, double u, dfx_buffer *K, dfx__lik_stats *s)
 
 /* K ← f(Y) at u.  div 0: the drift x̃ − x̂0 alone (the score network; the
  * divergence half of K zeroed), for a stage whose divergence no quadrature
- * weight uses. */
+ * weight uses; div 2: the divergence half alone where a variance-ratio head
+ * gives C without the score network (the drift half left as it was), else
+ * both. */
 static dfx_status
 stage_div (run *r, dfx_buffer *Yin, double u, dfx_buffer *K, int div)
 {
     const dfx__lik_desc *d = r->d;
     double sigma = exp (u);
     dfx_status st;
+    if (div == 2 && !r->fd && d->mo->eval_var && d->mo->network_ratio) {
+        /* the divergence alone, from a variance-ratio head: 1 − C/σ̃², C = σ̃² r in r->m */
+        st = d->mo->eval_var (d->mo, d->batch, d->h, d->w, Yin, sigma, r->m);
+        if (st == DFX_OK)
+            d->mo->head_evals++;
+        if (st == DFX_OK)
+            st = dfx__lincomb (r->ctx, K, r->n, (float) (-1.0 / (sigma * sigma)), r->m, 0, 0.0f, NULL, 0, 1.0f, r->n);
+        return st;
+    }
     if (!div && d->mo->eval_mean) {
         st = d->mo->eval_mean (d->mo, d->batch, d->h, d->w, Yin, sigma, r->x0);
         if (st == DFX_OK)
@@ -84,6 +95,12 @@ dfx_status
 dfx__lik_stage (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
 {
     return stage_div (r, Yin, u, K, 1);
+}
+
+dfx_status
+dfx__lik_stage_div (run *r, dfx_buffer *Yin, double u, dfx_buffer *K)
+{
+    return stage_div (r, Yin, u, K, 2);
 }
 
 /* out = Y + h Σ_j a[j] K[j] over the stages with a[j] ≠ 0. */

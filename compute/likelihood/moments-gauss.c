@@ -80,6 +80,35 @@ gauss_eval_mean (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_b
     return gauss_eval (mo, batch, h, w, x, sigma, x0, NULL);
 }
 
+/* diag C = σ̃² (Σ_k f_k u_ki² + fr (1 − Σ_k u_ki²)) alone (it does not depend on x̃; not counted). */
+static dfx_status
+gauss_eval_var (dfx__moments *mo, uint32_t batch, uint32_t h, uint32_t w, dfx_buffer *x, double sigma, dfx_buffer *c)
+{
+    gauss *g = (gauss *) mo;
+    const uint32_t d = g->d;
+    (void) x;
+    if ((uint64_t) mo->channels * h * w != d)
+        return dfx__error (mo->ctx, DFX_ERR_INVALID_ARGUMENT, "gaussian moments: %u×%u×%u is not the data's %u values",
+                           mo->channels, h, w, d);
+    const size_t n = (size_t) batch * d;
+    float *hc = malloc (n * sizeof (float));
+    if (!hc)
+        return dfx__error (mo->ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (gaussian moments)");
+    const double s2 = sigma * sigma, fr = g->residual / (g->residual + s2);
+    for (uint32_t i = 0; i < d; i++) {
+        double v = fr;
+        for (uint32_t k = 0; k < g->rank; k++) {
+            const double u = g->comps[(size_t) k * d + i];
+            v += (g->eigval[k] / (g->eigval[k] + s2) - fr) * u * u;
+        }
+        for (uint32_t b = 0; b < batch; b++)
+            hc[(size_t) b * d + i] = (float) (s2 * v);
+    }
+    dfx_status st = dfx_buffer_upload (mo->ctx, c, 0, hc, n * sizeof (float));
+    free (hc);
+    return st;
+}
+
 static void
 gauss_destroy (dfx__moments *mo)
 {
@@ -108,7 +137,7 @@ dfx__moments_gauss (dfx_ctx *ctx, uint32_t channels, uint32_t d, const double *m
     if (!g)
         return dfx__error (ctx, DFX_ERR_OUT_OF_HOST_MEMORY, "out of host memory (gaussian moments)");
     g->base = (dfx__moments){.ctx = ctx, .channels = channels, .name = "gaussian", .eval = gauss_eval,
-                             .eval_mean = gauss_eval_mean, .destroy = gauss_destroy};
+                             .eval_mean = gauss_eval_mean, .eval_var = gauss_eval_var, .destroy = gauss_destroy};
     g->d = d, g->rank = rank, g->residual = residual;
     g->mean = malloc (d * sizeof (double));
     g->comps = malloc (((size_t) rank * d + 1) * sizeof (double));
