@@ -1,14 +1,16 @@
 /* cli-bench.c — `dfx bench`: timings of the kernels and of the U-Net.
  *
- *   dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--json]
- *   dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--json]
+ *   dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--cpu-time] [--json]
+ *   dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--cpu-time] [--json]
  *
  * kernels: GFLOP/s of the GEMM (1024³, 256³, 512×4096×64) and the 3×3
  * convolution (16×64×32×32 → 64), then of the convolutions and attention
  * GEMMs of google/ddpm-cifar10-32 at batch 1 (with its stride-2 downsampling); best, median and worst of N
  * after a warm-up, with the kernel that ran.  --compare alternates the
  * per-device kernels with DFX_KERNELS=generic run by run.  unet: seconds
- * per forward (best and median of N).  Numbers only: no assertion here;
+ * per forward (best and median of N).  --cpu-time times by the process's
+ * CPU seconds (all threads) instead of the wall clock: on a core shared with
+ * other jobs the wall clock counts their time slices too.  Numbers only: no assertion here;
  * tests/bench/ compares them with PyTorch.
  */
 #include "cli.h"
@@ -122,14 +124,14 @@ attn_case (const char *name, dfx_buffer *q, dfx_buffer *k, dfx_buffer *v, dfx_bu
  * per-device kernels and DFX_KERNELS=generic alternate run by run, so both
  * see the same machine load. */
 static int
-bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare, const char *only)
+bench_kernels (dfx_ctx *ctx, double (*now) (void), int repeat, int json, int compare, const char *only)
 {
     dfx_status st = DFX_OK;
     dfx_buffer *a = NULL, *b = NULL, *c = NULL, *w = NULL, *bias = NULL;
     bool generic0 = ctx->kernels_generic;
     double *t = calloc (2 * (size_t) repeat, sizeof *t);
     cJSON *root = cJSON_CreateObject (), *arr = cJSON_AddArrayToObject (root, "kernels");
-    const size_t big = 1024 * 1024 * 5; /* 72 channels of 256×256 */
+    const size_t big = 1024 * 1024 * 6; /* 96 channels of 256×256 */
     if (!t) {
         st = DFX_ERR_OUT_OF_HOST_MEMORY;
         goto fail;
@@ -171,6 +173,16 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare, const char *only
         conv_case ("256 up+conv3x3 48 128->256", a, w, bias, c, 1, 48, 128, 128, 48, 3, 1),
         down_case ("256 down conv3x3 24 256->128", a, w, bias, c, 24, 256, 256),
         attn_case ("256 attn-window 96/32 64x64 8x8", a, b, w, c, 96, 32, 64, 64, 8, 8),
+        /* photo-32 (channels 32, 64, 96, no attention) on a 256×256 canvas: the
+         * shapes that carry most of its forward's time */
+        conv_case ("photo conv3x3 32 256x256", a, w, bias, c, 1, 32, 256, 256, 32, 3, 0),
+        conv_case ("photo conv3x3 96->32 256x256", a, w, bias, c, 1, 96, 256, 256, 32, 3, 0),
+        conv_case ("photo conv1x1 96->32 256x256", a, w, bias, c, 1, 96, 256, 256, 32, 1, 0),
+        conv_case ("photo up+conv3x3 64 128->256", a, w, bias, c, 1, 64, 128, 128, 64, 3, 1),
+        conv_case ("photo conv3x3 160->64 128x128", a, w, bias, c, 1, 160, 128, 128, 64, 3, 0),
+        conv_case ("photo conv1x1 160->64 128x128", a, w, bias, c, 1, 160, 128, 128, 64, 1, 0),
+        conv_case ("photo up+conv3x3 96 64->128", a, w, bias, c, 1, 96, 64, 64, 96, 3, 1),
+        down_case ("photo down conv3x3 32 256->128", a, w, bias, c, 32, 256, 256),
         /* photo-32's time-embedding projection (batch 1: gemm-rows on
          * lavapipe) and the same at 8 rows (gemm-lvp, whose 16-row tile
          * costs the same for 1 to 16 rows) */
@@ -194,10 +206,10 @@ bench_kernels (dfx_ctx *ctx, int repeat, int json, int compare, const char *only
         for (int r = 0; r < repeat; r++)
             for (int v = 0; v < nv; v++) {
                 ctx->kernels_generic = compare ? v == 1 : generic0;
-                double t0 = dfx_cli_now ();
+                double t0 = now ();
                 if ((st = run_case (ctx, k)) != DFX_OK)
                     goto fail;
-                t[v * repeat + r] = dfx_cli_now () - t0;
+                t[v * repeat + r] = now () - t0;
             }
         for (int v = 0; v < nv; v++) {
             double *tv = t + v * repeat;
@@ -232,7 +244,7 @@ fail:
 }
 
 static int
-bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_t w, int repeat, int json, int global)
+bench_unet (dfx_ctx *ctx, double (*now) (void), const char *model, uint32_t batch, uint32_t h, uint32_t w, int repeat, int json, int global)
 {
     dfx_unet *u = NULL;
     float *x = NULL, *y = NULL, *t = NULL;
@@ -261,10 +273,10 @@ bench_unet (dfx_ctx *ctx, const char *model, uint32_t batch, uint32_t h, uint32_
     if ((st = dfx_unet_forward (u, batch, h, w, x, t, y)) != DFX_OK)
         goto fail;
     for (int i = 0; i < repeat; i++) {
-        double t0 = dfx_cli_now ();
+        double t0 = now ();
         if ((st = dfx_unet_forward (u, batch, h, w, x, t, y)) != DFX_OK)
             goto fail;
-        times[i] = dfx_cli_now () - t0;
+        times[i] = now () - t0;
     }
     qsort (times, (size_t) repeat, sizeof *times, cmp_double);
     dfx_unet_get_info (u, &info);
@@ -334,7 +346,7 @@ int
 dfx_cli_bench (int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : NULL, *model = NULL, *only = NULL;
-    int repeat = 5, json = 0, compare = 0, global = 0;
+    int repeat = 5, json = 0, compare = 0, global = 0, cpu = 0;
     unsigned batch = 1, h = 0, w = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp (argv[i], "--json") == 0)
@@ -343,6 +355,8 @@ dfx_cli_bench (int argc, char **argv)
             compare = 1;
         else if (strcmp (argv[i], "--global-attention") == 0)
             global = 1;
+        else if (strcmp (argv[i], "--cpu-time") == 0)
+            cpu = 1;
         else if (i + 1 < argc && strcmp (argv[i], "--repeat") == 0)
             repeat = atoi (argv[++i]);
         else if (i + 1 < argc && strcmp (argv[i], "--only") == 0)
@@ -363,9 +377,9 @@ dfx_cli_bench (int argc, char **argv)
     }
     if (!what || (strcmp (what, "kernels") && strcmp (what, "unet")) || repeat < 1 || repeat > 1000 || batch < 1 ||
         batch > 256 || (strcmp (what, "unet") == 0 && !model)) {
-        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--json]\n"
+        fprintf (stderr, "usage: dfx bench kernels [--repeat N] [--compare] [--only TEXT] [--cpu-time] [--json]\n"
                          "       dfx bench unet --model DIR [--batch B] [--size HxW] [--repeat N] [--global-attention]\n"
-                         "                      [--json]\n");
+                         "                      [--cpu-time] [--json]\n");
         return DFX_CLI_EXIT_USAGE;
     }
     dfx_ctx *ctx = NULL;
@@ -374,9 +388,9 @@ dfx_cli_bench (int argc, char **argv)
     if (st != DFX_OK)
         rc = dfx_cli_fail (ctx, st);
     else if (strcmp (what, "kernels") == 0)
-        rc = bench_kernels (ctx, repeat, json, compare, only);
+        rc = bench_kernels (ctx, cpu ? dfx_cli_cpu_now : dfx_cli_now, repeat, json, compare, only);
     else
-        rc = bench_unet (ctx, model, batch, h, w, repeat, json, global);
+        rc = bench_unet (ctx, cpu ? dfx_cli_cpu_now : dfx_cli_now, model, batch, h, w, repeat, json, global);
     dfx_ctx_destroy (ctx);
     return rc;
 }

@@ -140,6 +140,8 @@ int dfx_cli_scan_pngs (const char *dir, struct dirent ***list);
 
 /* Monotonic wall-clock seconds, for timings. */
 double dfx_cli_now (void);
+/* CPU seconds of this process, all its threads (lavapipe's workers included). */
+double dfx_cli_cpu_now (void);
 
 /* cli-masked.c: what `dfx edit` and `dfx heal` share.  open() makes the
  * context, loads the model, reads IMAGE (and GUIDE unless NULL) as the

@@ -46,6 +46,14 @@ dfx_cli_now (void)
     return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
+double
+dfx_cli_cpu_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
 int
 dfx_cli_fail (dfx_ctx *ctx, dfx_status st)
 {

@@ -9,7 +9,9 @@ skip, windowed against global attention, with PyTorch side by side.
 The image: a size × size crop of budgie-backgrounds' extreme-desert-hike.jpg
 (CC0, held out from training, fetched by models/photo_data.py) reduced 4× by
 box filtering: sky, the crest of a dune, its shadow side.
-Rows are the keys of ROWS, or whole-exp3m-N / whole-heun-N (that solver, N steps).
+Rows are the keys of ROWS, or whole-exp3m-N / whole-heun-N (that solver, N steps); a key
+prefixed old: runs the binary of --old-dfx (an earlier build) with that row's
+arguments, e.g. old:tiles for the issue's baseline measured in the same run.
 Each row runs `dfx likelihood` once (one core when started under `taskset -c
 1` with LP_NUM_THREADS=1) and reports wall seconds, network evaluations, the
 bits/dim, its difference from the converged RK45 value of today's method
@@ -81,6 +83,9 @@ ROWS = {
 
 def row(key):
     """ROWS[key], or whole-exp3m-N / whole-heun-N: that solver with N steps."""
+    if key.startswith("old:"):
+        name, args = row(key[4:])
+        return ("earlier build: " + name, args)
     for solver in ("exp3m", "heun"):
         if key.startswith(f"whole-{solver}-") and key.split("-")[-1].isdigit():
             n = key.split("-")[-1]
@@ -91,7 +96,7 @@ def row(key):
 def run_row(dfx, model, img, work, key, ref_tol):
     name, args = row(key)
     args = [a.replace("REF", str(ref_tol)) for a in args]
-    out = os.path.join(work, f"{key}.safetensors")
+    out = os.path.join(work, f"{key.replace(':', '-')}.safetensors")
     cmd = [dfx, "likelihood", "--model", model, img, "--json", "--map", out, *args]
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True)
@@ -146,6 +151,7 @@ def main():
     ap.add_argument("--ref-tol", type=float, default=1e-4)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-unet", action="store_true")
+    ap.add_argument("--old-dfx", help="an earlier build's dfx, for the rows prefixed old:")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(ROOT, "models"))
     import photo_data
@@ -157,7 +163,7 @@ def main():
     photo.reduce(seams.REDUCE).crop((x0, y0, x0 + a.size, y0 + a.size)).save(img)
     res = []
     for k in [k for k in a.rows.split(",") if k]:
-        res.append(run_row(a.dfx, a.model, img, a.work, k, a.ref_tol))
+        res.append(run_row(a.old_dfx if k.startswith("old:") else a.dfx, a.model, img, a.work, k, a.ref_tol))
         print(f"{k}: {res[-1]['wall']:.1f} s wall, {res[-1]['cpu']:.1f} s CPU, {res[-1]['nfe']} NFE "
               f"({res[-1]['nfe_fisher']} with the head), {res[-1]['bpd']:.4f} bits/dim", file=sys.stderr)
     # the tile stride of today's tiles: the period their seams would have
@@ -169,7 +175,7 @@ def main():
     if not res:
         print(f"(no likelihood rows; {a.size}×{a.size} crop at ({x0}, {y0}))")
     ref = next((r for r in res if r["key"] == "ref"), None)
-    base = next((r for r in res if r["key"] == "tiles"), None)
+    base = next((r for r in res if r["key"] in ("old:tiles", "tiles")), None)
     print(f"Image: {a.size}×{a.size} crop at ({x0}, {y0}) of {seams.PHOTO} reduced {seams.REDUCE}×; model "
           f"{os.path.basename(a.model)}; tile stride {period}; "
           f"host {platform.processor() or platform.machine()}, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}.\n")

@@ -10,7 +10,7 @@ on several held-out photo crops per model (issue 20: is exp3m's error within
 Crops: photocrops.crops (the held-out budgie-backgrounds photos, reduced 4×,
 the crop at the 75th percentile of texture around the centre).  Each row: the
 converged value (RK45 at --converged), then per solver bits/dim − converged,
-network evaluations and CPU seconds (user + sys of the dfx process).  Whole
+network evaluations (score network + Fisher head) and CPU seconds (user + sys of the dfx process).  Whole
 layer, the Fisher head on it (dfx likelihood's defaults but the solver).
 """
 import argparse
@@ -32,7 +32,10 @@ ap.add_argument("--crops", type=int, default=6)
 ap.add_argument("--size", type=int, default=64)
 ap.add_argument("--solvers", default="exp3m:12,exp3m:16,rk45:1e-3")
 ap.add_argument("--converged", default="1e-4")
+ap.add_argument("--reference", help="JSON {\"MODEL CROP\": bits/dim}: converged values of an earlier run of this "
+                "script (same crops, same RK45 tolerance) instead of computing them again")
 a = ap.parse_args()
+known = json.load(open(a.reference)) if a.reference else {}
 os.makedirs(a.work, exist_ok=True)
 
 S = a.size
@@ -49,7 +52,7 @@ def score(model, png, solver, arg):
     if p.returncode != 0:
         sys.exit("bench-lik-crops: %s: %s" % (" ".join(cmd), p.stderr.strip()))
     j = json.loads(p.stdout)
-    return j["bits_per_dim"], j["nfe"], cpu
+    return j["bits_per_dim"], j["nfe"] + j.get("nfe_fisher", 0), cpu
 
 
 rows = []
@@ -58,22 +61,26 @@ for m in a.model:
     for ci, (label, px) in enumerate(crops):
         png = os.path.join(a.work, "crop-%d.png" % ci)
         Image.fromarray(px).save(png)
-        ref, nref, cref = score(m, png, "rk45", a.converged)
+        if "%s %s" % (name, label) in known:
+            ref, nref, cref = known["%s %s" % (name, label)], 0, 0.0
+        else:
+            ref, nref, cref = score(m, png, "rk45", a.converged)
         row = {"model": name, "crop": label, "converged": ref, "nfe_ref": nref, "cpu_ref": cref, "runs": []}
-        for solver, arg in solvers:
-            b, n, c = score(m, png, solver, arg)
-            row["runs"].append({"solver": "%s %s" % (solver, arg), "error": b - ref, "nfe": n, "cpu": c})
+        for sv in solvers:
+            b, n, c = score(m, png, *sv)
+            row["runs"].append({"solver": " ".join(sv), "error": b - ref, "nfe": n, "cpu": c})
         rows.append(row)
         print("%s %s: converged %.4f; %s" % (name, label, ref, ", ".join(
             "%s %+.4f" % (r["solver"], r["error"]) for r in row["runs"])), file=sys.stderr)
         json.dump(rows, open(os.path.join(a.work, "rows.json"), "w"), indent=1)
 
-names = ["%s %s" % tuple(s) for s in solvers]
+names = [" ".join(s) for s in solvers]
 print("| model | crop | converged (RK45 %s): bits/dim, NFE, CPU s | %s |" % (a.converged, " | ".join(
     "%s: − converged, NFE, CPU s" % n for n in names)))
 print("|---|---|---|" + "---|" * len(names))
 for r in rows:
-    print("| %s | %s | %.4f, %d, %.1f | %s |" % (r["model"], r["crop"], r["converged"], r["nfe_ref"], r["cpu_ref"],
+    print("| %s | %s | %s | %s |" % (r["model"], r["crop"], "%.4f, %d, %.1f" % (r["converged"], r["nfe_ref"], r["cpu_ref"])
+                                   if r["nfe_ref"] else "%.4f (--reference)" % r["converged"],
                                                " | ".join("%+.4f, %d, %.1f" % (x["error"], x["nfe"], x["cpu"])
                                                           for x in r["runs"])))
 for m in sorted(set(r["model"] for r in rows)):
