@@ -138,15 +138,33 @@ fail:
     return NULL;
 }
 
+/* A preload of kind for model_dir rehearsing gen or lik (the other NULL;
+ * width, height and grey for LIKELIHOOD only), its thread started; NULL
+ * when DFX_NO_PRELOAD is set or no thread could be started.  The copied
+ * parameters drop the run's progress callback: warm() sets its own. */
 static DfxPreload *
-start (DfxPreload *p, const gchar *model_dir)
+start (DfxPreloadKind kind, const gchar *model_dir, const dfx_generate_params *gen, const dfx_likelihood_params *lik,
+       guint width, guint height, gboolean grey)
 {
+    DfxPreload *p;
+
     /* DFX_NO_PRELOAD (any value): everything after OK, as before the
      * preload existed (for measuring what it gains). */
-    if (g_getenv ("DFX_NO_PRELOAD") != NULL) {
-        g_free (p);
+    if (g_getenv ("DFX_NO_PRELOAD") != NULL)
         return NULL;
-    }
+    p = g_new0 (DfxPreload, 1);
+    p->kind = kind;
+    if (gen != NULL)
+        p->gen = *gen;
+    if (lik != NULL)
+        p->lik = *lik;
+    p->gen.progress = NULL;
+    p->gen.progress_user = NULL;
+    p->lik.progress = NULL;
+    p->lik.progress_user = NULL;
+    p->width = width;
+    p->height = height;
+    p->grey = grey;
     p->model_dir = g_strdup (model_dir);
     p->thread = g_thread_try_new ("dfx-preload", preload_thread, p, NULL);
     if (p->thread == NULL) {
@@ -160,35 +178,18 @@ start (DfxPreload *p, const gchar *model_dir)
 DfxPreload *
 dfx__preload_generate (const gchar *model_dir, const dfx_generate_params *params)
 {
-    DfxPreload *p;
-
     if (model_dir == NULL)
         return NULL;
-    p = g_new0 (DfxPreload, 1);
-    p->kind = DFX_PRELOAD_GENERATE;
-    p->gen = *params;
-    p->gen.progress = NULL;
-    p->gen.progress_user = NULL;
-    return start (p, model_dir);
+    return start (DFX_PRELOAD_GENERATE, model_dir, params, NULL, 0, 0, FALSE);
 }
 
 DfxPreload *
 dfx__preload_likelihood (const gchar *model_dir, const dfx_likelihood_params *params, guint width, guint height,
                          gboolean grey)
 {
-    DfxPreload *p;
-
     if (model_dir == NULL || width == 0 || height == 0)
         return NULL;
-    p = g_new0 (DfxPreload, 1);
-    p->kind = DFX_PRELOAD_LIKELIHOOD;
-    p->lik = *params;
-    p->lik.progress = NULL;
-    p->lik.progress_user = NULL;
-    p->width = width;
-    p->height = height;
-    p->grey = grey;
-    return start (p, model_dir);
+    return start (DFX_PRELOAD_LIKELIHOOD, model_dir, NULL, params, width, height, grey);
 }
 
 gboolean
