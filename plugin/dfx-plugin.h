@@ -237,8 +237,9 @@ gboolean dfx__plugin_model_open (DfxPreload *preload, const gchar *model_dir, df
                                  GError **error);
 
 /* For Guided Edit and Heal Selection (heal: the message says which): opens
- * the context, loads the model dir, checks that it makes grey or RGB images
- * (*channels) and allocates *out for channels × w × h floats (g_free).
+ * the context and loads the model dir (dfx__plugin_model_open() without a
+ * preload), checks that it makes grey or RGB images (*channels) and
+ * allocates *out for channels × w × h floats (g_free).
  * FALSE with *error set; *ctx and *model (NULL when not made) are the
  * caller's to destroy either way. */
 gboolean dfx__plugin_masked_open (const gchar *dir, gboolean heal, guint w, guint h, dfx_ctx **ctx,

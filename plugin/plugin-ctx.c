@@ -3,7 +3,8 @@
  * For: the one place where the plug-in creates a dfx_ctx and where a failed
  * dfx_status with its context message becomes a GError (GIMP_PLUG_IN_ERROR)
  * that run() functions hand to gimp_procedure_new_return_values().
- * dfx__plugin_masked_open() goes on to the model of an edit or a heal.
+ * dfx__plugin_model_open() loads the model on it (or takes the preload's);
+ * dfx__plugin_masked_open() goes on from there to an edit's or a heal's.
  * Not for: device selection logic (libdfx reads $DFX_DEVICE itself) or any
  * use of the context.
  */
@@ -35,18 +36,10 @@ dfx__plugin_masked_open (const gchar *dir, gboolean heal, guint w, guint h, dfx_
                          guint *channels, gfloat **out, GError **error)
 {
     dfx_model_info info;
-    dfx_status status;
 
     *model = NULL;
-    *ctx = dfx__plugin_ctx_open (error);
-    if (*ctx == NULL)
+    if (!dfx__plugin_model_open (NULL, dir, ctx, model, error))
         return FALSE;
-    status = dfx_model_load (*ctx, dir, model);
-    if (status != DFX_OK) {
-        g_set_error (error, GIMP_PLUG_IN_ERROR, (gint)status, _ ("dfx could not load the model %s: %s"), dir,
-                     dfx_ctx_errmsg (*ctx));
-        return FALSE;
-    }
     dfx_model_get_info (*model, &info);
     if (info.channels != 1 && info.channels != 3) {
         g_set_error (error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED,
