@@ -14,7 +14,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -75,14 +74,6 @@ dfx_likelihood_result_clear (dfx_likelihood_result *r)
     free (r->map);
     free (r->tiles);
     memset (r, 0, sizeof *r);
-}
-
-static double
-now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 /* The layer as model values in [0, 1] (c_m planes of h × w) and the mask of
@@ -284,7 +275,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
                        uint32_t h, uint32_t ch, int has_alpha, dfx_likelihood_result *r)
 {
     dfx_ctx *ctx = lm->mo->ctx;
-    const double t0 = now ();
+    const double t0 = dfx__now ();
     memset (r, 0, sizeof *r);
     dfx_status st = check_params (ctx, lm, p, w, h, ch, has_alpha);
     if (st != DFX_OK)
@@ -469,7 +460,7 @@ dfx__likelihood_image (const dfx__lik_model *lm, const dfx_likelihood_params *p,
     for (int b = 0; b < DFX_LIKELIHOOD_BANDS; b++)
         r->band_bits[b] = -band[b] / ((double) net_values * M_LN2);
     r->prior_bits = -prior_sum / ((double) net_values * M_LN2);
-    r->seconds = now () - t0;
+    r->seconds = dfx__now () - t0;
 cleanup:
     dfx__moments_destroy (tiled);
     dfx_buffer_destroy (ctx, x);
