@@ -94,11 +94,17 @@ static const char *const samplers[] = {"ddim", "euler"}, *const starts[] = {"noi
                         *const optimizers[] = {"adam", "momentum", "sgd"},
                         *const adjoints[] = {"dfea-clamped", "dfea", "fd", "gaussian", "hybrid", "auto"};
 
-/* The options of edit alone (dfx_cli_masked_parse()). */
+/* The parameters and the result of one `dfx edit`. */
+typedef struct {
+    dfx_edit_params p;
+    dfx_edit_result r;
+} edit_run;
+
+/* The options of edit alone (dfx_cli_masked_args.option). */
 static int
 option (const char *a, const char *v, void *user)
 {
-    dfx_edit_params *p = user;
+    dfx_edit_params *p = &((edit_run *) user)->p;
     double d = 0;
     int k = 0, ok = 1;
 
@@ -144,74 +150,70 @@ option (const char *a, const char *v, void *user)
     return ok;
 }
 
-int
-dfx_cli_edit (int argc, char **argv)
+static dfx_status
+compute (const dfx_cli_masked *s, void *user)
 {
-    dfx_edit_params p;
-    dfx_edit_params_defaults (&p);
-    dfx_cli_masked_args m = {.cmd = "edit", .usage = usage, .has_guide = 1, .raw = &p.raw,
-                             .global_attention = &p.global_attention};
-    int done = dfx_cli_masked_parse (&m, argc, argv, option, &p);
-    if (done >= 0)
-        return done;
-    const char *output = m.output;
-    dfx_cli_masked s = {0};
-    int rc = dfx_cli_masked_start (&m, &s);
-    if (rc)
-        goto out;
-    const uint32_t c = s.channels, w = s.width, h = s.height;
-    dfx_status st;
-    dfx_edit_result r;
-    if ((st = dfx_edit (s.model, &p, w, h, s.image, s.guide, s.mask, s.out, &r)) != DFX_OK) {
-        rc = dfx_cli_fail (s.ctx, st);
-        goto out;
-    }
-    if (dfx_cli_png_write_planar (output, s.out, c, w, h)) {
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
-    if (m.json) {
-        cJSON *o = dfx_cli_masked_json (&m, &s, r.unchanged), *loss = cJSON_CreateArray (),
+    edit_run *e = user;
+
+    return dfx_edit (s->model, &e->p, s->width, s->height, s->image, s->guide, s->mask, s->out, &e->r);
+}
+
+static const char *
+report (const dfx_cli_masked_args *m, const dfx_cli_masked *s, void *user)
+{
+    const edit_run *e = user;
+    const dfx_edit_params *p = &e->p;
+    const dfx_edit_result *r = &e->r;
+
+    if (m->json) {
+        cJSON *o = dfx_cli_masked_json (m, s, r->unchanged), *loss = cJSON_CreateArray (),
               *mse = cJSON_CreateArray (), *outside = cJSON_CreateArray ();
-        for (uint32_t k = 0; !r.unchanged && k <= r.iterations; k++) {
-            cJSON_AddItemToArray (loss, cJSON_CreateNumber (r.loss[k]));
-            cJSON_AddItemToArray (mse, cJSON_CreateNumber (r.guide_mse[k]));
-            cJSON_AddItemToArray (outside, cJSON_CreateNumber (r.outside_rms[k]));
+        for (uint32_t k = 0; !r->unchanged && k <= r->iterations; k++) {
+            cJSON_AddItemToArray (loss, cJSON_CreateNumber (r->loss[k]));
+            cJSON_AddItemToArray (mse, cJSON_CreateNumber (r->guide_mse[k]));
+            cJSON_AddItemToArray (outside, cJSON_CreateNumber (r->outside_rms[k]));
         }
-        cJSON_AddStringToObject (o, "sampler", dfx_sampler_name (p.sampler));
-        cJSON_AddNumberToObject (o, "steps", p.steps);
-        cJSON_AddNumberToObject (o, "strength", p.strength);
-        cJSON_AddNumberToObject (o, "sigma_start", r.sigma_start);
-        cJSON_AddStringToObject (o, "start", starts[p.start]);
-        cJSON_AddStringToObject (o, "optimizer", optimizers[p.optimizer]);
-        cJSON_AddStringToObject (o, "adjoint", adjoints[r.adjoint]);
-        cJSON_AddNumberToObject (o, "network_steps", r.network_steps);
-        cJSON_AddNumberToObject (o, "step_size", p.step_size);
-        cJSON_AddNumberToObject (o, "iterations", r.iterations);
-        cJSON_AddNumberToObject (o, "feather", p.feather);
-        cJSON_AddBoolToObject (o, "raw", p.raw);
-        dfx_cli_json_window (o, r.window_x, r.window_y, r.window_width, r.window_height);
+        cJSON_AddStringToObject (o, "sampler", dfx_sampler_name (p->sampler));
+        cJSON_AddNumberToObject (o, "steps", p->steps);
+        cJSON_AddNumberToObject (o, "strength", p->strength);
+        cJSON_AddNumberToObject (o, "sigma_start", r->sigma_start);
+        cJSON_AddStringToObject (o, "start", starts[p->start]);
+        cJSON_AddStringToObject (o, "optimizer", optimizers[p->optimizer]);
+        cJSON_AddStringToObject (o, "adjoint", adjoints[r->adjoint]);
+        cJSON_AddNumberToObject (o, "network_steps", r->network_steps);
+        cJSON_AddNumberToObject (o, "step_size", p->step_size);
+        cJSON_AddNumberToObject (o, "iterations", r->iterations);
+        cJSON_AddNumberToObject (o, "feather", p->feather);
+        cJSON_AddBoolToObject (o, "raw", p->raw);
+        dfx_cli_json_window (o, r->window_x, r->window_y, r->window_width, r->window_height);
         cJSON_AddItemToObject (o, "loss", loss);
         cJSON_AddItemToObject (o, "guide_mse", mse);
         cJSON_AddItemToObject (o, "outside_rms", outside);
-        cJSON_AddNumberToObject (o, "nfe", r.nfe);
-        cJSON_AddNumberToObject (o, "seconds", r.seconds);
-        cJSON_AddNumberToObject (o, "seconds_forward", r.seconds_forward);
-        cJSON_AddNumberToObject (o, "seconds_adjoint", r.seconds_adjoint);
-        cJSON_AddNumberToObject (o, "state_bytes", (double) r.state_bytes);
-        cJSON_AddStringToObject (o, "warning", r.warning);
+        cJSON_AddNumberToObject (o, "nfe", r->nfe);
+        cJSON_AddNumberToObject (o, "seconds", r->seconds);
+        cJSON_AddNumberToObject (o, "seconds_forward", r->seconds_forward);
+        cJSON_AddNumberToObject (o, "seconds_adjoint", r->seconds_adjoint);
+        cJSON_AddNumberToObject (o, "state_bytes", (double) r->state_bytes);
+        cJSON_AddStringToObject (o, "warning", r->warning);
         dfx_cli_print_json (o);
     } else {
-        if (r.unchanged)
-            printf ("%s: unchanged\n", output);
+        if (r->unchanged)
+            printf ("%s: unchanged\n", m->output);
         else
             printf ("%s: %u iterations, loss %.4g -> %.4g, guide mse %.4g -> %.4g, %u network evaluations, %.1f s\n",
-                    output, r.iterations, r.loss[0], r.loss[r.iterations], r.guide_mse[0],
-                    r.guide_mse[r.iterations], r.nfe, r.seconds);
+                    m->output, r->iterations, r->loss[0], r->loss[r->iterations], r->guide_mse[0],
+                    r->guide_mse[r->iterations], r->nfe, r->seconds);
     }
-    if (r.warning[0])
-        fprintf (stderr, "dfx edit: %s\n", r.warning);
-out:
-    dfx_cli_masked_close (&s);
-    return rc;
+    return r->warning;
+}
+
+int
+dfx_cli_edit (int argc, char **argv)
+{
+    edit_run e;
+    dfx_edit_params_defaults (&e.p);
+    dfx_cli_masked_args m = {.cmd = "edit", .usage = usage, .has_guide = 1, .raw = &e.p.raw,
+                             .global_attention = &e.p.global_attention, .option = option, .compute = compute,
+                             .report = report, .user = &e};
+    return dfx_cli_masked_main (&m, argc, argv);
 }

@@ -35,12 +35,18 @@ usage (FILE *f, int rc)
     return rc;
 }
 
-/* The options of heal alone (dfx_cli_masked_parse()). */
+/* The parameters and the result of one `dfx heal`. */
+typedef struct {
+    dfx_heal_params p;
+    dfx_heal_result r;
+} heal_run;
+
+/* The options of heal alone (dfx_cli_masked_args.option). */
 static int
 option (const char *a, const char *v, void *user)
 {
     static const char *const cmd = "heal";
-    dfx_heal_params *p = user;
+    dfx_heal_params *p = &((heal_run *) user)->p;
 
     if (strcmp (a, "--steps") == 0)
         return dfx_cli_parse_u32 (cmd, a, v, 1, DFX_GENERATE_MAX_STEPS, &p->steps);
@@ -57,53 +63,49 @@ option (const char *a, const char *v, void *user)
     return -1;
 }
 
+static dfx_status
+compute (const dfx_cli_masked *s, void *user)
+{
+    heal_run *h = user;
+
+    return dfx_heal (s->model, &h->p, s->width, s->height, s->image, s->mask, s->out, &h->r);
+}
+
+static const char *
+report (const dfx_cli_masked_args *m, const dfx_cli_masked *s, void *user)
+{
+    const heal_run *h = user;
+    const dfx_heal_params *p = &h->p;
+    const dfx_heal_result *r = &h->r;
+
+    if (m->json) {
+        cJSON *o = dfx_cli_masked_json (m, s, r->unchanged);
+        cJSON_AddNumberToObject (o, "steps", p->steps);
+        cJSON_AddNumberToObject (o, "resample", p->resample);
+        cJSON_AddNumberToObject (o, "strength", p->strength);
+        cJSON_AddNumberToObject (o, "sigma_start", r->sigma_start);
+        cJSON_AddNumberToObject (o, "feather", p->feather);
+        cJSON_AddBoolToObject (o, "raw", p->raw);
+        dfx_cli_json_window (o, r->window_x, r->window_y, r->window_width, r->window_height);
+        cJSON_AddNumberToObject (o, "nfe", r->nfe);
+        cJSON_AddNumberToObject (o, "seconds", r->seconds);
+        cJSON_AddStringToObject (o, "warning", r->warning);
+        dfx_cli_print_json (o);
+    } else if (r->unchanged)
+        printf ("%s: unchanged\n", m->output);
+    else
+        printf ("%s: healed a window of %ux%u at (%u, %u), %u network evaluations, %.1f s\n", m->output,
+                r->window_width, r->window_height, r->window_x, r->window_y, r->nfe, r->seconds);
+    return r->warning;
+}
+
 int
 dfx_cli_heal (int argc, char **argv)
 {
-    const char *cmd = "heal";
-    dfx_heal_params p;
-    dfx_heal_params_defaults (&p);
-    dfx_cli_masked_args m = {.cmd = cmd, .usage = usage, .raw = &p.raw, .global_attention = &p.global_attention};
-    int done = dfx_cli_masked_parse (&m, argc, argv, option, &p);
-    if (done >= 0)
-        return done;
-    const char *output = m.output;
-    dfx_cli_masked s = {0};
-    int rc = dfx_cli_masked_start (&m, &s);
-    if (rc)
-        goto out;
-    const uint32_t c = s.channels, w = s.width, h = s.height;
-    dfx_status st;
-    dfx_heal_result r;
-    if ((st = dfx_heal (s.model, &p, w, h, s.image, s.mask, s.out, &r)) != DFX_OK) {
-        rc = dfx_cli_fail (s.ctx, st);
-        goto out;
-    }
-    if (dfx_cli_png_write_planar (output, s.out, c, w, h)) {
-        rc = DFX_CLI_EXIT_ERROR;
-        goto out;
-    }
-    if (m.json) {
-        cJSON *o = dfx_cli_masked_json (&m, &s, r.unchanged);
-        cJSON_AddNumberToObject (o, "steps", p.steps);
-        cJSON_AddNumberToObject (o, "resample", p.resample);
-        cJSON_AddNumberToObject (o, "strength", p.strength);
-        cJSON_AddNumberToObject (o, "sigma_start", r.sigma_start);
-        cJSON_AddNumberToObject (o, "feather", p.feather);
-        cJSON_AddBoolToObject (o, "raw", p.raw);
-        dfx_cli_json_window (o, r.window_x, r.window_y, r.window_width, r.window_height);
-        cJSON_AddNumberToObject (o, "nfe", r.nfe);
-        cJSON_AddNumberToObject (o, "seconds", r.seconds);
-        cJSON_AddStringToObject (o, "warning", r.warning);
-        dfx_cli_print_json (o);
-    } else if (r.unchanged)
-        printf ("%s: unchanged\n", output);
-    else
-        printf ("%s: healed a window of %ux%u at (%u, %u), %u network evaluations, %.1f s\n", output, r.window_width,
-                r.window_height, r.window_x, r.window_y, r.nfe, r.seconds);
-    if (r.warning[0])
-        fprintf (stderr, "dfx heal: %s\n", r.warning);
-out:
-    dfx_cli_masked_close (&s);
-    return rc;
+    heal_run h;
+    dfx_heal_params_defaults (&h.p);
+    dfx_cli_masked_args m = {.cmd = "heal", .usage = usage, .raw = &h.p.raw,
+                             .global_attention = &h.p.global_attention, .option = option, .compute = compute,
+                             .report = report, .user = &h};
+    return dfx_cli_masked_main (&m, argc, argv);
 }

@@ -1,8 +1,10 @@
-/* cli-masked-args.c — the command line `dfx edit` and `dfx heal` share: the
- * flags --json, --raw, --global-attention and --help, IMAGE, --model,
- * --guide (edit only), --mask and -o/--output, the messages of a missing or
- * unknown argument, and the opening fields of their --json output.  Each
- * command parses its own numeric options (see cli.h).
+/* cli-masked-args.c — the command line and the course `dfx edit` and
+ * `dfx heal` share: the flags --json, --raw, --global-attention and --help,
+ * IMAGE, --model, --guide (edit only), --mask and -o/--output, the messages
+ * of a missing or unknown argument, then open, compute, write OUT.png and
+ * report, and the opening fields of their --json output.  Each command
+ * parses its own numeric options, makes its library call and prints its
+ * own report (see cli.h).
  */
 #include "cli.h"
 
@@ -10,9 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-int
-dfx_cli_masked_parse (dfx_cli_masked_args *m, int argc, char **argv,
-                      int (*option) (const char *a, const char *v, void *user), void *user)
+/* -1 to go on, else the exit code. */
+static int
+parse (dfx_cli_masked_args *m, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -40,7 +42,7 @@ dfx_cli_masked_parse (dfx_cli_masked_args *m, int argc, char **argv,
                 m->mask = v;
             else if (strcmp (a, "-o") == 0 || strcmp (a, "--output") == 0)
                 m->output = v;
-            else if ((ok = option (a, v, user)) < 0) {
+            else if ((ok = m->option (a, v, m->user)) < 0) {
                 fprintf (stderr, "dfx %s: unknown argument '%s'\n", m->cmd, a);
                 return m->usage (stderr, DFX_CLI_EXIT_USAGE);
             } else if (!ok)
@@ -50,8 +52,9 @@ dfx_cli_masked_parse (dfx_cli_masked_args *m, int argc, char **argv,
     return -1;
 }
 
-int
-dfx_cli_masked_start (const dfx_cli_masked_args *m, dfx_cli_masked *s)
+/* 0, or the exit code after a message; s is closed by the caller. */
+static int
+start (const dfx_cli_masked_args *m, dfx_cli_masked *s)
 {
     if (!m->model || !m->image || (m->has_guide && !m->guide) || !m->mask || !m->output) {
         fprintf (stderr, "dfx %s: --model, IMAGE, %s--mask and -o are required\n", m->cmd,
@@ -59,6 +62,33 @@ dfx_cli_masked_start (const dfx_cli_masked_args *m, dfx_cli_masked *s)
         return m->usage (stderr, DFX_CLI_EXIT_USAGE);
     }
     return dfx_cli_masked_open (s, m->cmd, m->model, m->image, m->has_guide ? m->guide : NULL, m->mask);
+}
+
+int
+dfx_cli_masked_main (dfx_cli_masked_args *m, int argc, char **argv)
+{
+    int done = parse (m, argc, argv);
+    if (done >= 0)
+        return done;
+    dfx_cli_masked s = {0};
+    dfx_status st;
+    int rc = start (m, &s);
+    if (rc)
+        goto out;
+    if ((st = m->compute (&s, m->user)) != DFX_OK) {
+        rc = dfx_cli_fail (s.ctx, st);
+        goto out;
+    }
+    if (dfx_cli_png_write_planar (m->output, s.out, s.channels, s.width, s.height)) {
+        rc = DFX_CLI_EXIT_ERROR;
+        goto out;
+    }
+    const char *warning = m->report (m, &s, m->user);
+    if (warning[0])
+        fprintf (stderr, "dfx %s: %s\n", m->cmd, warning);
+out:
+    dfx_cli_masked_close (&s);
+    return rc;
 }
 
 cJSON *

@@ -162,30 +162,38 @@ void dfx_cli_masked_close (dfx_cli_masked *s);
 struct cJSON;
 void dfx_cli_json_window (struct cJSON *o, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 
-/* cli-masked-args.c: the arguments `dfx edit` and `dfx heal` share.  The
- * caller sets cmd ("edit"), usage, has_guide, and raw and global_attention
- * to the fields of its parameters that the flags set to 1.  parse() reads
- * argv: the flags, IMAGE, --model, --guide when has_guide, --mask and
- * -o/--output; any other option with a value goes to option (a, v, user),
- * which returns 1 when it took it, 0 after a message about its value, -1 when
- * it is not an option of the command.  parse() returns -1 to go on, else the
- * exit code the command returns (--help: 0; a usage error after "dfx CMD:
- * unknown argument 'A'" and the usage).  start() prints the usage when a
- * required argument is missing (naming them) and returns its exit code,
- * else returns dfx_cli_masked_open() of them into s (s zeroed before;
- * dfx_cli_masked_close() it either way).  json() opens the --json
- * object: model, output, width, height, channels, unchanged. */
+/* cli-masked-args.c: the command line and the course of `dfx edit` and
+ * `dfx heal`.  The caller sets cmd ("edit"), usage, has_guide, raw and
+ * global_attention to the fields of its parameters that the flags set to 1,
+ * and its three steps with their user pointer:
+ * - option (a, v, user) for any option with a value other than IMAGE,
+ *   --model, --guide (when has_guide), --mask and -o/--output: returns 1
+ *   when it took it, 0 after a message about its value, -1 when it is not
+ *   an option of the command;
+ * - compute (s, user): the library call, filling s->out;
+ * - report (m, s, user): prints the result (text or --json) once OUT.png
+ *   is written and returns the run's warning ("" for none), which main()
+ *   prints on stderr as "dfx CMD: WARNING".
+ * main() parses argv (--help: usage and 0; an unknown argument: "dfx CMD:
+ * unknown argument 'A'", the usage and its exit code), prints the usage when
+ * a required argument is missing (naming them), opens them
+ * (dfx_cli_masked_open()), runs compute (a failure: dfx_cli_fail()),
+ * writes -o and reports; it returns the command's exit code and frees
+ * what it opened.  json() opens the --json object: model, output, width,
+ * height, channels, unchanged. */
 typedef struct dfx_cli_masked_args {
     const char *cmd;
     int (*usage) (FILE *f, int rc);
     int has_guide;
-    const char *model, *image, *guide, *mask, *output;
-    int json;
     int *raw, *global_attention;
+    int (*option) (const char *a, const char *v, void *user);
+    dfx_status (*compute) (const dfx_cli_masked *s, void *user);
+    const char *(*report) (const struct dfx_cli_masked_args *m, const dfx_cli_masked *s, void *user);
+    void *user;
+    const char *model, *image, *guide, *mask, *output; /* set by main() */
+    int json;                                          /* set by main() */
 } dfx_cli_masked_args;
-int dfx_cli_masked_parse (dfx_cli_masked_args *m, int argc, char **argv,
-                          int (*option) (const char *a, const char *v, void *user), void *user);
-int dfx_cli_masked_start (const dfx_cli_masked_args *m, dfx_cli_masked *s);
+int dfx_cli_masked_main (dfx_cli_masked_args *m, int argc, char **argv);
 struct cJSON *dfx_cli_masked_json (const dfx_cli_masked_args *m, const dfx_cli_masked *s, int unchanged);
 
 /* cli-out.c: prints o as formatted JSON on stdout, then frees it
