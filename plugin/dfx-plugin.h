@@ -174,6 +174,8 @@ typedef struct {
     const gchar *cancelled;  /* "Edit cancelled." */
     const gchar *failed;     /* "dfx could not edit the layer: %s" (libdfx's message) */
     const gchar *layer_name; /* "%s (edited)" (the source's name) */
+    const gchar *one_layer;  /* "dfx edits one layer at a time: ..." */
+    const gchar *indexed;    /* "dfx edits RGB and grey images; ..." */
     gboolean heal;           /* for dfx__plugin_masked_open() */
     /* In the worker, with the model open: fills job->out; libdfx and GLib only. */
     dfx_status (*compute) (DfxRegionJob *job, dfx_model *model, gpointer data);
@@ -196,11 +198,24 @@ struct DfxRegionJob {
     GError *error;
 };
 
-/* NULL when drawables is one layer of an RGB or grey image; else the
- * return values of the calling error one_layer or the execution error
- * indexed (messages, translated). */
-GimpValueArray *dfx__region_check (GimpProcedure *procedure, GimpImage *image, GimpDrawable **drawables,
-                                   const gchar *one_layer, const gchar *indexed);
+/* The procedure name running run (region-proc.c): an image procedure on
+ * RGB and grey layers under DFX_MENU_PATH with menu_label, blurb and help
+ * (translated), and its first argument "model" (a folder; "" the default)
+ * described by model_blurb. */
+GimpProcedure *dfx__region_procedure_new (GimpPlugIn *plug_in, const gchar *name, GimpRunImageFunc run,
+                                          const gchar *menu_label, const gchar *blurb, const gchar *help,
+                                          const gchar *model_blurb);
+
+/* The start of an edit's or a heal's run() (j->spec set): NULL to go on
+ * when drawables is one layer of an RGB or grey image, the user pressed
+ * OK in dialog (interactive runs with a display; dfx__dialog_run()) and
+ * the "model" argument resolved into j->model_dir (dfx__model_resolve());
+ * else the return values of the calling error spec->one_layer, the
+ * execution error spec->indexed, the cancel, or the failure to find the
+ * model (j cleared). */
+GimpValueArray *dfx__region_start (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
+                                   GimpDrawable **drawables, GimpProcedureConfig *config, DfxUiDialog *dialog,
+                                   DfxRegionJob *j);
 
 /* Reads source (both as luminance and as R'G'B'), its offsets and the mask
  * (dfx__plugin_read_mask()) into j.  FALSE with *error set. */
@@ -212,9 +227,10 @@ gboolean dfx__region_run (DfxRegionJob *j, GimpRunMode run_mode, GError **error)
 
 /* Unless unchanged, writes the result into source (replace) or a new layer
  * above it named by spec->layer_name, in one undo group, and shows
- * warning.  Returns that layer (not a new reference), or NULL. */
-GimpLayer *dfx__region_finish (DfxRegionJob *j, GimpImage *image, GimpDrawable *source, GimpRunMode run_mode,
-                               gboolean replace, gboolean unchanged, const char *warning);
+ * warning.  Returns the success values with that layer (or none) as value
+ * 1; the caller sets the others and clears j. */
+GimpValueArray *dfx__region_finish (GimpProcedure *procedure, DfxRegionJob *j, GimpImage *image, GimpDrawable *source,
+                                    GimpRunMode run_mode, gboolean replace, gboolean unchanged, const char *warning);
 
 /* Clears j and returns the failure values of error (taken). */
 GimpValueArray *dfx__region_fail (GimpProcedure *procedure, DfxRegionJob *j, GError *error);

@@ -97,7 +97,6 @@ static GimpValueArray *
 edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
           GimpProcedureConfig *config, gpointer run_data)
 {
-    GimpImageBaseType base = gimp_image_get_base_type (image);
     EditJob e = {0};
     DfxRegionJob *j = &e.region;
     const DfxRegionSpec spec = {
@@ -107,59 +106,48 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         .cancelled = _ ("Edit cancelled."),
         .failed = _ ("dfx could not edit the layer: %s"),
         .layer_name = _ ("%s (edited)"),
+        .one_layer = _ ("dfx edits one layer at a time: select exactly one layer."),
+        .indexed = _ ("dfx edits RGB and grey images; convert this indexed image first (Image ▸ Mode)."),
         .heal = FALSE,
         .compute = edit_compute,
         .finish = write_layer_mask,
         .data = &e,
     };
+    static const gchar *const names[] = {"strength", "result", "replace", "seed", NULL};
+    static const gchar *const advanced[] = {"iterations", "steps", "guidance-weight", "feather", "context", NULL};
+    static const DfxUiItemRow items[] = {
+        {"guide-id", DFX_UI_ITEM_LAYER}, {"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
+    DfxUiDialog dialog = {
+        .title = _ ("Guided Edit"),
+        /* TRANSLATORS: the OK button; i is its mnemonic: e, d, k, t, u, y, g, m, a, n, p, w, f, v and
+           GIMP's h, r, c, l, s, o are taken in this dialog. */
+        .ok_label = _ ("Ed_it"),
+        .image = image,
+        .items = items,
+        .names = names,
+        .seed_property = "seed",
+        .advanced = advanced,
+        .note = _ ("Paint the colours and shapes you want on the guide layer, then select where they go. The "
+                   "result comes as a new layer above this one; outside the selection and its soft edge every "
+                   "pixel stays exactly as it is."),
+    };
     GError *error = NULL;
     GimpDrawable *source, *guide = NULL;
-    GimpLayer *result;
-    gchar *model = NULL;
     gdouble strength, weight, feather;
     gint iterations, steps, seed, context, guide_id, mask_id, kind;
     guint width, height;
     gboolean replace;
     GimpValueArray *values;
 
-    values = dfx__region_check (
-        procedure, image, drawables, _ ("dfx edits one layer at a time: select exactly one layer."),
-        _ ("dfx edits RGB and grey images; convert this indexed image first (Image ▸ Mode)."));
+    j->spec = &spec;
+    values = dfx__region_start (procedure, run_mode, image, drawables, config, &dialog, j);
     if (values != NULL)
         return values;
     source = drawables[0];
-    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"strength", "result", "replace", "seed", NULL};
-        static const gchar *const advanced[] = {"iterations", "steps", "guidance-weight", "feather", "context",
-                                                NULL};
-        static const DfxUiItemRow items[] = {
-            {"guide-id", DFX_UI_ITEM_LAYER}, {"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
-        DfxUiDialog dialog = {
-            .title = _ ("Guided Edit"),
-            /* TRANSLATORS: the OK button; i is its mnemonic: e, d, k, t, u, y, g, m, a, n, p, w, f, v and
-               GIMP's h, r, c, l, s, o are taken in this dialog. */
-            .ok_label = _ ("Ed_it"),
-            .image = image,
-            .items = items,
-            .names = names,
-            .seed_property = "seed",
-            .advanced = advanced,
-            .note = _ ("Paint the colours and shapes you want on the guide layer, then select where they go. The "
-                       "result comes as a new layer above this one; outside the selection and its soft edge every "
-                       "pixel stays exactly as it is."),
-        };
-        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &dialog);
-        if (!go)
-            return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
-    }
-    g_object_get (config, "model", &model, "guide-id", &guide_id, "mask-id", &mask_id, "strength", &strength,
-                  "iterations", &iterations, "steps", &steps, "guidance-weight", &weight, "seed", &seed, "replace",
-                  &replace, "feather", &feather, "context", &context, NULL);
+    g_object_get (config, "guide-id", &guide_id, "mask-id", &mask_id, "strength", &strength, "iterations", &iterations,
+                  "steps", &steps, "guidance-weight", &weight, "seed", &seed, "replace", &replace, "feather", &feather,
+                  "context", &context, NULL);
     kind = gimp_procedure_config_get_choice_id (config, "result");
-    j->spec = &spec;
-    j->model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
-    if (j->model_dir == NULL)
-        goto fail;
     guide = dfx__plugin_find_item (image, guide_id, TRUE);
     if (guide_id == 0) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
@@ -210,9 +198,7 @@ edit_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     if (!dfx__region_run (j, run_mode, &error))
         goto fail;
 
-    result = dfx__region_finish (j, image, source, run_mode, replace, e.result.unchanged, e.result.warning);
-    values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
-    GIMP_VALUES_SET_LAYER (values, 1, result);
+    values = dfx__region_finish (procedure, j, image, source, run_mode, replace, e.result.unchanged, e.result.warning);
     GIMP_VALUES_SET_DOUBLE (values, 2, e.result.unchanged ? 0.0 : e.result.loss[0]);
     GIMP_VALUES_SET_DOUBLE (values, 3, e.result.unchanged ? 0.0 : e.result.loss[e.result.iterations]);
     GIMP_VALUES_SET_STRING (values, 4, e.result.warning);
@@ -232,13 +218,9 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
     dfx_edit_params d;
 
     dfx_edit_params_defaults (&d);
-    procedure = gimp_image_procedure_new (plug_in, DFX_PROC_EDIT, GIMP_PDB_PROC_TYPE_PLUGIN, edit_run, NULL, NULL);
-    gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
-    gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-    gimp_procedure_set_menu_label (procedure, _ ("Guided _Edit..."));
-    gimp_procedure_add_menu_path (procedure, DFX_MENU_PATH);
-    gimp_procedure_set_documentation (
-        procedure, _ ("Edit a layer to follow a rough guide inside a mask, with a diffusion model"),
+    procedure = dfx__region_procedure_new (
+        plug_in, DFX_PROC_EDIT, edit_run, _ ("Guided _Edit..."),
+        _ ("Edit a layer to follow a rough guide inside a mask, with a diffusion model"),
         _ ("Optimises the start of the diffusion model's sampling path so that the layer follows the guide layer "
            "(painted colours and shapes) inside the mask (the selection, or a channel or layer mask) and stays "
            "itself outside it, while staying natural under the model. The gradient comes from the model's Gaussian "
@@ -246,13 +228,7 @@ dfx__proc_edit_new (GimpPlugIn *plug_in)
            "network gradients. The result is a new layer above the source (or the source itself when "
            "asked), in one undo step; a grey model edits the luminance. Nothing is changed when the edit fails "
            "or is cancelled."),
-        DFX_PROC_EDIT);
-    gimp_procedure_set_attribution (procedure, "dfx authors", "dfx authors", "2026");
-
-    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model"),
-                                        _ ("The model that edits: one for the kind of image at hand (empty: dfx's "
-                                           "default model)"),
-                                        "", G_PARAM_READWRITE);
+        _ ("The model that edits: one for the kind of image at hand (empty: dfx's default model)"));
     gimp_procedure_add_int_argument (procedure, "guide-id", _ ("_Guide layer"),
                                      _ ("The layer with the colours and shapes the edit should follow, roughly "
                                         "painted, of this layer's size (by its item id in scripts)"),

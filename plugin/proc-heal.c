@@ -40,7 +40,6 @@ static GimpValueArray *
 heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
           GimpProcedureConfig *config, gpointer run_data)
 {
-    GimpImageBaseType base = gimp_image_get_base_type (image);
     HealJob h = {0};
     DfxRegionJob *j = &h.region;
     const DfxRegionSpec spec = {
@@ -50,53 +49,43 @@ heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
         .cancelled = _ ("Heal cancelled."),
         .failed = _ ("dfx could not heal the layer: %s"),
         .layer_name = _ ("%s (healed)"),
+        .one_layer = _ ("dfx heals one layer at a time: select exactly one layer."),
+        .indexed = _ ("dfx heals RGB and grey images; convert this indexed image first (Image ▸ Mode)."),
         .heal = TRUE,
         .compute = heal_compute,
         .data = &h,
     };
+    static const gchar *const names[] = {"replace", "seed", NULL};
+    static const gchar *const advanced[] = {"feather", "steps", "resample", "context", NULL};
+    static const DfxUiItemRow items[] = {{"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
+    DfxUiDialog dialog = {
+        .title = _ ("Heal Selection"),
+        /* TRANSLATORS: the OK button; e is its mnemonic: m, k, y, n, d, a, f, p, b, v and GIMP's h, r, c, o,
+           l, s are taken in this dialog. */
+        .ok_label = _ ("H_eal"),
+        .image = image,
+        .items = items,
+        .names = names,
+        .seed_property = "seed",
+        .advanced = advanced,
+        .note = _ ("The selection is painted anew from what surrounds it. The result comes as a new layer "
+                   "above this one; outside the selection and its soft edge every pixel stays exactly as it "
+                   "is."),
+    };
     GError *error = NULL;
     GimpDrawable *source;
-    GimpLayer *result;
-    gchar *model = NULL;
     gdouble feather;
     gint steps, resample, seed, context, mask_id;
     gboolean replace;
     GimpValueArray *values;
 
-    values = dfx__region_check (
-        procedure, image, drawables, _ ("dfx heals one layer at a time: select exactly one layer."),
-        _ ("dfx heals RGB and grey images; convert this indexed image first (Image ▸ Mode)."));
+    j->spec = &spec;
+    values = dfx__region_start (procedure, run_mode, image, drawables, config, &dialog, j);
     if (values != NULL)
         return values;
     source = drawables[0];
-    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode)) {
-        static const gchar *const names[] = {"replace", "seed", NULL};
-        static const gchar *const advanced[] = {"feather", "steps", "resample", "context", NULL};
-        static const DfxUiItemRow items[] = {{"mask-id", DFX_UI_ITEM_MASK}, {NULL, DFX_UI_ITEM_LAYER}};
-        DfxUiDialog dialog = {
-            .title = _ ("Heal Selection"),
-            /* TRANSLATORS: the OK button; e is its mnemonic: m, k, y, n, d, a, f, p, b, v and GIMP's h, r, c, o,
-               l, s are taken in this dialog. */
-            .ok_label = _ ("H_eal"),
-            .image = image,
-            .items = items,
-            .names = names,
-            .seed_property = "seed",
-            .advanced = advanced,
-            .note = _ ("The selection is painted anew from what surrounds it. The result comes as a new layer "
-                       "above this one; outside the selection and its soft edge every pixel stays exactly as it "
-                       "is."),
-        };
-        gboolean go = dfx__dialog_run (procedure, config, base == GIMP_GRAY, &dialog);
-        if (!go)
-            return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
-    }
-    g_object_get (config, "model", &model, "mask-id", &mask_id, "feather", &feather, "steps", &steps, "resample",
-                  &resample, "seed", &seed, "context", &context, "replace", &replace, NULL);
-    j->spec = &spec;
-    j->model_dir = dfx__model_resolve (model, base == GIMP_GRAY, &error);
-    if (j->model_dir == NULL)
-        goto fail;
+    g_object_get (config, "mask-id", &mask_id, "feather", &feather, "steps", &steps, "resample", &resample, "seed",
+                  &seed, "context", &context, "replace", &replace, NULL);
     if (mask_id == 0 && gimp_selection_is_empty (image)) {
         g_set_error (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT,
                      _ ("Nothing to heal: select the region to fill, or give a channel or layer mask as the mask. "
@@ -116,9 +105,7 @@ heal_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, Gimp
     if (!dfx__region_run (j, run_mode, &error))
         goto fail;
 
-    result = dfx__region_finish (j, image, source, run_mode, replace, h.result.unchanged, h.result.warning);
-    values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
-    GIMP_VALUES_SET_LAYER (values, 1, result);
+    values = dfx__region_finish (procedure, j, image, source, run_mode, replace, h.result.unchanged, h.result.warning);
     GIMP_VALUES_SET_STRING (values, 2, h.result.warning);
     dfx__region_job_clear (j);
     return values;
@@ -134,25 +121,15 @@ dfx__proc_heal_new (GimpPlugIn *plug_in)
     dfx_heal_params d;
 
     dfx_heal_params_defaults (&d);
-    procedure = gimp_image_procedure_new (plug_in, DFX_PROC_HEAL, GIMP_PDB_PROC_TYPE_PLUGIN, heal_run, NULL, NULL);
-    gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
-    gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-    gimp_procedure_set_menu_label (procedure, _ ("_Heal Selection..."));
-    gimp_procedure_add_menu_path (procedure, DFX_MENU_PATH);
-    gimp_procedure_set_documentation (
-        procedure, _ ("Fill the selection so that it continues its surroundings, with a diffusion model"),
+    procedure = dfx__region_procedure_new (
+        plug_in, DFX_PROC_HEAL, heal_run, _ ("_Heal Selection..."),
+        _ ("Fill the selection so that it continues its surroundings, with a diffusion model"),
         _ ("Removes what is inside the selection (or a channel or layer mask) and paints it anew from what surrounds "
            "it: the model samples a window around the selection from noise while the pixels around the selection "
            "are held to the layer at every step. Outside the selection and its soft edge the layer keeps its pixels "
            "exactly. The result is a new layer above the source (or the source itself when asked), in one undo "
            "step. Nothing is changed when the heal fails or is cancelled."),
-        DFX_PROC_HEAL);
-    gimp_procedure_set_attribution (procedure, "dfx authors", "dfx authors", "2026");
-
-    gimp_procedure_add_string_argument (procedure, "model", _ ("_Model"),
-                                        _ ("The model that heals: one for the kind of image at hand (empty: dfx's "
-                                           "default model)"),
-                                        "", G_PARAM_READWRITE);
+        _ ("The model that heals: one for the kind of image at hand (empty: dfx's default model)"));
     gimp_procedure_add_int_argument (procedure, "mask-id", _ ("Mas_k"),
                                      _ ("What to heal: the selection, or a saved selection (channel) or layer mask "
                                         "(in scripts: 0 for the selection, else its item id)"),

@@ -4,11 +4,13 @@
  * worker with progress and cancel, and the result written in one undo
  * group.
  *
- * For: the checks of the drawables and the image, reading the source and
- * the mask (region-io.c), the worker (context, model, the procedure's own
- * libdfx call through DfxRegionSpec.compute, its errors), the new or
- * replaced layer, the warning, and freeing the job.  Each procedure keeps
- * its arguments, dialog, own checks, parameters and return values.
+ * For: the checks of the drawables and the image, the settings dialog
+ * (described by the procedure) and the model folder, reading the source
+ * and the mask (region-io.c), the worker (context, model, the procedure's
+ * own libdfx call through DfxRegionSpec.compute, its errors), the new or
+ * replaced layer and the first return value, the warning, and freeing the
+ * job.  Each procedure keeps its arguments, dialog contents, own checks,
+ * parameters and further return values.
  * Not for: the numerics (libdfx).
  *
  * Threads: region_work() calls libdfx and GLib only (and the spec's
@@ -16,20 +18,44 @@
  */
 #include "dfx-plugin.h"
 
-GimpValueArray *
-dfx__region_check (GimpProcedure *procedure, GimpImage *image, GimpDrawable **drawables, const gchar *one_layer,
-                   const gchar *indexed)
+/* NULL when drawables is one layer of an RGB or grey image; else the
+ * return values of the calling error spec->one_layer or the execution
+ * error spec->indexed. */
+static GimpValueArray *
+check (GimpProcedure *procedure, GimpImage *image, GimpDrawable **drawables, const DfxRegionSpec *spec)
 {
     GError *error = NULL;
 
     if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL || !GIMP_IS_LAYER (drawables[0])) {
-        g_set_error_literal (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT, one_layer);
+        g_set_error_literal (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_INVALID_ARGUMENT, spec->one_layer);
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
     }
     if (gimp_image_get_base_type (image) == GIMP_INDEXED) {
-        g_set_error_literal (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED, indexed);
+        g_set_error_literal (&error, GIMP_PLUG_IN_ERROR, DFX_ERR_UNSUPPORTED, spec->indexed);
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_EXECUTION_ERROR, error);
     }
+    return NULL;
+}
+
+GimpValueArray *
+dfx__region_start (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
+                   GimpProcedureConfig *config, DfxUiDialog *dialog, DfxRegionJob *j)
+{
+    const gboolean grey = gimp_image_get_base_type (image) == GIMP_GRAY;
+    GimpValueArray *values;
+    GError *error = NULL;
+    gchar *model = NULL;
+
+    values = check (procedure, image, drawables, j->spec);
+    if (values != NULL)
+        return values;
+    if (run_mode == GIMP_RUN_INTERACTIVE && dfx__ui_available (run_mode) &&
+        !dfx__dialog_run (procedure, config, grey, dialog))
+        return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    g_object_get (config, "model", &model, NULL);
+    j->model_dir = dfx__model_resolve (model, grey, &error);
+    if (j->model_dir == NULL)
+        return dfx__region_fail (procedure, j, error);
     return NULL;
 }
 
@@ -100,11 +126,12 @@ dfx__region_run (DfxRegionJob *j, GimpRunMode run_mode, GError **error)
     return TRUE;
 }
 
-GimpLayer *
-dfx__region_finish (DfxRegionJob *j, GimpImage *image, GimpDrawable *source, GimpRunMode run_mode, gboolean replace,
-                    gboolean unchanged, const char *warning)
+GimpValueArray *
+dfx__region_finish (GimpProcedure *procedure, DfxRegionJob *j, GimpImage *image, GimpDrawable *source,
+                    GimpRunMode run_mode, gboolean replace, gboolean unchanged, const char *warning)
 {
     GimpLayer *result = NULL;
+    GimpValueArray *values;
 
     /* Everything that can fail has; from here on only GIMP is written. */
     if (!unchanged) {
@@ -130,7 +157,9 @@ dfx__region_finish (DfxRegionJob *j, GimpImage *image, GimpDrawable *source, Gim
             gimp_displays_flush ();
     }
     dfx__run_work_warn (warning);
-    return result;
+    values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+    GIMP_VALUES_SET_LAYER (values, 1, result);
+    return values;
 }
 
 GimpValueArray *
