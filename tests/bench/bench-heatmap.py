@@ -16,15 +16,16 @@ Each row runs `dfx likelihood` once (one core when started under `taskset -c
 1` with LP_NUM_THREADS=1) and reports wall seconds, network evaluations, the
 bits/dim, its difference from the converged RK45 value of today's method
 (tiles, --ref-tol), the peak resident memory of the process, and the map's
-tile-periodic component at the tile stride (tests/model/test-likelihood-seams.py
-defines it) with its prominence (≈ 1: no structure at that period).  Then the
+tile-periodic component at the tile stride (tests/model/seam_measure.py
+defines it) with its prominence (≈ 1: no structure at that period) and the
+share of it that a shorter period dividing the stride explains (≈ 1: it is
+that period's pattern, e.g. this JPEG's 4-pixel block edges at a stride of 24).  Then the
 U-Net forward at size × size: `dfx bench unet` with windowed and global
 attention, and the PyTorch reference (models/dfx_unet.py, global attention as
 diffusers) in float32 and float64; the float32 row counts only when it is
 within 1e-4 (relative L2) of float64.  Prints Markdown; writes only under DIR.
 """
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -43,10 +44,8 @@ PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
         "print(u.ru_utime + u.ru_stime, file=sys.stderr); "
         "print(u.ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
 
-spec = importlib.util.spec_from_file_location("seams", os.path.join(ROOT, "tests", "model",
-                                                                    "test-likelihood-seams.py"))
-seams = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(seams)
+sys.path.insert(0, os.path.join(ROOT, "tests", "model"))
+import seam_measure as seams  # noqa: E402
 
 ROWS = {
     "ref": ("today's method converged: tiles 32, overlap 8, RK45 rtol = atol = REF", ["--tiles", "--rtol", "REF",
@@ -172,6 +171,7 @@ def main():
     period = max(2, round((xs[-1] - xs[0]) / max(1, len(xs) - 1)))
     for r in res:
         r["per"], r["prom"] = seams.periodic(r["m"], period), seams.prominence(r["m"], period)
+        r["div"] = seams.divisor(r["m"], period)
     if not res:
         print(f"(no likelihood rows; {a.size}×{a.size} crop at ({x0}, {y0}))")
     ref = next((r for r in res if r["key"] == "ref"), None)
@@ -180,14 +180,15 @@ def main():
           f"{os.path.basename(a.model)}; tile stride {period}; "
           f"host {platform.processor() or platform.machine()}, LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS')}.\n")
     print(f"| method | CPU s | wall s | NFE (head) | steps | bits/dim | − converged tiles | peak RSS MB "
-          f"| tile-periodic (p {period}) | prominence | CPU time vs today |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          f"| tile-periodic (p {period}) | prominence | of it, a divisor's | CPU time vs today |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res:
         d = f"{r['bpd'] - ref['bpd']:+.4f}" if ref else "–"
         sp = f"{base['cpu'] / r['cpu']:.2f}×" if base else "–"
         pk = f"{r['peak']:.0f}"
+        dv = f"p {r['div'][0]}: {r['div'][1]:.2f}" if r["div"][0] else "–"
         print(f"| {r['name']} | {r['cpu']:.1f} | {r['wall']:.1f} | {r['nfe']} ({r['nfe_fisher']}) | {r['steps']} | "
-              f"{r['bpd']:.4f} | {d} | {pk} | {r['per']:.2e} | {r['prom']:.2f} | {sp} |")
+              f"{r['bpd']:.4f} | {d} | {pk} | {r['per']:.2e} | {r['prom']:.2f} | {dv} | {sp} |")
     if a.no_unet:
         return
     print()
