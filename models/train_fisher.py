@@ -198,11 +198,13 @@ class OdePool:
     after 32), and a likelihood may be asked for with few fixed steps or with RK45.
     take(m) returns m states (x_t = α x̃, t)."""
 
-    def __init__(self, unet, data, ac, prediction, gen, n_traj=16, n_steps=(8, 64)):
+    def __init__(self, unet, data, ac, prediction, gen, n_traj=16, n_steps=(8, 64), size=None):
         if not 1 <= n_steps[0] <= n_steps[1]:
             raise ValueError(f"ODE steps {n_steps[0]}:{n_steps[1]}: need 1 <= lo <= hi")
         self.unet, self.data, self.prediction, self.gen = unet, data, prediction, gen
         self.n_traj, self.n_steps = n_traj, n_steps
+        # size: the trajectories start at size×size crops of the images (a random place per refill)
+        self.size = size if size is not None and size < data.shape[-1] else None
         # the network's device (a plain function, as in the tests, runs where the data is)
         p = next(iter(unet.parameters()), None) if hasattr(unet, "parameters") else None
         self.device = p.device if p is not None else data.device
@@ -229,7 +231,10 @@ class OdePool:
         grid = torch.cat([self.ls[:1], grid[grid < u1]])
         ts = torch.unique(torch.searchsorted(self.ls, grid).clamp(max=T - 1))
         n = self.n_traj
-        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)].to(self.device)
+        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)]
+        if self.size is not None:
+            x = crop(x, self.size, self.gen)
+        x = x.to(self.device)
         with torch.no_grad():
             for k in range(len(ts)):
                 t = torch.full((n,), int(ts[k]), device=self.device)
@@ -255,6 +260,23 @@ class OdePool:
         perm = torch.randperm(xs.shape[0], generator=self.gen).to(self.device)
         self.xs, self.ts = [xs[perm[m:]]], [ts[perm[m:]]]
         return xs[perm[:m]], ts[perm[:m]]
+
+
+def crop(x, s, gen):
+    """x[..., y:y+s, x:x+s] at one place drawn from gen (all of x when it is s×s already)."""
+    h, w = x.shape[-2:]
+    if s >= h and s >= w:
+        return x
+    oy, ox = (int(v) for v in torch.randint(0, max(h, w), (2,), generator=gen))
+    oy, ox = oy % (h - s + 1), ox % (w - s + 1)
+    return x[..., oy:oy + s, ox:ox + s].contiguous()
+
+
+def size_batches(sizes, batch):
+    """{size: batch of that size}: batch at the smallest size, fewer at larger ones so that every
+    step has about the same number of pixels (at least 2 images)."""
+    s0 = min(sizes)
+    return {s: max(2, int(round(batch * (s0 / s) ** 2))) for s in sizes}
 
 
 def tensors_sha(sd):
@@ -285,10 +307,13 @@ def head_loss(head, b):
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
-          ode_steps=(8, 64), stop_at=0):
+          ode_steps=(8, 64), stop_at=0, sizes=None):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
     network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
+    sizes (more than one): each step draws one of them and regresses on crops of that size, with
+    size_batches' batch (the head then learns the network away from the border too, as on a layer
+    larger than the training size); one size or None: the data's size, as before.
     Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
@@ -313,22 +338,36 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     def snapshot():
         st = {"model": head.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
               "gen": gen.get_state(), "step": step, "wall": wall}
-        if pool is not None:  # the PF-ODE states not yet used: a resume takes the same ones
-            st["pool"] = (list(pool.xs), list(pool.ts))
+        if pools:  # the PF-ODE states not yet used: a resume takes the same ones
+            st["pool"] = ((list(pools[sizes[0]].xs), list(pools[sizes[0]].ts)) if len(sizes) == 1
+                          else {s: (list(p.xs), list(p.ts)) for s, p in pools.items()})
         return st
 
     head.train()
     head.pad_narrow = True
-    check_gradient(head, data, sa, s1a)
+    sizes = sorted(set(sizes or [data.shape[-1]]))
+    check_gradient(head, data, sa, s1a, nb=max(2, 16 * min(sizes) ** 2 // data.shape[-1] ** 2))
     bad = 0
-    m_ode = int(round(batch * ode_fraction)) if target == "network" else 0
-    pool = OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps) if m_ode else None
-    if pool is not None and state is not None and "pool" in state:
-        pool.xs, pool.ts = list(state["pool"][0]), list(state["pool"][1])
+    bs = size_batches(sizes, batch) if len(sizes) > 1 else {sizes[0]: batch}
+    m_odes = {s: int(round(b * ode_fraction)) if target == "network" else 0 for s, b in bs.items()}
+    # one pool per size, each refill about 16 trajectories' worth of the smallest size's pixels
+    pools = {s: OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps, size=s,
+                        n_traj=max(1, int(round(16 * (min(sizes) / s) ** 2))))
+             for s in sizes if m_odes[s]}
+    if pools and state is not None and "pool" in state:
+        saved = state["pool"] if isinstance(state["pool"], dict) else {sizes[0]: state["pool"]}
+        for s, (xs, ts) in saved.items():
+            if s in pools:
+                pools[s].xs, pools[s].ts = list(xs), list(ts)
     while step < steps:
         t0 = time.time()
+        # the step's size (drawn only when there is a choice, so a one-size run draws as before)
+        s = sizes[int(torch.randint(0, len(sizes), (1,), generator=gen))] if len(sizes) > 1 else sizes[0]
+        batch, m_ode, pool = bs[s], m_odes[s], pools.get(s)
         idx = torch.randint(0, n, (batch,), generator=gen)
         x0 = data[idx]
+        if s < data.shape[-1]:
+            x0 = crop(x0, s, gen)
         t = (torch.randint(0, T, (batch,), generator=gen) if t_sampling == "uniform"
              else torch.multinomial(tw, batch, replacement=True, generator=gen))
         eps = torch.randn(x0.shape, generator=gen)
@@ -404,6 +443,8 @@ def write_info(folder, step, total, wall, a, n_images):
     train_unet.py's train_info.json; dfx does not read it)."""
     recipe = {k: getattr(a, k) for k in ("data", "target", "t_sampling", "ode_fraction", "ode_steps",
                                           "batch", "lr", "ema_decay", "seed", "matmul_precision", "fp16")}
+    if a.sizes:
+        recipe["sizes"] = a.sizes
     info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step) * a.batch,
             "train_wall_seconds": round(float(wall), 1), "training_images": int(n_images),
             "recipe": recipe}
@@ -435,6 +476,10 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: no limit)")
     ap.add_argument("--stop-at", type=int, default=0, help="stop (after a checkpoint) at this step")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--sizes", help="S1,S2,...: each step regresses on crops of one of these sizes (drawn per step, "
+                    "the batch at the smallest, fewer images at larger ones: the same pixels per step), so that "
+                    "the head matches the network on layers larger than the training size too; the data "
+                    "(--data photos:N at the largest size) is cropped (default: the data's size)")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--ema-decay", type=float, default=0.995)
     ap.add_argument("--seed", type=int, default=0)
@@ -496,12 +541,24 @@ def main():
         ch = cfg["in_channels"]
         size = cfg.get("sample_size")
         size = size[0] if isinstance(size, list) else size
-        data = dfx_data.load(a.data, "train", a.channels or ch, None, a.holdout)
+        sizes = None
+        if a.sizes:
+            try:
+                sizes = sorted(set(int(v) for v in a.sizes.split(",")))
+            except ValueError:
+                raise ValueError(f"--sizes {a.sizes!r}: expected sizes in pixels, e.g. 32,64,128") from None
+            bad = [v for v in sizes if v <= 0 or v % head.downscale()]
+            if bad:
+                raise ValueError(f"--sizes {a.sizes}: {bad[0]} is not a positive multiple of {head.downscale()}")
+        data = dfx_data.load(a.data, "train", a.channels or ch, max(sizes) if sizes else None, a.holdout)
         if data.shape[1] != ch:
             raise dfx_data.DataError(f"{a.data}: {data.shape[1]} channels, the model has {ch}")
         if data.shape[-1] % head.downscale() or data.shape[-2] % head.downscale():
             raise dfx_data.DataError(f"{a.data}: {data.shape[-1]}x{data.shape[-2]} is not "
                                      f"divisible by {head.downscale()}")
+        if sizes and max(sizes) > size:
+            # larger than the training size: the attention sees the training size's window, as in dfx
+            unet.window_attention = head.window_attention = True
     except (ModelError, dfx_data.DataError, dfx_unet.ConfigError, dfx_sched.SchedulerConfigError,
             ValueError, OSError) as e:
         print(f"train_fisher: {e}", file=sys.stderr)
@@ -592,7 +649,7 @@ def main():
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
               prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction,
-              ode_steps=ode_steps, stop_at=a.stop_at)
+              ode_steps=ode_steps, stop_at=a.stop_at, sizes=sizes)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

@@ -25,7 +25,8 @@ stays fast"; the CPU times are in tests/model/meson.build).
 The timestep weights of --t-sampling are checked against their definition, and
 --target network's one-probe target against diag C/σ̃² of a correlated Gaussian
 whose score network is exact (mean of 20000 probes, each prediction type), and
---ode-fraction's PF-ODE states against the Gaussian's closed-form ODE.
+--ode-fraction's PF-ODE states against the Gaussian's closed-form ODE, and
+--sizes: its batches, crops, cropped ODE pool, and a bit-for-bit resume.
 Asserts, on 2000 fresh x_t at each of t = 50, 200, 400, 600, 800, 999
 (σ̃ = σ_t/α_t ≈ 0.11, 0.5, 1.3, 2.9, 7.6, 157):
   * recovered diag C_t = m − x̂0⊙x̂0 (exact x̂0), plain and with m clamped to
@@ -153,6 +154,62 @@ def check_ode_pool(torch, train_fisher, ac):
           f"ODE pool: step counts drawn from 8..64 per refill gave {sorted(counts)} states per trajectory")
 
 
+def check_sizes(torch, train_fisher):
+    """--sizes' parts: the batch per size keeps a step's pixels, crop takes one window of the images
+    drawn from the generator, and an OdePool with a size starts its trajectories at such windows."""
+    bs = train_fisher.size_batches([32, 64, 128], 32)
+    check(bs == {32: 32, 64: 8, 128: 2}, f"--sizes 32,64,128 at batch 32: batches {bs} (the same pixels per step)")
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(5, 2, 6, 6, generator=g, dtype=torch.float64)
+    ok = True
+    for _ in range(20):
+        c = train_fisher.crop(x, 4, g)
+        ok &= c.shape == (5, 2, 4, 4) and any(torch.equal(c, x[..., i:i + 4, j:j + 4])
+                                               for i in range(3) for j in range(3))
+    g1, g2 = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
+    same = torch.equal(train_fisher.crop(x, 3, g1), train_fisher.crop(x, 3, g2))
+    check(ok and same and train_fisher.crop(x, 6, g) is x,
+          "crop: a 4x4 window of the 6x6 images, the same for the same generator, all of x at its own size")
+    ac = torch.linspace(0.999, 0.01, 50, dtype=torch.float64)
+
+    def net(xt, ts):  # any finite network will do: only the trajectories' starts are checked
+        return 0.1 * xt
+
+    data = torch.randn(16, 2, 4, 4, generator=g, dtype=torch.float64)
+    pool = train_fisher.OdePool(net, data, ac, "epsilon", g, n_traj=3, n_steps=(4, 4), size=2)
+    pool.refill()
+    starts = pool.xs[0] / ac[0].sqrt()
+    windows = [data[k, :, i:i + 2, j:j + 2] for k in range(16) for i in range(3) for j in range(3)]
+    check(starts.shape == (3, 2, 2, 2) and all(any(torch.allclose(s, w, atol=1e-12) for w in windows)
+                                                 for s in starts),
+          "ODE pool with a size: its trajectories start at 2x2 windows of the 4x4 training images")
+
+
+def check_sizes_resume(base, work):
+    """--sizes with --target network: 2 + 2 steps (a checkpoint between) equal 4 straight, bit for bit
+    (the per-size PF-ODE pools go into the state)."""
+    import shutil
+    runs = {}
+    for name, stops in (("straight", [0]), ("resumed", [2, 0])):
+        model = os.path.join(work, "sizes-" + name)
+        if os.path.exists(model):
+            shutil.rmtree(model)
+        shutil.copytree(os.path.join(work, "model"), model, ignore=shutil.ignore_patterns("fisher"))
+        for stop in stops:
+            r = subprocess.run([base[0], base[1], model] + base[3:] +
+                               ["--work", os.path.join(model, "w"), "--steps", "4", "--batch", "8",
+                                "--sizes", "2,4", "--target", "network", "--ode-fraction", "0.5",
+                                "--ode-steps", "2:4", "--ckpt-minutes", "0", "--no-onednn"] +
+                               (["--stop-at", str(stop)] if stop else []), capture_output=True, text=True)
+            if r.returncode != 0:
+                return check(False, f"--sizes 2,4 run ({name}) failed: {r.stderr.strip()[-300:]}")
+        with open(os.path.join(model, "fisher", "diffusion_pytorch_model.safetensors"), "rb") as f:
+            runs[name] = f.read()
+        info = json.load(open(os.path.join(model, "fisher", "train_info.json")))
+    return check(runs["straight"] == runs["resumed"] and info["recipe"].get("sizes") == "2,4",
+                 "--sizes 2,4: 2 + 2 steps equal 4 straight bit for bit, the sizes in train_info.json")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description="Check that train_fisher.py recovers diag C_t on "
@@ -186,6 +243,7 @@ def main():
     check(torch.allclose(wm, 0.5 * (wl + 1.0 / 1000)), "mixed: the mean of uniform and log-sigma")
     check_network_target(torch, train_fisher, ac)
     check_ode_pool(torch, train_fisher, ac)
+    check_sizes(torch, train_fisher)
 
     tmp = None
     if a.work:
@@ -225,6 +283,8 @@ def main():
     check(r.returncode == 3 and "loss is" in r.stderr,
           f"a NaN loss stops the run with exit 3 and says so (rc {r.returncode}: "
           f"{r.stderr.strip()[-120:]})")
+
+    check_sizes_resume(base, work)
 
     r = subprocess.run(base + ["--work", os.path.join(work, "w2"), "--steps", str(a.steps),
                                "--batch", str(a.batch), "--lr", str(a.lr), "--ema-decay", "0.99",
