@@ -272,6 +272,13 @@ def crop(x, s, gen):
     return x[..., oy:oy + s, ox:ox + s].contiguous()
 
 
+def lr_decay(step, start, steps):
+    """The learning rate's factor: 1 before step start (0: never), then a cosine to 0 at steps."""
+    if not start or step < start or steps <= start:
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * (step - start) / (steps - start)))
+
+
 def size_batches(sizes, batch):
     """{size: batch of that size}: batch at the smallest size, fewer at larger ones so that every
     step has about the same number of pixels (at least 2 images)."""
@@ -307,7 +314,7 @@ def head_loss(head, b):
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
-          ode_steps=(8, 64), stop_at=0, sizes=None):
+          ode_steps=(8, 64), stop_at=0, sizes=None, decay_from=0):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
     network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
@@ -384,7 +391,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
                 continue
             xt, t = torch.cat([xt[m_ode:], xo]), torch.cat([t[m_ode:], to])
         for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup))
+            g["lr"] = lr * min(1.0, (step + 1) / max(1, warmup)) * lr_decay(step, decay_from, steps)
         if target == "network":
             a4, s4 = sa_d[t][:, None, None, None], s1a_d[t][:, None, None, None]
             y = network_ratio_target(unet, xt, t, a4, s4, prediction, gen)
@@ -445,6 +452,8 @@ def write_info(folder, step, total, wall, a, n_images):
                                           "batch", "lr", "ema_decay", "seed", "matmul_precision", "fp16")}
     if a.sizes:
         recipe["sizes"] = a.sizes
+    if a.lr_decay_from:
+        recipe["lr_decay_from"] = a.lr_decay_from
     info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step) * a.batch,
             "train_wall_seconds": round(float(wall), 1), "training_images": int(n_images),
             "recipe": recipe}
@@ -476,6 +485,9 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: no limit)")
     ap.add_argument("--stop-at", type=int, default=0, help="stop (after a checkpoint) at this step")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr-decay-from", type=int, default=0, metavar="STEP",
+                    help="from this step the learning rate falls as a cosine to 0 at --steps (default 0: "
+                    "constant after the warm-up); a run resumed before STEP with it is the run made with it")
     ap.add_argument("--sizes", help="S1,S2,...: each step regresses on crops of one of these sizes (drawn per step, "
                     "the batch at the smallest, fewer images at larger ones: the same pixels per step), so that "
                     "the head matches the network on layers larger than the training size too; the data "
@@ -649,7 +661,8 @@ def main():
               a.ema_decay, state=state, log=log, ckpt=ckpt, ckpt_seconds=a.ckpt_minutes * 60,
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
               prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction,
-              ode_steps=ode_steps, stop_at=a.stop_at, sizes=sizes)
+              ode_steps=ode_steps, stop_at=a.stop_at, sizes=sizes,
+              decay_from=a.lr_decay_from)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

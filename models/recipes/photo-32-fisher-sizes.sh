@@ -6,7 +6,9 @@
 # convolutional head that only ever saw 32-px patches, all border, has not learnt the network away
 # from a border.  This run starts from
 # that head (fresh optimizer) and regresses on crops of the three sizes, one size per step, the same
-# pixels per step (32 crops of 32 px, 8 of 64, 2 of 128), from 4000 training patches of 128 px.
+# pixels per step (32 crops of 32 px, 8 of 64, 2 of 128), from 4000 training patches of 128 px;
+# learning rate 1e-4, from step 2000 a cosine to 0 at 4000 (added at step ~1700 of the first session:
+# at constant rate the head's gap on 32-px crops still moved by 0.2-0.4 bits/dim between checkpoints).
 # Model folder models/state/photo-32-sizes (unet/, scheduler/ and train_info.json link photo-32's;
 # fisher/ is this run's EMA), resumable state models/state/photo-32-fisher-sizes.pt.  Extra
 # arguments go to train_fisher.py (e.g. --max-minutes 160); DFX_TRAIN_PREFIX replaces the runner.
@@ -17,5 +19,5 @@ for f in unet scheduler train_info.json; do
   [ -e "$m/$f" ] || ln -s "../../photo-32/$f" "$m/$f" || exit 1
 done
 DFX_FISHER_MODEL=$m exec models/recipes/fisher-head.sh photo-32 photos:4000 \
-  --sizes 32,64,128 --init-head models/photo-32/fisher --lr 1e-4 --steps 4000 \
+  --sizes 32,64,128 --init-head models/photo-32/fisher --lr 1e-4 --lr-decay-from 2000 --steps 4000 \
   --state models/state/photo-32-fisher-sizes.pt --work build-train/photo-32-fisher-sizes "$@"

@@ -51,7 +51,7 @@ ROWS = {
     "ref": ("today's method converged: tiles 32, overlap 8, RK45 rtol = atol = REF", ["--tiles", "--rtol", "REF",
                                                                                      "--atol", "REF"]),
     "tiles": ("today's method: tiles 32, overlap 8, RK45 1e-3", ["--tiles"]),
-    "whole": ("whole layer, windowed attention, RK45 1e-3", []),
+    "whole": ("whole layer, the default solver (exp3m 16 steps since 2026-12-07)", []),
     "whole-headtiles": ("whole layer, RK45 1e-3, head on 32-px tiles of the layer's x̃, overlap 8",
                         ["--head", "tiles"]),
     "whole-head0": ("whole layer, RK45 1e-3, head tiles overlap 0", ["--head", "tiles", "--head-overlap", "0"]),

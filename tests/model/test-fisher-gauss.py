@@ -159,6 +159,10 @@ def check_sizes(torch, train_fisher):
     drawn from the generator, and an OdePool with a size starts its trajectories at such windows."""
     bs = train_fisher.size_batches([32, 64, 128], 32)
     check(bs == {32: 32, 64: 8, 128: 2}, f"--sizes 32,64,128 at batch 32: batches {bs} (the same pixels per step)")
+    f = [train_fisher.lr_decay(k, 2000, 4000) for k in (0, 1999, 2000, 3000, 4000)]
+    check(f == [1.0, 1.0, 1.0, 0.5, 0.0] and train_fisher.lr_decay(3000, 0, 4000) == 1.0,
+          f"--lr-decay-from 2000 of 4000 steps: factors {[round(v, 6) for v in f]} at steps 0, 1999, 2000, 3000, "
+          "4000 (1 before, a cosine to 0 after); none without it")
     g = torch.Generator().manual_seed(3)
     x = torch.randn(5, 2, 6, 6, generator=g, dtype=torch.float64)
     ok = True
