@@ -7,7 +7,7 @@
 # from a border.  This run starts from
 # that head (fresh optimizer) and regresses on crops of the three sizes, one size per step, the same
 # pixels per step (32 crops of 32 px, 8 of 64, 2 of 128), from 4000 training patches of 128 px;
-# learning rate 1e-4, from step 2000 a cosine to 0 at 4000 (added at step ~1700 of the first session:
+# learning rate 1e-4, from step 2000 a cosine to 0 at 4000 (added at step 1803 of the first session:
 # at constant rate the head's gap on 32-px crops still moved by 0.2-0.4 bits/dim between checkpoints).
 # Model folder models/state/photo-32-sizes (unet/, scheduler/ and train_info.json link photo-32's;
 # fisher/ is this run's EMA), resumable state models/state/photo-32-fisher-sizes.pt.  Extra
