@@ -57,24 +57,6 @@ region[big // 4:3 * big // 4, big // 4:3 * big // 4] = True
 crops = photocrops.crops(a.photos, big, region)
 
 
-def model_with_head(head, k):
-    """A scratch model folder: the model's unet/, scheduler/, gaussian/ linked, fisher/ -> head."""
-    d = os.path.join(a.work, "model-head-%d" % k)
-    os.makedirs(d, exist_ok=True)
-    for sub in os.listdir(a.model):
-        src = os.path.abspath(os.path.join(a.model, sub if sub != "fisher" else ""))
-        if sub == "fisher" or not os.path.isdir(src):
-            continue
-        dst = os.path.join(d, sub)
-        if not os.path.lexists(dst):
-            os.symlink(src, dst)
-    dst = os.path.join(d, "fisher")
-    if os.path.lexists(dst):
-        os.remove(dst)
-    os.symlink(os.path.abspath(head), dst)
-    return d
-
-
 def run(model, png, extra):
     cmd = [a.dfx, "likelihood", "--model", model, png, "--json", "--solver", "exp3m", "--steps", a.steps] + extra
     p, cpu = photocrops.run_cpu(cmd)
@@ -83,7 +65,8 @@ def run(model, png, extra):
     return json.loads(p.stdout)["bits_per_dim"], cpu
 
 
-heads = [("shipped", a.model)] + [(h, model_with_head(h, k)) for k, h in enumerate(a.head)]
+heads = [("shipped", a.model)] + [(h, photocrops.model_with_head(a.model, h, os.path.join(a.work, "model-head-%d" % k)))
+                                 for k, h in enumerate(a.head)]
 rows = []
 for ci, (label, px) in enumerate(crops):
     for s in sizes:

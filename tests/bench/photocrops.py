@@ -43,3 +43,18 @@ def run_cpu(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return p, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def model_with_head(model, head, folder):
+    """FOLDER as a model folder: MODEL's sub-folders linked but fisher/, which links HEAD (a Fisher
+    head to try without copying the networks); returns FOLDER."""
+    os.makedirs(folder, exist_ok=True)
+    for sub in os.listdir(model):
+        src, dst = os.path.abspath(os.path.join(model, sub)), os.path.join(folder, sub)
+        if sub != "fisher" and os.path.isdir(src) and not os.path.lexists(dst):
+            os.symlink(src, dst)
+    dst = os.path.join(folder, "fisher")
+    if os.path.lexists(dst):
+        os.remove(dst)
+    os.symlink(os.path.abspath(head), dst)
+    return folder
