@@ -29,11 +29,13 @@ Writes MODEL/fisher/config.json and MODEL/fisher/diffusion_pytorch_model.
 safetensors (EMA weights; float32, or float16 with --fp16) with MODEL/fisher/train_info.json
 (step, the schedule's --steps, wall time, recipe), the resumable
 state --state (default WORK/fisher-ckpt.pt: weights, AdamW moments, RNG, the
-unused PF-ODE states of the pool, step; the float32 EMA is the fisher/ export,
+seeds of the refills the pool's unused PF-ODE states came from (a resume solves
+those refills again: kilobytes instead of the states' megabytes), step; the float32 EMA is the fisher/ export,
 checked by SHA-256 on resume) and WORK/fisher.log.jsonl (WORK: --work, default
 build-train/fisher-<model name>).  Run it again with the same --state and model
-folder to continue bit-for-bit (checked: 4 + 4 steps with a checkpoint every step
-equal 8 straight, PF-ODE pool included).
+folder to continue bit-for-bit on the same machine (checked by test-fisher-gauss:
+2 + 2 steps of a --sizes run equal 4 straight, PF-ODE pools included; on another
+CPU the replayed states differ in their last bits).
 """
 
 import argparse
@@ -210,7 +212,12 @@ class OdePool:
         self.device = p.device if p is not None else data.device
         self.sa, self.s1a = ac.sqrt().to(self.device), (1 - ac).sqrt().to(self.device)
         self.ls = 0.5 * torch.log((1 - ac.double()) / ac.double())  # ln σ̃ per timestep
-        self.xs, self.ts = [], []
+        self.clear()
+
+    def clear(self):
+        # tags: per state, the seed of the refill that made it and its place in that refill
+        # (seed -1: a state restored as itself from an older resume state)
+        self.xs, self.ts, self.tags = [], [], []
 
     def _x0(self, xtil, t):
         a = self.sa[t].reshape(-1, 1, 1, 1)
@@ -219,27 +226,31 @@ class OdePool:
         out = self.unet(xt, t)[:, :xtil.shape[1]]
         return x0_eps(out, xt, a, s, self.prediction, False)[0]
 
-    def refill(self):
+    def _solve(self, seed):
+        """One refill's states, per timestep (lists of x_t and t), everything drawn from a
+        generator seeded with seed: the same seed gives the same states again."""
+        g = torch.Generator().manual_seed(seed)
         T = self.ls.shape[0]
         u0, u1 = self.ls[0].item(), self.ls[-1].item()
         lo, hi = self.n_steps
-        w = torch.rand((), generator=self.gen, dtype=torch.float64).item()
+        w = torch.rand((), generator=g, dtype=torch.float64).item()
         n_steps = int(round(math.exp(math.log(lo) + w * (math.log(hi) - math.log(lo)))))
         du = (u1 - u0) / n_steps
         grid = u0 + du * (torch.arange(n_steps + 1, dtype=torch.float64)
-                          + torch.rand((), generator=self.gen, dtype=torch.float64))
+                          + torch.rand((), generator=g, dtype=torch.float64))
         grid = torch.cat([self.ls[:1], grid[grid < u1]])
         ts = torch.unique(torch.searchsorted(self.ls, grid).clamp(max=T - 1))
         n = self.n_traj
-        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=self.gen)]
+        x = self.data[torch.randint(0, self.data.shape[0], (n,), generator=g)]
         if self.size is not None:
-            x = crop(x, self.size, self.gen)
+            x = crop(x, self.size, g)
         x = x.to(self.device)
+        xs, tl = [], []
         with torch.no_grad():
             for k in range(len(ts)):
                 t = torch.full((n,), int(ts[k]), device=self.device)
-                self.xs.append(self.sa[t].reshape(-1, 1, 1, 1) * x)
-                self.ts.append(t)
+                xs.append(self.sa[t].reshape(-1, 1, 1, 1) * x)
+                tl.append(t)
                 if k + 1 == len(ts):
                     break
                 tn = torch.full((n,), int(ts[k + 1]), device=self.device)
@@ -248,18 +259,77 @@ class OdePool:
                 xp = x + h * k1
                 k2 = xp - self._x0(xp, tn)
                 x = x + 0.5 * h * (k1 + k2)
-        if not all(torch.isfinite(v).all() for v in self.xs):
-            self.xs, self.ts = [], []
+        return xs, tl
+
+    def refill(self):
+        seed = int(torch.randint(0, 2 ** 62, (), generator=self.gen))
+        xs, ts = self._solve(seed)
+        if not all(torch.isfinite(v).all() for v in xs):
             raise FloatingPointError("a PF-ODE trajectory of the score network is not finite")
+        n = self.n_traj
+        for k, (x, t) in enumerate(zip(xs, ts)):
+            self.xs.append(x)
+            self.ts.append(t)
+            self.tags.append(torch.stack([torch.full((n,), seed, dtype=torch.long),
+                                          torch.arange(k * n, (k + 1) * n)], 1))
 
     def take(self, m):
         while sum(v.shape[0] for v in self.xs) < m:
             self.refill()
         xs = torch.cat([v.to(self.device) for v in self.xs])
         ts = torch.cat([v.to(self.device) for v in self.ts])
-        perm = torch.randperm(xs.shape[0], generator=self.gen).to(self.device)
+        tags = torch.cat(self.tags)
+        perm = torch.randperm(xs.shape[0], generator=self.gen)
+        self.tags = [tags[perm[m:]]]
+        perm = perm.to(self.device)
         self.xs, self.ts = [xs[perm[m:]]], [ts[perm[m:]]]
         return xs[perm[:m]], ts[perm[:m]]
+
+    def saved(self):
+        """What a resume needs of the unused states: their tags (restore solves their refills
+        again), and the states themselves only where they came from an older resume state."""
+        if not self.tags:
+            return {"tags": torch.zeros((0, 2), dtype=torch.long)}
+        tags = torch.cat(self.tags)
+        own = (tags[:, 0] < 0).nonzero().flatten()
+        out = {"tags": tags}
+        if own.numel():
+            out["xs"] = torch.cat(self.xs)[own.to(self.device)].cpu()
+            out["ts"] = torch.cat(self.ts)[own.to(self.device)].cpu()
+        return out
+
+    def restore(self, saved):
+        """The unused states of saved (from saved(), or an older state's lists of x_t and t):
+        each refill with a state left is solved again from its seed, in the order first seen."""
+        self.clear()
+        if isinstance(saved, (tuple, list)):  # an older resume state: the states themselves
+            xs, ts = list(saved[0]), list(saved[1])
+            if xs:
+                x, t = torch.cat(xs), torch.cat(ts)
+                self.xs, self.ts = [x.to(self.device)], [t.to(self.device)]
+                self.tags = [torch.stack([torch.full((x.shape[0],), -1, dtype=torch.long),
+                                          torch.arange(x.shape[0])], 1)]
+            return
+        tags = saved["tags"]
+        if tags.shape[0] == 0:
+            return
+        rows = [None] * tags.shape[0]
+        seeds = []
+        for s in tags[:, 0].tolist():
+            if s >= 0 and s not in seeds:
+                seeds.append(s)
+        for seed in seeds:
+            xs, ts = self._solve(seed)
+            xs, ts = torch.cat(xs), torch.cat(ts)
+            for r in (tags[:, 0] == seed).nonzero().flatten().tolist():
+                j = int(tags[r, 1])
+                rows[r] = (xs[j:j + 1], ts[j:j + 1])
+        own = (tags[:, 0] < 0).nonzero().flatten().tolist()
+        for i, r in enumerate(own):
+            rows[r] = (saved["xs"][i:i + 1].to(self.device), saved["ts"][i:i + 1].to(self.device))
+        self.xs = [torch.cat([x for x, _ in rows])]
+        self.ts = [torch.cat([t for _, t in rows])]
+        self.tags = [tags.clone()]
 
 
 def crop(x, s, gen):
@@ -327,13 +397,15 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     for p in ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.0)
-    step, wall = 0, 0.0
+    step, wall, seen = 0, 0.0, 0
     if state is not None:
         head.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         gen.set_state(state["gen"])
         step, wall = state["step"], state["wall"]
+        # images regressed on so far (older states did not count them: step × the mean batch)
+        seen = state.get("examples", None)
     sa, s1a = ac.sqrt(), (1 - ac).sqrt()
     dev = next(head.parameters()).device
     sa_d, s1a_d = sa.to(dev), s1a.to(dev)
@@ -344,10 +416,9 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
 
     def snapshot():
         st = {"model": head.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-              "gen": gen.get_state(), "step": step, "wall": wall}
-        if pools:  # the PF-ODE states not yet used: a resume takes the same ones
-            st["pool"] = ((list(pools[sizes[0]].xs), list(pools[sizes[0]].ts)) if len(sizes) == 1
-                          else {s: (list(p.xs), list(p.ts)) for s, p in pools.items()})
+              "gen": gen.get_state(), "step": step, "wall": wall, "examples": seen}
+        if pools:  # the PF-ODE states not yet used, as seeds: a resume takes the same ones
+            st["pool_seeds"] = {s: p.saved() for s, p in pools.items()}
         return st
 
     head.train()
@@ -356,16 +427,23 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     check_gradient(head, data, sa, s1a, nb=max(2, 16 * min(sizes) ** 2 // data.shape[-1] ** 2))
     bad = 0
     bs = size_batches(sizes, batch) if len(sizes) > 1 else {sizes[0]: batch}
+    if seen is None:
+        seen = int(round(step * sum(bs.values()) / len(bs)))
     m_odes = {s: int(round(b * ode_fraction)) if target == "network" else 0 for s, b in bs.items()}
     # one pool per size, each refill about 16 trajectories' worth of the smallest size's pixels
     pools = {s: OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps, size=s,
                         n_traj=max(1, int(round(16 * (min(sizes) / s) ** 2))))
              for s in sizes if m_odes[s]}
-    if pools and state is not None and "pool" in state:
-        saved = state["pool"] if isinstance(state["pool"], dict) else {sizes[0]: state["pool"]}
-        for s, (xs, ts) in saved.items():
+    if pools and state is not None:
+        if "pool_seeds" in state:
+            saved = state["pool_seeds"]
+        elif "pool" in state:  # older states: the states themselves, per size or of the one size
+            saved = state["pool"] if isinstance(state["pool"], dict) else {sizes[0]: state["pool"]}
+        else:
+            saved = {}
+        for s, sv in saved.items():
             if s in pools:
-                pools[s].xs, pools[s].ts = list(xs), list(ts)
+                pools[s].restore(sv)
     while step < steps:
         t0 = time.time()
         # the step's size (drawn only when there is a choice, so a one-size run draws as before)
@@ -429,6 +507,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
             for pe, pm in zip(ema.parameters(), head.parameters()):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         step += 1
+        seen += batch
         wall += time.time() - t0
         run += loss.item()
         rn += 1
@@ -445,7 +524,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     return snapshot(), ema
 
 
-def write_info(folder, step, total, wall, a, n_images):
+def write_info(folder, step, total, wall, a, n_images, examples=None):
     """FOLDER/train_info.json: the head's step, its schedule's end and its recipe (like
     train_unet.py's train_info.json; dfx does not read it)."""
     recipe = {k: getattr(a, k) for k in ("data", "target", "t_sampling", "ode_fraction", "ode_steps",
@@ -454,7 +533,7 @@ def write_info(folder, step, total, wall, a, n_images):
         recipe["sizes"] = a.sizes
     if a.lr_decay_from:
         recipe["lr_decay_from"] = a.lr_decay_from
-    info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step) * a.batch,
+    info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step * a.batch if examples is None else examples),
             "train_wall_seconds": round(float(wall), 1), "training_images": int(n_images),
             "recipe": recipe}
     tmp = os.path.join(folder, "train_info.json.tmp")
@@ -654,7 +733,8 @@ def main():
         torch.save(dict(st, config=cfg), tmp)
         os.replace(tmp, ckpt_path)
         # the head's progress beside it, for models/finish_model.py (not read by dfx)
-        write_info(os.path.join(a.model, FISHER_DIR), st["step"], a.steps, st["wall"], a, data.shape[0])
+        write_info(os.path.join(a.model, FISHER_DIR), st["step"], a.steps, st["wall"], a, data.shape[0],
+                   st.get("examples"))
 
     try:
         train(head, data, dfx_sched.alphas_cumprod(scfg), a.steps, a.batch, a.lr, a.seed,

@@ -147,11 +147,52 @@ def check_ode_pool(torch, train_fisher, ac):
     pool = train_fisher.OdePool(net, data.reshape(64, 2, 2, 2), ac.double(), "epsilon", g, n_traj=4, n_steps=(8, 64))
     counts = []
     for _ in range(12):
-        pool.xs, pool.ts = [], []
+        pool.clear()
         pool.refill()
         counts.append(len(pool.ts))
     check(min(counts) >= 8 and max(counts) <= 66 and len(set(counts)) > 3,
           f"ODE pool: step counts drawn from 8..64 per refill gave {sorted(counts)} states per trajectory")
+
+
+def check_pool_replay(torch, train_fisher):
+    """The resume state holds the pool's unused PF-ODE states as the seeds of the refills they came
+    from (and their places in them); restore solves those refills again: the same states in the same
+    order, bit for bit, so the next take() draws the same batch.  An older state's own tensors are
+    restored as they are and kept as tensors."""
+    ac = torch.linspace(0.999, 0.01, 50, dtype=torch.float64)
+    w = torch.randn(2, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+
+    def net(xt, ts):  # a mildly nonlinear network, so that the states depend on every input
+        return torch.tanh(torch.einsum("ij,bjhw->bihw", w, xt)) * (1 + ts.reshape(-1, 1, 1, 1) / 50)
+
+    data = torch.randn(20, 2, 4, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    g = torch.Generator().manual_seed(6)
+    pool = train_fisher.OdePool(net, data, ac, "epsilon", g, n_traj=3, n_steps=(3, 6), size=3)
+    for m in (5, 7, 30, 4):
+        pool.take(m)
+    sv = pool.saved()
+    g2 = torch.Generator().manual_seed(0)
+    g2.set_state(g.get_state())
+    again = train_fisher.OdePool(net, data, ac, "epsilon", g2, n_traj=3, n_steps=(3, 6), size=3)
+    again.restore(sv)
+    seeds = len(set(sv["tags"][:, 0].tolist()))
+    same = (torch.equal(torch.cat(pool.xs), torch.cat(again.xs)) and torch.equal(torch.cat(pool.ts), torch.cat(again.ts))
+            and all(torch.equal(a, b) for a, b in zip(pool.take(9), again.take(9))))
+    check(same and "xs" not in sv and seeds >= 2,
+          f"ODE pool resume: {sv['tags'].shape[0]} unused states from {seeds} refills restored from their seeds "
+          "bit for bit, and the next batch is the same")
+    pool.refill()  # (at least 3 × 3 states)
+    old = [torch.cat(pool.xs)[:4]], [torch.cat(pool.ts)[:4]]
+    p1 = train_fisher.OdePool(net, data, ac, "epsilon", g, n_traj=3, n_steps=(3, 6), size=3)
+    p1.restore(old)
+    p1.take(2)
+    p1.refill()
+    sv1 = p1.saved()
+    p2 = train_fisher.OdePool(net, data, ac, "epsilon", g, n_traj=3, n_steps=(3, 6), size=3)
+    p2.restore(sv1)
+    check(sv1["xs"].shape[0] == 2 and torch.equal(torch.cat(p1.xs), torch.cat(p2.xs))
+          and torch.equal(torch.cat(p1.ts), torch.cat(p2.ts)),
+          "ODE pool resume from an older state: its 2 states left are kept as tensors, the rest replayed")
 
 
 def check_sizes(torch, train_fisher):
@@ -248,6 +289,7 @@ def main():
     check_network_target(torch, train_fisher, ac)
     check_ode_pool(torch, train_fisher, ac)
     check_sizes(torch, train_fisher)
+    check_pool_replay(torch, train_fisher)
 
     tmp = None
     if a.work:
