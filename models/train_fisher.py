@@ -533,6 +533,8 @@ def write_info(folder, step, total, wall, a, n_images, examples=None):
         recipe["sizes"] = a.sizes
     if a.lr_decay_from:
         recipe["lr_decay_from"] = a.lr_decay_from
+    if a.init_head:  # the head this run continued (its own train_info.json says how it was made)
+        recipe["init_head"] = a.init_head
     info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step * a.batch if examples is None else examples),
             "train_wall_seconds": round(float(wall), 1), "training_images": int(n_images),
             "recipe": recipe}
