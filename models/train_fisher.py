@@ -342,6 +342,22 @@ def crop(x, s, gen):
     return x[..., oy:oy + s, ox:ox + s].contiguous()
 
 
+def mosaic(data, size, n, gen, chunk=256):
+    """n canvases of size×size, each a grid of whole training images drawn from gen (at the images'
+    own size, the last row and column cut at the canvas' edge): the data for --sizes larger than
+    the images themselves (glyphs, Fashion-MNIST), from which crop() then takes windows anywhere,
+    so the head sees the network on a layer larger than one image, seams between images included."""
+    c, h, w = data.shape[1:]
+    ky, kx = -(-size // h), -(-size // w)
+    out = torch.empty((n, c, size, size), dtype=data.dtype)
+    for i in range(0, n, chunk):
+        b = min(chunk, n - i)
+        idx = torch.randint(0, data.shape[0], (b, ky * kx), generator=gen)
+        grid = data[idx].reshape(b, ky, kx, c, h, w).permute(0, 3, 1, 4, 2, 5).reshape(b, c, ky * h, kx * w)
+        out[i:i + b] = grid[..., :size, :size]
+    return out
+
+
 def lr_decay(step, start, steps):
     """The learning rate's factor: 1 before step start (0: never), then a cosine to 0 at steps."""
     if not start or step < start or steps <= start:
@@ -384,13 +400,15 @@ def head_loss(head, b):
 def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, grad_clip=1.0,
           state=None, log=None, ckpt=None, ckpt_seconds=300, max_seconds=0, t_sampling="uniform",
           target="data", unet=None, prediction="epsilon", ode_fraction=0.0,
-          ode_steps=(8, 64), stop_at=0, sizes=None, decay_from=0):
+          ode_steps=(8, 64), stop_at=0, sizes=None, decay_from=0, images=None):
     """Regress head(x_t, t) on x0⊙x0 (target "data", a second-moment head) or on the one-probe
     variance ratio of the score network unet (target "network", a variance-ratio head; see
     network_ratio_target), with ode_fraction of each batch taken from PF-ODE states (OdePool).
     sizes (more than one): each step draws one of them and regresses on crops of that size, with
     size_batches' batch (the head then learns the network away from the border too, as on a layer
     larger than the training size); one size or None: the data's size, as before.
+    images: the training images themselves where data are mosaics of them (--mosaic): sizes up to
+    theirs are taken from them (a whole image, or a crop of one), larger ones from the mosaics.
     Returns the state dict needed to resume."""
     gen = torch.Generator().manual_seed(seed)
     ema = copy.deepcopy(head).eval()
@@ -411,7 +429,10 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
     sa_d, s1a_d = sa.to(dev), s1a.to(dev)
     T = ac.shape[0]
     tw = t_weights(ac, t_sampling)
-    n = data.shape[0]
+
+    def source(s):  # the images a size is cropped from
+        return images if images is not None and s <= images.shape[-1] else data
+
     run, rn, t_log, t_ck, t_start = 0.0, 0, time.time(), time.time(), time.time()
 
     def snapshot():
@@ -431,7 +452,7 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         seen = int(round(step * sum(bs.values()) / len(bs)))
     m_odes = {s: int(round(b * ode_fraction)) if target == "network" else 0 for s, b in bs.items()}
     # one pool per size, each refill about 16 trajectories' worth of the smallest size's pixels
-    pools = {s: OdePool(unet, data, ac, prediction, gen, n_steps=ode_steps, size=s,
+    pools = {s: OdePool(unet, source(s), ac, prediction, gen, n_steps=ode_steps, size=s,
                         n_traj=max(1, int(round(16 * (min(sizes) / s) ** 2))))
              for s in sizes if m_odes[s]}
     if pools and state is not None:
@@ -449,9 +470,10 @@ def train(head, data, ac, steps, batch, lr, seed, ema_decay=0.999, warmup=100, g
         # the step's size (drawn only when there is a choice, so a one-size run draws as before)
         s = sizes[int(torch.randint(0, len(sizes), (1,), generator=gen))] if len(sizes) > 1 else sizes[0]
         batch, m_ode, pool = bs[s], m_odes[s], pools.get(s)
-        idx = torch.randint(0, n, (batch,), generator=gen)
-        x0 = data[idx]
-        if s < data.shape[-1]:
+        src = source(s)
+        idx = torch.randint(0, src.shape[0], (batch,), generator=gen)
+        x0 = src[idx]
+        if s < src.shape[-1]:
             x0 = crop(x0, s, gen)
         t = (torch.randint(0, T, (batch,), generator=gen) if t_sampling == "uniform"
              else torch.multinomial(tw, batch, replacement=True, generator=gen))
@@ -533,6 +555,8 @@ def write_info(folder, step, total, wall, a, n_images, examples=None):
         recipe["sizes"] = a.sizes
     if a.lr_decay_from:
         recipe["lr_decay_from"] = a.lr_decay_from
+    if a.mosaic:
+        recipe["mosaic"] = a.mosaic
     if a.init_head:  # the head this run continued (its own train_info.json says how it was made)
         recipe["init_head"] = a.init_head
     info = {"steps": int(step), "total_steps": int(total), "examples_seen": int(step * a.batch if examples is None else examples),
@@ -573,6 +597,10 @@ def main():
                     "the batch at the smallest, fewer images at larger ones: the same pixels per step), so that "
                     "the head matches the network on layers larger than the training size too; the data "
                     "(--data photos:N at the largest size) is cropped (default: the data's size)")
+    ap.add_argument("--mosaic", type=int, default=0, metavar="N",
+                    help="with --sizes larger than the data's images: crop from N canvases of the largest size, "
+                    "each a grid of random whole training images (made once from --seed; for glyphs and other "
+                    "small-image data)")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--ema-decay", type=float, default=0.995)
     ap.add_argument("--seed", type=int, default=0)
@@ -643,7 +671,16 @@ def main():
             bad = [v for v in sizes if v <= 0 or v % head.downscale()]
             if bad:
                 raise ValueError(f"--sizes {a.sizes}: {bad[0]} is not a positive multiple of {head.downscale()}")
-        data = dfx_data.load(a.data, "train", a.channels or ch, max(sizes) if sizes else None, a.holdout)
+        if a.mosaic and not (sizes and max(sizes) > size):
+            raise ValueError(f"--mosaic {a.mosaic}: needs --sizes larger than the model's {size} px")
+        data = dfx_data.load(a.data, "train", a.channels or ch,
+                             None if a.mosaic else max(sizes) if sizes else None, a.holdout)
+        n_images = data.shape[0]  # the training images (not the mosaics made of them)
+        images = None
+        if a.mosaic:
+            images = data
+            data = mosaic(data, max(sizes), a.mosaic, torch.Generator().manual_seed(a.seed + 1))
+            print(f"train_fisher: {a.mosaic} mosaics of {max(sizes)} px from {n_images} images", flush=True)
         if data.shape[1] != ch:
             raise dfx_data.DataError(f"{a.data}: {data.shape[1]} channels, the model has {ch}")
         if data.shape[-1] % head.downscale() or data.shape[-2] % head.downscale():
@@ -735,7 +772,7 @@ def main():
         torch.save(dict(st, config=cfg), tmp)
         os.replace(tmp, ckpt_path)
         # the head's progress beside it, for models/finish_model.py (not read by dfx)
-        write_info(os.path.join(a.model, FISHER_DIR), st["step"], a.steps, st["wall"], a, data.shape[0],
+        write_info(os.path.join(a.model, FISHER_DIR), st["step"], a.steps, st["wall"], a, n_images,
                    st.get("examples"))
 
     try:
@@ -744,7 +781,7 @@ def main():
               max_seconds=a.max_minutes * 60, t_sampling=a.t_sampling, target=a.target, unet=unet,
               prediction=scfg["prediction_type"], ode_fraction=a.ode_fraction,
               ode_steps=ode_steps, stop_at=a.stop_at, sizes=sizes,
-              decay_from=a.lr_decay_from)
+              decay_from=a.lr_decay_from, images=images)
     except FloatingPointError as e:
         print(f"train_fisher: {e}; the last good checkpoint is {ckpt_path}", file=sys.stderr)
         return 3

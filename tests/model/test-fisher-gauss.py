@@ -228,6 +228,15 @@ def check_sizes(torch, train_fisher):
     check(starts.shape == (3, 2, 2, 2) and all(any(torch.allclose(s, w, atol=1e-12) for w in windows)
                                                  for s in starts),
           "ODE pool with a size: its trajectories start at 2x2 windows of the 4x4 training images")
+    imgs = torch.randn(7, 2, 3, 3, generator=g, dtype=torch.float64)
+    m = train_fisher.mosaic(imgs, 8, 5, torch.Generator().manual_seed(2), chunk=2)
+    again = train_fisher.mosaic(imgs, 8, 5, torch.Generator().manual_seed(2))
+    tiles_ok = all(any(torch.equal(m[k, :, i:i + 3, j:j + 3], im) for im in imgs)
+                   for k in range(5) for i in (0, 3) for j in (0, 3))
+    edge_ok = all(any(torch.equal(m[k, :, 6:8, 6:8], im[:, :2, :2]) for im in imgs) for k in range(5))
+    check(m.shape == (5, 2, 8, 8) and tiles_ok and edge_ok and torch.equal(m, again),
+          "--mosaic: 8x8 canvases of whole 3x3 training images on a grid (the last cut at the edge), "
+          "the same for the same generator whatever the chunk")
 
 
 def check_sizes_resume(base, work):
@@ -253,6 +262,29 @@ def check_sizes_resume(base, work):
         info = json.load(open(os.path.join(model, "fisher", "train_info.json")))
     return check(runs["straight"] == runs["resumed"] and info["recipe"].get("sizes") == "2,4",
                  "--sizes 2,4: 2 + 2 steps equal 4 straight bit for bit, the sizes in train_info.json")
+
+
+def check_mosaic_cli(base, work):
+    """--mosaic from the command line: a head of the 4x4 data trained on 8-px crops of 6 mosaics
+    (2 steps), its train_info.json naming them and the 4x4 images; refused without a larger size."""
+    import shutil
+    model = os.path.join(work, "mosaic")
+    if os.path.exists(model):
+        shutil.rmtree(model)
+    shutil.copytree(os.path.join(work, "model"), model, ignore=shutil.ignore_patterns("fisher"))
+    r = subprocess.run([base[0], base[1], model] + base[3:] +
+                       ["--work", os.path.join(model, "w"), "--steps", "2", "--batch", "8", "--sizes", "4,8",
+                        "--mosaic", "6", "--ckpt-minutes", "0", "--no-onednn"], capture_output=True, text=True)
+    info = (json.load(open(os.path.join(model, "fisher", "train_info.json"))) if r.returncode == 0 else {})
+    check(r.returncode == 0 and "6 mosaics of 8 px" in r.stdout and info.get("recipe", {}).get("mosaic") == 6
+          and info.get("training_images") == 50000,
+          f"--sizes 4,8 --mosaic 6: trains on mosaics of the 4x4 images (rc {r.returncode}"
+          f"{': ' + r.stderr.strip()[-200:] if r.returncode else ''}), train_info.json names them")
+    r = subprocess.run([base[0], base[1], model] + base[3:] +
+                       ["--work", os.path.join(model, "w2"), "--steps", "1", "--mosaic", "6"],
+                       capture_output=True, text=True)
+    check(r.returncode == 1 and "--mosaic 6" in r.stderr,
+          f"--mosaic without a size larger than the model's is refused naming it (rc {r.returncode})")
 
 
 def main():
@@ -331,6 +363,7 @@ def main():
           f"{r.stderr.strip()[-120:]})")
 
     check_sizes_resume(base, work)
+    check_mosaic_cli(base, work)
 
     r = subprocess.run(base + ["--work", os.path.join(work, "w2"), "--steps", str(a.steps),
                                "--batch", str(a.batch), "--lr", str(a.lr), "--ema-decay", "0.99",
