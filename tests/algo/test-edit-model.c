@@ -316,8 +316,10 @@ main (int argc, char **argv)
             CHECK (c5 > 0 && c6 > 0 && c7 > 0, "strength %g: a Gaussian adjoint is not a descent direction (%.3f, %.3f, "
                    "%.3f)", strengths[k], c5, c6, c7);
             free (g5), free (g6), free (g7);
-            /* the hybrid (the default adjoint): B = 1 fits 1.2x a pass of 8 steps, B = 2 does not */
-            const double hmin[2] = {0.90, 0.73};
+            /* the hybrid (the default adjoint): B = 1 fits 1.2x a pass of 8 steps, B = 2 does not.
+             * Cosines measured: the model trained before issue 18 0.90+ and 0.73+; the retrained one
+             * (2026-12-08) 0.901 and 0.845 (B 2: 0.923, 0.894), the Gaussian alone 0.875 and 0.817 */
+            const double hmin[2] = {0.88, 0.73};
             double ch[2];
             for (uint32_t b = 1; b <= 2; b++) {
                 hyb_B = b;
@@ -344,7 +346,9 @@ main (int argc, char **argv)
         md.steps = 20;
         hyb_B = dfx__edit_hybrid_default (md.steps);
         CHECK (hyb_B == 3, "the hybrid's default for 20 steps is %u network products, not 3", hyb_B);
-        const double hmin[2] = {0.90, 0.84};
+        /* measured: the model trained before issue 18 0.90+ and 0.84+; the retrained one (2026-12-08)
+         * 0.912 and 0.826, the Gaussian alone 0.883 and 0.787 (so the hybrid must also beat it) */
+        const double hmin[2] = {0.88, 0.80};
         for (int k = 0; k < 2; k++) {
             md.sigma_start = dfx__schedule_sigma (md.sched, strengths[k] * dfx__schedule_t_max (md.sched));
             dfx__edit_levels (&md, sig);
